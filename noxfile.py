@@ -1,0 +1,130 @@
+"""Single entry point for every job of the rc monorepo.
+
+``python3 -m nox`` runs the main job (build the bundled example and check it in
+RETURNN); ``python3 -m nox -s lint typecheck tests summary`` runs every check.
+Each package is tested in its own virtualenv holding only its declared
+dependencies, so a missing dependency declaration fails its tests.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import xml.etree.ElementTree as ET
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["main"]
+nox.options.reuse_existing_virtualenvs = False
+
+ROOT = pathlib.Path(__file__).parent
+REPORTS = ROOT / ".reports"
+
+# Each package with the siblings it depends on (installed from the repo in the
+# same command, since the siblings are not on PyPI).
+PACKAGES: dict[str, list[str]] = {
+    "rc-naming": ["rc-naming"],
+    "rc-nn": ["rc-naming", "rc-nn"],
+    "rc-serialize": ["rc-naming", "rc-nn", "rc-serialize"],
+}
+QUIET_TF = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONWARNINGS": "ignore::DeprecationWarning"}
+
+
+def _pkg_dir(name: str) -> pathlib.Path:
+    return ROOT / "packages" / name
+
+
+def _test_group(name: str) -> list[str]:
+    return list(nox.project.dependency_groups(nox.project.load_toml(_pkg_dir(name) / "pyproject.toml"), "test"))
+
+
+def _install_package(session: nox.Session, name: str, *, with_tests: bool = True) -> None:
+    dirs = [str(_pkg_dir(dep)) for dep in PACKAGES[name]]
+    extra = _test_group(name) if with_tests else []
+    session.install(*dirs, *extra)
+
+
+@nox.session
+@nox.parametrize("package", list(PACKAGES))
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's tests in a virtualenv holding only that package's dependencies."""
+    _install_package(session, package)
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / f"tests-{package}.xml"
+    report.unlink(missing_ok=True)
+    session.run(
+        "pytest",
+        str(_pkg_dir(package) / "tests"),
+        f"--junitxml={report}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={**QUIET_TF, "HYPOTHESIS_STORAGE_DIRECTORY": str(ROOT / ".hypothesis")},
+    )
+
+
+@nox.session(venv_backend="none")
+def summary(session: nox.Session) -> None:
+    """Add up the test reports of all packages into one closing line."""
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    missing = []
+    for package in PACKAGES:
+        report = REPORTS / f"tests-{package}.xml"
+        if not report.exists():
+            missing.append(package)
+            continue
+        for suite in ET.parse(report).getroot().iter("testsuite"):
+            tests_, failures, errors, skipped = (
+                int(suite.get(key, "0")) for key in ("tests", "failures", "errors", "skipped")
+            )
+            totals["failed"] += failures + errors
+            totals["skipped"] += skipped
+            totals["passed"] += tests_ - failures - errors - skipped
+    if missing:
+        totals["failed"] += len(missing)
+        session.warn(f"no test report for: {', '.join(missing)} (counted as failed)")
+    print(f"all packages: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    if totals["failed"]:
+        session.error("some tests failed")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check over the whole repository."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+@nox.parametrize("package", list(PACKAGES))
+def typecheck(session: nox.Session, package: str) -> None:
+    """mypy --strict on one package's source."""
+    _install_package(session, package, with_tests=False)
+    session.install("mypy", "types-networkx")
+    import_name = package.replace("-", "_")
+    session.run("mypy", "--strict", str(_pkg_dir(package) / "src" / import_name))
+
+
+@nox.session
+def main(session: nox.Session) -> None:
+    """The main job: build the bundled example model and check its config in RETURNN."""
+    _install_package(session, "rc-serialize")
+    out = ROOT / ".reports" / "example.config.py"
+    out.parent.mkdir(exist_ok=True)
+    session.run("rc-serialize", "build", "-o", str(out), "--check", "--train-steps", "3", env=QUIET_TF)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmarks: naming resolution, build + serialize scaling, RETURNN construction."""
+    _install_package(session, "rc-serialize")
+    session.install("matplotlib")
+    env = {**QUIET_TF, "PYTHONHASHSEED": "0"}
+    session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs, env=env)
+
+
+if os.environ.get("CI"):
+    # CI output is read by machines: keep it plain.
+    os.environ.setdefault("NO_COLOR", "1")
