@@ -36,7 +36,11 @@ def _pkg_dir(name: str) -> pathlib.Path:
 
 
 def _test_group(name: str) -> list[str]:
-    return list(nox.project.dependency_groups(nox.project.load_toml(_pkg_dir(name) / "pyproject.toml"), "test"))
+    return list(
+        nox.project.dependency_groups(
+            nox.project.load_toml(_pkg_dir(name) / "pyproject.toml"), "test"
+        )
+    )
 
 
 def _install_package(session: nox.Session, name: str, *, with_tests: bool = True) -> None:
@@ -84,7 +88,9 @@ def summary(session: nox.Session) -> None:
     if missing:
         totals["failed"] += len(missing)
         session.warn(f"no test report for: {', '.join(missing)} (counted as failed)")
-    print(f"all packages: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    print(
+        f"all packages: {totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped"
+    )
     if totals["failed"]:
         session.error("some tests failed")
 
@@ -113,7 +119,9 @@ def main(session: nox.Session) -> None:
     _install_package(session, "rc-serialize")
     out = ROOT / ".reports" / "example.config.py"
     out.parent.mkdir(exist_ok=True)
-    session.run("rc-serialize", "build", "-o", str(out), "--check", "--train-steps", "3", env=QUIET_TF)
+    session.run(
+        "rc-serialize", "build", "-o", str(out), "--check", "--train-steps", "3", env=QUIET_TF
+    )
 
 
 @nox.session

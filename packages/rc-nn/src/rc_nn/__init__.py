@@ -1,8 +1,153 @@
 """rc-nn: lazy PyTorch-like modules that describe RETURNN networks.
 
-Nothing here imports TensorFlow: building a model only records layers.
+Build a model like in PyTorch; calling it records RETURNN layers instead of
+computing. Nothing here imports TensorFlow. Serialize with rc-serialize.
+
+Example:
+    >>> import rc_nn as nn
+    >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 8), nn.FeatureDim("out", 4)
+    >>> x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    >>> y = nn.Linear(feat, out)(x)
+    >>> y.dims == (nn.batch_dim, time, out)
+    True
 """
+
+from rc_naming import Root, current_root, reset_default_root
+
+from . import _init as init
+from ._array import (
+    cast,
+    concat,
+    constant,
+    dot,
+    dropout,
+    log_softmax,
+    make_layer,
+    ones,
+    reduce,
+    reduce_logsumexp,
+    reduce_max,
+    reduce_mean,
+    reduce_min,
+    reduce_sum,
+    softmax,
+    stop_gradient,
+    zeros,
+)
+from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
+from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
+from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
+from ._extern import get_extern_data
+from ._linear import Embedding, LayerNorm, Linear
+from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
+from ._math import (
+    abs_,
+    activation,
+    ceil,
+    clip_by_value,
+    combine,
+    compare,
+    elu,
+    exp,
+    floor,
+    gelu,
+    log,
+    log1p,
+    log_sigmoid,
+    logical_not,
+    maximum,
+    minimum,
+    neg,
+    relu,
+    rsqrt,
+    selu,
+    sigmoid,
+    silu,
+    sqrt,
+    square,
+    swish,
+    tanh,
+)
+from ._module import Module
+from ._parameter import Parameter
+from ._tensor import Tensor
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "AxisError",
+    "Data",
+    "Dim",
+    "DimMismatchError",
+    "Embedding",
+    "FeatureDim",
+    "LayerNorm",
+    "Linear",
+    "Module",
+    "ModuleDict",
+    "ModuleList",
+    "NoOutputError",
+    "NotATensorError",
+    "Parameter",
+    "ParameterList",
+    "RcNnError",
+    "Root",
+    "Sequential",
+    "SpatialDim",
+    "Tensor",
+    "__version__",
+    "abs_",
+    "activation",
+    "batch_dim",
+    "binary_cross_entropy",
+    "cast",
+    "ceil",
+    "clip_by_value",
+    "combine",
+    "compare",
+    "concat",
+    "constant",
+    "cross_entropy",
+    "ctc_loss",
+    "current_root",
+    "dot",
+    "dropout",
+    "elu",
+    "exp",
+    "floor",
+    "gelu",
+    "get_extern_data",
+    "init",
+    "kl_div",
+    "log",
+    "log1p",
+    "log_sigmoid",
+    "log_softmax",
+    "logical_not",
+    "make_layer",
+    "maximum",
+    "mean_squared_difference",
+    "minimum",
+    "neg",
+    "ones",
+    "reduce",
+    "reduce_logsumexp",
+    "reduce_max",
+    "reduce_mean",
+    "reduce_min",
+    "reduce_sum",
+    "relu",
+    "reset_default_root",
+    "rsqrt",
+    "selu",
+    "sigmoid",
+    "silu",
+    "single_step_dim",
+    "softmax",
+    "sqrt",
+    "square",
+    "stop_gradient",
+    "swish",
+    "tanh",
+    "zeros",
+]

@@ -1,5 +1,42 @@
-"""rc-serialize: turn a called rc-nn model into a RETURNN config."""
+"""rc-serialize: turn a called rc-nn model into a RETURNN config.
+
+Example:
+    >>> import rc_nn as nn
+    >>> from rc_serialize import get_returnn_config_serialized
+    >>> with nn.Root():
+    ...     feat = nn.FeatureDim("in", 3)
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+    ...     net(x).mark_as_default_output()
+    ...     print(get_returnn_config_serialized(net).splitlines()[0])
+    #!rnn.py
+"""
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from ._code import DimNamer, py_code
+from ._config import (
+    DEFAULT_BEHAVIOR_VERSION,
+    get_returnn_config_serialized,
+    serialize_dim_definitions,
+    serialize_extern_data,
+    serialize_network,
+)
+from ._errors import InvalidParameterNameError, RcSerializeError
+from ._final import ParamNaming, SerializedNetwork, build_network
+
+__all__ = [
+    "DEFAULT_BEHAVIOR_VERSION",
+    "DimNamer",
+    "InvalidParameterNameError",
+    "ParamNaming",
+    "RcSerializeError",
+    "SerializedNetwork",
+    "__version__",
+    "build_network",
+    "get_returnn_config_serialized",
+    "py_code",
+    "serialize_dim_definitions",
+    "serialize_extern_data",
+    "serialize_network",
+]

@@ -1,0 +1,325 @@
+"""Basic array ops: constants, casts, dot, reduce, softmax, dropout, concat, escape hatch."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from returnn.tensor import Dim
+
+from ._errors import AxisError, DimMismatchError
+from ._tensor import (
+    Template,
+    Tensor,
+    _dim_str,
+    as_tensor,
+    check_axis,
+    make_layer_tensor,
+    make_template,
+)
+from ._userloc import user_location
+
+__all__ = [
+    "cast",
+    "concat",
+    "constant",
+    "dot",
+    "dropout",
+    "log_softmax",
+    "make_layer",
+    "ones",
+    "reduce",
+    "reduce_logsumexp",
+    "reduce_max",
+    "reduce_mean",
+    "reduce_min",
+    "reduce_sum",
+    "softmax",
+    "stop_gradient",
+    "zeros",
+]
+
+
+def _dims_list(dims: Sequence[Dim] | Dim, what: str) -> list[Dim]:
+    items = [dims] if isinstance(dims, Dim) else list(dims)
+    for dim in items:
+        if not isinstance(dim, Dim):
+            raise AxisError(f"{what}: expected nn.Dim objects, got {dim!r} (at {user_location(3)})")
+    return items
+
+
+def constant(
+    value: float | int | bool, dims: Sequence[Dim] = (), *, dtype: str | None = None
+) -> Tensor:
+    """A tensor filled with ``value`` (RETURNN ``constant``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> nn.constant(1.5, [nn.FeatureDim("f", 2)]).dtype
+        'float32'
+    """
+    dims_ = _dims_list(dims, "constant")
+    if dtype is None:
+        dtype = (
+            "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else "float32"
+        )
+    layer: dict[str, Any] = {"class": "constant", "value": value, "shape": dims_, "dtype": dtype}
+    return make_layer_tensor(layer, make_template(dims_, dtype), name_hint="constant")
+
+
+def zeros(dims: Sequence[Dim], *, dtype: str = "float32") -> Tensor:
+    """Zeros with the given dims."""
+    return constant(
+        False if dtype == "bool" else 0 if dtype.startswith("int") else 0.0, dims, dtype=dtype
+    )
+
+
+def ones(dims: Sequence[Dim], *, dtype: str = "float32") -> Tensor:
+    """Ones with the given dims."""
+    return constant(
+        True if dtype == "bool" else 1 if dtype.startswith("int") else 1.0, dims, dtype=dtype
+    )
+
+
+def cast(x: Tensor, dtype: str) -> Tensor:
+    """Convert to ``dtype`` (RETURNN ``cast``); a cast to the same dtype is a no-op."""
+    x = as_tensor(x, "cast")
+    if x.dtype == dtype:
+        return x
+    template = x.data.copy_template(dtype=dtype)
+    if not dtype.startswith("int"):
+        template.sparse_dim = None
+    return make_layer_tensor(
+        {"class": "cast", "from": x, "dtype": dtype}, template, name_hint="cast"
+    )
+
+
+def stop_gradient(x: Tensor) -> Tensor:
+    """Identity in the forward pass, no gradient backwards."""
+    x = as_tensor(x, "stop_gradient")
+    return make_layer_tensor(
+        {"class": "scaled_grad", "from": x, "scale": 0.0}, x.data, name_hint="stop_gradient"
+    )
+
+
+def dot(a: Tensor, b: Tensor, *, reduce: Dim | Sequence[Dim]) -> Tensor:
+    """Matrix product over the ``reduce`` dims; other shared dims are batch dims.
+
+    Output dims: shared dims (in ``a``'s order), then ``a``'s own, then ``b``'s own,
+    as RETURNN's ``dot`` layer.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> i, o = nn.FeatureDim("i", 2), nn.FeatureDim("o", 3)
+        >>> nn.dot(nn.zeros([nn.batch_dim, i]), nn.zeros([i, o]), reduce=i).dims == (nn.batch_dim, o)
+        True
+    """
+    a = as_tensor(a, "dot")
+    b = as_tensor(b, "dot")
+    red = _dims_list(reduce, "dot reduce")
+    for dim in red:
+        for side, tensor in (("first", a), ("second", b)):
+            if dim not in tensor.dims:
+                raise DimMismatchError(
+                    f"dot: reduce dim {_dim_str(dim)} is not in the {side} input {tensor!r} "
+                    f"(dims: {', '.join(_dim_str(d) for d in tensor.dims)}; at {user_location(2)})"
+                )
+    common = [d for d in a.dims if d in b.dims and d not in red]
+    a_only = [d for d in a.dims if d not in b.dims]
+    b_only = [d for d in b.dims if d not in a.dims]
+    dims = common + a_only + b_only
+    feature = b_only[-1] if b_only else (a_only[-1] if a_only else None)
+    dtype = a.dtype
+    layer = {"class": "dot", "from": [a, b], "reduce": red if len(red) != 1 else red[0]}
+    return make_layer_tensor(
+        layer, make_template(dims, dtype, feature_dim=feature), name_hint="dot"
+    )
+
+
+def reduce(x: Tensor, *, mode: str, axis: Dim | Sequence[Dim], use_mask: bool = True) -> Tensor:
+    """Reduce over ``axis`` (``mode``: sum, mean, max, min, logsumexp); padding is masked.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.reduce(nn.zeros([nn.batch_dim, f]), mode="sum", axis=f).dims == (nn.batch_dim,)
+        True
+    """
+    modes = ("sum", "mean", "max", "min", "logsumexp", "prod", "any", "all")
+    if mode not in modes:
+        raise ValueError(f"reduce: unknown mode {mode!r}; one of {modes}")
+    x = as_tensor(x, f"reduce_{mode}")
+    axes = _dims_list(axis, f"reduce_{mode}")
+    if not axes:
+        raise AxisError(f"reduce_{mode}: give at least one axis (at {user_location(2)})")
+    for dim in axes:
+        check_axis(x, dim, f"reduce_{mode}")
+    dims = [d for d in x.dims if d not in axes]
+    layer: dict[str, Any] = {
+        "class": "reduce",
+        "from": x,
+        "mode": mode,
+        "axis": axes if len(axes) != 1 else axes[0],
+    }
+    if not use_mask:
+        layer["use_time_mask"] = False
+    feature = x.feature_dim if x.feature_dim in dims else None
+    return make_layer_tensor(
+        layer, make_template(dims, x.dtype, feature_dim=feature), name_hint=f"reduce_{mode}"
+    )
+
+
+def reduce_sum(x: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
+    """Sum over ``axis``."""
+    return reduce(x, mode="sum", axis=axis)
+
+
+def reduce_mean(x: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
+    """Mean over ``axis`` (padding excluded)."""
+    return reduce(x, mode="mean", axis=axis)
+
+
+def reduce_max(x: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
+    """Maximum over ``axis``."""
+    return reduce(x, mode="max", axis=axis)
+
+
+def reduce_min(x: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
+    """Minimum over ``axis``."""
+    return reduce(x, mode="min", axis=axis)
+
+
+def reduce_logsumexp(x: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
+    """log(sum(exp(x))) over ``axis``, computed stably."""
+    return reduce(x, mode="logsumexp", axis=axis)
+
+
+def softmax(x: Tensor, *, axis: Dim) -> Tensor:
+    """Softmax over ``axis`` (padding frames of a dynamic axis get probability 0).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.softmax(nn.zeros([f]), axis=f).dims == (f,)
+        True
+    """
+    x = as_tensor(x, "softmax")
+    check_axis(x, axis, "softmax")
+    layer = {"class": "softmax_over_spatial", "from": x, "axis": axis}
+    return make_layer_tensor(layer, x.data, name_hint="softmax")
+
+
+def log_softmax(x: Tensor, *, axis: Dim) -> Tensor:
+    """log(softmax(x)) over ``axis``, computed stably."""
+    x = as_tensor(x, "log_softmax")
+    check_axis(x, axis, "log_softmax")
+    layer = {"class": "softmax_over_spatial", "from": x, "axis": axis, "log_space": True}
+    return make_layer_tensor(layer, x.data, name_hint="log_softmax")
+
+
+def dropout(x: Tensor, dropout: float, *, axis: Dim | Sequence[Dim] | None = None) -> Tensor:
+    """Dropout in training (identity otherwise); the mask is shared over all dims but ``axis``.
+
+    With ``axis`` given (usually the feature dim), the same mask applies to all
+    frames and batch entries, as in the predecessor's ``nn.dropout``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.dropout(nn.zeros([nn.batch_dim, f]), 0.1, axis=f).name_hint
+        'dropout'
+    """
+    x = as_tensor(x, "dropout")
+    if not 0.0 <= dropout < 1.0:
+        raise ValueError(
+            f"dropout: rate must be in [0, 1), got {dropout!r} (at {user_location(2)})"
+        )
+    if dropout == 0.0:
+        return x
+    layer: dict[str, Any] = {"class": "dropout", "from": x, "dropout": float(dropout)}
+    if axis is not None:
+        axes = _dims_list(axis, "dropout")
+        for dim in axes:
+            check_axis(x, dim, "dropout")
+        # Noise shape 1 on every dim except the dropout axes.
+        layer["dropout_noise_shape"] = {dim: 1 for dim in x.dims if dim not in axes}
+    return make_layer_tensor(layer, x.data, name_hint="dropout")
+
+
+def concat(
+    *sources: tuple[Tensor, Dim], out_dim: Dim | None = None, allow_broadcast: bool = False
+) -> Tensor:
+    """Concatenate ``(tensor, dim)`` pairs along their ``dim``s into ``out_dim``.
+
+    ``out_dim`` defaults to a new dim of the summed size.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+        >>> nn.concat((nn.zeros([a]), a), (nn.zeros([b]), b)).dims[0].dimension
+        5
+    """
+    if not sources:
+        raise ValueError("concat: needs at least one (tensor, dim) pair")
+    pairs: list[tuple[Tensor, Dim]] = []
+    for item in sources:
+        if not (isinstance(item, tuple) and len(item) == 2):
+            raise TypeError(
+                f"concat: expected (tensor, dim) pairs, got {item!r} (at {user_location(2)})"
+            )
+        tensor = as_tensor(item[0], "concat")
+        pairs.append((tensor, check_axis(tensor, item[1], "concat")))
+    if out_dim is None:
+        out_dim = pairs[0][1]
+        for _, dim in pairs[1:]:
+            out_dim = out_dim + dim
+    first, first_dim = pairs[0]
+    others = [[d for d in t.dims if d is not dim] for t, dim in pairs]
+    if not allow_broadcast and any(set(o) != set(others[0]) for o in others[1:]):
+        shapes = "; ".join(f"[{', '.join(_dim_str(d) for d in t.dims)}]" for t, _ in pairs)
+        raise DimMismatchError(
+            f"concat: inputs differ in dims other than the concat dims: {shapes} "
+            f"(at {user_location(2)}); pass allow_broadcast=True to broadcast them"
+        )
+    dims = [out_dim if d is first_dim else d for d in first.dims]
+    feature = out_dim if first.feature_dim is first_dim else first.feature_dim
+    layer: dict[str, Any] = {
+        "class": "concat",
+        "from": [[t, d] for t, d in pairs],
+        "out_dim": out_dim,
+    }
+    if allow_broadcast:
+        layer["allow_broadcast"] = True
+    return make_layer_tensor(
+        layer, make_template(dims, first.dtype, feature_dim=feature), name_hint="concat"
+    )
+
+
+def make_layer(
+    layer_dict: dict[str, Any],
+    *,
+    name: str,
+    out: Template | None = None,
+) -> Tensor:
+    """Escape hatch: any RETURNN layer dict, with tensors in place of layer names.
+
+    ``out`` is the output template; without it, RETURNN itself is asked for it,
+    which imports TensorFlow (a lazy, explicit fallback, never on the common path).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> x = nn.zeros([f])
+        >>> y = nn.make_layer({"class": "copy", "from": x}, name="my_copy", out=x.data)
+        >>> y.name_hint
+        'my_copy'
+    """
+    if "class" not in layer_dict:
+        raise ValueError(
+            f"make_layer {name!r}: the layer dict needs a 'class' (at {user_location(2)})"
+        )
+    if out is None:
+        from ._returnn_fallback import infer_template_with_returnn
+
+        out = infer_template_with_returnn(layer_dict, name=name)
+    return make_layer_tensor(dict(layer_dict), out, name_hint=name)

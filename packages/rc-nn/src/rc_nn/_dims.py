@@ -1,0 +1,72 @@
+"""Dims and tensor templates: RETURNN's own ``returnn.tensor`` objects, with the predecessor's names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from returnn.tensor import Dim, batch_dim, single_step_dim
+from returnn.tensor import Tensor as Data_
+
+__all__ = ["Data", "Dim", "FeatureDim", "SpatialDim", "batch_dim", "single_step_dim"]
+
+
+def FeatureDim(description: str, dimension: int) -> Dim:
+    """A static feature dim.
+
+    Example:
+        >>> FeatureDim("hidden", 512).dimension
+        512
+    """
+    if not isinstance(dimension, int) or isinstance(dimension, bool) or dimension <= 0:
+        raise ValueError(
+            f"FeatureDim({description!r}, {dimension!r}): a feature dim needs a positive int size"
+        )
+    return Dim(dimension, name=description, kind=Dim.Types.Feature)
+
+
+def SpatialDim(description: str, dimension: int | None = None) -> Dim:
+    """A spatial dim, dynamic (per-sequence lengths) unless ``dimension`` is given.
+
+    Example:
+        >>> SpatialDim("time").is_dynamic()
+        True
+    """
+    return Dim(dimension, name=description, kind=Dim.Types.Spatial)
+
+
+def Data(
+    name: str,
+    dim_tags: Sequence[Dim] | None = None,
+    *,
+    dims: Sequence[Dim] | None = None,
+    sparse_dim: Dim | None = None,
+    dtype: str | None = None,
+    available_for_inference: bool | None = None,
+) -> Data_:
+    """A tensor template (RETURNN's ``returnn.tensor.Tensor``) describing an input.
+
+    Example:
+        >>> time = SpatialDim("time")
+        >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).dtype
+        'float32'
+    """
+    if dim_tags is not None and dims is not None:
+        raise ValueError(f"Data({name!r}): give either dim_tags or dims, not both")
+    dims_ = list(dims if dims is not None else dim_tags or ())
+    for dim in dims_:
+        if not isinstance(dim, Dim):
+            raise TypeError(f"Data({name!r}): dims must be nn.Dim objects, got {dim!r}")
+    if dtype is None:
+        dtype = "int32" if sparse_dim is not None else "float32"
+    kwargs: dict[str, object] = {}
+    if available_for_inference is not None:
+        kwargs["available_for_inference"] = available_for_inference
+    feature_dim = next((d for d in reversed(dims_) if d.kind == Dim.Types.Feature), None)
+    return Data_(
+        name,
+        dims=dims_,
+        dtype=dtype,
+        sparse_dim=sparse_dim,
+        feature_dim=feature_dim if sparse_dim is None else None,
+        **kwargs,
+    )

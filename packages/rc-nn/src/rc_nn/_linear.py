@@ -1,0 +1,121 @@
+"""Parametrized basic layers: ``Linear``, ``Embedding``, ``LayerNorm``."""
+
+from __future__ import annotations
+
+from ._array import dot, reduce_mean
+from ._dims import Dim
+from ._errors import DimMismatchError
+from ._init import Glorot
+from ._math import rsqrt, square
+from ._module import Module
+from ._parameter import Parameter
+from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
+from ._userloc import user_location
+
+__all__ = ["Embedding", "LayerNorm", "Linear"]
+
+
+def _require_dim(x: Tensor, dim: Dim, what: str) -> None:
+    if dim not in x.dims:
+        raise DimMismatchError(
+            f"{what}: the input {x!r} has no dim {_dim_str(dim)} "
+            f"(its dims: {', '.join(_dim_str(d) for d in x.dims)}; called at {user_location(3)}). "
+            f"Pass a tensor with this dim, or build the layer with the input's dim."
+        )
+
+
+class Linear(Module):
+    """Affine transform ``x @ weight + bias`` over ``in_dim`` into ``out_dim``.
+
+    Parameters ``weight`` [in_dim, out_dim] (Glorot uniform) and ``bias`` [out_dim] (zeros).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> lin = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 4))
+        >>> [name for name, _ in lin.named_parameters()]
+        ['weight', 'bias']
+    """
+
+    def __init__(self, in_dim: Dim, out_dim: Dim, *, with_bias: bool = True) -> None:
+        super().__init__()
+        if in_dim is out_dim:
+            raise DimMismatchError(
+                f"Linear: in_dim and out_dim are the same dim {_dim_str(in_dim)}; "
+                "create a new out dim, e.g. nn.FeatureDim('out', ...)"
+            )
+        self.in_dim = in_dim
+        self.out_dim = out_dim
+        self.weight = Parameter([in_dim, out_dim], initial=Glorot())
+        self.with_bias = with_bias
+        if with_bias:
+            self.bias = Parameter([out_dim], initial=0.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x`` with ``in_dim`` replaced by ``out_dim``."""
+        x = as_tensor(x, "Linear")
+        _require_dim(x, self.in_dim, f"Linear({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})")
+        out = dot(x, self.weight, reduce=self.in_dim)
+        if self.with_bias:
+            out = out + self.bias
+        return out
+
+
+class Embedding(Module):
+    """Lookup table: sparse indices into ``in_dim`` become vectors of ``out_dim``.
+
+    Parameter ``weight`` [in_dim, out_dim].
+
+    Example:
+        >>> import rc_nn as nn
+        >>> emb = nn.Embedding(nn.FeatureDim("vocab", 10), nn.FeatureDim("emb", 4))
+        >>> [name for name, _ in emb.named_parameters()]
+        ['weight']
+    """
+
+    def __init__(self, in_dim: Dim, out_dim: Dim) -> None:
+        super().__init__()
+        self.in_dim = in_dim
+        self.out_dim = out_dim
+        self.weight = Parameter([in_dim, out_dim], initial=Glorot())
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Vectors for the indices ``x`` (sparse_dim ``in_dim``)."""
+        x = as_tensor(x, "Embedding")
+        if x.sparse_dim is None or x.sparse_dim != self.in_dim:
+            raise DimMismatchError(
+                f"Embedding({_dim_str(self.in_dim)}): the input {x!r} must be indices with "
+                f"sparse_dim {_dim_str(self.in_dim)} (called at {user_location(2)})"
+            )
+        dims = [*x.dims, self.out_dim]
+        layer = {"class": "gather", "from": self.weight, "position": x, "axis": self.in_dim}
+        return make_layer_tensor(
+            layer,
+            make_template(dims, self.weight.dtype, feature_dim=self.out_dim),
+            name_hint="gather",
+        )
+
+
+class LayerNorm(Module):
+    """Layer normalization over ``in_dim``, parameters ``scale`` (ones) and ``bias`` (zeros).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> [name for name, _ in nn.LayerNorm(nn.FeatureDim("d", 4)).named_parameters()]
+        ['scale', 'bias']
+    """
+
+    def __init__(self, in_dim: Dim, *, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.in_dim = in_dim
+        self.eps = eps
+        self.scale = Parameter([in_dim], initial=1.0)
+        self.bias = Parameter([in_dim], initial=0.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalize over ``in_dim``, then scale and shift."""
+        x = as_tensor(x, "LayerNorm")
+        _require_dim(x, self.in_dim, f"LayerNorm({_dim_str(self.in_dim)})")
+        mean = reduce_mean(x, axis=self.in_dim)
+        centered = x - mean
+        variance = reduce_mean(square(centered), axis=self.in_dim)
+        return centered * rsqrt(variance + self.eps) * self.scale + self.bias

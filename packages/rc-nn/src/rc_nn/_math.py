@@ -1,0 +1,351 @@
+"""Element-wise math: binary ops with broadcasting by dims, comparisons, activations.
+
+Output templates of binary ops come from ``returnn.tensor.Tensor.get_common_data``,
+the same pure-Python function RETURNN's ``combine`` layer uses, so the dim
+order agrees with RETURNN by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from returnn.tensor import Tensor as Template
+
+from ._errors import DimMismatchError
+from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor
+from ._userloc import user_location
+
+__all__ = [
+    "abs_",
+    "activation",
+    "ceil",
+    "clip_by_value",
+    "combine",
+    "combine_scalar_or_tensor",
+    "compare",
+    "elu",
+    "exp",
+    "floor",
+    "gelu",
+    "log",
+    "log1p",
+    "log_sigmoid",
+    "logical_not",
+    "maximum",
+    "minimum",
+    "neg",
+    "relu",
+    "rsqrt",
+    "selu",
+    "sigmoid",
+    "silu",
+    "sqrt",
+    "square",
+    "swish",
+    "tanh",
+]
+
+_COMPARE_KINDS = frozenset(("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
+_COMBINE_KINDS = frozenset(
+    (
+        "add",
+        "sub",
+        "mul",
+        "truediv",
+        "floordiv",
+        "mod",
+        "pow",
+        "maximum",
+        "minimum",
+        "logical_and",
+        "logical_or",
+        "squared_difference",
+    )
+)
+# How a binary op with a Python scalar is written in an ``eval`` layer.
+_SCALAR_EVAL = {
+    "add": "{a} + {b}",
+    "sub": "{a} - {b}",
+    "mul": "{a} * {b}",
+    "truediv": "{a} / {b}",
+    "floordiv": "{a} // {b}",
+    "mod": "{a} % {b}",
+    "pow": "tf.math.pow({a}, {b})",
+    "maximum": "tf.maximum({a}, {b})",
+    "minimum": "tf.minimum({a}, {b})",
+    "logical_and": "tf.logical_and({a}, {b})",
+    "logical_or": "tf.logical_or({a}, {b})",
+    "squared_difference": "tf.math.squared_difference({a}, {b})",
+}
+
+
+def _common_template(sources: list[Tensor], what: str) -> tuple[Template, bool]:
+    """Output template of an element-wise op and whether all sources needed broadcasting."""
+    templates = [s.data for s in sources]
+    all_dims = []
+    for template in templates:
+        for dim in template.dims:
+            if dim not in all_dims:
+                all_dims.append(dim)
+    # RETURNN refuses (without an explicit flag) when no source has all dims.
+    needs_flag = not any(len(t.dims) == len(all_dims) for t in templates)
+    try:
+        common = Template.get_common_data(
+            templates, allow_broadcast_all_sources=True, name="output"
+        )
+    except Exception as exc:  # RETURNN raises plain exceptions for dim conflicts
+        dims = "; ".join(f"[{', '.join(_dim_str(d) for d in t.dims)}]" for t in templates)
+        raise DimMismatchError(
+            f"{what}: the dims of the inputs do not fit together: {dims} ({exc})"
+        ) from exc
+    _check_same_size_dims(sources, what)
+    assert common is not None
+    return common, needs_flag
+
+
+def _check_same_size_dims(sources: list[Tensor], what: str) -> None:
+    # Two different static dims of the same description in different inputs is
+    # almost always a user error (e.g. two FeatureDim("hidden", 512) objects).
+    seen: dict[str, Any] = {}
+    for source in sources:
+        for dim in source.dims:
+            other = seen.setdefault(dim.description, dim)
+            if other is not dim and other.dimension != dim.dimension and not dim.is_batch_dim():
+                raise DimMismatchError(
+                    f"{what} at {user_location(3)}: inputs have conflicting dims "
+                    f"{_dim_str(other)} and {_dim_str(dim)} of the same name but different sizes"
+                )
+
+
+def combine(*sources: Tensor, kind: str, name_hint: str | None = None) -> Tensor:
+    """Element-wise binary op (RETURNN ``combine``) with broadcasting by dims.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+        >>> nn.combine(nn.zeros([a]), nn.zeros([b]), kind="add").dims == (a, b)
+        True
+    """
+    if kind not in _COMBINE_KINDS:
+        raise ValueError(f"combine: unknown kind {kind!r}; one of {sorted(_COMBINE_KINDS)}")
+    tensors = [as_tensor(s, f"combine {kind}") for s in sources]
+    template, needs_flag = _common_template(tensors, f"combine {kind}")
+    if kind.startswith("logical_"):
+        template = template.copy_template(dtype="bool")
+    layer: dict[str, Any] = {"class": "combine", "from": tensors, "kind": kind}
+    if needs_flag:
+        layer["allow_broadcast_all_sources"] = True
+    return make_layer_tensor(layer, template, name_hint=name_hint or kind)
+
+
+def compare(a: Tensor, b: Tensor | float | int, *, kind: str) -> Tensor:
+    """Element-wise comparison (RETURNN ``compare``), result dtype bool.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> nn.compare(nn.zeros([nn.FeatureDim("f", 2)]), 0.0, kind="less").dtype
+        'bool'
+    """
+    if kind not in _COMPARE_KINDS:
+        raise ValueError(f"compare: unknown kind {kind!r}; one of {sorted(_COMPARE_KINDS)}")
+    a = as_tensor(a, f"compare {kind}")
+    if isinstance(b, Tensor):
+        template, needs_flag = _common_template([a, b], f"compare {kind}")
+        layer: dict[str, Any] = {"class": "compare", "from": [a, b], "kind": kind}
+        if needs_flag:
+            layer["allow_broadcast_all_sources"] = True
+    else:
+        template = a.data
+        layer = {
+            "class": "compare",
+            "from": a,
+            "kind": kind,
+            "value": _scalar(b, f"compare {kind}"),
+        }
+    return make_layer_tensor(layer, template.copy_template(dtype="bool"), name_hint=kind)
+
+
+_REVERSED_COMPARE = {
+    "less": "greater",
+    "less_equal": "greater_equal",
+    "greater": "less",
+    "greater_equal": "less_equal",
+    "equal": "equal",
+    "not_equal": "not_equal",
+}
+
+
+def combine_scalar_or_tensor(a: Tensor, b: object, kind: str, *, reverse: bool = False) -> Tensor:
+    """``a <op> b`` (or ``b <op> a`` with ``reverse``) for a tensor and a tensor or Python scalar."""
+    if kind in _COMPARE_KINDS:
+        if isinstance(b, Tensor):
+            return compare(b, a, kind=kind) if reverse else compare(a, b, kind=kind)
+        return compare(a, _scalar(b, kind), kind=_REVERSED_COMPARE[kind] if reverse else kind)
+    if isinstance(b, Tensor):
+        return combine(b, a, kind=kind) if reverse else combine(a, b, kind=kind)
+    value = _scalar(b, kind)
+    operands = (
+        {"a": repr(value), "b": "source(0)"} if reverse else {"a": "source(0)", "b": repr(value)}
+    )
+    template = a.data
+    if kind.startswith("logical_"):
+        template = template.copy_template(dtype="bool")
+    elif isinstance(value, float) and not a.dtype.startswith("float"):
+        raise DimMismatchError(
+            f"{kind} of {a!r} with the float {value!r}: cast the tensor first, "
+            "e.g. nn.cast(x, dtype='float32')"
+        )
+    layer = {"class": "eval", "from": a, "eval": _SCALAR_EVAL[kind].format(**operands)}
+    return make_layer_tensor(layer, template, name_hint=kind)
+
+
+def _scalar(value: object, what: str) -> float | int | bool:
+    if isinstance(value, bool | int | float):
+        return value
+    as_tensor(value, what)  # raises a NotATensorError with the details
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def maximum(a: Tensor, b: Tensor | float) -> Tensor:
+    """Element-wise maximum."""
+    return combine_scalar_or_tensor(as_tensor(a, "maximum"), b, "maximum")
+
+
+def minimum(a: Tensor, b: Tensor | float) -> Tensor:
+    """Element-wise minimum."""
+    return combine_scalar_or_tensor(as_tensor(a, "minimum"), b, "minimum")
+
+
+def activation(x: Tensor, func: str) -> Tensor:
+    """Element-wise function by RETURNN ``activation`` name (``"relu"``, ``"tanh"``, ...).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> nn.activation(nn.zeros([nn.FeatureDim("f", 2)]), "tanh").name_hint
+        'tanh'
+    """
+    x = as_tensor(x, func)
+    return make_layer_tensor(
+        {"class": "activation", "from": x, "activation": func}, x.data, name_hint=func
+    )
+
+
+def _eval_unary(x: Tensor, expr: str, name: str, dtype: str | None = None) -> Tensor:
+    x = as_tensor(x, name)
+    template = x.data if dtype is None else x.data.copy_template(dtype=dtype)
+    layer: dict[str, Any] = {"class": "eval", "from": x, "eval": expr}
+    if dtype is not None and dtype != x.dtype:
+        layer["out_type"] = {"dtype": dtype}
+    return make_layer_tensor(layer, template, name_hint=name)
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return activation(x, "relu")
+
+
+def gelu(x: Tensor) -> Tensor:
+    """Gaussian error linear unit (tanh approximation, as RETURNN's ``gelu``)."""
+    return activation(x, "gelu")
+
+
+def elu(x: Tensor) -> Tensor:
+    """Exponential linear unit."""
+    return activation(x, "elu")
+
+
+def selu(x: Tensor) -> Tensor:
+    """Scaled exponential linear unit."""
+    return activation(x, "selu")
+
+
+def swish(x: Tensor) -> Tensor:
+    """x * sigmoid(x)."""
+    return _eval_unary(x, "source(0) * tf.sigmoid(source(0))", "swish")
+
+
+silu = swish
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return activation(x, "tanh")
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """Logistic sigmoid."""
+    return activation(x, "sigmoid")
+
+
+def log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)), computed stably."""
+    return activation(x, "log_sigmoid")
+
+
+def exp(x: Tensor) -> Tensor:
+    """e**x."""
+    return activation(x, "exp")
+
+
+def log(x: Tensor) -> Tensor:
+    """Natural logarithm."""
+    return activation(x, "log")
+
+
+def log1p(x: Tensor) -> Tensor:
+    """log(1 + x)."""
+    return activation(x, "log1p")
+
+
+def sqrt(x: Tensor) -> Tensor:
+    """Square root."""
+    return activation(x, "sqrt")
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x)."""
+    return activation(x, "rsqrt")
+
+
+def square(x: Tensor) -> Tensor:
+    """x * x."""
+    return activation(x, "square")
+
+
+def abs_(x: Tensor) -> Tensor:
+    """Absolute value."""
+    return activation(x, "abs")
+
+
+def neg(x: Tensor) -> Tensor:
+    """-x."""
+    return activation(x, "negative")
+
+
+def floor(x: Tensor) -> Tensor:
+    """Round down."""
+    return activation(x, "floor")
+
+
+def ceil(x: Tensor) -> Tensor:
+    """Round up."""
+    return activation(x, "ceil")
+
+
+def logical_not(x: Tensor) -> Tensor:
+    """Element-wise not of a bool tensor."""
+    return _eval_unary(x, "tf.logical_not(source(0))", "logical_not")
+
+
+def clip_by_value(x: Tensor, clip_value_min: float, clip_value_max: float) -> Tensor:
+    """Clamp to ``[clip_value_min, clip_value_max]``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> nn.clip_by_value(nn.zeros([nn.FeatureDim("f", 2)]), -1.0, 1.0).name_hint
+        'clip_by_value'
+    """
+    if clip_value_min > clip_value_max:
+        raise ValueError(f"clip_by_value: min {clip_value_min} is larger than max {clip_value_max}")
+    expr = f"tf.clip_by_value(source(0), {float(clip_value_min)!r}, {float(clip_value_max)!r})"
+    return _eval_unary(x, expr, "clip_by_value")

@@ -1,0 +1,185 @@
+"""``Module``: PyTorch-like modules whose attribute assignments feed rc-naming (rule N3)."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import rc_naming
+
+from ._parameter import Parameter
+from ._state import CallInfo, open_scope
+from ._tensor import iter_tensors
+from ._userloc import user_location
+
+__all__ = ["Module"]
+
+_ModuleT = TypeVar("_ModuleT", bound="Module")
+
+# The module's own bookkeeping attributes, never part of the ownership graph.
+_ROOT_ATTR = "_rc_root"
+_LOC_ATTR = "_rc_created_at"
+
+
+def _owned(value: object) -> bool:
+    return isinstance(value, Module | Parameter)
+
+
+def _root_of(obj: Module | Parameter) -> rc_naming.Root:
+    if isinstance(obj, Parameter):
+        return obj.root
+    return obj._rc_naming_root()
+
+
+class Module:
+    """Base class of rc-nn models, used like ``torch.nn.Module``.
+
+    Assign submodules and parameters as attributes; implement ``forward``; call
+    the module on tensors. Parameter names are the attribute paths from the
+    root module that is later serialized; no naming argument is ever needed.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> class Block(nn.Module):
+        ...     def __init__(self, dim):
+        ...         super().__init__()
+        ...         self.lin = nn.Linear(dim, dim)
+        ...     def forward(self, x):
+        ...         return nn.relu(self.lin(x))
+        >>> [name for name, _ in Block(nn.FeatureDim("d", 4)).named_parameters()]
+        ['lin.weight', 'lin.bias']
+    """
+
+    def __init__(self) -> None:
+        self._rc_naming_root()
+
+    def _rc_naming_root(self) -> rc_naming.Root:
+        # Created lazily so that assigning a submodule before super().__init__() works.
+        root = self.__dict__.get(_ROOT_ATTR)
+        if root is None:
+            root = rc_naming.current_root()
+            created_at = user_location(3)
+            object.__setattr__(self, _ROOT_ATTR, root)
+            object.__setattr__(self, _LOC_ATTR, created_at)
+            root.graph.add_node(self, label=type(self).__name__, created_at=created_at)
+        return root  # type: ignore[no-any-return]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        root = self._rc_naming_root()
+        if _owned(value):
+            rc_naming.check_same_root(
+                root,
+                _root_of(value),
+                what=f"assigning {value!r} to {type(self).__name__}.{name}",
+            )
+            root.graph.record_assign(self, name, value)
+        elif _owned(self.__dict__.get(name)):
+            root.graph.record_delete(self, name)
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if _owned(self.__dict__.get(name)):
+            self._rc_naming_root().graph.record_delete(self, name)
+        object.__delattr__(self, name)
+
+    def __deepcopy__(self: _ModuleT, memo: dict[int, Any]) -> _ModuleT:
+        # Fresh parameters, same structure; sharing inside the copied tree is kept via memo.
+        cls = type(self)
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        object.__setattr__(new, _ROOT_ATTR, self._rc_naming_root())
+        object.__setattr__(new, _LOC_ATTR, user_location(2))
+        self._rc_naming_root().graph.add_node(
+            new, label=cls.__name__, created_at=new.__dict__[_LOC_ATTR]
+        )
+        for key, value in self.__dict__.items():
+            if key in (_ROOT_ATTR, _LOC_ATTR):
+                continue
+            setattr(new, key, copy.deepcopy(value, memo))
+        return new
+
+    # -- calling -------------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        root = self._rc_naming_root()
+        for tensor in iter_tensors([*args, *kwargs.values()]):
+            rc_naming.check_same_root(
+                root, tensor.root, what=f"calling {type(self).__name__} on {tensor!r}"
+            )
+        info = CallInfo("module", module=self, created_at=user_location(2))
+        with open_scope(root, info, _snake_case(type(self).__name__)) as node:
+            result = self.forward(*args, **kwargs)
+        # The tensors this call made and returned are named after the call itself.
+        info.outputs = [
+            t for t in iter_tensors(result) if t.node is not None and t.node.parent is node
+        ]
+        return result
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """The computation; override it in subclasses."""
+        raise NotImplementedError(
+            f"{type(self).__name__} does not define forward(); "
+            "subclasses of nn.Module implement forward(self, ...)"
+        )
+
+    # -- introspection ---------------------------------------------------------------------
+
+    def named_parameters(self, *, recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """``(path, parameter)`` with canonical paths from this module (the checkpoint names).
+
+        Order: depth first in assignment order, like PyTorch's state dict.
+        """
+        for path, obj in self._named_objects(recurse):
+            if isinstance(obj, Parameter):
+                yield ".".join(path), obj
+
+    def parameters(self, *, recurse: bool = True) -> Iterator[Parameter]:
+        """The parameters in ``named_parameters`` order."""
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    def named_modules(self) -> Iterator[tuple[str, Module]]:
+        """``(path, module)`` for this module (path ``""``) and every submodule, canonical paths."""
+        for path, obj in self._named_objects(True):
+            if isinstance(obj, Module):
+                yield ".".join(path), obj
+
+    def modules(self) -> Iterator[Module]:
+        """This module and all submodules."""
+        for _, module in self.named_modules():
+            yield module
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        """Direct submodules by attribute name, in assignment order (each child once)."""
+        seen: set[int] = set()
+        for name, child in self._rc_naming_root().graph.children(self):
+            if isinstance(child, Module) and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        """Direct submodules."""
+        for _, child in self.named_children():
+            yield child
+
+    def apply(self: _ModuleT, fn: Callable[[Module], object]) -> _ModuleT:
+        """Call ``fn`` on every submodule (children first) and on this module; returns self."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def _named_objects(self, recurse: bool) -> Iterator[tuple[tuple[str, ...], object]]:
+        resolution = self._rc_naming_root().graph.resolve(self)
+        for path, obj in resolution.items():
+            if recurse or len(path) <= 1:
+                yield path, obj
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} created at {self.__dict__.get(_LOC_ATTR, '?')}>"
+
+
+def _snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()

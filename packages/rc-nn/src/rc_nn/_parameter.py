@@ -1,0 +1,136 @@
+"""``Parameter``: a trainable (or auxiliary) variable, named by its canonical attribute path."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy
+from returnn.tensor import Dim
+
+import rc_naming
+
+from ._errors import DimMismatchError
+from ._init import VarianceScaling
+from ._tensor import Tensor, _dim_str, make_template
+from ._userloc import user_location
+
+__all__ = ["Parameter"]
+
+InitialValue = float | int | numpy.ndarray | VarianceScaling | None
+
+
+class Parameter(Tensor):
+    """A model parameter: a RETURNN ``variable`` layer whose TF name is its canonical path.
+
+    Its name is not chosen here: it is the attribute chain from the root module
+    (rule N3), resolved at serialization.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> w = nn.Parameter([nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)])
+        >>> w.initial = nn.init.Glorot()
+        >>> w.trainable
+        True
+    """
+
+    # Parameters carry a few more attributes than plain tensors.
+    __slots__ = ("auxiliary", "initial", "trainable", "weight_decay")
+
+    trainable: bool
+    auxiliary: bool
+    initial: InitialValue
+    weight_decay: float | None
+
+    def __init__(
+        self,
+        dims: Sequence[Dim],
+        dtype: str = "float32",
+        *,
+        trainable: bool | None = None,
+        auxiliary: bool = False,
+        initial: InitialValue = None,
+        weight_decay: float | None = None,
+    ) -> None:
+        created_at = user_location(2)
+        dims = list(dims)
+        for dim in dims:
+            if not isinstance(dim, Dim):
+                raise TypeError(
+                    f"Parameter: dims must be nn.Dim objects, got {dim!r} (at {created_at})"
+                )
+            if dim.dimension is None:
+                raise DimMismatchError(
+                    f"Parameter with dims [{', '.join(_dim_str(d) for d in dims)}] at {created_at}: "
+                    f"{_dim_str(dim)} is dynamic, but a parameter needs static dims. "
+                    "Use nn.FeatureDim(name, size) for parameter dims."
+                )
+        if len(set(dims)) != len(dims):
+            raise DimMismatchError(
+                f"Parameter at {created_at}: the same dim appears twice in "
+                f"[{', '.join(_dim_str(d) for d in dims)}]; create a second dim for the other axis"
+            )
+        root = rc_naming.current_root()
+        feature = dims[-1] if dims else None
+        super().__init__(
+            make_template(dims, dtype, feature_dim=feature, name="param"),
+            root=root,
+            name_hint="param",
+            created_at=created_at,
+        )
+        self.auxiliary = auxiliary
+        self.trainable = (not auxiliary) if trainable is None else trainable
+        self.initial = initial
+        self.weight_decay = weight_decay
+        root.graph.add_node(
+            self, label=f"Parameter[{', '.join(_dim_str(d) for d in dims)}]", created_at=created_at
+        )
+
+    def __repr__(self) -> str:
+        dims = ", ".join(_dim_str(d) for d in self.dims)
+        return f"<nn.Parameter [{dims}] {self.dtype} created at {self.created_at}>"
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
+        # A copy is a new variable with the same spec; random initializers then
+        # draw fresh values in RETURNN, constants are copied.
+        new = Parameter(
+            self.dims,
+            self.dtype,
+            trainable=self.trainable,
+            auxiliary=self.auxiliary,
+            initial=copy.deepcopy(self.initial, memo),
+            weight_decay=self.weight_decay,
+        )
+        memo[id(self)] = new
+        return new
+
+    def variable_layer_options(self) -> dict[str, Any]:
+        """The RETURNN ``variable`` layer options (without naming options).
+
+        Example:
+            >>> import rc_nn as nn
+            >>> p = nn.Parameter([nn.FeatureDim("f", 2)], initial=1.0)
+            >>> p.variable_layer_options()["init"]
+            1.0
+        """
+        opts: dict[str, Any] = {"class": "variable", "shape": list(self.dims)}
+        if self.dtype != "float32":
+            opts["dtype"] = self.dtype
+        if not self.trainable:
+            opts["trainable"] = False
+        initial = self.initial
+        if isinstance(initial, VarianceScaling):
+            opts["init"] = initial.to_returnn()
+        elif isinstance(initial, numpy.ndarray):
+            if initial.shape != tuple(d.dimension for d in self.dims):
+                raise DimMismatchError(
+                    f"{self!r}: initial array has shape {initial.shape}, "
+                    f"but the parameter has shape {tuple(d.dimension for d in self.dims)}"
+                )
+            opts["init"] = initial
+        elif initial is not None:
+            opts["init"] = float(initial) if self.dtype.startswith("float") else int(initial)
+        if self.weight_decay:
+            opts["L2"] = float(self.weight_decay)
+        return opts

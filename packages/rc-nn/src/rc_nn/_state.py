@@ -1,0 +1,99 @@
+"""Per-root build state: the call tree, extern data, marked outputs and losses.
+
+Each naming root (``rc_naming.Root``) gets its own state, so two models built
+under two roots never see each other's layers. The current call scope lives in
+a context variable, so threads and asyncio tasks building at once stay apart.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import dataclasses
+import weakref
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import rc_naming
+
+if TYPE_CHECKING:
+    from ._tensor import Tensor
+
+__all__ = ["BuildState", "CallInfo", "OutputMark", "current_scope", "open_scope", "state_of"]
+
+
+@dataclasses.dataclass(eq=False)
+class CallInfo:
+    """Payload of a call-tree node: a module call, a named function scope or a control-flow block."""
+
+    kind: str  # "module", "function", "loop", "cond", "masked"
+    module: object | None = None
+    name: str | None = None
+    created_at: str = "<unknown>"
+    control: object | None = None  # the Loop / Cond object for control-flow scopes
+    outputs: list[Tensor] = dataclasses.field(default_factory=list)  # tensors the call returned
+
+
+@dataclasses.dataclass(eq=False)
+class OutputMark:
+    """A tensor marked as output (``name`` None: the default output) or as loss."""
+
+    tensor: Tensor
+    name: str | None
+    created_at: str
+    loss_scale: float | None = None  # None: not a loss
+    as_error: bool = False
+
+
+@dataclasses.dataclass(eq=False)
+class BuildState:
+    """Everything recorded while a model is built under one root."""
+
+    root: rc_naming.Root
+    tree: rc_naming.NameTree
+    extern_data: dict[str, Tensor] = dataclasses.field(default_factory=dict)
+    marks: list[OutputMark] = dataclasses.field(default_factory=list)
+
+
+_states: weakref.WeakKeyDictionary[rc_naming.Root, BuildState] = weakref.WeakKeyDictionary()
+
+# Stack of (root, scope node) for the calls currently running in this context.
+_scope_stack: contextvars.ContextVar[tuple[tuple[rc_naming.Root, rc_naming.NameNode], ...]] = (
+    contextvars.ContextVar("rc_nn_scope_stack", default=())
+)
+
+
+def state_of(root: rc_naming.Root) -> BuildState:
+    """The build state of ``root``, created on first use.
+
+    Example:
+        >>> state_of(rc_naming.current_root()).root is rc_naming.current_root()
+        True
+    """
+    state = _states.get(root)
+    if state is None:
+        state = BuildState(root=root, tree=rc_naming.NameTree())
+        _states[root] = state
+    return state
+
+
+def current_scope(root: rc_naming.Root) -> rc_naming.NameNode:
+    """The innermost open call scope of ``root`` in this context (its tree's top if none)."""
+    for scope_root, node in reversed(_scope_stack.get()):
+        if scope_root is root:
+            return node
+    return state_of(root).tree.root
+
+
+@contextlib.contextmanager
+def open_scope(
+    root: rc_naming.Root, info: CallInfo, suggested: str
+) -> Iterator[rc_naming.NameNode]:
+    """Add a call node under the current scope of ``root`` and make it current for the block."""
+    state = state_of(root)
+    node = state.tree.add(current_scope(root), suggested, payload=info)
+    token = _scope_stack.set((*_scope_stack.get(), (root, node)))
+    try:
+        yield node
+    finally:
+        _scope_stack.reset(token)

@@ -1,0 +1,397 @@
+"""The lazy tensor: a RETURNN layer (or input) plus the template of its output.
+
+A ``Tensor`` never holds values. It records the RETURNN layer dict that
+computes it (other tensors appear in the dict as objects, not names) and the
+output template (dims, dtype, sparse dim) that rc-nn infers itself, without
+TensorFlow. Layer names are only decided at serialization.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from returnn.tensor import Dim
+from returnn.tensor import Tensor as Template
+
+import rc_naming
+
+from ._errors import AxisError, NotATensorError
+from ._state import OutputMark, current_scope, state_of
+from ._userloc import user_location
+
+__all__ = ["LayerDict", "Template", "Tensor", "iter_tensors", "make_layer_tensor", "make_template"]
+
+LayerDict = dict[str, Any]
+
+
+def make_template(
+    dims: Sequence[Dim],
+    dtype: str = "float32",
+    *,
+    sparse_dim: Dim | None = None,
+    feature_dim: Dim | None = None,
+    name: str = "output",
+) -> Template:
+    """A RETURNN tensor template with the given dims (the output description of a layer).
+
+    Example:
+        >>> from returnn.tensor import batch_dim
+        >>> make_template([batch_dim]).dims == (batch_dim,)
+        True
+    """
+    if feature_dim is not None and feature_dim not in dims:
+        feature_dim = None
+    return Template(
+        name, dims=list(dims), dtype=dtype, sparse_dim=sparse_dim, feature_dim=feature_dim
+    )
+
+
+# Creation order of all tensors; serialization orders layers by it.
+_creation_counter = itertools.count()
+
+
+class Tensor:
+    """A lazy tensor: the output of one RETURNN layer, an extern input, or a parameter.
+
+    Create tensors with rc-nn operations, never directly. The dims are
+    ``returnn.tensor.Dim`` objects; arithmetic broadcasts by dims.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+        >>> x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        >>> (x * 2.0).dims == (nn.batch_dim, time, feat)
+        True
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "created_at",
+        "data",
+        "extern_name",
+        "layer_dict",
+        "name_hint",
+        "node",
+        "parent",
+        "root",
+        "seq",
+        "sub_name",
+    )
+
+    data: Template
+    layer_dict: LayerDict | None
+    name_hint: str
+    node: rc_naming.NameNode | None
+    root: rc_naming.Root
+    created_at: str
+    extern_name: str | None
+    parent: Tensor | None
+    sub_name: str | None
+    seq: int  # creation order, for deterministic output order
+
+    def __init__(
+        self,
+        data: Template,
+        *,
+        root: rc_naming.Root,
+        layer_dict: LayerDict | None = None,
+        name_hint: str = "layer",
+        node: rc_naming.NameNode | None = None,
+        created_at: str | None = None,
+        extern_name: str | None = None,
+        parent: Tensor | None = None,
+        sub_name: str | None = None,
+    ) -> None:
+        self.data = data
+        self.root = root
+        self.layer_dict = layer_dict
+        self.name_hint = name_hint
+        self.node = node
+        self.created_at = created_at if created_at is not None else user_location(2)
+        self.extern_name = extern_name
+        self.parent = parent
+        self.sub_name = sub_name
+        self.seq = next(_creation_counter)
+
+    # -- the template ------------------------------------------------------------------
+
+    @property
+    def dims(self) -> tuple[Dim, ...]:
+        """The dims in order (``returnn.tensor.Dim``)."""
+        return self.data.dims
+
+    @property
+    def dtype(self) -> str:
+        """The dtype name, e.g. ``"float32"``."""
+        return str(self.data.dtype)
+
+    @property
+    def sparse_dim(self) -> Dim | None:
+        """For integer index tensors: the dim the indices point into."""
+        return self.data.sparse_dim
+
+    @property
+    def feature_dim(self) -> Dim | None:
+        """The feature dim if the tensor has one (set by the op that made it)."""
+        return self.data.feature_dim
+
+    @property
+    def ndim(self) -> int:
+        """Number of dims."""
+        return len(self.data.dims)
+
+    def dims_set(self) -> frozenset[Dim]:
+        """The dims as a set (order does not matter for most rc-nn ops)."""
+        return frozenset(self.data.dims)
+
+    def __repr__(self) -> str:
+        dims = ", ".join(_dim_str(d) for d in self.dims)
+        sparse = f", sparse_dim={_dim_str(self.sparse_dim)}" if self.sparse_dim else ""
+        return f"<nn.Tensor {self.name_hint} [{dims}] {self.dtype}{sparse}>"
+
+    def verify_out_shape(self, out_shape: set[Dim] | frozenset[Dim]) -> None:
+        """Check that the dims are exactly ``out_shape`` (as a set).
+
+        Example:
+            >>> import rc_nn as nn
+            >>> f = nn.FeatureDim("f", 2)
+            >>> nn.zeros([f]).verify_out_shape({f})
+        """
+        from ._errors import DimMismatchError
+
+        if set(self.dims) != set(out_shape):
+            raise DimMismatchError(
+                f"{self!r} created at {self.created_at}: expected dims "
+                f"{{{', '.join(sorted(_dim_str(d) for d in out_shape))}}}, "
+                f"got {{{', '.join(sorted(_dim_str(d) for d in self.dims))}}}"
+            )
+
+    # -- marking -----------------------------------------------------------------------
+
+    def mark_as_default_output(self) -> Tensor:
+        """Make this the network's default output (RETURNN layer ``output``).
+
+        Example:
+            >>> import rc_nn as nn
+            >>> _ = nn.zeros([nn.FeatureDim("f", 2)]).mark_as_default_output()
+        """
+        state = state_of(self.root)
+        state.marks[:] = [m for m in state.marks if not (m.name is None and m.loss_scale is None)]
+        state.marks.append(OutputMark(self, None, user_location(2)))
+        return self
+
+    def mark_as_output(self, name: str | None = None) -> Tensor:
+        """Mark as an extra output (kept and computed by RETURNN, named ``name`` if given)."""
+        state_of(self.root).marks.append(OutputMark(self, name or self.name_hint, user_location(2)))
+        return self
+
+    def mark_as_loss(self, name: str, *, scale: float = 1.0, as_error: bool = False) -> Tensor:
+        """Mark as a loss (summed over the batch by RETURNN) with ``scale``.
+
+        ``as_error=True`` reports it without optimizing it.
+        """
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"mark_as_loss: the loss needs a non-empty name, got {name!r}")
+        state_of(self.root).marks.append(
+            OutputMark(self, name, user_location(2), loss_scale=float(scale), as_error=as_error)
+        )
+        return self
+
+    # -- operators (implemented in _math) ----------------------------------------------
+
+    def _bin(self, other: object, kind: str, *, reverse: bool = False) -> Tensor:
+        from ._math import combine_scalar_or_tensor
+
+        return combine_scalar_or_tensor(self, other, kind, reverse=reverse)
+
+    def __add__(self, other: object) -> Tensor:
+        return self._bin(other, "add")
+
+    def __radd__(self, other: object) -> Tensor:
+        return self._bin(other, "add", reverse=True)
+
+    def __sub__(self, other: object) -> Tensor:
+        return self._bin(other, "sub")
+
+    def __rsub__(self, other: object) -> Tensor:
+        return self._bin(other, "sub", reverse=True)
+
+    def __mul__(self, other: object) -> Tensor:
+        return self._bin(other, "mul")
+
+    def __rmul__(self, other: object) -> Tensor:
+        return self._bin(other, "mul", reverse=True)
+
+    def __truediv__(self, other: object) -> Tensor:
+        return self._bin(other, "truediv")
+
+    def __rtruediv__(self, other: object) -> Tensor:
+        return self._bin(other, "truediv", reverse=True)
+
+    def __floordiv__(self, other: object) -> Tensor:
+        return self._bin(other, "floordiv")
+
+    def __rfloordiv__(self, other: object) -> Tensor:
+        return self._bin(other, "floordiv", reverse=True)
+
+    def __mod__(self, other: object) -> Tensor:
+        return self._bin(other, "mod")
+
+    def __rmod__(self, other: object) -> Tensor:
+        return self._bin(other, "mod", reverse=True)
+
+    def __pow__(self, other: object) -> Tensor:
+        return self._bin(other, "pow")
+
+    def __rpow__(self, other: object) -> Tensor:
+        return self._bin(other, "pow", reverse=True)
+
+    def __neg__(self) -> Tensor:
+        from ._math import neg
+
+        return neg(self)
+
+    def __abs__(self) -> Tensor:
+        from ._math import abs_
+
+        return abs_(self)
+
+    def __invert__(self) -> Tensor:
+        from ._math import logical_not
+
+        return logical_not(self)
+
+    def __and__(self, other: object) -> Tensor:
+        return self._bin(other, "logical_and")
+
+    def __rand__(self, other: object) -> Tensor:
+        return self._bin(other, "logical_and", reverse=True)
+
+    def __or__(self, other: object) -> Tensor:
+        return self._bin(other, "logical_or")
+
+    def __ror__(self, other: object) -> Tensor:
+        return self._bin(other, "logical_or", reverse=True)
+
+    def __lt__(self, other: object) -> Tensor:
+        return self._bin(other, "less")
+
+    def __le__(self, other: object) -> Tensor:
+        return self._bin(other, "less_equal")
+
+    def __gt__(self, other: object) -> Tensor:
+        return self._bin(other, "greater")
+
+    def __ge__(self, other: object) -> Tensor:
+        return self._bin(other, "greater_equal")
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return self._bin(other, "equal")
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return self._bin(other, "not_equal")
+
+    # Tensors are identified by identity (they are dict keys and set members internally).
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        raise TypeError(
+            f"{self!r} (created at {self.created_at}) has no truth value while the model is "
+            "built: it is a lazy RETURNN layer. Use nn.where(...) or nn.Cond for data-dependent "
+            "choices, and `is`/`is not` to compare tensor objects."
+        )
+
+    def __iter__(self) -> Iterator[Tensor]:
+        raise TypeError(
+            f"{self!r} is not iterable: split it with nn.split(x, axis=..., out_dims=...) "
+            "or loop over an axis with nn.Loop"
+        )
+
+
+def _dim_str(dim: Dim | None) -> str:
+    if dim is None:
+        return "None"
+    size = dim.dimension if dim.dimension is not None else "?"
+    return f"{dim.description}({size})"
+
+
+def iter_tensors(value: object) -> Iterator[Tensor]:
+    """All tensors inside a (nested) layer option value, in a deterministic order."""
+    if isinstance(value, Tensor):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from iter_tensors(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from iter_tensors(item)
+
+
+def root_for(values: Sequence[object], what: str) -> rc_naming.Root:
+    """The naming root shared by all tensors in ``values`` (the current root if none)."""
+    root: rc_naming.Root | None = None
+    first: Tensor | None = None
+    for value in values:
+        for tensor in iter_tensors(value):
+            if root is None:
+                root, first = tensor.root, tensor
+            elif tensor.root is not root:
+                rc_naming.check_same_root(
+                    root, tensor.root, what=f"{what}: {tensor!r} together with {first!r}"
+                )
+    return root if root is not None else rc_naming.current_root()
+
+
+def make_layer_tensor(
+    layer_dict: LayerDict,
+    data: Template,
+    *,
+    name_hint: str,
+) -> Tensor:
+    """Record a new layer in the current call scope and return its output tensor."""
+    root = root_for(list(layer_dict.values()), name_hint)
+    state = state_of(root)
+    tensor = Tensor(
+        data, root=root, layer_dict=layer_dict, name_hint=name_hint, created_at=user_location(2)
+    )
+    tensor.node = state.tree.add(current_scope(root), name_hint, payload=tensor)
+    return tensor
+
+
+def as_tensor(value: object, what: str) -> Tensor:
+    """``value`` if it is a tensor, else a clear error saying what was expected."""
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(value, Dim):
+        raise NotATensorError(
+            f"{what}: got the dim {_dim_str(value)} where a tensor belongs (at {user_location(2)}). "
+            "Use nn.range_over_dim(dim) for its indices or nn.dim_value(dim) for its size."
+        )
+    raise NotATensorError(
+        f"{what}: expected an nn.Tensor, got {type(value).__name__} {value!r:.80} "
+        f"(at {user_location(2)})"
+    )
+
+
+def check_axis(x: Tensor, axis: Dim, what: str) -> Dim:
+    """``axis`` if it is a dim of ``x``, else an AxisError listing the dims of ``x``."""
+    if not isinstance(axis, Dim):
+        raise AxisError(
+            f"{what}: axis must be an nn.Dim, got {axis!r} (at {user_location(2)}). "
+            "rc-nn names axes by dim objects, never by position."
+        )
+    if axis not in x.dims:
+        raise AxisError(
+            f"{what}: {_dim_str(axis)} is not a dim of {x!r} "
+            f"(dims: {', '.join(_dim_str(d) for d in x.dims)}; at {user_location(2)})"
+        )
+    return axis
+
+
+def is_parameter(value: object) -> bool:
+    """Whether ``value`` is an ``nn.Parameter`` (without importing it at module level)."""
+    from ._parameter import Parameter
+
+    return isinstance(value, Parameter)
