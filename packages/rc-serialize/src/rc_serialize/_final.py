@@ -70,6 +70,7 @@ class SerializedNetwork:
     parameters: dict[str, rc_nn.Parameter]  # canonical path with "." -> parameter
     variable_names: dict[str, str]  # canonical path with "." -> TF variable name
     layer_names: dict[int, str]  # id(tensor) -> final layer name
+    layer_tensors: dict[str, Tensor]  # final layer name -> the tensor it computes (not for copies)
 
 
 @dataclasses.dataclass(eq=False)
@@ -171,6 +172,9 @@ def build_network(
         parameters=params,
         variable_names={path: naming.variable_name(tuple(path.split("."))) for path in params},
         layer_names={k: s.node.name for k, s in slots.items() if s.node is not None},
+        layer_tensors={
+            s.node.name: s.tensor for s in slots.values() if s.node is not None and s.tensor is not None
+        },
     )
 
 

@@ -1,0 +1,94 @@
+"""Round trip of a called model through RETURNN, with the checks every test model must pass.
+
+Used by the tests and by ``rc-serialize build --check``-like tooling; TensorFlow is
+imported only when a round trip runs.
+
+``roundtrip(model)`` serializes the model (its root module), constructs the config
+in RETURNN's TF backend, runs forward (and training steps), saves and restores a
+checkpoint, and asserts:
+
+* N4: the TF variable names, the checkpoint names and ``model.named_parameters()``
+  (rendered with ``/`` and the naming suffix) are the same set;
+* template agreement: for every layer, our inferred output template equals
+  RETURNN's (dims in order with description and size, dtype, sparse dim).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy
+
+import rc_nn as nn
+from rc_serialize import build_network, get_returnn_config_serialized
+from rc_serialize._final import ParamNaming, SerializedNetwork
+from rc_serialize._returnn_check import CheckReport, check_config, template_of
+
+
+@dataclasses.dataclass
+class RoundTrip:
+    """What a round trip produced."""
+
+    code: str
+    serialized: SerializedNetwork
+    report: CheckReport
+
+    def output(self, name: str = "output") -> numpy.ndarray:
+        """Forward values of an output layer."""
+        return self.report.outputs[name]
+
+
+def expected_variable_names(model: nn.Module, param_naming: str = "predecessor") -> set[str]:
+    """``named_parameters()`` rendered as TF variable names."""
+    naming = ParamNaming(param_naming)
+    return {naming.variable_name(tuple(path.split("."))) for path, _ in model.named_parameters()}
+
+
+def _dims_key(template: Any) -> list[tuple[str, int | None]]:
+    return [(d.description, d.size) for d in template.dims]
+
+
+def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
+    """Our inferred template equals RETURNN's for every layer we emitted."""
+    problems = []
+    for name, tensor in serialized.layer_tensors.items():
+        if name not in report.layer_templates:
+            continue  # not constructed by RETURNN (not needed for any output)
+        ours = template_of(tensor.data)
+        theirs = report.layer_templates[name]
+        if _dims_key(ours) != _dims_key(theirs) or ours.dtype != theirs.dtype:
+            problems.append(f"{name}: ours {_dims_key(ours)} {ours.dtype}, RETURNN {_dims_key(theirs)} {theirs.dtype}")
+        elif (ours.sparse_dim is None) != (theirs.sparse_dim is None) or (
+            ours.sparse_dim is not None
+            and theirs.sparse_dim is not None
+            and (ours.sparse_dim.description, ours.sparse_dim.size) != (theirs.sparse_dim.description, theirs.sparse_dim.size)
+        ):
+            problems.append(f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}")
+    assert not problems, "inferred templates differ from RETURNN's:\n  " + "\n  ".join(problems)
+
+
+def roundtrip(
+    model: nn.Module,
+    *,
+    train_steps: int = 0,
+    param_naming: str = "predecessor",
+    check_templates: bool = True,
+    **check_kwargs: Any,
+) -> RoundTrip:
+    """Serialize ``model`` and prove the config in RETURNN (see the module docstring)."""
+    code = get_returnn_config_serialized(model, param_naming=param_naming)
+    serialized = build_network(model, param_naming=ParamNaming(param_naming))
+    report = check_config(code, train_steps=train_steps, **check_kwargs)
+    expected = expected_variable_names(model, param_naming)
+    used = set(serialized.variable_names.values())
+    # Parameters that no output depends on are not constructed by RETURNN.
+    assert report.variable_names == used, (report.variable_names, used)
+    assert used <= expected, (used, expected)
+    assert report.restored_variable_names == used
+    assert report.restore_ok
+    if check_templates:
+        assert_templates_agree(serialized, report)
+    if train_steps:
+        assert all(numpy.isfinite(report.losses)), report.losses
+    return RoundTrip(code, serialized, report)
