@@ -51,3 +51,20 @@ def check_config(returnn_tf: types.ModuleType) -> Callable[..., Any]:
     from rc_serialize._returnn_check import check_config as check
 
     return check
+
+
+@pytest.fixture
+def roundtrip(returnn_tf: types.ModuleType) -> Callable[..., Any]:
+    """:func:`rc_serialize._roundtrip.roundtrip`: serialize, prove in RETURNN, assert N4 + templates."""
+    from rc_serialize._roundtrip import roundtrip as run
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_root() -> Any:
+    """Every test builds its model under its own naming root."""
+    import rc_naming
+
+    with rc_naming.Root("test"):
+        yield
