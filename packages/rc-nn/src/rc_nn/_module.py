@@ -43,12 +43,12 @@ class Module:
     Example:
         >>> import rc_nn as nn
         >>> class Block(nn.Module):
-        ...     def __init__(self, dim):
+        ...     def __init__(self, in_dim, out_dim):
         ...         super().__init__()
-        ...         self.lin = nn.Linear(dim, dim)
+        ...         self.lin = nn.Linear(in_dim, out_dim)
         ...     def forward(self, x):
         ...         return nn.relu(self.lin(x))
-        >>> [name for name, _ in Block(nn.FeatureDim("d", 4)).named_parameters()]
+        >>> [name for name, _ in Block(nn.FeatureDim("a", 4), nn.FeatureDim("b", 4)).named_parameters()]
         ['lin.weight', 'lin.bias']
     """
 
