@@ -108,3 +108,231 @@ def test_subnetwork(check_config: CheckConfig) -> None:
     assert report.variable_names == {"enc/lin/W", "enc/lin/b", "enc/W", "enc/b"}
     assert {"enc", "enc/lin", "enc/scoped", "enc/output", "output"} <= set(report.layer_templates)
     assert report.restore_ok
+
+
+def test_variable_layer(check_config: CheckConfig) -> None:
+    """A ``variable`` layer names its variable ``<scope>/<param_name or layer name>``."""
+    report = check_config(
+        config(
+            """
+            {
+                "w": {"class": "variable", "shape": [in_dim, out_dim], "param_name": "weight",
+                      "name_scope": "/model/proj", "init": "glorot_uniform"},
+                "b": {"class": "variable", "shape": [out_dim], "init": 1.0},
+                "s": {"class": "variable", "shape": [out_dim], "name_scope": ""},
+                "mm": {"class": "dot", "from": ["data", "w"], "reduce": in_dim},
+                "output": {"class": "combine", "kind": "add", "from": ["mm", "b", "s"]},
+            }
+            """
+        )
+    )
+    assert report.variable_shapes == {"model/proj/weight": (5, 4), "b/b": (4,), "s": (4,)}
+    assert report.restored_variable_names == set(report.variable_shapes)
+    assert report.restore_ok
+    assert report.layer_templates["w"].dims[0].description == "in"
+
+
+def test_loss_goes_down(check_config: CheckConfig) -> None:
+    """Five Adam steps on a cross-entropy loss reduce it (same batch every step)."""
+    report = check_config(
+        config(
+            """
+            {
+                "hidden": {"class": "linear", "from": "data", "out_dim": out_dim,
+                           "activation": "tanh"},
+                "output": {"class": "softmax", "from": "hidden", "out_dim": classes_dim,
+                           "loss": "ce", "target": "classes"},
+            }
+            """
+        ),
+        train_steps=5,
+        learning_rate=0.05,
+    )
+    assert len(report.losses) == 5
+    assert report.losses[-1] < report.losses[0]
+    assert all(b < a for a, b in zip(report.losses, report.losses[1:], strict=False))
+    assert report.restore_ok  # the trained values were restored
+
+
+def test_as_is_loss_with_scale(check_config: CheckConfig) -> None:
+    """A ``loss: as_is`` layer with ``loss_scale`` contributes to the trained objective."""
+    report = check_config(
+        config(
+            """
+            {
+                "lin": {"class": "linear", "from": "data", "out_dim": out_dim},
+                "sq": {"class": "eval", "from": "lin", "eval": "source(0) ** 2"},
+                "loss": {"class": "reduce", "mode": "sum", "from": "sq", "axis": out_dim,
+                         "loss": "as_is", "loss_scale": 0.5},
+                "output": {"class": "copy", "from": "lin"},
+            }
+            """
+        ),
+        train_steps=3,
+    )
+    assert len(report.losses) == 3
+    assert report.losses[-1] < report.losses[0]
+    assert set(report.outputs) == {"output", "loss"}  # a layer with a loss is an output layer
+
+
+def test_checkpoint_round_trip(check_config: CheckConfig, tmp_path: Any) -> None:
+    """The checkpoint has exactly the model variables; a fresh construction restores them."""
+    report = check_config(
+        config(
+            """
+            {
+                "enc": {"class": "subnetwork", "from": "data", "name_scope": "/encoder",
+                        "subnetwork": {
+                    "ln": {"class": "layer_norm", "from": "data"},
+                    "lin": {"class": "linear", "from": "ln", "out_dim": out_dim},
+                    "output": {"class": "copy", "from": "lin"},
+                }},
+                "output": {"class": "softmax", "from": "enc", "out_dim": classes_dim,
+                           "loss": "ce", "target": "classes"},
+            }
+            """
+        ),
+        train_steps=2,
+        tmp_dir=tmp_path,
+    )
+    expected = {
+        "encoder/ln/scale",
+        "encoder/ln/bias",
+        "encoder/lin/W",
+        "encoder/lin/b",
+        "output/W",
+        "output/b",
+    }
+    assert report.variable_names == expected
+    assert report.restored_variable_names == expected
+    assert report.restore_ok
+    assert (tmp_path / "returnn_config.py").exists()
+    assert list((tmp_path / "model").glob("model.ckpt.index"))
+
+
+def test_error_is_clear(check_config: CheckConfig) -> None:
+    """A config RETURNN rejects gives an error with the net dict and RETURNN's message."""
+    from rc_serialize._returnn_check import ReturnnCheckError
+
+    with pytest.raises(ReturnnCheckError) as info:
+        check_config(
+            config(
+                """
+                {
+                    "bad_layer": {"class": "linear", "from": "does_not_exist",
+                                  "out_dim": out_dim},
+                    "output": {"class": "copy", "from": "bad_layer"},
+                }
+                """
+            )
+        )
+    message = str(info.value)
+    assert "constructing the network" in message
+    assert "'bad_layer'" in message  # the net dict is printed
+    assert "does_not_exist" in message  # RETURNN's complaint
+
+
+def test_config_syntax_error_is_clear(check_config: CheckConfig) -> None:
+    """A config that is not valid Python fails while loading, with the reason."""
+    from rc_serialize._returnn_check import ReturnnCheckError
+
+    with pytest.raises(ReturnnCheckError, match="loading the config file"):
+        check_config("network = {\n")
+
+
+def test_repeated_calls_are_deterministic(check_config: CheckConfig) -> None:
+    """Many calls in one process work; the same seed gives the same outputs and losses."""
+    import numpy as np
+
+    code = config(
+        """
+        {"output": {"class": "softmax", "from": "data", "out_dim": classes_dim,
+                    "loss": "ce", "target": "classes"}}
+        """
+    )
+    first = check_config(code, train_steps=2, seed=3)
+    second = check_config(code, train_steps=2, seed=3)
+    np.testing.assert_array_equal(first.outputs["output"], second.outputs["output"])
+    assert first.losses == second.losses
+    other = check_config(code, train_steps=2, seed=4)
+    assert other.losses != first.losses
+
+
+def test_template_of_without_tensorflow() -> None:
+    """``template_of`` works on pure ``returnn.tensor`` objects."""
+    from returnn.tensor import Dim, Tensor, batch_dim
+
+    from rc_serialize._returnn_check import DimInfo, template_of
+
+    time = Dim(None, name="time", kind=Dim.Types.Spatial)
+    classes = Dim(7, name="classes")
+    tensor = Tensor("x", dims=[batch_dim, time], dtype="int32", sparse_dim=classes)
+    tmpl = template_of(tensor)
+    assert tmpl.dims == (
+        DimInfo("global batch", None, "batch"),
+        DimInfo("time", None, "spatial"),
+    )
+    assert tmpl.sparse_dim == DimInfo("classes", 7, "feature")
+    assert tmpl.dtype == "int32"
+    # Without the TF backend's extern data handling, RETURNN sets no time axis here.
+    assert tmpl.time_dim_axis == tensor.time_dim_axis
+    assert tmpl.feature_dim_axis is None
+
+
+@pytest.mark.slow
+def test_rec_lstm(check_config: CheckConfig) -> None:
+    """A rec layer with an LSTM unit (native op) inside a rec loop with its own name scope.
+
+    The first native-op compile takes about a minute; RETURNN caches it in
+    ``returnn.util.basic.get_cache_dir()`` (``/var/tmp/$USER/returnn_tf_cache/ops`` here).
+    """
+    report = check_config(
+        config(
+            """
+            {
+                "lstm": {"class": "rec", "unit": "nativelstm2", "from": "data",
+                         "out_dim": out_dim, "axis": time_dim, "name_scope": "/enc/lstm0"},
+                "loop": {"class": "rec", "from": "lstm", "axis": time_dim, "unit": {
+                    "h": {"class": "linear", "from": ["data:source", "prev:h"],
+                          "out_dim": out_dim, "activation": "tanh"},
+                    "output": {"class": "copy", "from": "h"},
+                }},
+                "output": {"class": "softmax", "from": "loop", "out_dim": classes_dim,
+                           "loss": "ce", "target": "classes"},
+            }
+            """
+        ),
+        train_steps=2,
+    )
+    assert report.variable_shapes == {
+        "enc/lstm0/W": (5, 16),
+        "enc/lstm0/W_re": (4, 16),
+        "enc/lstm0/b": (16,),
+        "loop/rec/h/W": (8, 4),
+        "loop/rec/h/b": (4,),
+        "output/W": (4, 6),
+        "output/b": (6,),
+    }
+    assert {"lstm", "loop", "loop/h", "loop/output"} <= set(report.layer_templates)
+    assert report.restore_ok
+    assert len(report.losses) == 2
+
+
+@pytest.mark.slow
+def test_returnn_entry_point_trains(tmp_path: Any) -> None:
+    """RETURNN's own ``python -m returnn`` trains a generated config on random data."""
+    from rc_serialize._returnn_check_rnn import run_returnn_training
+
+    code = config(
+        """
+        {
+            "hidden": {"class": "linear", "from": "data", "out_dim": out_dim,
+                       "activation": "relu", "name_scope": "/enc/hidden"},
+            "output": {"class": "softmax", "from": "hidden", "out_dim": classes_dim,
+                       "loss": "ce", "target": "classes"},
+        }
+        """
+    )
+    run = run_returnn_training(code, tmp_path)
+    assert run.variable_names == {"enc/hidden/W", "enc/hidden/b", "output/W", "output/b"}
+    assert "finished after" in run.output

@@ -116,17 +116,21 @@ class CheckReport:
 # Templates (no TF needed)
 
 
-def _dim_info(dim: Any) -> DimInfo:
-    """Describe one ``returnn.tensor.Dim``."""
+def _dim_info(dim: Any, *, feature: bool = False) -> DimInfo:
+    """Describe one ``returnn.tensor.Dim``.
+
+    ``feature`` says the dim is the feature (or sparse) dim of its tensor; it decides the
+    kind of dims created without an explicit ``kind`` (``Dim(4, name="out")``).
+    """
     from returnn.tensor import Dim
 
     if dim.is_batch_dim():
         kind = "batch"
-    elif dim.kind == Dim.Types.Feature:
+    elif dim.kind == Dim.Types.Feature or (dim.kind in (None, Dim.Types.Unspecified) and feature):
         kind = "feature"
     else:
         kind = "spatial"
-    size = dim.dimension if not dim.is_batch_dim() else None
+    size = None if dim.is_batch_dim() else dim.dimension
     description = dim.description if dim.description is not None else repr(dim)
     return DimInfo(description=str(description), size=size, kind=kind)
 
@@ -137,11 +141,12 @@ def template_of(tensor: Any) -> LayerTemplate:
     Works on pure ``returnn.tensor`` objects without TensorFlow.
     """
     sparse_dim = tensor.sparse_dim
+    feature_axis = tensor.feature_dim_axis
     return LayerTemplate(
-        dims=tuple(_dim_info(d) for d in tensor.dims),
+        dims=tuple(_dim_info(d, feature=i == feature_axis) for i, d in enumerate(tensor.dims)),
         dtype=str(tensor.dtype),
-        sparse_dim=_dim_info(sparse_dim) if sparse_dim is not None else None,
-        feature_dim_axis=tensor.feature_dim_axis,
+        sparse_dim=_dim_info(sparse_dim, feature=True) if sparse_dim is not None else None,
+        feature_dim_axis=feature_axis,
         time_dim_axis=tensor.time_dim_axis,
     )
 
@@ -248,7 +253,10 @@ def _construct(config: Any, *, train: bool, search: bool, seed: int) -> _Built:
             network = TFNetwork(
                 config=config,
                 train_flag=train,
-                eval_flag=train,
+                # With eval_flag, layers depending on data that is not available for
+                # inference (targets) are constructed instead of being replaced by
+                # placeholder-less DataNotAvailableLayer objects.
+                eval_flag=not search,
                 search_flag=search,
                 rnd_seed=seed,
             )
@@ -345,10 +353,18 @@ def _strip(name: str) -> str:
     return name[:-2] if name.endswith(":0") else name
 
 
+def _is_internal_layer_name(name: str) -> bool:
+    """Rec-loop helper layers RETURNN adds (``prev:x``, ``:i``), not layers of the net dict."""
+    last = name.rsplit("/", 1)[-1]
+    return last.startswith(("prev:", ":"))
+
+
 def _layer_templates(network: Any) -> dict[str, LayerTemplate]:
     result: dict[str, LayerTemplate] = {}
     for layer in network.get_all_layers_deep():
         name = layer.get_absolute_name()
+        if _is_internal_layer_name(name):
+            continue
         if name not in result and layer.output is not None:
             result[name] = template_of(layer.output)
     return result
@@ -457,7 +473,11 @@ def _check_in_dir(
             with tf.compat.v1.Session(graph=built.graph) as session:
                 try:
                     network.initialize_params(session)
-                    fetches = {k: layer.output.placeholder for k, layer in outputs_by_name.items()}
+                    fetches = {
+                        k: layer.output.placeholder
+                        for k, layer in outputs_by_name.items()
+                        if layer.output.placeholder is not None
+                    }
                     outputs: dict[str, numpy.ndarray] = session.run(fetches, feed_dict=feed)
                     if train:
                         losses = _train(
@@ -542,5 +562,6 @@ def _restore_matches(
             return False
         values = session.run(variables)
     return all(
-        np.array_equal(value, saved_values[name]) for name, value in zip(names, values, strict=True)
+        np.array_equal(value, saved_values[name], equal_nan=True)
+        for name, value in zip(names, values, strict=True)
     )
