@@ -57,14 +57,14 @@ class Module:
 
     def _rc_naming_root(self) -> rc_naming.Root:
         # Created lazily so that assigning a submodule before super().__init__() works.
-        root = self.__dict__.get(_ROOT_ATTR)
+        root: rc_naming.Root | None = self.__dict__.get(_ROOT_ATTR)
         if root is None:
             root = rc_naming.current_root()
             created_at = user_location(3)
             object.__setattr__(self, _ROOT_ATTR, root)
             object.__setattr__(self, _LOC_ATTR, created_at)
             root.graph.add_node(self, label=type(self).__name__, created_at=created_at)
-        return root  # type: ignore[no-any-return]
+        return root
 
     def __setattr__(self, name: str, value: Any) -> None:
         root = self._rc_naming_root()

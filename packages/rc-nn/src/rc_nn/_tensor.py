@@ -120,7 +120,8 @@ class Tensor:
     @property
     def dims(self) -> tuple[Dim, ...]:
         """The dims in order (``returnn.tensor.Dim``)."""
-        return self.data.dims
+        dims: tuple[Dim, ...] = self.data.dims
+        return dims
 
     @property
     def dtype(self) -> str:

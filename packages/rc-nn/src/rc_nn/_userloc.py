@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import types
 
 __all__ = ["user_location"]
 
@@ -17,10 +18,10 @@ def user_location(skip: int = 1) -> str:
         >>> user_location().count(":") >= 1
         True
     """
-    frame = sys._getframe(skip)
+    frame: types.FrameType | None = sys._getframe(skip)
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
         if module.partition(".")[0] not in _OWN_PACKAGES:
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return "<unknown>"

@@ -25,7 +25,8 @@ class FeedForwardBlock(nn.Module):
         """The block's output, same dims as ``x``."""
         hidden = nn.relu(self.ff1(self.norm(x)))
         hidden = nn.dropout(hidden, self.dropout, axis=self.ff1.out_dim)
-        return x + self.ff2(hidden)
+        out: nn.Tensor = x + self.ff2(hidden)
+        return out
 
 
 class AsrEncoder(nn.Module):
@@ -48,7 +49,8 @@ class AsrEncoder(nn.Module):
 
     def forward(self, x: nn.Tensor) -> nn.Tensor:
         """Logits over ``out_dim`` (vocab + blank) per frame."""
-        return self.output(self.final_norm(self.layers(self.input_proj(x))))
+        logits: nn.Tensor = self.output(self.final_norm(self.layers(self.input_proj(x))))
+        return logits
 
 
 def build_example() -> nn.Module:
