@@ -1,5 +1,64 @@
-"""rc-naming: name hierarchies and canonical parameter paths on networkx."""
+"""rc-naming: name hierarchies and canonical parameter paths on networkx.
+
+Framework-agnostic: it names the parameters of any tree of Python objects by
+their attribute chains ("first assignment wins"), gives unique readable names
+to the layers of a call tree, and builds relative references between them.
+
+Example:
+    >>> from rc_naming import OwnershipGraph, render_path
+    >>> class Linear:
+    ...     def __init__(self):
+    ...         self.weight = [0.0]
+    >>> class Model:
+    ...     def __init__(self):
+    ...         self.enc = Linear()
+    ...         self.dec = Linear()
+    ...         self.dec.weight = self.enc.weight  # shared parameter
+    >>> model = Model()
+    >>> graph = OwnershipGraph.from_object_tree(model)
+    >>> render_path(graph.canonical_path(model, model.dec.weight), "/")
+    'enc/weight'
+"""
+
+from rc_naming._errors import (
+    FinalizedError,
+    InvalidNameError,
+    InvalidTreeOperationError,
+    NameCollisionError,
+    NotFinalizedError,
+    RcNamingError,
+    ReferenceResolutionError,
+    RootMismatchError,
+    UnreachableError,
+)
+from rc_naming._nametree import NameNode, NameTree, sanitize_name
+from rc_naming._ownership import OwnershipGraph
+from rc_naming._paths import render_path
+from rc_naming._resolve import Resolution
+from rc_naming._roots import Root, check_same_root, current_root, default_root, reset_default_root
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = [
+    "FinalizedError",
+    "InvalidNameError",
+    "InvalidTreeOperationError",
+    "NameCollisionError",
+    "NameNode",
+    "NameTree",
+    "NotFinalizedError",
+    "OwnershipGraph",
+    "RcNamingError",
+    "ReferenceResolutionError",
+    "Resolution",
+    "Root",
+    "RootMismatchError",
+    "UnreachableError",
+    "__version__",
+    "check_same_root",
+    "current_root",
+    "default_root",
+    "render_path",
+    "reset_default_root",
+    "sanitize_name",
+]
