@@ -35,10 +35,11 @@ from ._array import (
     zeros,
 )
 from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
+from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
 from ._extern import get_extern_data
-from ._linear import Embedding, LayerNorm, Linear
+from ._linear import Embedding, Linear
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
 from ._math import (
     abs_,
@@ -69,6 +70,7 @@ from ._math import (
     tanh,
 )
 from ._module import Module
+from ._norm import LayerNorm
 from ._parameter import Parameter
 from ._tensor import Tensor
 
@@ -76,6 +78,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AxisError",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
     "Data",
     "Dim",
     "DimMismatchError",
@@ -95,6 +100,8 @@ __all__ = [
     "Sequential",
     "SpatialDim",
     "Tensor",
+    "TransposedConv1d",
+    "TransposedConv2d",
     "__version__",
     "abs_",
     "activation",

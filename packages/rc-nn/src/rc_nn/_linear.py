@@ -1,18 +1,17 @@
-"""Parametrized basic layers: ``Linear``, ``Embedding``, ``LayerNorm``."""
+"""Parametrized basic layers: ``Linear``, ``Embedding`` (``LayerNorm`` is in ``_norm``)."""
 
 from __future__ import annotations
 
-from ._array import dot, reduce_mean
+from ._array import dot
 from ._dims import Dim
 from ._errors import DimMismatchError
 from ._init import Glorot
-from ._math import rsqrt, square
 from ._module import Module
 from ._parameter import Parameter
 from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
-__all__ = ["Embedding", "LayerNorm", "Linear"]
+__all__ = ["Embedding", "Linear"]
 
 
 def _require_dim(x: Tensor, dim: Dim, what: str) -> None:
@@ -93,29 +92,3 @@ class Embedding(Module):
             make_template(dims, self.weight.dtype, feature_dim=self.out_dim),
             name_hint="gather",
         )
-
-
-class LayerNorm(Module):
-    """Layer normalization over ``in_dim``, parameters ``scale`` (ones) and ``bias`` (zeros).
-
-    Example:
-        >>> import rc_nn as nn
-        >>> [name for name, _ in nn.LayerNorm(nn.FeatureDim("d", 4)).named_parameters()]
-        ['scale', 'bias']
-    """
-
-    def __init__(self, in_dim: Dim, *, eps: float = 1e-6) -> None:
-        super().__init__()
-        self.in_dim = in_dim
-        self.eps = eps
-        self.scale = Parameter([in_dim], initial=1.0)
-        self.bias = Parameter([in_dim], initial=0.0)
-
-    def forward(self, x: Tensor) -> Tensor:
-        """Normalize over ``in_dim``, then scale and shift."""
-        x = as_tensor(x, "LayerNorm")
-        _require_dim(x, self.in_dim, f"LayerNorm({_dim_str(self.in_dim)})")
-        mean = reduce_mean(x, axis=self.in_dim)
-        centered = x - mean
-        variance = reduce_mean(square(centered), axis=self.in_dim)
-        return centered * rsqrt(variance + self.eps) * self.scale + self.bias

@@ -1,0 +1,244 @@
+"""TF-free tests of the parametrized layers: templates, parameter names, errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+import rc_naming
+import rc_nn as nn
+
+THIS_FILE = __file__.rsplit("/", 1)[-1]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_root() -> Iterator[None]:
+    with rc_naming.Root("test-layers"):
+        yield
+
+
+def _names(module: nn.Module) -> list[str]:
+    return [name for name, _ in module.named_parameters()]
+
+
+def _btf(feat_size: int = 3) -> tuple[nn.Dim, nn.Dim, nn.Tensor]:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", feat_size)
+    return time, feat, nn.zeros([nn.batch_dim, time, feat])
+
+
+# ---------------------------------------------------------------------------
+# LayerNorm
+
+
+def test_layer_norm_template_and_names() -> None:
+    _time, feat, x = _btf()
+    norm = nn.LayerNorm(feat)
+    assert _names(norm) == ["scale", "bias"]
+    y = norm(x)
+    assert y.dims == x.dims
+
+
+def test_layer_norm_uses_norm_layer_without_params() -> None:
+    _, feat, x = _btf()
+    y = nn.LayerNorm(feat)(x)
+    # y = norm * scale + bias: walk back to the norm layer
+    assert y.layer_dict is not None and y.layer_dict["class"] == "combine"
+    mul = y.layer_dict["from"][0]
+    normed = mul.layer_dict["from"][0]
+    assert normed.layer_dict["class"] == "norm"
+    assert normed.layer_dict["scale"] is False and normed.layer_dict["bias"] is False
+    assert normed.layer_dict["axis"] is feat
+
+
+def test_layer_norm_wrong_dim_error() -> None:
+    _, _, x = _btf()
+    other = nn.FeatureDim("other", 3)
+    with pytest.raises(nn.DimMismatchError) as info:
+        nn.LayerNorm(other)(x)
+    msg = str(info.value)
+    assert "other(3)" in msg and "feat(3)" in msg and THIS_FILE in msg
+
+
+# ---------------------------------------------------------------------------
+# Conv
+
+
+def test_conv1d_names_and_shapes() -> None:
+    feat, out = nn.FeatureDim("in", 3), nn.FeatureDim("out", 5)
+    conv = nn.Conv1d(feat, out, 4)
+    assert _names(conv) == ["filter", "bias"]
+    assert [d.dimension for d in conv.filter.dims] == [4, 3, 5]
+    assert conv.filter.dims[1:] == (feat, out)
+    assert conv.bias.dims == (out,)
+    assert _names(nn.Conv1d(feat, out, 4, with_bias=False)) == ["filter"]
+
+
+def test_conv1d_nested_names() -> None:
+    feat, out = nn.FeatureDim("in", 3), nn.FeatureDim("out", 5)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv1d(feat, out, 3)
+
+    assert _names(Net()) == ["conv.filter", "conv.bias"]
+
+
+@pytest.mark.parametrize(
+    ("padding", "stride", "dilation", "size", "expected"),
+    [
+        ("same", 1, 1, 10, 10),
+        ("same", 2, 1, 10, 5),
+        ("same", 3, 1, 10, 4),
+        ("valid", 1, 1, 10, 8),
+        ("valid", 2, 1, 10, 4),
+        ("valid", 1, 2, 10, 6),
+        ("valid", 3, 2, 10, 2),
+    ],
+)
+def test_conv1d_static_out_sizes(
+    padding: str, stride: int, dilation: int, size: int, expected: int
+) -> None:
+    # Same formula as TF: same -> ceil(n / s); valid -> ceil((n - (k - 1) * d) / s).
+    time, feat, out = nn.SpatialDim("t", size), nn.FeatureDim("in", 2), nn.FeatureDim("out", 3)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    conv = nn.Conv1d(feat, out, 3, padding=padding, strides=stride, dilation_rate=dilation)
+    y, out_time = conv(x, in_spatial_dim=time)
+    assert out_time.dimension == expected
+    assert y.dims == (nn.batch_dim, out_time, out)
+    assert y.feature_dim == out
+
+
+def test_conv1d_dynamic_out_dims() -> None:
+    time, feat, x = _btf()
+    out = nn.FeatureDim("out", 4)
+    _y, t_same = nn.Conv1d(feat, out, 3)(x, in_spatial_dim=time)
+    assert t_same is time
+    _, t2 = nn.Conv1d(feat, out, 3, strides=2)(x, in_spatial_dim=time)
+    assert t2 is time.ceildiv_right(2)
+    _, t_valid = nn.Conv1d(feat, out, 3, padding="valid")(x, in_spatial_dim=time)
+    assert t_valid is time.sub_left(1).sub_right(1)
+
+
+def test_conv1d_infers_single_spatial_dim_and_keeps_other_dims_first() -> None:
+    time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 2), nn.FeatureDim("out", 3)
+    heads = nn.FeatureDim("heads", 2)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    y, t = nn.Conv1d(feat, out, 3)(x)
+    assert t is time and y.dims == (nn.batch_dim, time, out)
+    # feature dim first, extra dims: those stay in front (they are batch dims for RETURNN)
+    x2 = nn.zeros([feat, nn.batch_dim, heads, time])
+    y2, _ = nn.Conv1d(feat, out, 3)(x2, in_spatial_dim=time)
+    assert y2.dims == (nn.batch_dim, heads, time, out)
+
+
+def test_conv1d_user_out_spatial_dim() -> None:
+    time, feat, x = _btf()
+    mine = nn.SpatialDim("down")
+    y, t = nn.Conv1d(feat, nn.FeatureDim("o", 2), 2, strides=2)(
+        x, in_spatial_dim=time, out_spatial_dim=mine
+    )
+    assert t is mine and mine in y.dims
+
+
+def test_conv2d_and_3d_templates() -> None:
+    time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 8)
+    ch, out = nn.FeatureDim("ch", 1), nn.FeatureDim("out", 4)
+    x = nn.zeros([nn.batch_dim, time, freq, ch])
+    conv = nn.Conv2d(ch, out, (3, 2), padding="valid", strides=(1, 2))
+    assert [d.dimension for d in conv.filter.dims] == [3, 2, 1, 4]
+    # spatial dims in the given order (freq first), as RETURNN reorders them
+    y, (f2, t2) = conv(x, in_spatial_dims=[freq, time])
+    assert f2.dimension == 6  # filter 3 on freq
+    assert t2 is time.sub_right(1).ceildiv_right(2)  # filter 2, stride 2 on time
+    assert y.dims == (nn.batch_dim, f2, t2, out)
+    a, b, c = (nn.SpatialDim(n, 4) for n in "abc")
+    x3 = nn.zeros([nn.batch_dim, a, b, c, ch])
+    y3, dims = nn.Conv3d(ch, out, 3)(x3, in_spatial_dims=[a, b, c])
+    assert dims == [a, b, c] and y3.dims == (nn.batch_dim, a, b, c, out)
+
+
+def test_conv_errors_wrong_in_dim() -> None:
+    time, _feat, x = _btf()
+    a = nn.FeatureDim("a", 3)
+    with pytest.raises(nn.DimMismatchError) as info:
+        nn.Conv1d(a, nn.FeatureDim("o", 2), 3)(x, in_spatial_dim=time)
+    msg = str(info.value)
+    assert "a(3)" in msg and "time(?)" in msg and "feat(3)" in msg and THIS_FILE in msg
+
+
+def test_conv_errors_missing_or_ambiguous_spatial_dim() -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+    other = nn.SpatialDim("other")
+    conv = nn.Conv1d(feat, nn.FeatureDim("o", 2), 3)
+    with pytest.raises(nn.AxisError) as info:
+        conv(nn.zeros([nn.batch_dim, time, other, feat]))
+    msg = str(info.value)
+    assert "ambiguous" in msg and "time(?)" in msg and "other(?)" in msg and THIS_FILE in msg
+    with pytest.raises(nn.AxisError, match="no spatial dim"):
+        conv(nn.zeros([nn.batch_dim, feat]))
+    with pytest.raises(nn.AxisError, match=r"not a dim of the input") as info:
+        conv(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=other)
+    assert THIS_FILE in str(info.value)
+    with pytest.raises(nn.AxisError, match="feature dim"):
+        conv(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=feat)
+    conv2 = nn.Conv2d(feat, nn.FeatureDim("o", 2), (3, 3))
+    with pytest.raises(nn.AxisError, match="2 spatial dims are needed"):
+        conv2(nn.zeros([nn.batch_dim, time, other, feat]))
+    with pytest.raises(ValueError, match="must be 2 dims"):
+        conv2(nn.zeros([nn.batch_dim, time, other, feat]), in_spatial_dims=[time])
+
+
+@pytest.mark.parametrize(
+    ("cls", "filter_size", "match"),
+    [
+        (nn.Conv1d, 0, "filter_size must be 1 positive int"),
+        (nn.Conv1d, (3, 3), "filter_size must be 1 positive int"),
+        (nn.Conv2d, (3,), "filter_size must be 2 positive ints"),
+        (nn.Conv2d, (3, -1), "filter_size must be 2 positive ints"),
+        (nn.Conv3d, "3", "filter_size must be a positive int or a sequence"),
+        (nn.Conv1d, 2.5, "filter_size must be a positive int or a sequence"),
+    ],
+)
+def test_conv_errors_bad_filter_size(cls: type[nn.Module], filter_size: object, match: str) -> None:
+    with pytest.raises(ValueError, match=match) as info:
+        cls(nn.FeatureDim("i", 2), nn.FeatureDim("o", 2), filter_size)  # type: ignore[call-arg]
+    assert THIS_FILE in str(info.value)
+
+
+def test_conv_errors_other() -> None:
+    feat = nn.FeatureDim("in", 2)
+    with pytest.raises(ValueError, match="padding must be 'same' or 'valid'"):
+        nn.Conv1d(feat, nn.FeatureDim("o", 2), 3, padding="full")
+    with pytest.raises(nn.DimMismatchError, match="same dim"):
+        nn.Conv1d(feat, feat, 3)
+    with pytest.raises(nn.DimMismatchError, match="dynamic"):
+        nn.Conv1d(nn.SpatialDim("t"), nn.FeatureDim("o", 2), 3)
+    with pytest.raises(ValueError, match="strides must be 1 positive int"):
+        nn.Conv1d(feat, nn.FeatureDim("o", 2), 3, strides=0)
+    short = nn.SpatialDim("short", 2)
+    conv = nn.Conv1d(feat, nn.FeatureDim("o", 2), 3, padding="valid")
+    with pytest.raises(nn.DimMismatchError, match="shorter than the filter's reach 3"):
+        conv(nn.zeros([nn.batch_dim, short, feat]), in_spatial_dim=short)
+    time = nn.SpatialDim("time")
+    with pytest.raises(nn.DimMismatchError, match="dense float"):
+        conv(nn.zeros([nn.batch_dim, time, feat], dtype="int32"), in_spatial_dim=time)
+    with pytest.raises(nn.DimMismatchError, match="no batch dim"):
+        conv(nn.zeros([time, feat]), in_spatial_dim=time)
+
+
+def test_transposed_conv_templates() -> None:
+    time, feat, x = _btf()
+    out = nn.FeatureDim("out", 2)
+    tconv = nn.TransposedConv1d(feat, out, 3, strides=2, padding="valid")
+    assert _names(tconv) == ["filter", "bias"]
+    assert tconv.filter.dims[1:] == (out, feat)  # RETURNN's transposed filter layout
+    y, up = tconv(x, in_spatial_dim=time)
+    assert up is time * 2 + 1
+    assert y.dims == (nn.batch_dim, up, out)
+    a, b = nn.SpatialDim("a", 3), nn.SpatialDim("b", 5)
+    _y2, dims = nn.TransposedConv2d(feat, out, (2, 3), strides=(2, 1))(
+        nn.zeros([nn.batch_dim, a, b, feat]), in_spatial_dims=[a, b]
+    )
+    assert [d.dimension for d in dims] == [6, 5]
