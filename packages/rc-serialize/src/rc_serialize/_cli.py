@@ -21,6 +21,7 @@ import rc_nn
 
 from . import __version__
 from ._config import get_returnn_config_serialized
+from ._errors import RcSerializeError
 from ._final import ParamNaming, build_network
 
 __all__ = ["main"]
@@ -72,6 +73,8 @@ def _write_atomically(path: pathlib.Path, text: str) -> None:
     directory = path.parent if str(path.parent) else pathlib.Path(".")
     if not directory.is_dir():
         raise CliError(f"output {str(path)!r}: directory {str(directory)!r} does not exist")
+    if path.is_dir():
+        raise CliError(f"output {str(path)!r}: is a directory; give a file name")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:
@@ -80,6 +83,9 @@ def _write_atomically(path: pathlib.Path, text: str) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
+    except OSError as exc:
+        pathlib.Path(tmp).unlink(missing_ok=True)
+        raise CliError(f"output {str(path)!r}: cannot write there: {exc.strerror}") from exc
     except BaseException:
         pathlib.Path(tmp).unlink(missing_ok=True)
         raise
@@ -195,6 +201,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as exc:
         print(f"rc-serialize: error: {exc}", file=sys.stderr)
         return 2
-    except (rc_naming.RcNamingError, rc_nn.RcNnError) as exc:
+    except (rc_naming.RcNamingError, rc_nn.RcNnError, RcSerializeError) as exc:
         print(f"rc-serialize: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2

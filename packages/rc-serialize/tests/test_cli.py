@@ -1,0 +1,229 @@
+"""The ``rc-serialize`` command line tool, called in-process via ``main([...])``."""
+
+from __future__ import annotations
+
+import itertools
+import pathlib
+import textwrap
+import types
+
+import pytest
+
+from rc_serialize._cli import main
+
+_module_numbers = itertools.count()
+
+_FACTORIES = textwrap.dedent(
+    """
+    import rc_nn as nn
+
+    class Model(nn.Module):
+        def __init__(self, f, o):
+            super().__init__()
+            self.enc = nn.Linear(f, o)
+            self.dec = nn.Linear(f, o)
+            self.dec.weight = self.enc.weight  # shared: enc.weight, alias dec.weight
+            self.heads = nn.ModuleDict({"bad key": nn.Linear(f, o)})
+
+        def forward(self, x):
+            return self.enc(x) + self.dec(x)
+
+    def _inputs():
+        f, o = nn.FeatureDim("in", 3), nn.FeatureDim("out", 2)
+        return f, o, nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f]))
+
+    def build():
+        f, o, x = _inputs()
+        model = Model(f, o)
+        model(x).mark_as_default_output()
+        return model
+
+    def no_output():
+        f, o, x = _inputs()
+        model = Model(f, o)
+        model(x)
+        return model
+
+    def raises():
+        raise RuntimeError("the factory is broken on purpose")
+
+    def not_a_module():
+        return {"not": "a module"}
+
+    def bad_param_name():
+        f, o, x = _inputs()
+        model = Model(f, o)
+        (model(x) + model.heads["bad key"](x)).mark_as_default_output()
+        return model
+
+    NOT_CALLABLE = 3
+    """
+)
+
+
+@pytest.fixture
+def factories(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh importable module with the factories above; returns its name."""
+    name = f"rc_cli_factories_{next(_module_numbers)}"
+    source_dir = tmp_path / "src"
+    source_dir.mkdir()
+    (source_dir / f"{name}.py").write_text(_FACTORIES, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(source_dir))
+    return name
+
+
+def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_build_writes_config(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "model.config"
+    code, out, err = _run(["build", f"{factories}:build", "-o", str(target)], capsys)
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("#!rnn.py")
+    assert '"enc/weight"' in text and "dec/weight" not in text
+    assert f"wrote {target}" in out
+    # No temp files left next to the output.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.config", "src"]
+
+
+def test_build_default_is_the_example(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "example.config"
+    code, _, err = _run(["build", "-o", str(target)], capsys)
+    assert code == 0, err
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("#!rnn.py")
+    assert '"layers/0/ff1/weight"' in text
+
+
+def test_params_table(factories: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = _run(["params", f"{factories}:build"], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split() == ["name", "shape", "count", "aliases"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:-1]}
+    assert rows["enc.weight"] == ["3x2", "6", "dec.weight"]
+    assert rows["enc.bias"] == ["2", "2"]
+    assert rows["dec.bias"] == ["2", "2"]
+    assert "dec.weight" not in rows
+    assert lines[-1] == "5 parameters, 18 elements"
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("no_such_module_for_rc_tests:build", "cannot import module 'no_such_module_for_rc_tests'"),
+        ("missing_colon", "expected MODULE:FACTORY"),
+        ("{factories}:nope", "has no callable 'nope'"),
+        ("{factories}:NOT_CALLABLE", "has no callable 'NOT_CALLABLE'"),
+    ],
+)
+def test_bad_model_path(
+    spec: str,
+    expected: str,
+    factories: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = tmp_path / "out.config"
+    for command in (["build", "-o", str(target)], ["params"]):
+        code, _, err = _run([*command, spec.format(factories=factories)], capsys)
+        assert code == 2
+        assert err.startswith("rc-serialize: error: model ")
+        assert expected in err
+        assert "Traceback" not in err
+    assert not target.exists()
+
+
+def test_factory_that_raises(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out.config"
+    code, _, err = _run(["build", f"{factories}:raises", "-o", str(target)], capsys)
+    assert code == 2
+    assert "the factory raised RuntimeError: the factory is broken on purpose" in err
+    assert f"{factories}.py" in err  # the user's frame is shown
+    assert not target.exists()
+
+
+def test_factory_returning_non_module(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out.config"
+    code, _, err = _run(["build", f"{factories}:not_a_module", "-o", str(target)], capsys)
+    assert code == 2
+    assert "the factory returned dict, expected the root nn.Module" in err
+    assert not target.exists()
+
+
+def test_model_without_output(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out.config"
+    code, _, err = _run(["build", f"{factories}:no_output", "-o", str(target)], capsys)
+    assert code == 2
+    assert "NoOutputError" in err and "mark_as_default_output" in err
+    assert not target.exists()
+
+
+def test_invalid_parameter_name_is_a_usage_error(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "out.config"
+    code, _, err = _run(["build", f"{factories}:bad_param_name", "-o", str(target)], capsys)
+    assert code == 2
+    assert "InvalidParameterNameError" in err and "'bad key'" in err
+    assert "Traceback" not in err
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("where", ["missing_dir", "file_as_dir", "is_a_directory"])
+def test_unusable_output_path(
+    where: str, factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "plain_file"
+    blocker.write_text("keep", encoding="utf-8")
+    (tmp_path / "a_dir").mkdir()
+    target = {
+        "missing_dir": tmp_path / "does" / "not" / "exist.config",
+        "file_as_dir": blocker / "out.config",
+        "is_a_directory": tmp_path / "a_dir",
+    }[where]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    code, _, err = _run(["build", f"{factories}:build", "-o", str(target)], capsys)
+    assert code == 2
+    assert err.startswith(f"rc-serialize: error: output {str(target)!r}")
+    assert "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before  # nothing written
+    assert blocker.read_text(encoding="utf-8") == "keep"
+
+
+@pytest.mark.parametrize("factory", ["no_output", "raises", "bad_param_name", "not_a_module"])
+def test_existing_output_untouched_when_build_fails(
+    factory: str, factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "model.config"
+    target.write_text("#!rnn.py\n# the previous config\n", encoding="utf-8")
+    code, _, _ = _run(["build", f"{factories}:{factory}", "-o", str(target)], capsys)
+    assert code == 2
+    assert target.read_text(encoding="utf-8") == "#!rnn.py\n# the previous config\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.config", "src"]
+
+
+def test_build_check_example(
+    returnn_tf: types.ModuleType, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "example.config"
+    code, out, err = _run(["build", "-o", str(target), "--check", "--train-steps", "2"], capsys)
+    assert code == 0, out + err
+    assert "check passed" in out
+    assert "step 2/2" in out
+    assert "MISMATCH" not in out
+    assert target.read_text(encoding="utf-8").startswith("#!rnn.py")
