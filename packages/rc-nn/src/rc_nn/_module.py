@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import re
+import sys
+import types
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -12,7 +14,7 @@ import rc_naming
 from ._parameter import Parameter
 from ._state import CallInfo, open_scope
 from ._tensor import iter_tensors
-from ._userloc import user_location
+from ._userloc import _OWN_PACKAGES, user_location
 
 __all__ = ["Module"]
 
@@ -60,7 +62,7 @@ class Module:
         root: rc_naming.Root | None = self.__dict__.get(_ROOT_ATTR)
         if root is None:
             root = rc_naming.current_root()
-            created_at = user_location(3)
+            created_at = creation_site(self)
             object.__setattr__(self, _ROOT_ATTR, root)
             object.__setattr__(self, _LOC_ATTR, created_at)
             root.graph.add_node(self, label=type(self).__name__, created_at=created_at)
@@ -90,7 +92,7 @@ class Module:
         new = cls.__new__(cls)
         memo[id(self)] = new
         object.__setattr__(new, _ROOT_ATTR, self._rc_naming_root())
-        object.__setattr__(new, _LOC_ATTR, user_location(2))
+        object.__setattr__(new, _LOC_ATTR, creation_site(new))
         self._rc_naming_root().graph.add_node(
             new, label=cls.__name__, created_at=new.__dict__[_LOC_ATTR]
         )
@@ -179,6 +181,26 @@ class Module:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} created at {self.__dict__.get(_LOC_ATTR, '?')}>"
+
+
+def creation_site(obj: object) -> str:
+    """``file:line`` of the user's code that created ``obj``.
+
+    Skips rc's own frames, the ``copy`` module (for deep copies) and ``obj``'s own
+    methods, so a subclass ``__init__`` calling ``super().__init__()`` reports the
+    line that instantiated the module, not the ``super()`` line.
+    """
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        package = frame.f_globals.get("__name__", "").partition(".")[0]
+        if (
+            package not in _OWN_PACKAGES
+            and package != "copy"
+            and frame.f_locals.get("self") is not obj
+        ):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
 
 
 def _snake_case(name: str) -> str:

@@ -103,6 +103,10 @@ class Parameter(Tensor):
             weight_decay=self.weight_decay,
         )
         memo[id(self)] = new
+        from ._module import creation_site  # the deepcopy caller, not the copy module
+
+        new.created_at = creation_site(new)
+        new.root.graph.add_node(new, created_at=new.created_at)
         return new
 
     def variable_layer_options(self) -> dict[str, Any]:
