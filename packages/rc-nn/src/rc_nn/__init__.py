@@ -70,14 +70,16 @@ from ._math import (
     tanh,
 )
 from ._module import Module
-from ._norm import LayerNorm
+from ._norm import BatchNorm, LayerNorm
 from ._parameter import Parameter
+from ._pool import pool, pool1d, pool2d
 from ._tensor import Tensor
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AxisError",
+    "BatchNorm",
     "Conv1d",
     "Conv2d",
     "Conv3d",
@@ -137,6 +139,9 @@ __all__ = [
     "minimum",
     "neg",
     "ones",
+    "pool",
+    "pool1d",
+    "pool2d",
     "reduce",
     "reduce_logsumexp",
     "reduce_max",

@@ -3,6 +3,13 @@
 RETURNN's ``norm`` layer normalizes over axes; with ``scale=False, bias=False``
 it creates no variables, so the scale and bias are our ``nn.Parameter`` s and
 their names follow the attribute paths (rule N3).
+
+RETURNN's ``batch_norm`` layer always creates its variables itself
+(``<layer>/batch_norm/v2_mean`` etc.). Its generic ``reuse_params`` option maps
+each of them to the output of another layer (``{"layer_output": ...}``); the
+output of a ``variable`` layer is the ``tf.Variable`` itself, so RETURNN's
+running-statistics updates (``assign_add``) write into our auxiliary
+parameters. No names of RETURNN's choosing remain.
 """
 
 from __future__ import annotations
@@ -13,9 +20,9 @@ from ._dims import Dim
 from ._layer_checks import require_dim, require_float
 from ._module import Module
 from ._parameter import Parameter
-from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor
+from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 
-__all__ = ["LayerNorm"]
+__all__ = ["BatchNorm", "LayerNorm"]
 
 
 def _normalize(x: Tensor, axes: list[Dim], epsilon: float, name_hint: str) -> Tensor:
@@ -61,3 +68,83 @@ class LayerNorm(Module):
         require_float(x, what)
         normed = _normalize(x, [self.in_dim], self.eps, "norm")
         return normed * self.scale + self.bias
+
+
+# RETURNN's batch_norm variable names (param_version 2), relative to the layer's scope.
+_BN_MEAN, _BN_VAR = "batch_norm/v2_mean", "batch_norm/v2_variance"
+_BN_GAMMA, _BN_BETA = "batch_norm/v2_gamma", "batch_norm/v2_beta"
+
+
+class BatchNorm(Module):
+    """Batch normalization over all dims but ``in_dim`` (RETURNN ``batch_norm``).
+
+    Parameters: ``running_mean`` (zeros) and ``running_variance`` (ones), both
+    auxiliary (not trained; updated by RETURNN with ``momentum`` whenever the
+    layer runs in training), and with ``affine`` the trained ``gamma`` (ones)
+    and ``beta`` (zeros). In training the statistics of the current batch are
+    used; otherwise the running statistics. With ``use_mask`` padding frames of
+    dynamic dims are excluded from the batch statistics.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> bn = nn.BatchNorm(nn.FeatureDim("d", 4))
+        >>> [name for name, _ in bn.named_parameters()]
+        ['running_mean', 'running_variance', 'gamma', 'beta']
+    """
+
+    def __init__(
+        self,
+        in_dim: Dim,
+        *,
+        affine: bool = True,
+        momentum: float = 0.1,
+        epsilon: float = 1e-3,
+        use_mask: bool = True,
+    ) -> None:
+        super().__init__()
+        if not isinstance(in_dim, Dim):
+            raise TypeError(f"BatchNorm: in_dim must be an nn.Dim, got {in_dim!r}")
+        if not 0.0 < momentum <= 1.0:
+            raise ValueError(f"BatchNorm: momentum must be in (0, 1], got {momentum!r}")
+        if not epsilon > 0.0:
+            raise ValueError(f"BatchNorm: epsilon must be positive, got {epsilon!r}")
+        self.in_dim = in_dim
+        self.affine = bool(affine)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.use_mask = bool(use_mask)
+        self.running_mean = Parameter([in_dim], auxiliary=True, initial=0.0)
+        self.running_variance = Parameter([in_dim], auxiliary=True, initial=1.0)
+        if self.affine:
+            self.gamma = Parameter([in_dim], initial=1.0)
+            self.beta = Parameter([in_dim], initial=0.0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Normalize ``x`` per ``in_dim`` entry; same dims as ``x``."""
+        x = as_tensor(x, "BatchNorm")
+        what = f"BatchNorm({_dim_str(self.in_dim)})"
+        require_dim(x, self.in_dim, what)
+        require_float(x, what)
+        param_map: dict[str, Any] = {
+            _BN_MEAN: {"layer_output": self.running_mean},
+            _BN_VAR: {"layer_output": self.running_variance},
+        }
+        if self.affine:
+            param_map[_BN_GAMMA] = {"layer_output": self.gamma}
+            param_map[_BN_BETA] = {"layer_output": self.beta}
+        layer: dict[str, Any] = {
+            "class": "batch_norm",
+            "from": x,
+            "in_dim": self.in_dim,
+            "use_shift": self.affine,
+            "use_std": self.affine,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "masked_time": self.use_mask,
+            "param_version": 2,
+            "update_sample_only_in_training": True,
+            "delay_sample_update": True,
+            "reuse_params": {"map": param_map},
+        }
+        template = make_template(x.dims, x.dtype, feature_dim=self.in_dim)
+        return make_layer_tensor(layer, template, name_hint="batch_norm")

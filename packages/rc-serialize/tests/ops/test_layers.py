@@ -105,3 +105,183 @@ def test_conv1d_known_input_valid_and_no_bias(roundtrip: RoundTripFn) -> None:
         [sum(values[t + k] @ filt[k] for k in range(3)) for t in range(4)]
     )  # [T', out]
     numpy.testing.assert_allclose(result.output()[0], expected, rtol=1e-5)
+
+
+def test_conv2d_valid_strided_and_conv3d(roundtrip: RoundTripFn) -> None:
+    time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 5)
+    ch, hid, out_dim = nn.FeatureDim("ch", 1), nn.FeatureDim("hid", 2), nn.FeatureDim("out", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, freq, ch]))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = nn.Conv2d(ch, hid, (3, 2), padding="valid", strides=(1, 2))
+            self.conv3 = nn.Conv3d(hid, out_dim, (1, 2, 2), dilation_rate=(1, 1, 1))
+
+        def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, list[nn.Dim]]:
+            y, (t2, f2) = self.conv(x, in_spatial_dims=[time, freq])
+            heads = nn.SpatialDim("one", 1)
+            y = nn.expand_dim(y, dim=heads)
+            return self.conv3(y, in_spatial_dims=[heads, t2, f2])
+
+    net = Net()
+    y, dims = net(x)
+    assert dims[2].dimension == 2  # freq 5 -> valid 4 -> stride 2 -> 2 -> same 2
+    y.mark_as_default_output()
+    nn.reduce_sum(y, axis=[*dims, out_dim]).mark_as_loss("l")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_shapes["conv/filter/param"] == (3, 2, 1, 2)
+    assert result.report.variable_shapes["conv3/filter/param"] == (1, 2, 2, 2, 2)
+
+
+def test_transposed_conv1d_numbers(roundtrip: RoundTripFn) -> None:
+    time, feat, out_dim = nn.SpatialDim("t", 3), nn.FeatureDim("in", 1), nn.FeatureDim("out", 1)
+    marker = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    values = numpy.array([[1.0], [2.0], [3.0]], dtype="float32")
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.source = nn.Parameter([time, feat], initial=values, trainable=False)
+            self.up = nn.TransposedConv1d(feat, out_dim, 2, padding="valid")
+            self.up.filter.initial = numpy.array([[[1.0]], [[10.0]]], dtype="float32")
+            self.up.bias.initial = numpy.array([0.5], dtype="float32")
+
+        def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, nn.Dim]:
+            return self.up(self.source + x * 0.0, in_spatial_dim=time)
+
+    net = Net()
+    y, up_time = net(marker)
+    assert up_time.dimension == 6
+    y.mark_as_default_output()
+    nn.reduce_sum(y, axis=[up_time, out_dim]).mark_as_loss("l")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_shapes["up/filter/param"] == (2, 1, 1)
+    # stride 2, filter [1, 10]: each input frame v becomes [v, 10 v]
+    numpy.testing.assert_allclose(
+        result.output()[0, :, 0], [1.5, 10.5, 2.5, 20.5, 3.5, 30.5], rtol=1e-6
+    )
+
+
+# ---------------------------------------------------------------------------
+# Pool
+
+
+def test_pool1d_and_pool2d(roundtrip: RoundTripFn) -> None:
+    time, freq, feat = nn.SpatialDim("time"), nn.SpatialDim("freq", 4), nn.FeatureDim("in", 2)
+    hid = nn.FeatureDim("hid", 3)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, freq, feat]))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(feat, hid)
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            h = self.lin(x)
+            y, (t2, f2) = nn.pool2d(h, mode="max", pool_size=(2, 2), in_spatial_dims=[time, freq])
+            z, t3 = nn.pool1d(y, mode="avg", pool_size=2, padding="same", in_spatial_dim=t2)
+            return nn.reduce_sum(z, axis=[t3, f2])
+
+    net = Net()
+    out = net(x)
+    out.mark_as_default_output()
+    nn.reduce_sum(out, axis=hid).mark_as_loss("l")
+    roundtrip(net, train_steps=2)
+
+
+def test_pool1d_numbers(roundtrip: RoundTripFn) -> None:
+    time, feat = nn.SpatialDim("t", 5), nn.FeatureDim("f", 1)
+    marker = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    values = numpy.array([[1.0], [5.0], [2.0], [-1.0], [4.0]], dtype="float32")
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.source = nn.Parameter([time, feat], initial=values, trainable=False)
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            y, t2 = nn.pool1d(self.source + x, mode="max", pool_size=2, in_spatial_dim=time)
+            assert t2.dimension == 2
+            return y
+
+    net = Net()
+    net(marker * 0.0).mark_as_default_output()
+    result = roundtrip(net)
+    numpy.testing.assert_allclose(result.output()[0, :, 0], [5.0, 2.0])
+
+
+# ---------------------------------------------------------------------------
+# BatchNorm
+
+
+def test_batch_norm_own_param_names_and_running_stats(roundtrip: RoundTripFn) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bn = nn.BatchNorm(feat, momentum=0.5)
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            return self.bn(x * 3.0 + 2.0)
+
+    net = Net()
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.reduce_sum(y * y, axis=feat), axis=time).mark_as_loss("l")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_names == {
+        "bn/running_mean/param",
+        "bn/running_variance/param",
+        "bn/gamma/param",
+        "bn/beta/param",
+    }
+    assert result.report.restore_ok
+
+
+def test_batch_norm_no_affine_no_mask(roundtrip: RoundTripFn) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    bn = nn.BatchNorm(feat, affine=False, use_mask=False)
+    bn(x).mark_as_default_output()
+    result = roundtrip(bn)
+    assert result.report.variable_names == {"running_mean/param", "running_variance/param"}
+    # not training: the running statistics (initial 0 and 1) are used
+    out = result.output()
+    assert out.shape[-1] == 2
+
+
+def test_batch_norm_updates_our_running_stats(returnn_tf: Any, tmp_path: Any) -> None:
+    """RETURNN's update ops (run with the train step via UPDATE_OPS) write into our variables."""
+    from rc_serialize import get_returnn_config_serialized
+    from rc_serialize._returnn_check import _construct, _load_config, _random_feed
+
+    tf = returnn_tf
+    feat = nn.FeatureDim("feat", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    bn = nn.BatchNorm(feat, momentum=0.5, use_mask=False)
+    bn(x * 2.0 + 3.0).mark_as_default_output()
+    path = tmp_path / "config.py"
+    path.write_text(get_returnn_config_serialized(bn), encoding="utf-8")
+    built = _construct(_load_config(path), train=True, search=False, seed=1)
+    network = built.network
+    with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
+        network.initialize_params(session)
+        feed = _random_feed(network, rng=numpy.random.RandomState(0), batch=50, max_time=1)
+        out = network.get_default_output_layer().output.placeholder
+        session.run([out, *network.get_post_control_dependencies()], feed_dict=feed)
+        variables = {v.name[:-2]: v for v in tf.compat.v1.global_variables()}
+        assert set(variables) == {
+            "running_mean/param",
+            "running_variance/param",
+            "gamma/param",
+            "beta/param",
+        }
+        mean = session.run(variables["running_mean/param"])
+        var = session.run(variables["running_variance/param"])
+        data = feed[network.extern_data.data["data"].placeholder] * 2.0 + 3.0
+    # momentum 0.5 from the initial 0 / 1; TF's fused batch norm keeps the unbiased variance
+    numpy.testing.assert_allclose(mean, 0.5 * data.mean(axis=0), rtol=1e-4)
+    numpy.testing.assert_allclose(var, 0.5 + 0.5 * data.var(axis=0, ddof=1), rtol=1e-4)
