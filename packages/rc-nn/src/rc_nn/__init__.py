@@ -39,6 +39,7 @@ from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
 from ._extern import get_extern_data
+from ._gather import gather, one_hot, top_k, where
 from ._linear import Embedding, Linear
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
 from ._math import (
@@ -73,6 +74,10 @@ from ._module import Module
 from ._norm import BatchNorm, LayerNorm
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
+from ._random import random_bernoulli, random_normal, random_uniform
+from ._range import cumsum, dim_value, length, range_over_dim
+from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
+from ._slice import pad, slice, slice_nd, window
 from ._tensor import Tensor
 
 __version__ = "0.1.0"
@@ -118,16 +123,21 @@ __all__ = [
     "constant",
     "cross_entropy",
     "ctc_loss",
+    "cumsum",
     "current_root",
+    "dim_value",
     "dot",
     "dropout",
     "elu",
     "exp",
+    "expand_dim",
     "floor",
+    "gather",
     "gelu",
     "get_extern_data",
     "init",
     "kl_div",
+    "length",
     "log",
     "log1p",
     "log_sigmoid",
@@ -136,12 +146,19 @@ __all__ = [
     "make_layer",
     "maximum",
     "mean_squared_difference",
+    "merge_dims",
     "minimum",
     "neg",
+    "one_hot",
     "ones",
+    "pad",
     "pool",
     "pool1d",
     "pool2d",
+    "random_bernoulli",
+    "random_normal",
+    "random_uniform",
+    "range_over_dim",
     "reduce",
     "reduce_logsumexp",
     "reduce_max",
@@ -150,16 +167,25 @@ __all__ = [
     "reduce_sum",
     "relu",
     "reset_default_root",
+    "reshape",
     "rsqrt",
     "selu",
     "sigmoid",
     "silu",
     "single_step_dim",
+    "slice",
+    "slice_nd",
     "softmax",
+    "split",
+    "split_dims",
     "sqrt",
     "square",
+    "squeeze",
     "stop_gradient",
     "swish",
     "tanh",
+    "top_k",
+    "where",
+    "window",
     "zeros",
 ]

@@ -1,0 +1,288 @@
+"""Shape ops that rearrange dims without changing values: split, reshape, merge, expand, squeeze.
+
+Every output template is computed here, in pure Python, the way RETURNN's layers
+(``split``, ``reshape``, ``split_dims``, ``merge_dims``, ``expand_dims``, ``squeeze``)
+compute it; dims are always named by ``nn.Dim`` objects.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from returnn.tensor import Dim
+
+from ._dimargs import as_dim, as_dims, check_axes, dims_str
+from ._errors import AxisError, DimMismatchError
+from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
+from ._userloc import user_location
+
+__all__ = ["expand_dim", "merge_dims", "reshape", "split", "split_dims", "squeeze"]
+
+
+def _feature_after(x: Tensor, dims: Sequence[Dim]) -> Dim | None:
+    """Keep ``x``'s feature dim when it survives the op."""
+    return x.feature_dim if x.feature_dim in dims else None
+
+
+def _product(dims: Sequence[Dim]) -> int | None:
+    sizes = [d.dimension for d in dims]
+    if any(s is None for s in sizes) or any(d.is_batch_dim() for d in dims):
+        return None
+    return math.prod(int(s) for s in sizes if s is not None)
+
+
+def split(x: Tensor, *, axis: Dim, out_dims: Sequence[Dim]) -> tuple[Tensor, ...]:
+    """Split ``axis`` into consecutive parts with the static dims ``out_dims`` (RETURNN ``split``).
+
+    The sizes of ``out_dims`` must add up to the size of ``axis``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f, a, b = nn.FeatureDim("f", 5), nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+        >>> left, right = nn.split(nn.zeros([nn.batch_dim, f]), axis=f, out_dims=[a, b])
+        >>> left.dims == (nn.batch_dim, a) and right.dims == (nn.batch_dim, b)
+        True
+    """
+    x = as_tensor(x, "split")
+    axis = check_axis(x, as_dim(axis, "split", "axis"), "split")
+    parts = as_dims(out_dims, "split", "out_dims")
+    sizes = [p.dimension for p in parts]
+    if axis.dimension is None or any(s is None for s in sizes):
+        raise DimMismatchError(
+            f"split: the split axis {_dim_str(axis)} and all out_dims {dims_str(parts)} need "
+            f"static sizes (at {user_location()})"
+        )
+    if sum(int(s) for s in sizes if s is not None) != axis.dimension:
+        raise DimMismatchError(
+            f"split: out_dims {dims_str(parts)} add up to {sum(int(s or 0) for s in sizes)}, "
+            f"but the axis {_dim_str(axis)} of {x!r} has size {axis.dimension} "
+            f"(dims: {dims_str(x.dims)}; at {user_location()})"
+        )
+    layer = {"class": "split", "from": x, "axis": axis, "out_dims": parts}
+    whole = make_layer_tensor(layer, x.data, name_hint="split")
+    results = []
+    for index, part in enumerate(parts):
+        dims = [part if d is axis else d for d in x.dims]
+        feature = part if x.feature_dim is axis else _feature_after(x, dims)
+        template = make_template(dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=feature)
+        results.append(
+            Tensor(
+                template,
+                root=whole.root,
+                name_hint=f"split_{index}",
+                parent=whole,
+                sub_name=str(index),
+                created_at=whole.created_at,
+            )
+        )
+    return tuple(results)
+
+
+def reshape(x: Tensor, *, in_dims: Sequence[Dim], out_dims: Sequence[Dim]) -> Tensor:
+    """Replace the dims ``in_dims`` by ``out_dims`` of the same total size (RETURNN ``reshape``).
+
+    Values are read in the order of ``in_dims`` and written in the order of
+    ``out_dims``; the new dims take the place of the first of ``in_dims``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> a, b, c = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3), nn.FeatureDim("c", 6)
+        >>> nn.reshape(nn.zeros([nn.batch_dim, a, b]), in_dims=[a, b], out_dims=[c]).dims == (nn.batch_dim, c)
+        True
+    """
+    x = as_tensor(x, "reshape")
+    ins = as_dims(in_dims, "reshape", "in_dims")
+    outs = as_dims(out_dims, "reshape", "out_dims")
+    check_axes(x, ins, "reshape")
+    for dim in ins:
+        if dim.is_batch_dim():
+            raise AxisError(
+                f"reshape: the batch dim cannot be reshaped (in_dims {dims_str(ins)}; "
+                f"at {user_location()})"
+            )
+    in_size, out_size = _product(ins), _product(outs)
+    if in_size is None or out_size is None:
+        if set(ins) != set(outs) and (in_size is None) != (out_size is None):
+            raise DimMismatchError(
+                f"reshape: in_dims {dims_str(ins)} and out_dims {dims_str(outs)} must both be "
+                f"static or describe the same dynamic dims (at {user_location()})"
+            )
+    elif in_size != out_size:
+        raise DimMismatchError(
+            f"reshape: in_dims {dims_str(ins)} have {in_size} elements, out_dims "
+            f"{dims_str(outs)} have {out_size} (tensor {x!r}; at {user_location()})"
+        )
+    clash = [d for d in outs if d in x.dims and d not in ins]
+    if clash:
+        raise DimMismatchError(
+            f"reshape: out_dims {dims_str(clash)} are already dims of {x!r} "
+            f"(dims: {dims_str(x.dims)}; at {user_location()}); use new dims"
+        )
+    positions = [x.dims.index(d) for d in ins]
+    insert = min(positions)
+    rest = [d for i, d in enumerate(x.dims) if i not in positions]
+    dims = rest[:insert] + outs + rest[insert:]
+    layer = {"class": "reshape", "from": x, "in_dims": ins, "out_dims": outs}
+    template = make_template(
+        dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=_feature_after(x, dims)
+    )
+    return make_layer_tensor(layer, template, name_hint="reshape")
+
+
+def split_dims(x: Tensor, *, axis: Dim, dims: Sequence[Dim]) -> Tensor:
+    """Split the static ``axis`` into ``dims`` (RETURNN ``split_dims``), row-major.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f, h, d = nn.FeatureDim("f", 6), nn.FeatureDim("heads", 2), nn.FeatureDim("d", 3)
+        >>> nn.split_dims(nn.zeros([nn.batch_dim, f]), axis=f, dims=[h, d]).dims == (nn.batch_dim, h, d)
+        True
+    """
+    x = as_tensor(x, "split_dims")
+    axis = check_axis(x, as_dim(axis, "split_dims", "axis"), "split_dims")
+    parts = as_dims(dims, "split_dims", "dims")
+    if axis.is_batch_dim() or axis.dimension is None:
+        raise DimMismatchError(
+            f"split_dims: the axis {_dim_str(axis)} must be static; splitting a dynamic axis "
+            f"would pad it (at {user_location()})"
+        )
+    size = _product(parts)
+    if size is None or size != axis.dimension:
+        raise DimMismatchError(
+            f"split_dims: dims {dims_str(parts)} (product {size}) do not fit the axis "
+            f"{_dim_str(axis)} of {x!r} (dims: {dims_str(x.dims)}; at {user_location()})"
+        )
+    clash = [d for d in parts if d in x.dims]
+    if clash:
+        raise DimMismatchError(
+            f"split_dims: {dims_str(clash)} are already dims of {x!r} (at {user_location()})"
+        )
+    index = x.dims.index(axis)
+    out = [*x.dims[:index], *parts, *x.dims[index + 1 :]]
+    feature = parts[-1] if x.feature_dim is axis else _feature_after(x, out)
+    layer = {"class": "split_dims", "from": x, "axis": axis, "dims": parts}
+    template = make_template(out, x.dtype, sparse_dim=x.sparse_dim, feature_dim=feature)
+    return make_layer_tensor(layer, template, name_hint="split_dims")
+
+
+def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) -> tuple[Tensor, Dim]:
+    """Merge ``axes`` (in the given order, row-major) into one dim (RETURNN ``merge_dims``).
+
+    Returns the tensor and the merged dim. Without ``out_dim`` the merged dim is
+    the product of ``axes`` (``a * b``), which RETURNN derives the same way.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+        >>> y, ab = nn.merge_dims(nn.zeros([nn.batch_dim, a, b]), axes=[a, b])
+        >>> ab.dimension, y.dims == (nn.batch_dim, ab)
+        (6, True)
+    """
+    x = as_tensor(x, "merge_dims")
+    merged = as_dims(axes, "merge_dims", "axes")
+    check_axes(x, merged, "merge_dims")
+    if any(d.is_batch_dim() for d in merged):
+        raise AxisError(
+            f"merge_dims: merging the batch dim is not supported (axes {dims_str(merged)}; "
+            f"at {user_location()}); merge only non-batch dims"
+        )
+    if len(merged) < 2:
+        raise AxisError(
+            f"merge_dims: give at least two axes to merge, got {dims_str(merged)} "
+            f"(at {user_location()})"
+        )
+    derived = merged[0]
+    for dim in merged[1:]:
+        derived = derived * dim
+    if out_dim is None:
+        out_dim = derived
+    else:
+        out_dim = as_dim(out_dim, "merge_dims", "out_dim")
+        if (
+            out_dim.dimension is not None
+            and derived.dimension is not None
+            and out_dim.dimension != derived.dimension
+        ):
+            raise DimMismatchError(
+                f"merge_dims: out_dim {_dim_str(out_dim)} does not have the size "
+                f"{derived.dimension} of the merged axes {dims_str(merged)} (at {user_location()})"
+            )
+    positions = [x.dims.index(d) for d in merged]
+    feature_axis = x.data.feature_dim_axis
+    if feature_axis is not None and feature_axis in positions:
+        target = feature_axis - sum(p < feature_axis for p in positions)
+    else:
+        target = min(positions)
+    rest = [d for i, d in enumerate(x.dims) if i not in positions]
+    dims = [*rest[:target], out_dim, *rest[target:]]
+    feature = out_dim if x.feature_dim in merged else _feature_after(x, dims)
+    layer = {
+        "class": "merge_dims",
+        "from": x,
+        "axes": merged,
+        "keep_order": True,
+        "out_dim": out_dim,
+    }
+    template = make_template(dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=feature)
+    return make_layer_tensor(layer, template, name_hint="merge_dims"), out_dim
+
+
+def expand_dim(x: Tensor, *, dim: Dim) -> Tensor:
+    """Add the new axis ``dim`` (values repeated along it; use a dim of size 1 for a plain new axis).
+
+    RETURNN's ``expand_dims`` puts the new axis before the last axis of a dense
+    tensor (at the end of a sparse one); dims are named, so this rarely matters.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
+        >>> nn.expand_dim(nn.zeros([nn.batch_dim, f]), dim=one).dims == (nn.batch_dim, one, f)
+        True
+    """
+    x = as_tensor(x, "expand_dim")
+    dim = as_dim(dim, "expand_dim", "dim")
+    if dim in x.dims:
+        raise DimMismatchError(
+            f"expand_dim: {_dim_str(dim)} is already a dim of {x!r} "
+            f"(dims: {dims_str(x.dims)}; at {user_location()})"
+        )
+    if dim.is_batch_dim():
+        raise AxisError(f"expand_dim: cannot add the batch dim (at {user_location()})")
+    if not x.dims:
+        index = 0
+    elif x.sparse_dim is not None:
+        index = len(x.dims)
+    else:
+        index = len(x.dims) - 1
+    dims = [*x.dims[:index], dim, *x.dims[index:]]
+    layer = {"class": "expand_dims", "from": x, "axis": "spatial", "dim": dim}
+    template = make_template(
+        dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=_feature_after(x, dims)
+    )
+    return make_layer_tensor(layer, template, name_hint="expand_dim")
+
+
+def squeeze(x: Tensor, *, axis: Dim) -> Tensor:
+    """Remove the size-1 dim ``axis`` (RETURNN ``squeeze``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
+        >>> nn.squeeze(nn.zeros([nn.batch_dim, one, f]), axis=one).dims == (nn.batch_dim, f)
+        True
+    """
+    x = as_tensor(x, "squeeze")
+    axis = check_axis(x, as_dim(axis, "squeeze", "axis"), "squeeze")
+    if axis.dimension != 1 or axis.is_batch_dim():
+        raise DimMismatchError(
+            f"squeeze: the axis {_dim_str(axis)} of {x!r} must have size 1 "
+            f"(dims: {dims_str(x.dims)}; at {user_location()}); use nn.reduce or nn.gather "
+            "to remove a longer axis"
+        )
+    dims = [d for d in x.dims if d is not axis]
+    layer = {"class": "squeeze", "from": x, "axis": axis}
+    template = make_template(
+        dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=_feature_after(x, dims)
+    )
+    return make_layer_tensor(layer, template, name_hint="squeeze")
