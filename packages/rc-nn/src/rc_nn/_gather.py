@@ -174,8 +174,7 @@ def one_hot(x: Tensor, *, dtype: str = "float32") -> Tensor:
     Example:
         >>> import rc_nn as nn
         >>> classes = nn.FeatureDim("classes", 4)
-        >>> labels = nn.zeros([nn.batch_dim], dtype="int32")
-        >>> labels.data.sparse_dim = classes
+        >>> labels = nn.get_extern_data(nn.Data("labels", [nn.batch_dim], sparse_dim=classes))
         >>> nn.one_hot(labels).dims == (nn.batch_dim, classes)
         True
     """
