@@ -117,6 +117,31 @@ def _check_same_size_dims(sources: list[Tensor], what: str) -> None:
                 )
 
 
+def _check_dtypes(sources: list[Tensor], kind: str, what: str) -> None:
+    # TensorFlow does not promote dtypes: mixed inputs fail only when RETURNN builds
+    # the graph, far from the user's line. Say it here, with the fix.
+    dtypes = sorted({s.dtype for s in sources})
+    if kind.startswith("logical_"):
+        if dtypes != ["bool"]:
+            raise DimMismatchError(
+                f"{what} at {user_location(3)}: needs bool tensors, got "
+                f"{', '.join(repr(s) for s in sources)}; compare first (e.g. x > 0) "
+                "or use nn.cast(x, dtype='bool')"
+            )
+        return
+    if len(dtypes) > 1:
+        raise DimMismatchError(
+            f"{what} at {user_location(3)}: the inputs have different dtypes "
+            f"({', '.join(repr(s) for s in sources)}); cast one, "
+            f"e.g. nn.cast(x, dtype={next((d for d in dtypes if d.startswith('float')), dtypes[0])!r})"
+        )
+    if kind == "truediv" and not dtypes[0].startswith("float"):
+        raise DimMismatchError(
+            f"{what} at {user_location(3)}: true division of {dtypes[0]} tensors gives floats; "
+            "use // for integer division, or cast first, e.g. nn.cast(x, dtype='float32')"
+        )
+
+
 def combine(*sources: Tensor, kind: str, name_hint: str | None = None) -> Tensor:
     """Element-wise binary op (RETURNN ``combine``) with broadcasting by dims.
 
@@ -130,6 +155,7 @@ def combine(*sources: Tensor, kind: str, name_hint: str | None = None) -> Tensor
         raise ValueError(f"combine: unknown kind {kind!r}; one of {sorted(_COMBINE_KINDS)}")
     tensors = [as_tensor(s, f"combine {kind}") for s in sources]
     template, needs_flag = _common_template(tensors, f"combine {kind}")
+    _check_dtypes(tensors, kind, f"combine {kind}")
     if kind.startswith("logical_"):
         template = template.copy_template(dtype="bool")
     layer: dict[str, Any] = {"class": "combine", "from": tensors, "kind": kind}
@@ -151,6 +177,7 @@ def compare(a: Tensor, b: Tensor | float | int, *, kind: str) -> Tensor:
     a = as_tensor(a, f"compare {kind}")
     if isinstance(b, Tensor):
         template, needs_flag = _common_template([a, b], f"compare {kind}")
+        _check_dtypes([a, b], kind, f"compare {kind}")
         layer: dict[str, Any] = {"class": "compare", "from": [a, b], "kind": kind}
         if needs_flag:
             layer["allow_broadcast_all_sources"] = True
@@ -188,6 +215,7 @@ def combine_scalar_or_tensor(a: Tensor, b: object, kind: str, *, reverse: bool =
         {"a": repr(value), "b": "source(0)"} if reverse else {"a": "source(0)", "b": repr(value)}
     )
     template = a.data
+    _check_dtypes([a], kind, kind)
     if kind.startswith("logical_"):
         template = template.copy_template(dtype="bool")
     elif isinstance(value, float) and not a.dtype.startswith("float"):
@@ -334,6 +362,12 @@ def ceil(x: Tensor) -> Tensor:
 
 def logical_not(x: Tensor) -> Tensor:
     """Element-wise not of a bool tensor."""
+    x = as_tensor(x, "logical_not")
+    if x.dtype != "bool":
+        raise DimMismatchError(
+            f"logical_not at {user_location(2)}: needs a bool tensor, got {x!r}; "
+            "compare first (e.g. x > 0)"
+        )
     return _eval_unary(x, "tf.logical_not(source(0))", "logical_not")
 
 
