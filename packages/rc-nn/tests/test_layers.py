@@ -242,3 +242,122 @@ def test_transposed_conv_templates() -> None:
         nn.zeros([nn.batch_dim, a, b, feat]), in_spatial_dims=[a, b]
     )
     assert [d.dimension for d in dims] == [6, 5]
+
+
+# ---------------------------------------------------------------------------
+# Pool
+
+
+def _with_feature(x: nn.Tensor, feat: nn.Dim) -> nn.Tensor:
+    """``x`` through a Linear, so the template has a feature dim (nn.zeros has none)."""
+    return nn.Linear(feat, nn.FeatureDim("h", 2))(x)
+
+
+def test_pool1d_template() -> None:
+    time, feat, x = _btf()
+    h = _with_feature(x, feat)
+    y, t2 = nn.pool1d(h, mode="max", pool_size=3, in_spatial_dim=time)
+    assert t2 is time.sub_left(1).sub_right(1).ceildiv_right(3)
+    assert y.dims == (nn.batch_dim, t2, h.feature_dim)
+    y2, t_same = nn.pool1d(h, mode="avg", pool_size=2, padding="same", strides=1)
+    assert t_same is time and y2.dims == h.dims
+    assert y.layer_dict is not None and y.layer_dict["class"] == "pool"
+
+
+def test_pool2d_template() -> None:
+    a, b, feat = nn.SpatialDim("a", 5), nn.SpatialDim("b", 4), nn.FeatureDim("f", 2)
+    h = _with_feature(nn.zeros([nn.batch_dim, a, b, feat]), feat)
+    y, (b2, a2) = nn.pool2d(h, mode="max", pool_size=(2, 2), in_spatial_dims=[b, a])
+    assert (b2.dimension, a2.dimension) == (2, 2)
+    assert y.dims == (nn.batch_dim, b2, a2, h.feature_dim)
+
+
+def test_pool_errors() -> None:
+    time, feat, x = _btf()
+    h = _with_feature(x, feat)
+    with pytest.raises(ValueError, match="mode must be 'max' or 'avg'"):
+        nn.pool1d(h, mode="sum", pool_size=2, in_spatial_dim=time)
+    with pytest.raises(ValueError, match="pool_size must be 1 positive int"):
+        nn.pool1d(h, mode="max", pool_size=0, in_spatial_dim=time)
+    with pytest.raises(nn.AxisError, match=r"feature \(channel\) dim") as info:
+        nn.pool1d(x, mode="max", pool_size=2, in_spatial_dim=time)  # nn.zeros: no feature dim
+    assert THIS_FILE in str(info.value) and "time(?)" in str(info.value)
+    with pytest.raises(ValueError, match="must be 2 dims"):
+        nn.pool2d(h, mode="max", pool_size=2, in_spatial_dims=[time])
+    with pytest.raises(ValueError, match="dilation_rate"):
+        nn.pool1d(h, mode="max", pool_size=2, dilation_rate=2, in_spatial_dim=time)
+
+
+# ---------------------------------------------------------------------------
+# BatchNorm
+
+
+def test_batch_norm_template_names_and_layer() -> None:
+    _time, feat, x = _btf()
+    bn = nn.BatchNorm(feat)
+    assert _names(bn) == ["running_mean", "running_variance", "gamma", "beta"]
+    assert not bn.running_mean.trainable and bn.running_mean.auxiliary
+    assert bn.gamma.trainable
+    y = bn(x)
+    assert y.dims == x.dims and y.feature_dim == feat
+    assert y.layer_dict is not None
+    mapping = y.layer_dict["reuse_params"]["map"]
+    assert mapping["batch_norm/v2_mean"]["layer_output"] is bn.running_mean
+    assert y.layer_dict["masked_time"] is True
+    assert _names(nn.BatchNorm(feat, affine=False)) == ["running_mean", "running_variance"]
+
+
+def test_batch_norm_errors() -> None:
+    _, _, x = _btf()
+    with pytest.raises(nn.DimMismatchError, match="no input dim other") as info:
+        nn.BatchNorm(nn.FeatureDim("other", 3))(x)
+    assert THIS_FILE in str(info.value)
+    with pytest.raises(ValueError, match="momentum"):
+        nn.BatchNorm(nn.FeatureDim("f", 2), momentum=0.0)
+
+
+# ---------------------------------------------------------------------------
+# LSTM
+
+
+def test_lstm_names_templates_and_state() -> None:
+    time, feat, x = _btf()
+    hid = nn.FeatureDim("hid", 4)
+    lstm = nn.LSTM(feat, hid)
+    assert _names(lstm) == ["ff_weight", "rec_weight", "bias"]
+    assert [d.dimension for d in lstm.ff_weight.dims] == [3, 16]
+    assert lstm.rec_weight.dims == (hid, 4 * hid)
+    assert lstm.bias.dims == (4 * hid,)
+    y, state = lstm(x, spatial_dim=time)
+    assert y.dims == (time, nn.batch_dim, hid)  # RETURNN's time-major rec output
+    assert isinstance(state, nn.LstmState)
+    assert state.h.dims == state.c.dims == (nn.batch_dim, hid)
+    assert state.h.layer_dict is not None and state.h.layer_dict["key"] == "h"
+    y2, _ = nn.LSTM(hid, hid)(y, spatial_dim=time, state=state)
+    assert y2.layer_dict is not None
+    assert y2.layer_dict["initial_state"] == {"h": state.h, "c": state.c}
+    assert "initial_state" not in (y.layer_dict or {})
+
+
+def test_lstm_errors() -> None:
+    time, feat, x = _btf()
+    hid = nn.FeatureDim("hid", 2)
+    lstm = nn.LSTM(feat, hid)
+    with pytest.raises(nn.DimMismatchError, match="no input dim a") as info:
+        nn.LSTM(nn.FeatureDim("a", 3), hid)(x, spatial_dim=time)
+    assert THIS_FILE in str(info.value) and "feat(3)" in str(info.value)
+    with pytest.raises(nn.AxisError, match="not a spatial dim") as info:
+        lstm(x, spatial_dim=nn.SpatialDim("other"))
+    assert THIS_FILE in str(info.value)
+    with pytest.raises(TypeError, match="missing 1 required keyword-only argument"):
+        lstm(x)  # type: ignore[call-arg]
+    with pytest.raises(NotImplementedError, match="single-step"):
+        lstm(x, spatial_dim=nn.single_step_dim)
+    heads = nn.FeatureDim("heads", 2)
+    with pytest.raises(NotImplementedError, match=r"heads\(2\)"):
+        lstm(nn.zeros([nn.batch_dim, heads, time, feat]), spatial_dim=time)
+    bad = nn.zeros([hid, nn.batch_dim])
+    with pytest.raises(nn.DimMismatchError, match=r"state\.h must have the dims"):
+        lstm(x, spatial_dim=time, state=nn.LstmState(h=bad, c=bad))
+    with pytest.raises(nn.DimMismatchError, match="dynamic"):
+        nn.LSTM(feat, nn.SpatialDim("t"))

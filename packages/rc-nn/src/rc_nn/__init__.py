@@ -42,6 +42,7 @@ from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
 from ._linear import Embedding, Linear
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
+from ._lstm import LSTM, LstmState
 from ._math import (
     abs_,
     activation,
@@ -83,6 +84,7 @@ from ._tensor import Tensor
 __version__ = "0.1.0"
 
 __all__ = [
+    "LSTM",
     "AxisError",
     "BatchNorm",
     "Conv1d",
@@ -95,6 +97,7 @@ __all__ = [
     "FeatureDim",
     "LayerNorm",
     "Linear",
+    "LstmState",
     "Module",
     "ModuleDict",
     "ModuleList",

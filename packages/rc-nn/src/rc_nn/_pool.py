@@ -50,9 +50,13 @@ def pool(
         4
     """
     x = as_tensor(x, "pool")
-    spatial_in = list(in_spatial_dims) if not isinstance(in_spatial_dims, Dim) else [in_spatial_dims]
+    spatial_in = (
+        list(in_spatial_dims) if not isinstance(in_spatial_dims, Dim) else [in_spatial_dims]
+    )
     n = len(spatial_in)
-    return _pool(x, mode, pool_size, padding, dilation_rate, strides, spatial_in, out_spatial_dims, n, "pool")
+    return _pool(
+        x, mode, pool_size, padding, dilation_rate, strides, spatial_in, out_spatial_dims, n, "pool"
+    )
 
 
 def pool1d(
@@ -106,7 +110,16 @@ def pool2d(
     """
     x = as_tensor(x, "pool2d")
     return _pool(
-        x, mode, pool_size, padding, dilation_rate, strides, in_spatial_dims, out_spatial_dims, 2, "pool2d"
+        x,
+        mode,
+        pool_size,
+        padding,
+        dilation_rate,
+        strides,
+        in_spatial_dims,
+        out_spatial_dims,
+        2,
+        "pool2d",
     )
 
 
@@ -123,14 +136,18 @@ def _pool(
     what: str,
 ) -> tuple[Tensor, list[Dim]]:
     if mode not in _MODES:
-        raise ValueError(f"{what}: mode must be 'max' or 'avg', got {mode!r} (at {user_location()})")
+        raise ValueError(
+            f"{what}: mode must be 'max' or 'avg', got {mode!r} (at {user_location()})"
+        )
     if not isinstance(padding, str) or padding.lower() not in ("same", "valid"):
         raise ValueError(
             f"{what}: padding must be 'same' or 'valid', got {padding!r} (at {user_location()})"
         )
     padding = padding.lower()
     if not 1 <= n <= 3:
-        raise ValueError(f"{what}: pooling over {n} dims; RETURNN supports 1 to 3 (at {user_location()})")
+        raise ValueError(
+            f"{what}: pooling over {n} dims; RETURNN supports 1 to 3 (at {user_location()})"
+        )
     sizes = positive_ints(pool_size, n, what, "pool_size")
     strides_ = list(sizes) if strides is None else positive_ints(strides, n, what, "strides")
     dilation = positive_ints(dilation_rate, n, what, "dilation_rate")

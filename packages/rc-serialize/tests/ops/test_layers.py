@@ -285,3 +285,79 @@ def test_batch_norm_updates_our_running_stats(returnn_tf: Any, tmp_path: Any) ->
     # momentum 0.5 from the initial 0 / 1; TF's fused batch norm keeps the unbiased variance
     numpy.testing.assert_allclose(mean, 0.5 * data.mean(axis=0), rtol=1e-4)
     numpy.testing.assert_allclose(var, 0.5 + 0.5 * data.var(axis=0, ddof=1), rtol=1e-4)
+
+
+# ---------------------------------------------------------------------------
+# LSTM (native op; the first compile takes over a minute, then it is cached)
+
+
+def test_lstm_names_state_and_training(roundtrip: RoundTripFn) -> None:
+    time, feat, hid = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("hid", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(feat, hid)
+            self.lstm2 = nn.LSTM(hid, hid)
+
+        def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, nn.LstmState]:
+            y, state = self.lstm(x, spatial_dim=time)
+            return self.lstm2(y, spatial_dim=time, state=state)
+
+    net = Net()
+    y, final = net(x)
+    y.mark_as_default_output()
+    final.h.mark_as_output("final_h")
+    final.c.mark_as_output("final_c")
+    loss = nn.reduce_sum(nn.reduce_sum(y, axis=hid), axis=time) + nn.reduce_sum(final.c, axis=hid)
+    loss.mark_as_loss("l")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_names == {
+        f"{m}/{p}/param" for m in ("lstm", "lstm2") for p in ("ff_weight", "rec_weight", "bias")
+    }
+    assert result.report.variable_shapes["lstm/ff_weight/param"] == (3, 8)
+    assert result.report.variable_shapes["lstm/rec_weight/param"] == (2, 8)
+    assert result.report.variable_shapes["lstm/bias/param"] == (8,)
+    out = result.output()  # [T, B, hid]
+    h = result.output("final_h")  # [B, hid]
+    assert out.shape[1:] == (3, 2) and h.shape == (3, 2)
+    # The longest sequence's last frame is the final h.
+    lengths = [i for i in range(3) if numpy.isclose(out[-1, i], h[i]).all()]
+    assert lengths, (out, h)
+
+
+def test_lstm_numbers_against_numpy(roundtrip: RoundTripFn) -> None:
+    """One-frame LSTM with known weights; checks the gate layout of the native op."""
+    one, feat, hid = nn.SpatialDim("one", 1), nn.FeatureDim("in", 1), nn.FeatureDim("hid", 1)
+    marker = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.source = nn.Parameter(
+                [one, feat], initial=numpy.ones((1, 1), "float32"), trainable=False
+            )
+            self.lstm = nn.LSTM(feat, hid)
+            # Gates in the 4 * hid axis: distinct weights to see which one is which.
+            self.lstm.ff_weight.initial = numpy.array([[0.5, 1.0, -1.0, 2.0]], dtype="float32")
+            self.lstm.bias.initial = numpy.zeros(4, dtype="float32")
+
+        def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, nn.LstmState]:
+            return self.lstm(self.source + x * 0.0, spatial_dim=one)
+
+    net = Net()
+    y, final = net(marker)
+    y.mark_as_default_output()
+    final.c.mark_as_output("c")
+    result = roundtrip(net)
+
+    def sigmoid(v: float) -> float:
+        return float(1.0 / (1.0 + numpy.exp(-v)))
+
+    # RETURNN's NativeLstm2 order: cell input (tanh), input gate, forget gate, output gate.
+    z = [0.5, 1.0, -1.0, 2.0]
+    c = numpy.tanh(z[0]) * sigmoid(z[1])  # c0 = 0: the forget gate does not matter
+    h = numpy.tanh(c) * sigmoid(z[3])
+    numpy.testing.assert_allclose(result.output("c")[0, 0], c, rtol=1e-5)
+    numpy.testing.assert_allclose(result.output()[0, 0, 0], h, rtol=1e-5)
