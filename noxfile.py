@@ -60,6 +60,11 @@ def tests(session: nox.Session, package: str) -> None:
     session.run(
         "pytest",
         str(_pkg_dir(package) / "tests"),
+        # The docstring examples of the installed package are tests too.
+        "--doctest-modules",
+        "--pyargs",
+        package.replace("-", "_"),
+        "--ignore-glob=*__main__.py",
         f"--junitxml={report}",
         "-p",
         "no:cacheprovider",

@@ -27,8 +27,8 @@ class ModuleList(Module):
 
     Example:
         >>> import rc_nn as nn
-        >>> d = nn.FeatureDim("d", 2)
-        >>> layers = nn.ModuleList([nn.Linear(d, d) for _ in range(2)])
+        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
+        >>> layers = nn.ModuleList([nn.Linear(a, b) for _ in range(2)])
         >>> [name for name, _ in layers.named_parameters()]
         ['0.weight', '0.bias', '1.weight', '1.bias']
     """
@@ -89,8 +89,8 @@ class Sequential(ModuleList):
 
     Example:
         >>> import rc_nn as nn
-        >>> d = nn.FeatureDim("d", 2)
-        >>> len(nn.Sequential(nn.Linear(d, d), nn.Linear(d, d)))
+        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
+        >>> len(nn.Sequential(nn.Linear(a, b), nn.Linear(b, a)))
         2
     """
 
@@ -113,8 +113,8 @@ class ModuleDict(Module):
 
     Example:
         >>> import rc_nn as nn
-        >>> d = nn.FeatureDim("d", 2)
-        >>> heads = nn.ModuleDict({"ctc": nn.Linear(d, d)})
+        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
+        >>> heads = nn.ModuleDict({"ctc": nn.Linear(a, b)})
         >>> list(heads)
         ['ctc']
     """

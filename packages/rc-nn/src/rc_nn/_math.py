@@ -189,7 +189,10 @@ def compare(a: Tensor, b: Tensor | float | int, *, kind: str) -> Tensor:
             "kind": kind,
             "value": _scalar(b, f"compare {kind}"),
         }
-    return make_layer_tensor(layer, template.copy_template(dtype="bool"), name_hint=kind)
+    # RETURNN's compare output is a plain bool tensor, even for sparse inputs.
+    result = template.copy_template(dtype="bool")
+    result.sparse_dim = None
+    return make_layer_tensor(layer, result, name_hint=kind)
 
 
 _REVERSED_COMPARE = {

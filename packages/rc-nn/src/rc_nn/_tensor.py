@@ -61,7 +61,7 @@ class Tensor:
     Example:
         >>> import rc_nn as nn
         >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
-        >>> x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        >>> x = nn.get_extern_data(nn.Data("tensor_doc", dim_tags=[nn.batch_dim, time, feat]))
         >>> (x * 2.0).dims == (nn.batch_dim, time, feat)
         True
     """

@@ -7,7 +7,7 @@ Example:
     ...     feat = nn.FeatureDim("in", 3)
     ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
     ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-    ...     net(x).mark_as_default_output()
+    ...     _ = net(x).mark_as_default_output()
     ...     print(get_returnn_config_serialized(net).splitlines()[0])
     #!rnn.py
 """
@@ -17,10 +17,8 @@ __version__ = "0.1.0"
 from ._code import DimNamer, py_code
 from ._config import (
     DEFAULT_BEHAVIOR_VERSION,
+    ReturnnConfigPieces,
     get_returnn_config_serialized,
-    serialize_dim_definitions,
-    serialize_extern_data,
-    serialize_network,
 )
 from ._errors import InvalidParameterNameError, RcSerializeError
 from ._final import ParamNaming, SerializedNetwork, build_network
@@ -30,13 +28,11 @@ __all__ = [
     "DimNamer",
     "InvalidParameterNameError",
     "ParamNaming",
+    "ReturnnConfigPieces",
     "RcSerializeError",
     "SerializedNetwork",
     "__version__",
     "build_network",
     "get_returnn_config_serialized",
     "py_code",
-    "serialize_dim_definitions",
-    "serialize_extern_data",
-    "serialize_network",
 ]

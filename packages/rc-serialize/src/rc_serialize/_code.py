@@ -48,6 +48,13 @@ class DimNamer:
         self._names: dict[int, str] = {}
         self._order: list[Dim] = []
         self._taken = set(taken) | {"Dim", "batch_dim", "single_step_dim"}
+        self._bound: dict[int, str] = {}
+
+    def bind(self, dim: Dim, expr: str) -> None:
+        """Use ``expr`` for ``dim`` instead of a definition of its own (e.g. taken from the config)."""
+        name = self.ref(dim) if id(dim) not in self._names else self._names[id(dim)]
+        self._bound[id(dim)] = expr
+        del name
 
     def ref(self, dim: Dim) -> str:
         """The code that stands for ``dim`` (an identifier, an int for constants, or an expression)."""
@@ -82,6 +89,9 @@ class DimNamer:
         return lines
 
     def _definition(self, dim: Dim) -> str:
+        bound = self._bound.get(id(dim))
+        if bound is not None:
+            return bound
         op = dim.derived_from_op
         if op is not None and (op.kind in _BINARY_OPS or op.kind in _METHOD_OPS):
             parts = [self.ref(item) for item in op.inputs]

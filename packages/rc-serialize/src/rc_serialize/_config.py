@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import rc_nn
+from returnn.tensor import Dim
 
 from . import __version__
 from ._code import DimNamer, py_code
@@ -12,10 +13,8 @@ from ._final import ParamNaming, SerializedNetwork, build_network
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
+    "ReturnnConfigPieces",
     "get_returnn_config_serialized",
-    "serialize_dim_definitions",
-    "serialize_extern_data",
-    "serialize_network",
 ]
 
 #: The RETURNN behavior version the emitted configs are written and tested for.
@@ -24,32 +23,125 @@ DEFAULT_BEHAVIOR_VERSION = 21
 _HEADER = (
     "#!rnn.py\n# RETURNN config written by rc-serialize {version}. Do not edit: regenerate it.\n"
 )
+_IMPORTS = "from returnn.tensor import Dim, batch_dim, single_step_dim\n"
 
 
-def _dict_code(value: dict[str, Any], dims: DimNamer, indent: str = "") -> str:
-    """A dict with one entry per line (nested one level), the rest inline."""
+def _dict_code(value: dict[str, Any], dims: DimNamer) -> str:
+    """A dict with one entry per line, the entries inline."""
     if not value:
         return "{}"
     lines = ["{"]
-    for key, item in value.items():
-        lines.append(f"{indent}    {py_code(key, dims)}: {py_code(item, dims)},")
-    lines.append(f"{indent}}}")
+    lines.extend(f"    {py_code(key, dims)}: {py_code(item, dims)}," for key, item in value.items())
+    lines.append("}")
     return "\n".join(lines)
 
 
-def serialize_extern_data(serialized: SerializedNetwork, dims: DimNamer) -> str:
-    """``extern_data = {...}`` code (dims as identifiers of ``dims``)."""
-    return f"extern_data = {_dict_code(serialized.extern_data, dims)}\n"
+class ReturnnConfigPieces:
+    """The parts of a model's RETURNN config, for pipeline tools that assemble configs.
+
+    ``extern_data_dict`` and ``network_dict`` are the raw Python dicts (with
+    ``returnn.tensor.Dim`` objects and layer names as strings), usable in a config
+    that builds the network at load time. The ``*_code`` methods return Python code.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> with nn.Root():
+        ...     feat = nn.FeatureDim("in", 3)
+        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+        ...     _ = net(x).mark_as_default_output()
+        ...     pieces = ReturnnConfigPieces(net)
+        >>> print(pieces.extern_data_code())
+        from returnn.tensor import Dim, batch_dim, single_step_dim
+        <BLANKLINE>
+        in_dim = Dim(3, name="in", kind=Dim.Types.Feature)
+        <BLANKLINE>
+        extern_data = {
+            "data": {"dim_tags": [batch_dim, in_dim], "dtype": "float32"},
+        }
+        <BLANKLINE>
+        >>> sorted(pieces.network_dict)
+        ['bias', 'dot', 'output', 'weight']
+    """
+
+    def __init__(self, root_module: rc_nn.Module, *, param_naming: str = "predecessor") -> None:
+        self.serialized: SerializedNetwork = build_network(
+            root_module, param_naming=ParamNaming(param_naming)
+        )
+
+    @property
+    def extern_data_dict(self) -> dict[str, dict[str, Any]]:
+        """``extern_data`` as a dict of tensor kwargs (dims as ``Dim`` objects)."""
+        return self.serialized.extern_data
+
+    @property
+    def network_dict(self) -> dict[str, dict[str, Any]]:
+        """``network`` as a net dict (references as strings, dims as ``Dim`` objects)."""
+        return self.serialized.network
+
+    def extern_data_code(self) -> str:
+        """Dim definitions and ``extern_data = {...}``: a self-contained piece."""
+        dims = DimNamer()
+        body = f"extern_data = {_dict_code(self.extern_data_dict, dims)}\n"
+        return _join(dims.definitions(), body)
+
+    def network_code(self, *, dims_from_extern_data: bool = False) -> str:
+        """``network = {...}`` with the dim definitions it needs.
+
+        With ``dims_from_extern_data``, dims of the inputs are not redefined but
+        taken from the ``extern_data`` of RETURNN's global config (so this piece can
+        be combined with an extern data piece written elsewhere); other dims are
+        defined here.
+        """
+        dims = DimNamer()
+        prelude: list[str] = []
+        if dims_from_extern_data:
+            prelude = [
+                "from returnn.config import get_global_config",
+                "",
+                '_extern_data = get_global_config().typed_value("extern_data")',
+            ]
+            for key, entry in self.extern_data_dict.items():
+                for index, dim in enumerate(entry["dim_tags"]):
+                    self._bind_extern_dim(dims, dim, f"_extern_data[{key!r}]['dim_tags'][{index}]")
+                if "sparse_dim" in entry:
+                    self._bind_extern_dim(
+                        dims, entry["sparse_dim"], f"_extern_data[{key!r}]['sparse_dim']"
+                    )
+        body = f"network = {_dict_code(self.network_dict, dims)}\n"
+        return _join([*prelude, *dims.definitions()], body)
+
+    @staticmethod
+    def _bind_extern_dim(dims: DimNamer, dim: Dim, expr: str) -> None:
+        if not dim.is_batch_dim():
+            dims.bind(dim, expr.replace("'", '"'))
+
+    def config_code(self, *, behavior_version: int = DEFAULT_BEHAVIOR_VERSION) -> str:
+        """The complete config: header, imports, dims, behavior version, extern data, network."""
+        dims = DimNamer()
+        extern = f"extern_data = {_dict_code(self.extern_data_dict, dims)}\n"
+        network = f"network = {_dict_code(self.network_dict, dims)}\n"
+        imports = _IMPORTS + ("import numpy\n" if "numpy." in network else "")
+        return "".join(
+            [
+                _HEADER.format(version=__version__),
+                imports,
+                "\n",
+                "".join(f"{line}\n" for line in dims.definitions()),
+                "\n",
+                f"behavior_version = {int(behavior_version)}\n",
+                "\n",
+                extern,
+                "\n",
+                network,
+            ]
+        )
 
 
-def serialize_network(serialized: SerializedNetwork, dims: DimNamer) -> str:
-    """``network = {...}`` code, one layer per line."""
-    return f"network = {_dict_code(serialized.network, dims)}\n"
-
-
-def serialize_dim_definitions(dims: DimNamer) -> str:
-    """The dim definitions collected by ``dims`` while other pieces were written."""
-    return "".join(f"{line}\n" for line in dims.definitions())
+def _join(lines: list[str], body: str) -> str:
+    # Every piece is self-contained: it imports what its dim definitions use.
+    head = "".join(f"{line}\n" for line in lines)
+    return f"{_IMPORTS}\n{head}\n{body}" if head else f"{_IMPORTS}\n{body}"
 
 
 def get_returnn_config_serialized(
@@ -70,27 +162,10 @@ def get_returnn_config_serialized(
         ...     time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
         ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
         ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-        ...     net(x).mark_as_default_output()
+        ...     _ = net(x).mark_as_default_output()
         ...     code = get_returnn_config_serialized(net)
         >>> "network = {" in code
         True
     """
-    serialized = build_network(root_module, param_naming=ParamNaming(param_naming))
-    dims = DimNamer()
-    extern = serialize_extern_data(serialized, dims)
-    network = serialize_network(serialized, dims)
-    needs_numpy = "numpy." in network
-    parts = [
-        _HEADER.format(version=__version__),
-        "from returnn.tensor import Dim, batch_dim, single_step_dim\n",
-        "import numpy\n" if needs_numpy else "",
-        "\n",
-        serialize_dim_definitions(dims),
-        "\n",
-        f"behavior_version = {int(behavior_version)}\n",
-        "\n",
-        extern,
-        "\n",
-        network,
-    ]
-    return "".join(parts)
+    pieces = ReturnnConfigPieces(root_module, param_naming=param_naming)
+    return pieces.config_code(behavior_version=behavior_version)
