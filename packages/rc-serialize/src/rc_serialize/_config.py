@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import rc_nn
 from returnn.tensor import Dim
+
+import rc_nn
 
 from . import __version__
 from ._code import DimNamer, py_code
