@@ -15,7 +15,7 @@ import pytest
 
 import rc_naming
 import rc_nn as nn
-from rc_serialize import build_network, get_returnn_config_serialized
+from rc_serialize import InvalidParameterNameError, build_network, get_returnn_config_serialized
 
 RoundTrip = Callable[..., Any]
 
@@ -465,3 +465,46 @@ def test_no_marked_output_raises_with_hint() -> None:
         get_returnn_config_serialized(net)
     with pytest.raises(nn.NoOutputError):
         build_network(net)
+
+
+def test_private_attribute_names(roundtrip: RoundTrip) -> None:
+    _, feat, x = _inputs()
+
+    class Inner(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self._lin = nn.Linear(feat, nn.FeatureDim("out", 2))
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            return self._lin(x)
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.enc = Inner()
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            return self.enc(x)
+
+    net = Model()
+    net(x).mark_as_default_output()
+    # TF accepts a leading underscore below the first level of a variable name.
+    result = roundtrip(net)
+    assert result.report.variable_names == {"enc/_lin/weight/param", "enc/_lin/bias/param"}
+
+
+def test_private_attribute_of_root_is_a_clear_error() -> None:
+    _, feat, x = _inputs()
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self._scale = nn.Parameter([feat], initial=1.0)
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            return x * self._scale
+
+    net = Model()
+    net(x).mark_as_default_output()
+    with pytest.raises(InvalidParameterNameError, match=r"first path component '_scale'"):
+        get_returnn_config_serialized(net)

@@ -27,7 +27,9 @@ from ._errors import InvalidParameterNameError
 __all__ = ["ParamNaming", "SerializedNetwork", "build_network"]
 
 # TF variable names allow these characters in a path component.
-_VALID_TF_COMPONENT = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-]*$")
+_VALID_TF_COMPONENT = re.compile(r"^[A-Za-z0-9_.\-]+$")
+# TF root scope names (the first component) must not start with '_' or '-'.
+_VALID_TF_FIRST_COMPONENT = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\-]*$")
 _RESERVED_LAYER_NAMES = ("data", "output")
 
 
@@ -173,7 +175,9 @@ def build_network(
         variable_names={path: naming.variable_name(tuple(path.split("."))) for path in params},
         layer_names={k: s.node.name for k, s in slots.items() if s.node is not None},
         layer_tensors={
-            s.node.name: s.tensor for s in slots.values() if s.node is not None and s.tensor is not None
+            s.node.name: s.tensor
+            for s in slots.values()
+            if s.node is not None and s.tensor is not None
         },
     )
 
@@ -204,8 +208,16 @@ def _param_paths(
         if not isinstance(tensor, rc_nn.Parameter):
             continue
         path = resolution.path(tensor)  # UnreachableError (N5) names the parameter and its holders
-        for component in path:
-            if not _VALID_TF_COMPONENT.match(component):
+        for position, component in enumerate(path):
+            if position == 0 and _VALID_TF_COMPONENT.match(component):
+                if not _VALID_TF_FIRST_COMPONENT.match(component):
+                    raise InvalidParameterNameError(
+                        f"parameter {'.'.join(path)} (created at {tensor.created_at}): the first path "
+                        f"component {component!r} starts with {component[0]!r}, but a TensorFlow "
+                        "variable name must start with a letter, digit or '.'. Rename the "
+                        "attribute of the root module (e.g. without the leading underscore)."
+                    )
+            elif not _VALID_TF_COMPONENT.match(component):
                 raise InvalidParameterNameError(
                     f"parameter {'.'.join(path)} (created at {tensor.created_at}): the path component "
                     f"{component!r} cannot be part of a TensorFlow variable name (allowed: letters, "
