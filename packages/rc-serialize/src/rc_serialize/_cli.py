@@ -20,9 +20,8 @@ import rc_naming
 import rc_nn
 
 from . import __version__
-from ._config import get_returnn_config_serialized
+from ._config import ReturnnConfigPieces
 from ._errors import RcSerializeError
-from ._final import ParamNaming, build_network
 
 __all__ = ["main"]
 
@@ -102,10 +101,18 @@ def _progress(step: int, total: int, loss: float) -> None:
 def _cmd_build(args: argparse.Namespace) -> int:
     with rc_naming.Root("cli"):
         model = _build_model(args.model)
-        code = get_returnn_config_serialized(model, param_naming=args.param_naming)
-        serialized = build_network(model, param_naming=ParamNaming(args.param_naming))
+        pieces = ReturnnConfigPieces(model, param_naming=args.param_naming)
+    serialized = pieces.serialized
+    code = pieces.config_code()
     out = pathlib.Path(args.output)
+    if args.synthetic_training:
+        from ._returnn_check_rnn import training_config_code
+
+        model_dir = out.resolve().parent / f"{out.name}.model"
+        code = training_config_code(code, model_dir=model_dir)
     _write_atomically(out, code)
+    if args.synthetic_training:
+        model_dir.mkdir(exist_ok=True)  # RETURNN's log file goes there
     print(
         f"wrote {out} ({len(serialized.network)} layers, {len(serialized.parameters)} parameters, "
         f"{len(code.splitlines())} lines)"
@@ -184,6 +191,12 @@ def _parser() -> argparse.ArgumentParser:
         "--train-steps", type=int, default=3, help="training steps for --check (default 3)"
     )
     build.add_argument("--param-naming", choices=("predecessor", "plain"), default="predecessor")
+    build.add_argument(
+        "--synthetic-training",
+        action="store_true",
+        help="append settings for one short training epoch on random data, so that "
+        "`python -m returnn OUTPUT` runs the config as it is",
+    )
     build.set_defaults(func=_cmd_build)
     params = sub.add_parser("params", help="table of parameter names, shapes, sizes and aliases")
     params.add_argument(

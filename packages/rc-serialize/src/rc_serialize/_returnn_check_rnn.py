@@ -76,6 +76,19 @@ def training_config_code(
     model = {str(model_dir / "model")!r}
     log = [{str(model_dir / "returnn.log")!r}]
     log_verbosity = 3
+
+
+    def _rc_native_ops_cpu_only():
+        # A CPU build of TF next to a CUDA toolkit: RETURNN would compile its native
+        # ops (LSTM, CTC) with CUDA headers and fail; compile them for the CPU only.
+        from returnn.tf import native_op
+        from returnn.tf.util.basic import is_tf_cuda_build
+
+        if not is_tf_cuda_build():
+            native_op.OpMaker.with_cuda = False
+
+
+    _rc_native_ops_cpu_only()
     """
     return config_code.rstrip("\n") + "\n" + textwrap.dedent(settings)
 
