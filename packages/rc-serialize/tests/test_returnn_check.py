@@ -258,6 +258,37 @@ def test_repeated_calls_are_deterministic(check_config: CheckConfig) -> None:
     assert other.losses != first.losses
 
 
+def test_search_with_choice(check_config: CheckConfig) -> None:
+    """A generating rec loop with a ``choice`` layer runs with ``search=True``."""
+    report = check_config(
+        config(
+            """
+            {
+                "dec": {"class": "rec", "from": [], "max_seq_len": 5, "unit": {
+                    "emb": {"class": "linear", "from": "prev:out", "out_dim": out_dim},
+                    "prob": {"class": "softmax", "from": "emb", "out_dim": classes_dim},
+                    "out": {"class": "choice", "from": "prob", "beam_size": 2,
+                            "target": "classes", "initial_output": 0},
+                    "end": {"class": "compare", "from": "out", "value": 0},
+                    "output": {"class": "copy", "from": "out"},
+                }},
+                "output": {"class": "decide", "from": "dec"},
+            }
+            """
+        ),
+        search=True,
+    )
+    assert report.variable_names == {
+        "dec/rec/emb/W",
+        "dec/rec/emb/b",
+        "dec/rec/prob/W",
+        "dec/rec/prob/b",
+    }
+    assert report.outputs["output"].shape[0] == 3  # batch-major after decide
+    assert report.layer_templates["output"].sparse_dim is not None
+    assert report.restore_ok
+
+
 def test_template_of_without_tensorflow() -> None:
     """``template_of`` works on pure ``returnn.tensor`` objects."""
     from returnn.tensor import Dim, Tensor, batch_dim

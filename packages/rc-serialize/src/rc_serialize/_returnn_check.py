@@ -170,6 +170,18 @@ def ensure_native_op_cpu_only() -> None:
         native_op.OpMaker.with_cuda = False
 
 
+def _quiet_returnn_log() -> None:
+    """Route RETURNN's log to errors only, unless someone initialized it already.
+
+    An uninitialized RETURNN log prints every layer template and rec-layer summary to
+    stdout; the harness reports failures through exceptions instead.
+    """
+    from returnn.log import log
+
+    if log.v is None:
+        log.initialize(verbosity=[0])
+
+
 @contextmanager
 def _behavior_version_of(config: Any) -> Iterator[None]:
     """Apply the config's ``behavior_version`` to RETURNN's global state for this block only.
@@ -451,6 +463,7 @@ def _check_in_dir(
     import tensorflow as tf
 
     ensure_native_op_cpu_only()
+    _quiet_returnn_log()
     config_path = work_dir / "returnn_config.py"
     config_path.write_text(config_code, encoding="utf-8")
     checkpoint = work_dir / "model" / "model.ckpt"
