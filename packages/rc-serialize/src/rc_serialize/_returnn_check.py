@@ -39,6 +39,13 @@ __all__ = [
 MAX_NET_DICT_CHARS = 20_000
 
 _GLOBAL_STEP = "global_step"
+# RETURNN's own bookkeeping variables (not model parameters): the RNG state of `random` layers.
+_INTERNAL_VARIABLE_SUFFIXES = ("/random_generator/StateVar",)
+
+
+def _is_internal_variable(name: str) -> bool:
+    """``global_step`` and RETURNN's bookkeeping variables, which no rc parameter names."""
+    return name == _GLOBAL_STEP or name.endswith(_INTERNAL_VARIABLE_SUFFIXES)
 
 
 class ReturnnCheckError(Exception):
@@ -355,7 +362,7 @@ def _model_variables(network: Any) -> list[Any]:
     state = {v.name for v in tf.compat.v1.get_collection(CollectionKeys.STATE_VARS)}
     result = []
     for var in tf.compat.v1.global_variables():
-        if var.name in state or _strip(var.name) == _GLOBAL_STEP:
+        if var.name in state or _is_internal_variable(_strip(var.name)):
             continue
         result.append(var)
     return result
@@ -511,7 +518,9 @@ def _check_in_dir(
                 except Exception as exc:
                     raise _error("running the network", built.net_dict, exc) from exc
         restored_names = {
-            name for name, _ in tf.train.list_variables(str(checkpoint)) if name != _GLOBAL_STEP
+            name
+            for name, _ in tf.train.list_variables(str(checkpoint))
+            if not _is_internal_variable(name)
         }
         restore_ok = _restore_matches(
             config_path, checkpoint, saved_values, train=train, search=search, seed=seed

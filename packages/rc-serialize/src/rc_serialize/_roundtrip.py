@@ -58,13 +58,18 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
         ours = template_of(tensor.data)
         theirs = report.layer_templates[name]
         if _dims_key(ours) != _dims_key(theirs) or ours.dtype != theirs.dtype:
-            problems.append(f"{name}: ours {_dims_key(ours)} {ours.dtype}, RETURNN {_dims_key(theirs)} {theirs.dtype}")
+            problems.append(
+                f"{name}: ours {_dims_key(ours)} {ours.dtype}, RETURNN {_dims_key(theirs)} {theirs.dtype}"
+            )
         elif (ours.sparse_dim is None) != (theirs.sparse_dim is None) or (
             ours.sparse_dim is not None
             and theirs.sparse_dim is not None
-            and (ours.sparse_dim.description, ours.sparse_dim.size) != (theirs.sparse_dim.description, theirs.sparse_dim.size)
+            and (ours.sparse_dim.description, ours.sparse_dim.size)
+            != (theirs.sparse_dim.description, theirs.sparse_dim.size)
         ):
-            problems.append(f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}")
+            problems.append(
+                f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
+            )
     assert not problems, "inferred templates differ from RETURNN's:\n  " + "\n  ".join(problems)
 
 

@@ -350,28 +350,10 @@ def test_cumsum(roundtrip: RoundTripFn) -> None:
 # -- random --------------------------------------------------------------------------------
 
 
-def _check_without_roundtrip(check_config: Callable[..., Any], model: nn.Module) -> Any:
-    """Like ``roundtrip`` but for random layers: their RNG state is a TF variable, not a parameter.
-
-    RETURNN's ``random`` layer keeps a ``.../random_generator/StateVar`` variable in the
-    global variables (not in its state-vars collection), so the N4 assertion of
-    ``roundtrip`` (TF variables == parameters) cannot hold; here the only extra variables
-    allowed are those state variables.
-    """
-    from rc_serialize import build_network, get_returnn_config_serialized
-    from rc_serialize._roundtrip import assert_templates_agree, expected_variable_names
-
-    code = get_returnn_config_serialized(model)
-    serialized = build_network(model)
-    report = check_config(code)
-    extra = {n for n in report.variable_names if not n.endswith("/random_generator/StateVar")}
-    assert extra == expected_variable_names(model)
-    assert_templates_agree(serialized, report)
-    return report
-
-
 @pytest.mark.parametrize("kind", ["uniform", "normal", "bernoulli"])
-def test_random(check_config: Callable[..., Any], kind: str) -> None:
+def test_random(roundtrip: Callable[..., Any], kind: str) -> None:
+    # The RNG state variable RETURNN keeps for a random layer is not a parameter;
+    # the harness leaves it out of the variable names (N4 holds as for every model).
     feat = nn.FeatureDim("in", 3)
     x = _data(feat)
     if kind == "uniform":
@@ -383,7 +365,7 @@ def test_random(check_config: Callable[..., Any], kind: str) -> None:
     assert r.dims == (B, feat)
     (r if kind == "bernoulli" else r + x).mark_as_default_output()
     x.mark_as_output("inp")
-    report = _check_without_roundtrip(check_config, Root())
+    report = roundtrip(Root()).report
     out, inp = report.outputs["output"], report.outputs["inp"]
     assert out.shape == inp.shape
     if kind == "uniform":
