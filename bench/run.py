@@ -47,7 +47,9 @@ def import_times() -> dict[str, Any]:
         best = math.inf
         tf_loaded = False
         for _ in range(3):
-            res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            res = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            )
             seconds, tf = res.stdout.split()
             best = min(best, float(seconds))
             tf_loaded = tf_loaded or tf == "True"
@@ -86,7 +88,10 @@ def stacks(sizes: list[int]) -> dict[str, Any]:
     for n in sizes:
         build, ser, layers = deep_stack(n)
         rows.append({"blocks": n, "build_s": build, "serialize_s": ser, "layers": layers})
-        print(f"  stack {n:>6} blocks: build {build:8.3f} s  serialize {ser:8.3f} s  ({layers} layers)", flush=True)
+        print(
+            f"  stack {n:>6} blocks: build {build:8.3f} s  serialize {ser:8.3f} s  ({layers} layers)",
+            flush=True,
+        )
     total = [r["build_s"] + r["serialize_s"] for r in rows]
     return {"rows": rows, "exponent": fit_exponent(sizes, total)}
 
@@ -100,7 +105,9 @@ def main() -> None:
     print("== import time (fresh process, best of 3) ==")
     results["imports"] = import_times()
     for module, row in results["imports"].items():
-        print(f"  {module:<13} {row['seconds']:.3f} s   imports tensorflow: {row['imports_tensorflow']}")
+        print(
+            f"  {module:<13} {row['seconds']:.3f} s   imports tensorflow: {row['imports_tensorflow']}"
+        )
     print("  target: import rc_serialize < 1 s, no tensorflow")
 
     print("== rc-naming: resolve and finalize ==")
