@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from rc_naming._dominators import Dominance
 from rc_naming._unreachable import build_unreachable_error
 
 if TYPE_CHECKING:
@@ -207,7 +208,7 @@ def compute_resolution(graph: OwnershipGraph, root_obj: object) -> Resolution:
     rid = graph._find(root_obj)
     if rid is None:
         return Resolution(graph, root_obj, (-1, bytearray(len(graph._objs)), [], {}))
-    solver = _Solver(rid, graph._in)
+    solver = _Solver(rid, graph._out, graph._in)
     solver.run()
     return Resolution(graph, root_obj, (rid, solver.state, solver.par, solver.expl))
 
@@ -222,9 +223,18 @@ class _Solver:
     none of its parents is reachable, which the same memoized pass finds out.
     """
 
-    def __init__(self, rid: int, inn: list[list[InEdge] | None]) -> None:
+    def __init__(
+        self,
+        rid: int,
+        out: list[dict[str, tuple[int, int]] | None],
+        inn: list[list[InEdge] | None],
+    ) -> None:
         self.rid = rid
+        self.out = out
         self.inn = inn
+        # Computed on the first sign of a cycle; never needed for acyclic graphs,
+        # where no parent of X can be reachable only through X.
+        self.dom: Dominance | None = None
         self.par: list[InEdge | None] = [None] * len(inn)
         self.state = bytearray(len(inn))
         self.expl: dict[int, _Explicit] = {}
@@ -238,6 +248,7 @@ class _Solver:
         inn, state, par, expl, anchor = self.inn, self.state, self.par, self.expl, self.anchor
         done, busy, unreachable = _DONE, _BUSY, _UNREACHABLE
         state[self.rid] = done
+        dom = self.dom
         for start in range(len(state)):
             if state[start]:
                 continue
@@ -255,33 +266,54 @@ class _Solver:
                         edge = plist[i]
                         p = edge[0]
                         st = state[p]
+                        if st == unreachable or p == x:
+                            i += 1
+                            continue
+                        if dom is not None and dom.dominates(x, p):
+                            # p is reachable only through x: a back reference.
+                            i += 1
+                            continue
                         if st == done:
                             a = (p if p in expl else anchor.get(p)) if expl else None
-                            if a is not None and x in expl[a].nodeset:
-                                result = self.search_from(x)
-                            else:
+                            if a is None or x not in expl[a].nodeset:
                                 par[x] = edge
                                 if a is not None:
                                     anchor[x] = a
                                 result = done
+                                break
+                        elif st != busy:
+                            pos[-1] = i
+                            stack.append(p)
+                            pos.append(0)
+                            state[p] = busy
+                            result = 0
                             break
-                        if st == unreachable or p == x:
-                            i += 1
-                            continue
-                        if st == busy:
-                            # The first parents of x lead back to x: a cycle.
-                            result = self.search_from(x)
+                        # p's path (known or pending) may run through x: a cycle.
+                        if dom is None:
+                            # The pending nodes chose parents without knowing about
+                            # back references: start them over with dominators.
+                            dom = self.dom = self._dominance()
+                            for node in stack:
+                                state[node] = 0
+                            state[start] = busy
+                            del stack[1:]
+                            pos[:] = [0]
+                            result = 0
                             break
-                        pos[-1] = i
-                        stack.append(p)
-                        pos.append(0)
-                        state[p] = busy
-                        result = 0
+                        result = self.search_from(x)
                         break
                 if result:
                     state[x] = result
                     stack.pop()
                     pos.pop()
+
+    def _dominance(self) -> Dominance:
+        dom = Dominance(self.rid, self.out, self.inn)
+        state, reachable = self.state, dom.reachable
+        for i in range(len(state)):
+            if not reachable[i] and state[i] == _TODO:
+                state[i] = _UNREACHABLE
+        return dom
 
     def canon_hits(self, p: int, chain: set[int]) -> bool:
         """Whether the finished canonical path of ``p`` passes through ``chain``."""
@@ -321,70 +353,67 @@ class _Solver:
             return [*head.nodes, *nodes], [*head.attrs, *attrs], [*head.orders, *orders]
         return nodes, attrs, orders
 
-    def reachable_avoiding(self, p: int, chain: set[int]) -> bool:
-        """Whether some chain from the root reaches ``p`` without touching ``chain``."""
-        rid, inn, state = self.rid, self.inn, self.state
-        seen = {p}
-        todo = [p]
-        while todo:
-            for q, _, _ in inn[todo.pop()] or ():
-                if q == rid:
-                    return True
-                if state[q] != _UNREACHABLE and q not in chain and q not in seen:
-                    seen.add(q)
-                    todo.append(q)
-        return False
-
     def search_from(self, x: int) -> int:
         """Find the first simple chain from the root to ``x`` in depth-first parent order.
 
         Stores it in ``expl`` and returns ``_DONE``, or returns ``_UNREACHABLE``.
-
-        Instead of backtracking (exponential on unlucky cyclic graphs) each step
-        commits to the first parent from which the root is still reachable while
-        avoiding the chain so far: exactly the parent where a backtracking search
-        would succeed, so the result is the same.
+        A node whose search failed stays blocked for the rest of this search (as
+        in Johnson's circuit algorithm): every route from it to the root runs
+        through the current chain, and stays so while the search backtracks,
+        since nodes leave the chain only by failing themselves. That keeps one
+        search at O(V + E) and does not change which chain is found first.
         """
-        rid, inn, state = self.rid, self.inn, self.state
-        chain_nodes = [x]
-        chain_attrs: list[str] = []
-        chain_orders: list[int] = []
+        rid, inn, state, expl = self.rid, self.inn, self.state, self.expl
+        nodes = [x]
+        pos = [0]
+        attrs: list[str] = []
+        orders: list[int] = []
         chain = {x}
-        cur = x
-        while True:
+        blocked: set[int] = set()
+        while nodes:
+            cur = nodes[-1]
+            plist = inn[cur] or []
+            i = pos[-1]
             prefix: tuple[list[int], list[str], list[int]] | None = None
-            step: InEdge | None = None
-            for p, attr, order in inn[cur] or ():
+            descended = False
+            while i < len(plist):
+                p, attr, order = plist[i]
+                i += 1
                 if p == rid:
                     prefix = ([], [attr], [order])
                     break
-                if state[p] == _UNREACHABLE or p in chain:
+                if p in chain or p in blocked or state[p] == _UNREACHABLE:
                     continue
                 if state[p] == _DONE and not self.canon_hits(p, chain):
-                    nodes, attrs, orders = self.full_path(p)
-                    prefix = ([*nodes, p], [*attrs, attr], [*orders, order])
+                    head_nodes, head_attrs, head_orders = self.full_path(p)
+                    prefix = ([*head_nodes, p], [*head_attrs, attr], [*head_orders, order])
                     break
-                if self.reachable_avoiding(p, chain):
-                    step = (p, attr, order)
-                    break
+                pos[-1] = i
+                nodes.append(p)
+                pos.append(0)
+                attrs.append(attr)
+                orders.append(order)
+                chain.add(p)
+                descended = True
+                break
             if prefix is not None:
                 # The prefix ends with the edge into `cur`; the chain adds the edges below.
-                nodes, attrs, orders = prefix
-                self.expl[x] = _Explicit(
-                    (*nodes, *reversed(chain_nodes)),
-                    (*attrs, *reversed(chain_attrs)),
-                    (*orders, *reversed(chain_orders)),
+                head_nodes, head_attrs, head_orders = prefix
+                expl[x] = _Explicit(
+                    (*head_nodes, *reversed(nodes)),
+                    (*head_attrs, *reversed(attrs)),
+                    (*head_orders, *reversed(orders)),
                 )
                 return _DONE
-            if step is None:
-                # Only the first step can fail: later ones were checked to reach the root.
-                assert cur == x, "rc_naming: committed to a parent that cannot reach the root"
-                return _UNREACHABLE
-            cur, attr, order = step
-            chain_nodes.append(cur)
-            chain_attrs.append(attr)
-            chain_orders.append(order)
-            chain.add(cur)
+            if not descended:
+                nodes.pop()
+                pos.pop()
+                chain.discard(cur)
+                blocked.add(cur)
+                if attrs:
+                    attrs.pop()
+                    orders.pop()
+        return _UNREACHABLE
 
 
 def all_simple_paths(graph: OwnershipGraph, root_obj: object, obj: object) -> list[tuple[str, ...]]:
