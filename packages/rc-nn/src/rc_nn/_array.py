@@ -197,6 +197,9 @@ def reduce_logsumexp(x: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
 def softmax(x: Tensor, *, axis: Dim) -> Tensor:
     """Softmax over ``axis`` (padding frames of a dynamic axis get probability 0).
 
+    The result has ``axis`` as its last dim, as RETURNN's ``softmax_over_spatial``
+    orders it (rc-nn ops address dims by object, so the order rarely matters).
+
     Example:
         >>> import rc_nn as nn
         >>> f = nn.FeatureDim("f", 2)
@@ -206,15 +209,34 @@ def softmax(x: Tensor, *, axis: Dim) -> Tensor:
     x = as_tensor(x, "softmax")
     check_axis(x, axis, "softmax")
     layer = {"class": "softmax_over_spatial", "from": x, "axis": axis}
-    return make_layer_tensor(layer, x.data, name_hint="softmax")
+    return make_layer_tensor(layer, _axis_last(x, axis), name_hint="softmax")
 
 
 def log_softmax(x: Tensor, *, axis: Dim) -> Tensor:
-    """log(softmax(x)) over ``axis``, computed stably."""
+    """log(softmax(x)) over ``axis``, computed stably; ``axis`` becomes the last dim.
+
+    Padding frames of a dynamic ``axis`` are ``-inf``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
+        >>> nn.log_softmax(nn.zeros([t, f]), axis=t).dims == (f, t)
+        True
+    """
     x = as_tensor(x, "log_softmax")
     check_axis(x, axis, "log_softmax")
     layer = {"class": "softmax_over_spatial", "from": x, "axis": axis, "log_space": True}
-    return make_layer_tensor(layer, x.data, name_hint="log_softmax")
+    return make_layer_tensor(layer, _axis_last(x, axis), name_hint="log_softmax")
+
+
+def _axis_last(x: Tensor, axis: Dim) -> Template:
+    """``x``'s template with ``axis`` moved to the end (RETURNN ``softmax_over_spatial``)."""
+    return make_template(
+        [d for d in x.dims if d is not axis] + [axis],
+        x.dtype,
+        sparse_dim=x.sparse_dim,
+        feature_dim=x.feature_dim,
+    )
 
 
 def dropout(x: Tensor, dropout: float, *, axis: Dim | Sequence[Dim] | None = None) -> Tensor:
@@ -251,7 +273,9 @@ def concat(
 ) -> Tensor:
     """Concatenate ``(tensor, dim)`` pairs along their ``dim``s into ``out_dim``.
 
-    ``out_dim`` defaults to a new dim of the summed size.
+    ``out_dim`` defaults to a new dim of the summed size. With ``allow_broadcast``,
+    dims that only some inputs have are broadcast; the result has the union of the
+    dims (ordered as RETURNN's ``concat`` orders them).
 
     Example:
         >>> import rc_nn as nn
@@ -273,7 +297,15 @@ def concat(
         out_dim = pairs[0][1]
         for _, dim in pairs[1:]:
             out_dim = out_dim + dim
-    first, first_dim = pairs[0]
+    else:
+        sizes = [d.dimension for _, d in pairs]
+        total = None if None in sizes else sum(s for s in sizes if s is not None)
+        if out_dim.dimension != total:
+            raise DimMismatchError(
+                f"concat: out_dim {_dim_str(out_dim)} does not have the summed size of the "
+                f"concat dims {', '.join(_dim_str(d) for _, d in pairs)} (at {user_location(2)}); "
+                "leave out_dim away to get a new dim of the right size"
+            )
     others = [[d for d in t.dims if d is not dim] for t, dim in pairs]
     if not allow_broadcast and any(set(o) != set(others[0]) for o in others[1:]):
         shapes = "; ".join(f"[{', '.join(_dim_str(d) for d in t.dims)}]" for t, _ in pairs)
@@ -281,8 +313,14 @@ def concat(
             f"concat: inputs differ in dims other than the concat dims: {shapes} "
             f"(at {user_location(2)}); pass allow_broadcast=True to broadcast them"
         )
-    dims = [out_dim if d is first_dim else d for d in first.dims]
-    feature = out_dim if first.feature_dim is first_dim else first.feature_dim
+    # RETURNN's concat: each input with its concat dim replaced by out_dim, then the
+    # common template of all (broadcast dims of other inputs included, in its order).
+    templates = [
+        t.data.copy_template_replace_dim_tag(axis=t.dims.index(d), new_dim_tag=out_dim)
+        for t, d in pairs
+    ]
+    template = Template.get_common_data(templates, allow_broadcast_all_sources=True, name="output")
+    assert template is not None
     layer: dict[str, Any] = {
         "class": "concat",
         "from": [[t, d] for t, d in pairs],
@@ -290,9 +328,7 @@ def concat(
     }
     if allow_broadcast:
         layer["allow_broadcast"] = True
-    return make_layer_tensor(
-        layer, make_template(dims, first.dtype, feature_dim=feature), name_hint="concat"
-    )
+    return make_layer_tensor(layer, template, name_hint="concat")
 
 
 def make_layer(

@@ -276,7 +276,16 @@ def relu(x: Tensor) -> Tensor:
 
 
 def gelu(x: Tensor) -> Tensor:
-    """Gaussian error linear unit (tanh approximation, as RETURNN's ``gelu``)."""
+    """Gaussian error linear unit, exact: ``0.5 * x * (1 + erf(x / sqrt(2)))``.
+
+    RETURNN's ``gelu`` activation resolves to ``tf.nn.gelu`` (no tanh approximation),
+    like PyTorch's default ``gelu``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> nn.gelu(nn.zeros([nn.FeatureDim("f", 2)])).layer_dict["activation"]
+        'gelu'
+    """
     return activation(x, "gelu")
 
 
