@@ -36,6 +36,7 @@ from ._array import (
 )
 from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
 from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
+from ._dim_ops import glu, replace_dim
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
 from ._extern import get_extern_data
@@ -80,6 +81,16 @@ from ._range import cumsum, dim_value, length, range_over_dim
 from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
 from ._slice import pad, slice, slice_nd, window
 from ._tensor import Tensor
+from .models import (
+    CausalSelfAttention,
+    GenericSelfAttention,
+    RelPosSelfAttention,
+    SelfAttention,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+    dot_attention,
+    relative_positional_encoding,
+)
 
 __version__ = "0.1.0"
 
@@ -87,6 +98,7 @@ __all__ = [
     "LSTM",
     "AxisError",
     "BatchNorm",
+    "CausalSelfAttention",
     "Conv1d",
     "Conv2d",
     "Conv3d",
@@ -95,6 +107,7 @@ __all__ = [
     "DimMismatchError",
     "Embedding",
     "FeatureDim",
+    "GenericSelfAttention",
     "LayerNorm",
     "Linear",
     "LstmState",
@@ -106,10 +119,14 @@ __all__ = [
     "Parameter",
     "ParameterList",
     "RcNnError",
+    "RelPosSelfAttention",
     "Root",
+    "SelfAttention",
     "Sequential",
     "SpatialDim",
     "Tensor",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "TransposedConv1d",
     "TransposedConv2d",
     "__version__",
@@ -130,6 +147,7 @@ __all__ = [
     "current_root",
     "dim_value",
     "dot",
+    "dot_attention",
     "dropout",
     "elu",
     "exp",
@@ -138,6 +156,7 @@ __all__ = [
     "gather",
     "gelu",
     "get_extern_data",
+    "glu",
     "init",
     "kl_div",
     "length",
@@ -168,7 +187,9 @@ __all__ = [
     "reduce_mean",
     "reduce_min",
     "reduce_sum",
+    "relative_positional_encoding",
     "relu",
+    "replace_dim",
     "reset_default_root",
     "reshape",
     "rsqrt",

@@ -115,6 +115,21 @@ def _spatial_dims_arg(
     return result
 
 
+def _check_groups(groups: object, in_dim: Dim, out_dim: Dim, what: str) -> int:
+    """``groups`` of a grouped convolution: a positive int dividing both channel sizes."""
+    if not isinstance(groups, int) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(
+            f"{what}: groups must be a positive int, got {groups!r} (at {user_location()})"
+        )
+    for arg, dim in (("in_dim", in_dim), ("out_dim", out_dim)):
+        if int(dim.dimension or 0) % groups:
+            raise DimMismatchError(
+                f"{what}: groups={groups} does not divide {arg} {_dim_str(dim)} "
+                f"(at {user_location()})"
+            )
+    return groups
+
+
 class _ConvBase(Module):
     """Shared set-up of the (transposed) convolutions; not public."""
 
@@ -132,6 +147,7 @@ class _ConvBase(Module):
         strides: int | Sequence[int] | None,
         dilation_rate: int | Sequence[int],
         with_bias: bool,
+        groups: int = 1,
     ) -> None:
         super().__init__()
         name = type(self).__name__
@@ -145,7 +161,7 @@ class _ConvBase(Module):
                     f"{name}: {arg} {_dim_str(dim)} is dynamic; the channel dims of a convolution "
                     f"must be static, e.g. nn.FeatureDim('channels', 32) (at {user_location()})"
                 )
-        if in_dim is out_dim:
+        if in_dim is out_dim and groups == 1:
             raise DimMismatchError(
                 f"{name}: in_dim and out_dim are the same dim {_dim_str(in_dim)}; "
                 f"create a new out dim, e.g. nn.FeatureDim('out', {in_dim.dimension}) "
@@ -162,11 +178,15 @@ class _ConvBase(Module):
         )
         self.dilation_rate = positive_ints(dilation_rate, self.nd, name, "dilation_rate")
         self.with_bias = bool(with_bias)
+        self.groups = _check_groups(groups, in_dim, out_dim, name)
         self.filter_dims = [
             Dim(size, name=f"filter-dim{i}", kind=Dim.Types.Spatial)
             for i, size in enumerate(self.filter_size)
         ]
-        channels = [out_dim, in_dim] if self.transposed else [in_dim, out_dim]
+        # Grouped convolution: each output channel sees in_dim // groups input channels
+        # (RETURNN derives the same dim, so the filter parameter matches its layout).
+        filter_in = in_dim // self.groups if self.groups != 1 else in_dim
+        channels = [out_dim, filter_in] if self.transposed else [filter_in, out_dim]
         self.filter = Parameter([*self.filter_dims, *channels], initial=Glorot())
         if self.with_bias:
             self.bias = Parameter([out_dim], initial=0.0)
@@ -234,6 +254,8 @@ class _ConvBase(Module):
             layer["strides"] = list(self.strides)
         if not self.transposed and any(d != 1 for d in self.dilation_rate):
             layer["dilation_rate"] = list(self.dilation_rate)
+        if self.groups != 1:
+            layer["groups"] = self.groups
         layer["with_bias"] = self.with_bias
         if self.with_bias:
             layer["bias"] = self.bias
@@ -268,6 +290,7 @@ class _ConvNd(_ConvBase):
         strides: int | Sequence[int] = 1,
         dilation_rate: int | Sequence[int] = 1,
         with_bias: bool = True,
+        groups: int = 1,
     ) -> None:
         super().__init__(
             in_dim,
@@ -277,6 +300,7 @@ class _ConvNd(_ConvBase):
             strides=strides,
             dilation_rate=dilation_rate,
             with_bias=with_bias,
+            groups=groups,
         )
 
 

@@ -27,6 +27,8 @@ class Linear(Module):
     """Affine transform ``x @ weight + bias`` over ``in_dim`` into ``out_dim``.
 
     Parameters ``weight`` [in_dim, out_dim] (Glorot uniform) and ``bias`` [out_dim] (zeros).
+    ``in_dim`` may be ``out_dim`` itself (a square projection); the weight's first
+    axis is then a separate dim ``"<in>:in"`` of the same size.
 
     Example:
         >>> import rc_nn as nn
@@ -37,14 +39,16 @@ class Linear(Module):
 
     def __init__(self, in_dim: Dim, out_dim: Dim, *, with_bias: bool = True) -> None:
         super().__init__()
-        if in_dim is out_dim:
-            raise DimMismatchError(
-                f"Linear: in_dim and out_dim are the same dim {_dim_str(in_dim)}; "
-                "create a new out dim, e.g. nn.FeatureDim('out', ...)"
-            )
         self.in_dim = in_dim
         self.out_dim = out_dim
-        self.weight = Parameter([in_dim, out_dim], initial=Glorot())
+        # in_dim == out_dim (e.g. a model-dim to model-dim projection): the weight's input
+        # axis is a separate dim of the same size, and the input is renamed to it first.
+        self._weight_in_dim = (
+            Dim(in_dim.dimension, name=f"{in_dim.description}:in", kind=in_dim.kind)
+            if in_dim == out_dim
+            else in_dim
+        )
+        self.weight = Parameter([self._weight_in_dim, out_dim], initial=Glorot())
         self.with_bias = with_bias
         if with_bias:
             self.bias = Parameter([out_dim], initial=0.0)
@@ -53,7 +57,11 @@ class Linear(Module):
         """``x`` with ``in_dim`` replaced by ``out_dim``."""
         x = as_tensor(x, "Linear")
         _require_dim(x, self.in_dim, f"Linear({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})")
-        out = dot(x, self.weight, reduce=self.in_dim)
+        if self._weight_in_dim is not self.in_dim:
+            from ._dim_ops import replace_dim
+
+            x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=self._weight_in_dim)
+        out = dot(x, self.weight, reduce=self._weight_in_dim)
         if self.with_bias:
             out = out + self.bias
         return out

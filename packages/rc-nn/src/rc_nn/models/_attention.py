@@ -1,0 +1,455 @@
+"""Attention: ``dot_attention``, multi-head self-attention, causal and relative-positional variants.
+
+Signatures and attribute names follow the predecessor (returnn_common), so
+parameters are named ``qkv.weight``, ``qkv.bias``, ``proj.weight``, ``proj.bias``
+and, for ``RelPosSelfAttention``, also ``linear_pos.weight``, ``pos_bias_u`` and
+``pos_bias_v``.
+
+Layout of the fused ``qkv`` projection (as in the predecessor, so checkpoints
+port): its output dim ``2 * key_dim_total + value_dim_total`` is split into
+``[num_heads, 2 * key_dim_per_head + value_dim_per_head]``, and each head's part
+into query, key and value.
+
+Self-attention needs the frames twice, as queries and as keys: the keys and
+values get a new dim ``"<axis>:kv"`` with the same lengths as ``axis``
+(``nn.replace_dim``), and the attention weights are normalized over it
+(padding frames get weight 0).
+"""
+
+from __future__ import annotations
+
+import math
+import weakref
+
+import rc_naming
+
+from .._array import cast, concat, dot, dropout, softmax
+from .._dim_ops import replace_dim
+from .._dims import Dim, SpatialDim, single_step_dim
+from .._errors import DimMismatchError
+from .._gather import gather, where
+from .._init import Glorot
+from .._layer_checks import dims_str, require_dim, require_float
+from .._linear import Linear
+from .._math import activation, exp
+from .._module import Module
+from .._parameter import Parameter
+from .._range import dim_value, range_over_dim
+from .._shape import reshape, split_dims
+from .._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
+from .._userloc import user_location
+
+__all__ = [
+    "CausalSelfAttention",
+    "GenericSelfAttention",
+    "RelPosSelfAttention",
+    "SelfAttention",
+    "dot_attention",
+    "relative_positional_encoding",
+]
+
+
+def dot_attention(
+    query: Tensor,
+    keys: Tensor,
+    values: Tensor,
+    *,
+    key_dim: Dim,
+    axis: Dim,
+    att_dropout: float = 0.0,
+) -> Tensor:
+    """Scaled dot-product attention: ``softmax_axis(q . k / sqrt(|key_dim|)) . v``.
+
+    ``query`` has ``key_dim`` (and not ``axis``); ``keys`` have ``key_dim`` and
+    ``axis``; ``values`` have ``axis``. Dims shared by all (batch, heads, query
+    time) are kept. ``att_dropout`` drops attention weights in training (the mask
+    varies along ``axis`` only, as in the predecessor).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, enc_time = nn.SpatialDim("time"), nn.SpatialDim("enc-time")
+        >>> k_dim, v_dim = nn.FeatureDim("key", 4), nn.FeatureDim("value", 3)
+        >>> q = nn.zeros([nn.batch_dim, time, k_dim])
+        >>> k = nn.zeros([nn.batch_dim, enc_time, k_dim])
+        >>> v = nn.zeros([nn.batch_dim, enc_time, v_dim])
+        >>> att = nn.dot_attention(q, k, v, key_dim=k_dim, axis=enc_time)
+        >>> set(att.dims) == {nn.batch_dim, time, v_dim}
+        True
+    """
+    what = f"dot_attention(key_dim={_dim_str(key_dim)}, axis={_dim_str(axis)})"
+    query = as_tensor(query, f"{what} query")
+    keys = as_tensor(keys, f"{what} keys")
+    values = as_tensor(values, f"{what} values")
+    _check_static(key_dim, what, "key_dim")
+    require_dim(query, key_dim, f"{what} query", role="key dim")
+    require_dim(keys, key_dim, f"{what} keys", role="key dim")
+    require_dim(keys, axis, f"{what} keys", role="attention axis")
+    require_dim(values, axis, f"{what} values", role="attention axis")
+    if axis in query.dims:
+        raise DimMismatchError(
+            f"{what}: the query {query!r} has the attention axis {_dim_str(axis)} itself "
+            f"(dims {dims_str(query.dims)}; at {user_location()}). For self-attention give the "
+            "keys and values a new dim with nn.replace_dim, or use nn.SelfAttention."
+        )
+    for name, tensor in (("query", query), ("keys", keys), ("values", values)):
+        require_float(tensor, f"{what} {name}")
+    energy = dot(query * (float(key_dim.dimension or 1) ** -0.5), keys, reduce=key_dim)
+    weights = softmax(energy, axis=axis)
+    weights = dropout(weights, att_dropout, axis=axis)
+    return dot(weights, values, reduce=axis)
+
+
+def _check_static(dim: Dim, what: str, arg: str) -> int:
+    if not isinstance(dim, Dim):
+        raise TypeError(f"{what}: {arg} must be an nn.Dim, got {dim!r} (at {user_location()})")
+    if dim.dimension is None:
+        raise DimMismatchError(
+            f"{what}: {arg} {_dim_str(dim)} must be a static dim (at {user_location()})"
+        )
+    return int(dim.dimension)
+
+
+def _split_repeated(x: Tensor, *, axis: Dim, out_dims: list[Dim]) -> list[Tensor]:
+    """RETURNN ``split`` into ``out_dims``, which may repeat a dim (query and key share one)."""
+    whole = make_layer_tensor(
+        {"class": "split", "from": x, "axis": axis, "out_dims": list(out_dims)},
+        x.data,
+        name_hint="split",
+    )
+    parts = []
+    for index, part in enumerate(out_dims):
+        dims = [part if d is axis else d for d in x.dims]
+        feature = part if x.feature_dim is axis else x.feature_dim
+        parts.append(
+            Tensor(
+                make_template(dims, x.dtype, feature_dim=feature),
+                root=whole.root,
+                name_hint=f"split_{index}",
+                parent=whole,
+                sub_name=str(index),
+                created_at=whole.created_at,
+            )
+        )
+    return parts
+
+
+class GenericSelfAttention(Module):
+    """Shared set-up of the self-attention variants: the ``qkv`` and ``proj`` projections.
+
+    Args:
+        in_dim: feature dim of the input.
+        proj_dim: output dim of the final projection ``proj``; ``None``: no
+            projection, the output dim is ``value_dim_total``.
+        key_dim_total: query/key dim over all heads (divisible by ``num_heads``).
+        value_dim_total: value dim over all heads (divisible by ``num_heads``).
+        num_heads: number of heads (an int or a static dim).
+        with_bias: biases in ``qkv`` and ``proj``.
+        att_dropout: dropout on the attention weights (training only).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> d = nn.FeatureDim("model", 8)
+        >>> att = nn.GenericSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> [name for name, _ in att.named_parameters()]
+        ['qkv.weight', 'qkv.bias', 'proj.weight', 'proj.bias']
+    """
+
+    def __init__(
+        self,
+        in_dim: Dim,
+        proj_dim: Dim | None,
+        *,
+        key_dim_total: Dim,
+        value_dim_total: Dim,
+        num_heads: int | Dim,
+        with_bias: bool = True,
+        att_dropout: float = 0.1,
+    ) -> None:
+        super().__init__()
+        what = type(self).__name__
+        _check_static(in_dim, what, "in_dim")
+        if proj_dim is not None:
+            _check_static(proj_dim, what, "proj_dim")
+        if isinstance(num_heads, Dim):
+            heads = _check_static(num_heads, what, "num_heads")
+            heads_dim = num_heads
+        elif isinstance(num_heads, int) and not isinstance(num_heads, bool) and num_heads > 0:
+            heads = num_heads
+            heads_dim = SpatialDim("num_heads", num_heads)
+        else:
+            raise ValueError(
+                f"{what}: num_heads must be a positive int or a static dim, got {num_heads!r} "
+                f"(at {user_location()})"
+            )
+        for arg, dim in (("key_dim_total", key_dim_total), ("value_dim_total", value_dim_total)):
+            size = _check_static(dim, what, arg)
+            if size % heads:
+                raise DimMismatchError(
+                    f"{what}: {arg} {_dim_str(dim)} is not divisible by num_heads={heads} "
+                    f"(at {user_location()})"
+                )
+        if not 0.0 <= att_dropout < 1.0:
+            raise ValueError(f"{what}: att_dropout must be in [0, 1), got {att_dropout!r}")
+        self.in_dim = in_dim
+        self.out_dim = proj_dim if proj_dim is not None else value_dim_total
+        self.key_dim_total = key_dim_total
+        self.value_dim_total = value_dim_total
+        self.num_heads = heads_dim
+        self.key_dim_per_head = key_dim_total.div_left(heads)
+        self.value_dim_per_head = value_dim_total.div_left(heads)
+        self.qkv_dim_total = 2 * key_dim_total + value_dim_total
+        self.qkv_dim_per_head = 2 * self.key_dim_per_head + self.value_dim_per_head
+        self.qkv = Linear(in_dim, self.qkv_dim_total, with_bias=with_bias)
+        self.proj: Linear | None = None
+        if proj_dim is not None:
+            self.proj = Linear(value_dim_total, proj_dim, with_bias=with_bias)
+        self.att_dropout = float(att_dropout)
+
+    def _check_input(self, source: Tensor, axis: Dim) -> Tensor:
+        what = f"{type(self).__name__}({_dim_str(self.in_dim)})"
+        source = as_tensor(source, what)
+        require_dim(source, self.in_dim, what)
+        require_float(source, what)
+        if not isinstance(axis, Dim):
+            raise TypeError(
+                f"{what}: axis must be an nn.Dim (the time axis), got {axis!r} (at {user_location()})"
+            )
+        if axis == single_step_dim:
+            return source
+        require_dim(source, axis, what, role="axis")
+        if axis is self.in_dim:
+            raise DimMismatchError(f"{what}: axis must be the time axis, not the feature dim")
+        return source
+
+    def forward_qkv(self, source: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Project ``source`` to per-head queries, keys and values (``[..., num_heads, *_dim_per_head]``)."""
+        qkv = self.qkv(source)
+        qkv = split_dims(qkv, axis=self.qkv_dim_total, dims=[self.num_heads, self.qkv_dim_per_head])
+        q, k, v = _split_repeated(
+            qkv,
+            axis=self.qkv_dim_per_head,
+            out_dims=[self.key_dim_per_head, self.key_dim_per_head, self.value_dim_per_head],
+        )
+        return q, k, v
+
+    def _kv_axis(self, axis: Dim) -> Dim:
+        return Dim(axis.dimension, name=f"{axis.description}:kv", kind=Dim.Types.Spatial)
+
+    def _keys_values(self, k: Tensor, v: Tensor, axis: Dim) -> tuple[Tensor, Tensor, Dim]:
+        k, kv_axis = replace_dim(k, in_dim=axis, out_dim=self._kv_axis(axis))
+        v, _ = replace_dim(v, in_dim=axis, out_dim=kv_axis)
+        return k, v, kv_axis
+
+    def _merge_heads(self, att: Tensor) -> Tensor:
+        # reshape, not merge_dims: RETURNN's merge_dims keeps its derived dim
+        # (num_heads * value_dim_per_head) in the output even with out_dim given.
+        out = reshape(
+            att, in_dims=[self.num_heads, self.value_dim_per_head], out_dims=[self.value_dim_total]
+        )
+        if self.proj is not None:
+            out = self.proj(out)
+        return out
+
+    def attention(self, q: Tensor, k: Tensor, v: Tensor, *, kv_axis: Dim) -> Tensor:
+        """Dot attention per head over ``kv_axis``, heads merged, then ``proj``."""
+        att = dot_attention(
+            q, k, v, key_dim=self.key_dim_per_head, axis=kv_axis, att_dropout=self.att_dropout
+        )
+        return self._merge_heads(att)
+
+    def forward(self, source: Tensor, *, axis: Dim) -> Tensor:
+        """Attend over all frames of ``axis`` (no mask besides padding)."""
+        source = self._check_input(source, axis)
+        q, k, v = self.forward_qkv(source)
+        k, v, kv_axis = self._keys_values(k, v, axis)
+        return self.attention(q, k, v, kv_axis=kv_axis)
+
+
+class SelfAttention(GenericSelfAttention):
+    """Multi-head self-attention over ``axis`` (every frame attends to every frame).
+
+    Parameters ``qkv.weight``/``qkv.bias`` (fused query, key and value projection)
+    and ``proj.weight``/``proj.bias``. Called as ``att(x, axis=time_dim)``; the
+    output has ``proj_dim`` in place of ``in_dim``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+        >>> x = nn.zeros([nn.batch_dim, time, d])
+        >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> set(att(x, axis=time).dims) == {nn.batch_dim, time, d}
+        True
+    """
+
+
+class CausalSelfAttention(GenericSelfAttention):
+    """Self-attention where frame ``t`` only attends to frames ``<= t`` (a decoder's self-attention).
+
+    ``att(x, axis=time_dim)`` on the whole sequence masks future frames. The
+    step-wise form for decoding (``axis=nn.single_step_dim`` with a state of
+    the previous keys and values) needs ``nn.Loop`` and raises
+    ``NotImplementedError`` until rc-nn has loops.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+        >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
+        True
+    """
+
+    def forward(self, source: Tensor, *, axis: Dim, state: object | None = None) -> Tensor:
+        """Attend to the current and earlier frames of ``axis``."""
+        if axis == single_step_dim or state is not None:
+            raise NotImplementedError(
+                "CausalSelfAttention step by step (axis=nn.single_step_dim or a state) needs "
+                "nn.Loop, which rc-nn does not have yet; call it on the whole sequence "
+                "(axis=time_dim), which masks future frames"
+            )
+        source = self._check_input(source, axis)
+        q, k, v = self.forward_qkv(source)
+        k, v, kv_axis = self._keys_values(k, v, axis)
+        energy = dot(
+            q * (float(self.key_dim_per_head.dimension or 1) ** -0.5),
+            k,
+            reduce=self.key_dim_per_head,
+        )
+        query_pos = range_over_dim(axis, sparse=False)
+        key_pos, _ = replace_dim(query_pos, in_dim=axis, out_dim=kv_axis)
+        energy = where(key_pos <= query_pos, energy, -1e30)
+        weights = dropout(softmax(energy, axis=kv_axis), self.att_dropout, axis=kv_axis)
+        return self._merge_heads(dot(weights, v, reduce=kv_axis))
+
+
+# Relative positional encodings are the same for every layer of a model: computed once
+# per naming root, spatial dim and feature dim (as the predecessor cached them).
+_REL_POS_CACHE: weakref.WeakKeyDictionary[
+    rc_naming.Root, dict[tuple[Dim, Dim], tuple[Tensor, Dim, Tensor]]
+]
+_REL_POS_CACHE = weakref.WeakKeyDictionary()
+
+
+def relative_positional_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim]:
+    """Sinusoidal encodings of the relative positions ``-(T-1) .. T-1`` of ``spatial_dim``.
+
+    Returns ``(encoding [pos, feat_dim], pos)`` where ``pos`` is the derived dim
+    ``2 * T - 1`` (entry ``p`` is relative position ``p - (T_max - 1)``, with
+    ``T_max`` the longest sequence of the batch). The first half of ``feat_dim``
+    holds ``sin(r / 10000^(2i/F))``, the second half the cosines.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+        >>> enc, pos = nn.relative_positional_encoding(time, d)
+        >>> enc.dims == (pos, d), pos.description
+        (True, '(time+-1)+time')
+    """
+    enc, pos, _ = _rel_pos_encoding(spatial_dim, feat_dim)
+    return enc, pos
+
+
+def _rel_pos_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim, Tensor]:
+    """The encoding, its position dim and ``T_max - 1`` (the offset of relative position 0)."""
+    what = "relative_positional_encoding"
+    size = _check_static(feat_dim, what, "feat_dim")
+    if size % 2:
+        raise DimMismatchError(
+            f"{what}: feat_dim {_dim_str(feat_dim)} must have an even size (sin and cos halves)"
+        )
+    root = rc_naming.current_root()
+    cache = _REL_POS_CACHE.setdefault(root, {})
+    key = (spatial_dim, feat_dim)
+    if key in cache:
+        return cache[key]
+    pos_dim = spatial_dim - 1 + spatial_dim
+    half = feat_dim.div_left(2)
+    offset = dim_value(spatial_dim) - 1  # T_max - 1: scalar int
+    rel = cast(range_over_dim(pos_dim, sparse=False), "float32") - cast(offset, "float32")
+    freq_index = cast(range_over_dim(half, sparse=False), "float32")
+    inv_freq = exp(freq_index * (-2.0 * math.log(10000.0) / size))
+    angles = rel * inv_freq  # [pos, half]
+    enc = concat(
+        (activation(angles, "sin"), half), (activation(angles, "cos"), half), out_dim=feat_dim
+    )
+    cache[key] = (enc, pos_dim, offset)
+    return enc, pos_dim, offset
+
+
+class RelPosSelfAttention(GenericSelfAttention):
+    """Self-attention with relative positional encoding (Transformer-XL style, as in the Conformer).
+
+    Scores per head: ``(q + pos_bias_u) . k_j + (q + pos_bias_v) . W_pos r_{i-j}``,
+    scaled by ``1/sqrt(key_dim_per_head)``, where ``r`` are sinusoidal encodings of
+    the relative position (see ``relative_positional_encoding``) and ``W_pos`` is
+    ``linear_pos`` (no bias). Parameters: ``qkv``, ``proj``, ``linear_pos.weight``,
+    ``pos_bias_u`` and ``pos_bias_v`` (both ``[num_heads, key_dim_per_head]``).
+
+    The relative scores are picked from the ``[time, 2*time-1]`` matrix with one
+    ``gather`` (indices ``i - j + T_max - 1``) instead of the pad/reshape "shift"
+    trick; the result is the same.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+        >>> att = nn.RelPosSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> sorted(name for name, _ in att.named_parameters())
+        ['linear_pos.weight', 'pos_bias_u', 'pos_bias_v', 'proj.bias', 'proj.weight', 'qkv.bias', 'qkv.weight']
+        >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
+        True
+    """
+
+    def __init__(
+        self,
+        in_dim: Dim,
+        proj_dim: Dim | None,
+        *,
+        key_dim_total: Dim,
+        value_dim_total: Dim,
+        num_heads: int | Dim,
+        with_bias: bool = True,
+        att_dropout: float = 0.1,
+        pos_emb_dropout: float = 0.0,
+    ) -> None:
+        super().__init__(
+            in_dim,
+            proj_dim,
+            key_dim_total=key_dim_total,
+            value_dim_total=value_dim_total,
+            num_heads=num_heads,
+            with_bias=with_bias,
+            att_dropout=att_dropout,
+        )
+        if not 0.0 <= pos_emb_dropout < 1.0:
+            raise ValueError(
+                f"RelPosSelfAttention: pos_emb_dropout must be in [0, 1), got {pos_emb_dropout!r}"
+            )
+        self.pos_emb_dropout = float(pos_emb_dropout)
+        self.pos_emb_feat_dim = in_dim
+        self.linear_pos = Linear(in_dim, key_dim_total, with_bias=False)
+        self.pos_bias_u = Parameter([self.num_heads, self.key_dim_per_head], initial=Glorot())
+        self.pos_bias_v = Parameter([self.num_heads, self.key_dim_per_head], initial=Glorot())
+
+    def forward(self, source: Tensor, *, axis: Dim) -> Tensor:
+        """Attend over all frames of ``axis`` with relative position scores."""
+        source = self._check_input(source, axis)
+        if axis == single_step_dim:
+            raise NotImplementedError(
+                "RelPosSelfAttention step by step (axis=nn.single_step_dim) needs nn.Loop, "
+                "which rc-nn does not have yet; call it on the whole sequence"
+            )
+        enc, pos_dim, offset = _rel_pos_encoding(axis, self.pos_emb_feat_dim)
+        enc = dropout(enc, self.pos_emb_dropout, axis=self.pos_emb_feat_dim)
+        pos = self.linear_pos(enc)  # [pos, key_dim_total]
+        pos = split_dims(pos, axis=self.key_dim_total, dims=[self.num_heads, self.key_dim_per_head])
+        q, k, v = self.forward_qkv(source)
+        k, v, kv_axis = self._keys_values(k, v, axis)
+        kph = self.key_dim_per_head
+        content = dot(q + self.pos_bias_u, k, reduce=kph)  # [B, H, T, T:kv]
+        position_all = dot(q + self.pos_bias_v, pos, reduce=kph)  # [B, H, T, pos]
+        query_pos = range_over_dim(axis, sparse=False)
+        key_pos, _ = replace_dim(query_pos, in_dim=axis, out_dim=kv_axis)
+        indices = query_pos - key_pos + offset  # [T, T:kv], relative position i - j shifted
+        position = gather(position_all, indices=indices, axis=pos_dim)
+        scores = (content + position) * (float(kph.dimension or 1) ** -0.5)
+        weights = dropout(softmax(scores, axis=kv_axis), self.att_dropout, axis=kv_axis)
+        return self._merge_heads(dot(weights, v, reduce=kv_axis))
