@@ -234,9 +234,11 @@ def _mark_slot(
     options: dict[str, Any] = {}
     if mark.loss_scale is not None:
         options["loss"] = "as_is"
-        scale = 0.0 if mark.as_error else mark.loss_scale
-        if scale != 1.0:
-            options["loss_scale"] = scale
+        if mark.as_error:
+            # Reported by RETURNN as an error, never part of the optimized objective.
+            options["loss_opts"] = {"as_error": True}
+        if mark.loss_scale != 1.0:
+            options["loss_scale"] = mark.loss_scale
     elif mark.name is not None:
         options["is_output_layer"] = True
     is_plain_layer = (
