@@ -150,3 +150,26 @@ def follow(root: object, path: tuple[str, ...]) -> object:
         else:
             obj = getattr(obj, part)
     return obj
+
+
+def snapshot_cases(cases: dict[str, Any]) -> list[Any]:
+    """Everything observable about some graphs and name trees, as JSON-able data."""
+    from rc_naming import NameTree
+
+    out: list[Any] = []
+    for ops, n in cases["graphs"]:
+        graph, objs, _ = build([tuple(op) for op in ops], n)
+        out.append([[list(p), o.ident] for p, o in graph.resolve(objs[0]).items()])  # type: ignore[attr-defined]
+        out.append(graph.to_dot(objs[0]))
+    for spec in cases["trees"]:
+        tree = NameTree(reserved=spec["reserved"])
+        nodes = [tree.root]
+        for parent, name, virtual, fixed, priority in spec["nodes"]:
+            nodes.append(
+                tree.add(nodes[parent], name, virtual=virtual, fixed=fixed, priority=priority)
+            )
+        tree.finalize()
+        out.append([node.name for node in nodes])
+        out.append([tree.reference(a, b) for a in nodes[1:] for b in nodes[1:] if not b.virtual])
+        out.append(tree.to_dot())
+    return out
