@@ -35,6 +35,7 @@ from ._array import (
     zeros,
 )
 from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
+from ._control import ControlFlowError
 from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
 from ._dim_ops import glu, replace_dim
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
@@ -43,6 +44,7 @@ from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
 from ._linear import Embedding, Linear
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
+from ._loop import Loop
 from ._lstm import LSTM, LstmState
 from ._math import (
     abs_,
@@ -102,6 +104,7 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "Conv3d",
+    "ControlFlowError",
     "Data",
     "Dim",
     "DimMismatchError",
@@ -110,6 +113,7 @@ __all__ = [
     "GenericSelfAttention",
     "LayerNorm",
     "Linear",
+    "Loop",
     "LstmState",
     "Module",
     "ModuleDict",

@@ -354,6 +354,9 @@ def make_layer_tensor(
     """Record a new layer in the current call scope and return its output tensor."""
     root = root_for(list(layer_dict.values()), name_hint)
     state = state_of(root)
+    from ._control import check_access, current_block  # scope rules of loops and conds
+
+    check_access(list(layer_dict.values()), current_block(root), name_hint)
     tensor = Tensor(
         data, root=root, layer_dict=layer_dict, name_hint=name_hint, created_at=user_location(2)
     )

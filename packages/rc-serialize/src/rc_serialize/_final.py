@@ -8,7 +8,13 @@
    The root module's own call is merged into the root scope (N2). Module calls
    become no RETURNN subnetworks: parameter names are set with ``name_scope``,
    so the net dict stays flat, as an expert would write it.
-4. Write references from the final tree (N7).
+4. Control-flow blocks (``nn.Loop``, ``nn.Cond``, ``nn.MaskedComputation``) are real
+   RETURNN scopes: their layers go into nested net dicts (a rec ``unit``, a cond
+   branch subnetwork, a masked computation unit), named uniquely per scope with
+   RETURNN's reserved names (``output``, ``end``, ``data``) kept free. Parameters
+   always stay in the root scope.
+5. Write references from the final tree (N7): ``base:`` per level up, ``prev:``
+   for a loop state's previous frame, ``data:`` for extern data.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 import rc_naming
 import rc_nn
+from rc_nn._control import Block, BlockNet, ControlTensor, LayerNameOf, block_of
 from rc_nn._state import CallInfo, OutputMark, state_of
 from rc_nn._tensor import Tensor
 
@@ -83,6 +90,7 @@ class _Slot:
     layer: dict[str, Any]
     order: float  # position in the emitted net dict: creation order of what it computes
     node: rc_naming.NameNode | None = None
+    block: Block | None = None  # the control-flow block whose net dict holds the layer
 
 
 def build_network(
@@ -108,6 +116,14 @@ def build_network(
             rc_naming.check_same_root(
                 root, mark.tensor.root, what=f"output {mark.tensor!r} marked at {mark.created_at}"
             )
+    for mark in marks:
+        mark_block = block_of(mark.tensor)
+        if mark_block is not None:
+            raise rc_nn.RcNnError(
+                f"{mark.tensor!r} (created at {mark.tensor.created_at}) is marked as output or "
+                f"loss at {mark.created_at}, but it belongs to {mark_block.describe()}; mark a "
+                "tensor outside the block, e.g. loop.stack(x) or cond.result"
+            )
     used = _collect_used([mark.tensor for mark in marks])
     resolution = root.graph.resolve(root_module)
     param_paths = _param_paths(used, resolution)
@@ -115,6 +131,7 @@ def build_network(
     tree = rc_naming.NameTree(reserved=_RESERVED_LAYER_NAMES)
     slots: dict[int, _Slot] = {}
     labels = _CallLabels(root_module, resolution)
+    scopes = _Scopes(tree, used)
 
     # Marks first: they claim their names before any other layer.
     claimed: set[int] = set()
@@ -125,6 +142,9 @@ def build_network(
     for tensor in sorted(used.values(), key=lambda t: t.seq):
         if tensor.extern_name is not None or tensor.parent is not None:
             continue
+        if isinstance(tensor, ControlTensor) and tensor.layer_dict is None:
+            continue  # an alias (a state's previous frame, a stacked loop output)
+        block: Block | None = None
         if isinstance(tensor, rc_nn.Parameter):
             path = param_paths[id(tensor)]
             layer = {**tensor.variable_layer_options(), **naming.layer_options(path)}
@@ -133,10 +153,19 @@ def build_network(
             assert tensor.layer_dict is not None
             layer = dict(tensor.layer_dict)
             suggested = labels.suggest(tensor)
+            block = block_of(tensor)
         slot = slots.get(id(tensor))
         if slot is None:
-            slot = _Slot(tensor, layer, tensor.seq)
-            slot.node = tree.add(tree.root, suggested, priority=1, payload=slot)
+            slot = _Slot(tensor, layer, tensor.seq, block=block)
+            fixed = scopes.fixed_name(tensor, block)
+            slot.node = tree.add(
+                scopes.node_of(block, slots),
+                fixed or suggested,
+                fixed=fixed is not None,
+                priority=1,
+                payload=slot,
+                reserved=scopes.reserved_inside(tensor),
+            )
             slots[id(tensor)] = slot
         else:  # a marked layer: keep its mark options on top of its own
             slot.layer = {**layer, **slot.layer}
@@ -144,12 +173,49 @@ def build_network(
 
     def ref(value: Tensor, from_node: rc_naming.NameNode) -> str:
         if value.extern_name is not None:
-            return "data" if value.extern_name == "data" else f"data:{value.extern_name}"
+            levels = len(from_node.parent.path) if from_node.parent is not None else 0
+            key = (
+                "data"
+                if value.extern_name == "data" and not levels
+                else f"data:{value.extern_name}"
+            )
+            return "base:" * levels + key
         if value.parent is not None:
             return f"{ref(value.parent, from_node)}/{value.sub_name}"
+        prefix = ""
+        if isinstance(value, ControlTensor) and value.alias is not None:
+            prefix = value.alias_prefix
+            value = value.alias
         target = slots[id(value)].node
         assert target is not None
-        return tree.reference(from_node, target)
+        if target.fixed and target.name == "output" and not prefix:
+            # A rec unit's (or branch's) "output" is the container layer seen from outside.
+            container = _container_node_of(slots[id(value)], scopes, slots)
+            if container is not None and not _is_below(from_node, target.parent):
+                target = container
+        return tree.reference(from_node, target, prefix=prefix)
+
+    block_nets: dict[int, dict[str, Any]] = {}
+
+    def convert(value: Any, node: rc_naming.NameNode) -> Any:
+        if isinstance(value, Tensor):
+            return ref(value, node)
+        if isinstance(value, BlockNet):
+            return block_nets.setdefault(id(value.block), {})
+        if isinstance(value, LayerNameOf):
+            target_node = slots[id(value.tensor)].node
+            assert target_node is not None
+            return target_node.name
+        if isinstance(value, dict):
+            return {
+                (ref(k, node) if isinstance(k, Tensor) else k): convert(v, node)
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [convert(v, node) for v in value]
+        if isinstance(value, tuple):
+            return tuple(convert(v, node) for v in value)
+        return value
 
     network: dict[str, dict[str, Any]] = {}
     ordered = sorted(
@@ -158,7 +224,8 @@ def build_network(
     for slot in ordered:
         assert slot.node is not None
         node = slot.node
-        network[node.name] = _convert(slot.layer, lambda t, n=node: ref(t, n))
+        target_net = network if slot.block is None else block_nets.setdefault(id(slot.block), {})
+        target_net[node.name] = convert(slot.layer, node)
     for name, layer in network.items():
         if layer.get("name_scope") == name:
             del layer["name_scope"]  # the layer name already gives this scope
@@ -173,13 +240,105 @@ def build_network(
         network=network,
         parameters=params,
         variable_names={path: naming.variable_name(tuple(path.split("."))) for path in params},
-        layer_names={k: s.node.name for k, s in slots.items() if s.node is not None},
+        layer_names={k: "/".join(s.node.path) for k, s in slots.items() if s.node is not None},
         layer_tensors={
-            s.node.name: s.tensor
+            "/".join(s.node.path): s.tensor
             for s in slots.values()
-            if s.node is not None and s.tensor is not None
+            if s.node is not None
+            and s.tensor is not None
+            and not (isinstance(s.tensor, ControlTensor) and s.tensor.role in _CONTAINER_ROLES)
+            and (s.block is None or s.block.depth_in_loops() == 0)
         },
     )
+
+
+# Tensors whose layer holds a block's net dict; their output template is RETURNN's business.
+_CONTAINER_ROLES = ("loop", "cond", "masked")
+
+
+class _Scopes:
+    """Where the layers of each control-flow block live in the final name tree."""
+
+    def __init__(self, tree: rc_naming.NameTree, used: dict[int, Tensor]) -> None:
+        self._tree = tree
+        self._nodes: dict[int, rc_naming.NameNode] = {}
+        self._fixed: dict[int, dict[int, str]] = {}
+        self._used = set(used)
+
+    def fixed_name(self, tensor: Tensor, block: Block | None) -> str | None:
+        if block is None:
+            return None
+        fixed = self._fixed.get(id(block))
+        if fixed is None:
+            fixed = self._fixed[id(block)] = block.fixed_names(self._used)
+        return fixed.get(id(tensor))
+
+    @staticmethod
+    def reserved_inside(tensor: Tensor) -> tuple[str, ...]:
+        if isinstance(tensor, ControlTensor) and tensor.role in _CONTAINER_ROLES:
+            block = _blocks_of_container(tensor)
+            if block and block[0].inside_container:
+                return block[0].reserved
+        return ()
+
+    def node_of(self, block: Block | None, slots: dict[int, _Slot]) -> rc_naming.NameNode:
+        if block is None:
+            return self._tree.root
+        node = self._nodes.get(id(block))
+        if node is not None:
+            return node
+        container = block.container
+        assert container is not None
+        container_slot = slots.get(id(container))
+        assert container_slot is not None and container_slot.node is not None, block.describe()
+        if block.inside_container:
+            node = container_slot.node
+        else:
+            # A branch subnetwork is one network level below the container's network:
+            # its scope is a (never emitted) node next to the container.
+            parent = container_slot.node.parent
+            assert parent is not None
+            node = self._tree.add(
+                parent,
+                f"{container_slot.node.suggested}_{block.label_suffix()}",
+                reserved=block.reserved,
+            )
+        self._nodes[id(block)] = node
+        return node
+
+    def container_node(self, block: Block, slots: dict[int, _Slot]) -> rc_naming.NameNode | None:
+        if block.container is None:
+            return None
+        slot = slots.get(id(block.container))
+        return slot.node if slot is not None else None
+
+
+def _blocks_of_container(tensor: ControlTensor) -> list[Block]:
+    blocks = []
+    for value in (tensor.layer_dict or {}).values():
+        if isinstance(value, BlockNet):
+            blocks.append(value.block)
+        elif isinstance(value, dict):
+            blocks.extend(v.block for v in value.values() if isinstance(v, BlockNet))
+    return blocks
+
+
+def _container_node_of(
+    slot: _Slot, scopes: _Scopes, slots: dict[int, _Slot]
+) -> rc_naming.NameNode | None:
+    if slot.block is None or not slot.block.inside_container:
+        return None
+    return scopes.container_node(slot.block, slots)
+
+
+def _is_below(node: rc_naming.NameNode, scope: rc_naming.NameNode | None) -> bool:
+    """Whether ``node`` lies inside ``scope`` (strictly below it)."""
+    cur = node.parent
+    while cur is not None:
+        if cur is scope:
+            return True
+        cur = cur.parent
+    return False
 
 
 def _collect_used(targets: list[Tensor]) -> dict[int, Tensor]:
@@ -197,6 +356,10 @@ def _collect_used(targets: list[Tensor]) -> dict[int, Tensor]:
             stack.append(tensor.parent)
         if tensor.layer_dict is not None:
             stack.extend(iter_tensors(list(tensor.layer_dict.values())))
+        if isinstance(tensor, ControlTensor):
+            stack.extend(tensor.extra_deps)
+            if tensor.alias is not None:
+                stack.append(tensor.alias)
     return used
 
 
@@ -274,7 +437,9 @@ class _CallLabels:
         if known is not None:
             return known
         info = node.payload
-        if info.module is self._root_module:
+        if isinstance(info.control, Block):
+            label = ""  # a control-flow block is a scope of its own: names restart there
+        elif info.module is self._root_module:
             label = ""
         elif info.module is not None and info.module in self._resolution:
             label = "_".join(self._resolution.path(info.module))
@@ -295,20 +460,6 @@ class _CallLabels:
         if isinstance(info, CallInfo) and info.outputs and info.outputs[0] is tensor:
             return label
         return f"{label}_{tensor.name_hint}"
-
-
-def _convert(value: Any, ref: Any) -> Any:
-    if isinstance(value, Tensor):
-        return ref(value)
-    if isinstance(value, dict):
-        return {
-            (ref(k) if isinstance(k, Tensor) else k): _convert(v, ref) for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_convert(v, ref) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_convert(v, ref) for v in value)
-    return value
 
 
 def _extern_entry(tensor: Tensor) -> dict[str, Any]:

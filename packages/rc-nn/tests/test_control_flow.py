@@ -1,0 +1,188 @@
+"""Control flow without TensorFlow: templates of loop/cond results and clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+import rc_nn as nn
+
+TIME = nn.SpatialDim("time")
+FEAT = nn.FeatureDim("f", 3)
+
+
+def _x() -> nn.Tensor:
+    return nn.zeros([nn.batch_dim, TIME, FEAT])
+
+
+# -- Loop templates --------------------------------------------------------------------------
+
+
+def test_loop_templates() -> None:
+    x = _x()
+    loop = nn.Loop(axis=TIME)
+    loop.state.h = nn.zeros([nn.batch_dim, FEAT])
+    with loop:
+        x_t = loop.unstack(x)
+        assert x_t.dims == (nn.batch_dim, FEAT)
+        prev = loop.state.h
+        assert prev.dims == (nn.batch_dim, FEAT)
+        loop.state.h = prev + x_t
+        assert loop.state.h is not prev  # after assignment: this frame's value
+        stacked = loop.stack(loop.state.h)
+        last = loop.last(x_t)
+        i = loop.iteration
+    assert stacked.dims == (TIME, nn.batch_dim, FEAT)
+    assert last.dims == (nn.batch_dim, FEAT)
+    assert (i.dims, i.dtype) == ((), "int32")
+    assert loop.axis is TIME
+
+
+def test_end_loop_has_new_axis() -> None:
+    loop = nn.Loop(max_seq_len=4)
+    assert loop.axis.is_dynamic() and loop.axis is not TIME
+    loop.state.c = nn.zeros([nn.batch_dim, FEAT])
+    with loop:
+        loop.state.c = loop.state.c + 1.0
+        loop.end(loop.iteration >= 2, include_eos=False)
+        y = loop.stack(loop.state.c)
+    assert y.dims == (loop.axis, nn.batch_dim, FEAT)
+
+
+def test_nested_state_structure() -> None:
+    x = _x()
+    loop = nn.Loop(axis=TIME)
+    loop.state.lstm = nn.LstmState(
+        h=nn.zeros([nn.batch_dim, FEAT]), c=nn.zeros([nn.batch_dim, FEAT])
+    )
+    with loop:
+        prev = loop.state.lstm
+        assert isinstance(prev, nn.LstmState)
+        x_t = loop.unstack(x)
+        loop.state.lstm = nn.LstmState(h=prev.h + x_t, c=prev.c * 2.0)
+        y = loop.stack(loop.state.lstm.h)
+    assert y.dims == (TIME, nn.batch_dim, FEAT)
+    final = loop.state.lstm
+    assert isinstance(final, nn.LstmState) and final.c.dims == (nn.batch_dim, FEAT)
+
+
+def test_initial_state_inside_loop_is_moved_before_it() -> None:
+    x = _x()
+    with nn.Loop(axis=TIME) as loop:
+        loop.state.h = nn.zeros([nn.batch_dim, FEAT])  # depends on nothing of the loop
+        loop.state.h = loop.state.h + loop.unstack(x)
+        y = loop.stack(loop.state.h)
+    assert y.dims == (TIME, nn.batch_dim, FEAT)
+
+
+# -- Loop errors ---------------------------------------------------------------------------
+
+
+def test_loop_tensor_used_outside_loop() -> None:
+    x = _x()
+    with nn.Loop(axis=TIME) as loop:
+        x_t = loop.unstack(x)
+        _ = loop.stack(x_t)
+    with pytest.raises(nn.ControlFlowError, match=r"loop.stack\(x\).*loop.last\(x\)") as info:
+        _ = x_t + 1.0
+    assert "test_control_flow.py" in str(info.value)
+
+
+def test_state_read_but_never_assigned() -> None:
+    x = _x()
+    loop = nn.Loop(axis=TIME)
+    loop.state.h = nn.zeros([nn.batch_dim, FEAT])
+    with pytest.raises(nn.ControlFlowError, match="never assigned"), loop:
+        _ = loop.stack(loop.state.h + loop.unstack(x))
+
+
+def test_state_dims_mismatch() -> None:
+    x = _x()
+    loop = nn.Loop(axis=TIME)
+    loop.state.h = nn.zeros([nn.batch_dim])
+    with pytest.raises(nn.DimMismatchError, match="does not match the initial value"), loop:
+        loop.state.h = loop.unstack(x)
+
+
+def test_state_initial_from_loop_values() -> None:
+    x = _x()
+    with pytest.raises(nn.ControlFlowError, match="initial value"), nn.Loop(axis=TIME) as loop:
+        loop.state.h = loop.unstack(x) * 2.0
+
+
+def test_unknown_state() -> None:
+    loop = nn.Loop(axis=TIME)
+    with pytest.raises(AttributeError, match="no state 'nope'"):
+        _ = loop.state.nope
+
+
+def test_stack_outside_with_block() -> None:
+    loop = nn.Loop(axis=TIME)
+    with pytest.raises(nn.ControlFlowError, match="inside `with loop:`"):
+        loop.stack(nn.zeros([FEAT]))
+
+
+def test_stack_of_outer_tensor() -> None:
+    outer = nn.zeros([nn.batch_dim, FEAT])
+    with (
+        pytest.raises(nn.ControlFlowError, match="not computed in this loop"),
+        nn.Loop(axis=TIME) as loop,
+    ):
+        loop.stack(outer)
+
+
+def test_unstack_errors() -> None:
+    other, x = nn.zeros([nn.batch_dim, FEAT]), _x()
+    with nn.Loop(axis=TIME) as loop:
+        with pytest.raises(nn.AxisError, match="has no dim time"):
+            loop.unstack(other)
+        inside = nn.zeros([nn.batch_dim, TIME, FEAT])
+        with pytest.raises(nn.ControlFlowError, match="computed inside the loop"):
+            loop.unstack(inside)
+        x_t = loop.unstack(x)
+        with pytest.raises(nn.AxisError):
+            loop.unstack(x_t)
+        _ = loop.stack(x_t)
+    gen = nn.Loop(max_seq_len=3)
+    with pytest.raises(nn.AxisError, match="has no axis"), gen:
+        gen.unstack(x)
+
+
+def test_loop_without_axis_needs_end() -> None:
+    loop = nn.Loop(max_seq_len=3)
+    loop.state.c = nn.zeros([nn.batch_dim])
+    with pytest.raises(nn.ControlFlowError, match="needs an end condition"), loop:
+        loop.state.c = loop.state.c + 1.0
+
+
+def test_stacked_result_not_usable_inside_loop() -> None:
+    x = _x()
+    with nn.Loop(axis=TIME) as loop:
+        y = loop.stack(loop.unstack(x))
+        with pytest.raises(nn.ControlFlowError, match="exists only after the loop"):
+            _ = y * 2.0
+
+
+def test_end_condition_must_be_bool() -> None:
+    with nn.Loop(max_seq_len=3) as loop:
+        with pytest.raises(nn.DimMismatchError, match="bool"):
+            loop.end(nn.zeros([nn.batch_dim]), include_eos=False)
+        loop.end(loop.iteration >= 1, include_eos=False)
+        with pytest.raises(nn.ControlFlowError, match="already called"):
+            loop.end(loop.iteration >= 1, include_eos=False)
+        _ = loop.stack(loop.iteration)
+
+
+def test_loop_reused() -> None:
+    x = _x()
+    loop = nn.Loop(axis=TIME)
+    with loop:
+        _ = loop.stack(loop.unstack(x))
+    with pytest.raises(nn.ControlFlowError, match="already used"), loop:
+        pass
+
+
+def test_bad_loop_arguments() -> None:
+    with pytest.raises(nn.AxisError):
+        nn.Loop(axis=3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="max_seq_len"):
+        nn.Loop(max_seq_len=0)

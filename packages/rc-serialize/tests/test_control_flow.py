@@ -1,0 +1,178 @@
+"""Control flow through RETURNN: loops (state, stack, last, end), conditions, masked computation, search.
+
+Every model goes through the ``roundtrip`` fixture: RETURNN constructs the emitted
+config, runs forward (and training steps where a loss exists), and the variable
+names equal ``named_parameters()`` (N4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+import rc_nn as nn
+
+Roundtrip = Callable[..., Any]
+
+
+def _data(*dims: nn.Dim, name: str = "data") -> nn.Tensor:
+    return nn.get_extern_data(nn.Data(name, dim_tags=[nn.batch_dim, *dims]))
+
+
+class _Fn(nn.Module):
+    """A root module without parameters that runs ``fn``."""
+
+    def __init__(self, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def forward(self, *args: Any) -> Any:
+        return self.fn(*args)
+
+
+def test_cumsum_via_state_matches_numpy(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+    x = _data(time, feat)
+
+    def cumsum(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.acc = nn.zeros([nn.batch_dim, feat])
+        with loop:
+            loop.state.acc = loop.state.acc + loop.unstack(x)
+            return loop.stack(loop.state.acc)
+
+    net = _Fn(cumsum)
+    net(x).mark_as_default_output()
+    x.mark_as_output("x_in")
+    nn.length(time).mark_as_output("lengths")
+    result = roundtrip(net)
+    loop_dict = result.serialized.network["loop"]
+    assert loop_dict["class"] == "rec" and "acc" in loop_dict["unit"]
+    assert loop_dict["unit"]["acc"]["initial_output"] == "base:constant"
+    assert "prev:acc" in loop_dict["unit"]["add"]["from"]
+    values = result.output()  # [T, B, F]
+    x_in = result.output("x_in")  # [B, T, F]
+    lengths = result.output("lengths")
+    expected = numpy.cumsum(x_in, axis=1).transpose(1, 0, 2)
+    for b, length in enumerate(lengths):
+        numpy.testing.assert_allclose(values[:length, b], expected[:length, b], rtol=1e-5)
+
+
+class _SharedLinear(nn.Module):
+    """One Linear used inside and outside a loop: one set of parameters."""
+
+    def __init__(self, feat: nn.Dim, time: nn.Dim) -> None:
+        super().__init__()
+        self.time = time
+        self.lin = nn.Linear(feat, feat)
+
+    def forward(self, x: nn.Tensor) -> nn.Tensor:
+        outside = self.lin(x)
+        loop = nn.Loop(axis=self.time)
+        loop.state.h = nn.zeros([nn.batch_dim, self.lin.out_dim])
+        with loop:
+            x_t = loop.unstack(outside)
+            loop.state.h = nn.tanh(self.lin(x_t) + loop.state.h)
+            y = loop.stack(loop.state.h)
+            last = loop.last(loop.state.h)
+        return y + self.lin(last)
+
+
+def test_module_shared_inside_and_outside_loop_trains(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+    x = _data(time, feat)
+    net = _SharedLinear(feat, time)
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(y * y, axis=[time, feat]).mark_as_loss("l2")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_names == {"lin/weight/param", "lin/bias/param"}
+    unit = result.serialized.network["loop"]["unit"]
+    # parameters stay at the root, read with base:
+    assert all(layer.get("class") != "variable" for layer in unit.values())
+    assert result.output().shape[1:] == (3, 3)
+
+
+def test_state_after_loop_is_last_frame(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    x = _data(time, feat)
+
+    def run(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.acc = nn.zeros([nn.batch_dim, feat])
+        with loop:
+            loop.state.acc = loop.state.acc + loop.unstack(x)
+        return loop.state.acc  # the last frame
+
+    net = _Fn(run)
+    net(x).mark_as_default_output()
+    x.mark_as_output("x_in")
+    nn.length(time).mark_as_output("lengths")
+    result = roundtrip(net)
+    x_in, lengths = result.output("x_in"), result.output("lengths")
+    expected = numpy.stack([x_in[b, :n].sum(axis=0) for b, n in enumerate(lengths)])
+    numpy.testing.assert_allclose(result.output(), expected, rtol=1e-5)
+
+
+def test_nested_loops(roundtrip: Roundtrip) -> None:
+    time, width, feat = nn.SpatialDim("time"), nn.SpatialDim("width"), nn.FeatureDim("f", 3)
+    x = _data(time, width, feat)
+
+    class Nested(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(feat, feat)
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            with nn.Loop(axis=time) as outer:
+                x_t = outer.unstack(x)  # [B, W, F]
+                inner = nn.Loop(axis=width)
+                inner.state.h = nn.zeros([nn.batch_dim, feat])
+                with inner:
+                    x_tw = inner.unstack(x_t)
+                    inner.state.h = self.lin(x_tw) + inner.state.h
+                    y_t = inner.stack(inner.state.h)  # [W, B, F]
+                return outer.stack(y_t)  # [T, W, B, F]
+
+    net = Nested()
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(y, axis=[time, width, feat]).mark_as_loss("sum")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_names == {"lin/weight/param", "lin/bias/param"}
+    outer_unit = result.serialized.network["loop"]["unit"]
+    assert outer_unit["loop"]["class"] == "rec"
+    inner_unit = outer_unit["loop"]["unit"]
+    assert "base:base:lin_weight" in inner_unit["lin_dot"]["from"]
+    assert result.output().shape[2] == 3  # [T, W, B, F]
+
+
+def test_end_condition_loop_with_max_seq_len(roundtrip: Roundtrip) -> None:
+    feat = nn.FeatureDim("f", 2)
+    x = _data(feat)
+
+    class Gen(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(feat, feat)
+
+        def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, nn.Dim]:
+            loop = nn.Loop(max_seq_len=6)
+            loop.state.h = x
+            with loop:
+                loop.state.h = nn.tanh(self.lin(loop.state.h))
+                loop.end(loop.iteration >= 3, include_eos=True)
+                out = loop.stack(loop.state.h)
+            return out, loop.axis
+
+    net = Gen()
+    out, axis = net(x)
+    out.mark_as_default_output()
+    nn.reduce_sum(out, axis=[axis, feat]).mark_as_loss("sum")
+    result = roundtrip(net, train_steps=2)
+    unit = result.serialized.network["loop"]["unit"]
+    assert unit["end"]["class"] == "copy"
+    assert result.serialized.network["loop"]["max_seq_len"] == 6
+    assert result.output().shape == (4, 3, 2)  # frames 0..3 (include_eos), batch, feat
