@@ -339,8 +339,11 @@ def make_layer(
 ) -> Tensor:
     """Escape hatch: any RETURNN layer dict, with tensors in place of layer names.
 
-    ``out`` is the output template; without it, RETURNN itself is asked for it,
-    which imports TensorFlow (a lazy, explicit fallback, never on the common path).
+    ``out`` is the output template; without it, RETURNN itself is asked for it
+    (``rc_nn._returnn_fallback.infer_template_with_returnn``): slow, since it imports
+    TensorFlow and builds a throwaway network from the input templates; a lazy,
+    explicit fallback, never on the common path. If RETURNN cannot infer the
+    template from templates alone, a ``ReturnnFallbackError`` asks for ``out=``.
 
     Example:
         >>> import rc_nn as nn

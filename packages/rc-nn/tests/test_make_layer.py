@@ -1,0 +1,55 @@
+"""``nn.make_layer``: the escape hatch for RETURNN layers rc-nn does not model.
+
+With ``out=`` it is pure Python and never imports TensorFlow (checked in a fresh
+process); without ``out=`` it asks RETURNN (tested in rc-serialize, where the TF
+backend is part of the test set-up).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import rc_nn as nn
+
+_MAKE_LAYER_WITH_OUT = textwrap.dedent(
+    """
+    import sys
+
+    import rc_nn as nn
+    from rc_nn._tensor import make_template
+
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 4)
+    half = nn.FeatureDim("half", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    y = nn.make_layer(
+        {"class": "gating", "from": x, "activation": "tanh", "out_dim": half},
+        name="glu",
+        out=make_template([nn.batch_dim, time, half], feature_dim=half),
+    )
+    assert y.dims == (nn.batch_dim, time, half), y.dims
+    assert "tensorflow" not in sys.modules, "make_layer(..., out=...) imported TensorFlow"
+    print("ok")
+    """
+)
+
+
+def test_make_layer_with_out_does_not_import_tensorflow() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _MAKE_LAYER_WITH_OUT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_make_layer_needs_a_class() -> None:
+    x = nn.zeros([nn.FeatureDim("f", 2)])
+    with pytest.raises(ValueError, match="needs a 'class'"):
+        nn.make_layer({"from": x}, name="no_class", out=x.data)
