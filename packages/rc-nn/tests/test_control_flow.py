@@ -186,3 +186,75 @@ def test_bad_loop_arguments() -> None:
         nn.Loop(axis=3)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="max_seq_len"):
         nn.Loop(max_seq_len=0)
+
+
+# -- Cond --------------------------------------------------------------------------------------
+
+
+def _scalar_bool() -> nn.Tensor:
+    return nn.reduce_sum(_x(), axis=[nn.batch_dim, TIME, FEAT]) > 0.0
+
+
+def test_cond_result_template_and_structure() -> None:
+    x, c = _x(), _scalar_bool()
+    with nn.Cond(c) as cond:
+        cond.true = (x, nn.reduce_sum(x, axis=FEAT))
+        cond.false = (x * 2.0, nn.reduce_max(x, axis=FEAT))
+    a, b = cond.result
+    assert a.dims == x.dims and b.dims == (nn.batch_dim, TIME)
+    assert b.parent is a  # a sub-layer of the cond layer: cond/result_1
+
+
+def test_cond_branch_dims_mismatch() -> None:
+    x, c = _x(), _scalar_bool()
+    with pytest.raises(nn.DimMismatchError, match="both branches must give the same dims"):
+        with nn.Cond(c) as cond:
+            cond.true = x
+            cond.false = nn.reduce_sum(x, axis=FEAT)
+
+
+def test_cond_structure_mismatch() -> None:
+    x, c = _x(), _scalar_bool()
+    with pytest.raises(nn.DimMismatchError, match="another structure"), nn.Cond(c) as cond:
+        cond.true = {"a": x}
+        cond.false = {"b": x}
+
+
+def test_cond_false_missing() -> None:
+    with (
+        pytest.raises(nn.ControlFlowError, match=r"cond\.false must be set"),
+        nn.Cond(_scalar_bool()) as cond,
+    ):
+        cond.true = _x()
+
+
+def test_cond_other_branch_tensor() -> None:
+    x, c = _x(), _scalar_bool()
+    with pytest.raises(nn.ControlFlowError, match="true branch"), nn.Cond(c) as cond:
+        a = x * 2.0
+        cond.true = a
+        cond.false = a + 1.0
+
+
+def test_cond_branch_tensor_outside() -> None:
+    x, c = _x(), _scalar_bool()
+    with nn.Cond(c) as cond:
+        a = x * 2.0
+        cond.true = a
+        cond.false = x
+    with pytest.raises(nn.ControlFlowError, match=r"cond\.result"):
+        _ = a + 1.0
+    assert cond.result.dims == x.dims
+
+
+def test_cond_condition_must_be_scalar_bool() -> None:
+    with pytest.raises(nn.DimMismatchError, match="scalar bool"):
+        nn.Cond(_x() > 0.0)
+
+
+def test_cond_result_before_exit() -> None:
+    with nn.Cond(_scalar_bool()) as cond:
+        cond.true = _x()
+        with pytest.raises(nn.ControlFlowError, match="after the with-block"):
+            _ = cond.result
+        cond.false = _x()

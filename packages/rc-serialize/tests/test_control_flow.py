@@ -176,3 +176,75 @@ def test_end_condition_loop_with_max_seq_len(roundtrip: Roundtrip) -> None:
     assert unit["end"]["class"] == "copy"
     assert result.serialized.network["loop"]["max_seq_len"] == 6
     assert result.output().shape == (4, 3, 2)  # frames 0..3 (include_eos), batch, feat
+
+
+# -- Cond ------------------------------------------------------------------------------------
+
+
+class _Branches(nn.Module):
+    """One Linear called in both branches (shared parameters); a nested result."""
+
+    def __init__(self, feat: nn.Dim, time: nn.Dim) -> None:
+        super().__init__()
+        self.time, self.feat = time, feat
+        self.lin = nn.Linear(feat, feat)
+        self.other = nn.Linear(feat, feat)
+
+    def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, nn.Tensor]:
+        total = nn.reduce_sum(x, axis=[nn.batch_dim, self.time, self.feat])
+        with nn.Cond(total > 0.0) as cond:
+            a = self.lin(x)
+            cond.true = {"y": nn.tanh(a), "z": a * 2.0}
+            b = self.lin(self.other(x))
+            cond.false = {"y": b, "z": -b}
+        return cond.result["y"], cond.result["z"]
+
+
+def test_cond_shared_module_nested_result_trains(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+    x = _data(time, feat)
+    net = _Branches(feat, time)
+    y, z = net(x)
+    out = y + z
+    out.mark_as_default_output()
+    nn.reduce_sum(out * out, axis=[time, feat]).mark_as_loss("l2")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_names == {
+        "lin/weight/param",
+        "lin/bias/param",
+        "other/weight/param",
+        "other/bias/param",
+    }
+    cond = result.serialized.network["cond"]
+    assert cond["class"] == "cond"
+    true_net = cond["true_layer"]["subnetwork"]
+    false_net = cond["false_layer"]["subnetwork"]
+    assert set(true_net) >= {"output", "result_1"} and set(false_net) >= {"output", "result_1"}
+    assert "base:lin_weight" in true_net["lin_dot"]["from"]
+    assert "base:lin_weight" in false_net["lin_dot"]["from"]
+
+
+def test_cond_inside_loop(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    x = _data(time, feat)
+
+    def run(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.h = nn.zeros([nn.batch_dim, feat])
+        with loop:
+            x_t = loop.unstack(x)
+            with nn.Cond(loop.iteration < 2) as cond:
+                cond.true = loop.state.h + x_t
+                cond.false = loop.state.h
+            loop.state.h = cond.result
+            return loop.stack(loop.state.h)
+
+    net = _Fn(run)
+    net(x).mark_as_default_output()
+    x.mark_as_output("x_in")
+    result = roundtrip(net)
+    unit = result.serialized.network["loop"]["unit"]
+    assert "base:prev:h" in unit["cond"]["true_layer"]["subnetwork"]["add"]["from"]
+    x_in, values = result.output("x_in"), result.output()
+    # frames 0 and 1 summed, then kept
+    numpy.testing.assert_allclose(values[3], x_in[:, 0] + x_in[:, 1], rtol=1e-5)

@@ -34,6 +34,7 @@ from ._array import (
     stop_gradient,
     zeros,
 )
+from ._cond import Cond
 from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
 from ._control import ControlFlowError
 from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
@@ -43,8 +44,8 @@ from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError
 from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
 from ._linear import Embedding, Linear
-from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
 from ._loop import Loop
+from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
 from ._lstm import LSTM, LstmState
 from ._math import (
     abs_,
@@ -101,10 +102,11 @@ __all__ = [
     "AxisError",
     "BatchNorm",
     "CausalSelfAttention",
+    "Cond",
+    "ControlFlowError",
     "Conv1d",
     "Conv2d",
     "Conv3d",
-    "ControlFlowError",
     "Data",
     "Dim",
     "DimMismatchError",
