@@ -7,6 +7,11 @@ import pytest
 import rc_nn as nn
 from rc_nn.models import (
     CausalSelfAttention,
+    ConformerConvBlock,
+    ConformerConvSubsample,
+    ConformerEncoder,
+    ConformerEncoderLayer,
+    ConformerPositionwiseFeedForward,
     RelPosSelfAttention,
     SelfAttention,
     TransformerEncoder,
@@ -183,3 +188,107 @@ def test_transformer_encoder_errors() -> None:
         enc(x, spatial_dim=nn.SpatialDim("other"))
     with pytest.raises(ValueError, match="dropout must be in"):
         TransformerEncoderLayer(feat, dropout=2.0)
+
+
+def test_single_head_attention() -> None:
+    x, time, feat = _input()
+    att = RelPosSelfAttention(feat, feat, key_dim_total=feat, value_dim_total=feat, num_heads=1)
+    assert att.key_dim_per_head is not feat and att.key_dim_per_head.dimension == 8
+    assert att(x, axis=time).dims == (nn.batch_dim, time, feat)
+
+
+# ---------------------------------------------------------------------------
+# Conformer
+
+
+def test_conformer_feed_forward_and_conv_block() -> None:
+    x, time, feat = _input(4)
+    ffn = ConformerPositionwiseFeedForward(
+        feat, ff_dim=nn.FeatureDim("ff", 8), dropout=0.1, activation=nn.swish
+    )
+    assert ffn(x).dims == (nn.batch_dim, time, feat)
+    block = ConformerConvBlock(feat, kernel_size=5)
+    assert isinstance(block.norm, nn.BatchNorm)
+    assert block(x, spatial_dim=time).dims == (nn.batch_dim, time, feat)
+    assert [name for name, _ in block.named_parameters()] == [
+        "positionwise_conv1.weight",
+        "positionwise_conv1.bias",
+        "depthwise_conv.filter",
+        "depthwise_conv.bias",
+        "positionwise_conv2.weight",
+        "positionwise_conv2.bias",
+        "norm.running_mean",
+        "norm.running_variance",
+        "norm.gamma",
+        "norm.beta",
+    ]
+    assert [d.dimension for d in block.depthwise_conv.filter.dims] == [5, 1, 4]
+    assert block.depthwise_conv.groups == 4
+    with_ln = ConformerConvBlock(feat, kernel_size=3, norm=nn.LayerNorm(feat))
+    assert {name for name, _ in with_ln.named_parameters()} >= {"norm.scale", "norm.bias"}
+    with pytest.raises(ValueError, match="kernel_size must be 1 positive int"):
+        ConformerConvBlock(feat, kernel_size=0)
+    with pytest.raises(TypeError, match=r"norm must be an nn\.Module"):
+        ConformerConvBlock(feat, kernel_size=3, norm="batch")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="dropout must be in"):
+        ConformerPositionwiseFeedForward(feat, ff_dim=feat * 2, dropout=-0.1)
+
+
+def test_conformer_conv_subsample_dims() -> None:
+    x, time, feat = _input(40)
+    c1, c2 = nn.FeatureDim("c1", 32), nn.FeatureDim("c2", 64)
+    sub = ConformerConvSubsample(
+        feat, out_dims=[c1, c2], filter_sizes=[(3, 3), (3, 3)], pool_sizes=[(1, 2), (3, 2)]
+    )
+    y, out_time = sub(x, in_spatial_dim=time)
+    assert y.dims == (nn.batch_dim, out_time, sub.out_dim)
+    assert sub.out_dim.dimension == 10 * 64
+    assert out_time.description == "⌈time/3⌉"
+    strided = ConformerConvSubsample(
+        feat, out_dims=[c1], filter_sizes=[3], strides=[(2, 1)], padding="valid"
+    )
+    y2, t2 = strided(x, in_spatial_dim=time)
+    assert strided.out_dim.dimension == 38 * 32 and y2.dims == (nn.batch_dim, t2, strided.out_dim)
+    with pytest.raises(ValueError, match="filter_sizes must be a list of 2"):
+        ConformerConvSubsample(feat, out_dims=[c1, c2], filter_sizes=[(3, 3)])
+    with pytest.raises(ValueError, match="2 pool_sizes for 1 conv layers"):
+        ConformerConvSubsample(feat, out_dims=[c1], filter_sizes=[3], pool_sizes=[2, 2])
+    with pytest.raises(nn.DimMismatchError, match=r"has no input dim feat\(40\)"):
+        sub(nn.zeros([nn.batch_dim, time, nn.FeatureDim("other", 40)]), in_spatial_dim=time)
+
+
+def test_conformer_encoder_names_and_errors() -> None:
+    x, time, feat = _input(8)
+    model = nn.FeatureDim("model", 8)
+    sub = ConformerConvSubsample(
+        feat, out_dims=[nn.FeatureDim("c", 2)], filter_sizes=[(3, 3)], pool_sizes=[(2, 2)]
+    )
+    enc = ConformerEncoder(feat, model, input_layer=sub, num_layers=2, num_heads=2)
+    y, out_time = enc(x, in_spatial_dim=time)
+    assert y.dims == (nn.batch_dim, out_time, model)
+    names = [name for name, _ in enc.named_parameters()]
+    assert names[:5] == [
+        "input_layer.conv_layers.0.filter",
+        "input_layer.conv_layers.0.bias",
+        "input_projection.weight",
+        "layers.0.ffn1.linear_ff.weight",
+        "layers.0.ffn1.linear_ff.bias",
+    ]
+    assert len(names) == 2 + 1 + 2 * 35
+    assert enc.layers[0].ffn1.linear_ff.out_dim.dimension == 32  # default ff_dim 4 * model
+    assert enc.layers[0].conv_block.depthwise_conv.filter_size == [32]  # default kernel size
+    layer = ConformerEncoderLayer(model, num_heads=2, conv_kernel_size=3)
+    enc2 = ConformerEncoder(feat, model, input_layer=None, num_layers=1, encoder_layer=layer)
+    assert enc2.layers[0].self_att is not layer.self_att
+    with pytest.raises(nn.DimMismatchError, match="encoder_layer has out_dim"):
+        ConformerEncoder(
+            feat, nn.FeatureDim("m2", 8), input_layer=None, num_layers=1, encoder_layer=layer
+        )
+    with pytest.raises(ValueError, match="num_layers must be a positive int"):
+        ConformerEncoder(feat, model, input_layer=None, num_layers=0)
+    with pytest.raises(TypeError, match="needs an out_dim attribute"):
+        ConformerEncoder(feat, model, input_layer=nn.Sequential(), num_layers=1)
+    with pytest.raises(nn.DimMismatchError, match="has no spatial dim"):
+        enc(x, in_spatial_dim=nn.SpatialDim("other"))
+    with pytest.raises(nn.DimMismatchError, match=r"has no input dim feat\(8\)"):
+        enc(nn.zeros([nn.batch_dim, time, model]), in_spatial_dim=time)

@@ -17,6 +17,8 @@ import pytest
 import rc_nn as nn
 from rc_nn.models import (
     CausalSelfAttention,
+    ConformerConvSubsample,
+    ConformerEncoder,
     RelPosSelfAttention,
     SelfAttention,
     TransformerEncoder,
@@ -268,3 +270,131 @@ def test_transformer_encoder_predecessor_form_post_norm(roundtrip: RoundTripFn) 
         )
     }
     _train_and_check(roundtrip, net)
+
+
+# ---------------------------------------------------------------------------
+# Conformer encoder
+
+CONFORMER_LAYER_NAMES = {
+    "ffn1.linear_ff.weight",
+    "ffn1.linear_ff.bias",
+    "ffn1.linear_out.weight",
+    "ffn1.linear_out.bias",
+    "ffn1_layer_norm.scale",
+    "ffn1_layer_norm.bias",
+    "ffn2.linear_ff.weight",
+    "ffn2.linear_ff.bias",
+    "ffn2.linear_out.weight",
+    "ffn2.linear_out.bias",
+    "ffn2_layer_norm.scale",
+    "ffn2_layer_norm.bias",
+    "conv_block.positionwise_conv1.weight",
+    "conv_block.positionwise_conv1.bias",
+    "conv_block.depthwise_conv.filter",
+    "conv_block.depthwise_conv.bias",
+    "conv_block.positionwise_conv2.weight",
+    "conv_block.positionwise_conv2.bias",
+    "conv_block.norm.running_mean",
+    "conv_block.norm.running_variance",
+    "conv_block.norm.gamma",
+    "conv_block.norm.beta",
+    "conv_layer_norm.scale",
+    "conv_layer_norm.bias",
+    "self_att.qkv.weight",
+    "self_att.qkv.bias",
+    "self_att.proj.weight",
+    "self_att.proj.bias",
+    "self_att.linear_pos.weight",
+    "self_att.pos_bias_u",
+    "self_att.pos_bias_v",
+    "self_att_layer_norm.scale",
+    "self_att_layer_norm.bias",
+    "final_layer_norm.scale",
+    "final_layer_norm.bias",
+}
+
+
+def test_conformer_encoder_names_and_ctc_training(roundtrip: RoundTripFn) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
+    vocab = nn.FeatureDim("vocab", 4)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    targets = nn.get_extern_data(
+        nn.Data("classes", dim_tags=[nn.batch_dim, nn.SpatialDim("labels")], sparse_dim=vocab)
+    )
+    model_dim = nn.FeatureDim("model", 8)
+    sub = ConformerConvSubsample(
+        feat,
+        out_dims=[nn.FeatureDim("conv1", 2), nn.FeatureDim("conv2", 3)],
+        filter_sizes=[(3, 3), (3, 3)],
+        pool_sizes=[(1, 2), (1, 2)],
+    )
+    enc = ConformerEncoder(
+        feat,
+        model_dim,
+        ff_dim=nn.FeatureDim("ff", 16),
+        input_layer=sub,
+        num_layers=2,
+        num_heads=2,
+        conv_kernel_size=3,
+        dropout=0.1,
+        att_dropout=0.1,
+    )
+    net = Classifier(enc, model_dim, nn.FeatureDim("vocab+blank", 5))
+    logits, out_time = net(x, in_spatial_dim=time)
+    assert out_time is time  # no pooling over time here
+    logits.mark_as_default_output()
+    nn.ctc_loss(logits=logits, targets=targets, blank_index=4).mark_as_loss("ctc")
+    expected = (
+        {
+            "encoder.input_layer.conv_layers.0.filter",
+            "encoder.input_layer.conv_layers.0.bias",
+            "encoder.input_layer.conv_layers.1.filter",
+            "encoder.input_layer.conv_layers.1.bias",
+            "encoder.input_projection.weight",
+            "output.weight",
+            "output.bias",
+        }
+        | {f"encoder.layers.0.{n}" for n in CONFORMER_LAYER_NAMES}
+        | {f"encoder.layers.1.{n}" for n in CONFORMER_LAYER_NAMES}
+    )
+    assert {name for name, _ in net.named_parameters()} == expected
+    assert len(expected) == 2 * 35 + 5 + 2
+    result = _train_and_check(roundtrip, net)
+    assert result.report.variable_names == _tf_names(expected)
+    shapes = result.report.variable_shapes
+    assert shapes["encoder/layers/0/conv_block/depthwise_conv/filter/param"] == (3, 1, 8)
+    assert shapes["encoder/input_layer/conv_layers/0/filter/param"] == (3, 3, 1, 2)
+    assert shapes["encoder/input_projection/weight/param"] == (2 * 3, 8)  # 8 / 2 / 2 freq x 3 ch
+
+
+def test_conformer_time_subsampling_and_batch_norm_stats(roundtrip: RoundTripFn) -> None:
+    """Pooling over time (derived dim), no input layer variant, running stats updated."""
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 4)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    model_dim = nn.FeatureDim("model", 4)
+    sub = ConformerConvSubsample(
+        feat, out_dims=[nn.FeatureDim("conv", 2)], filter_sizes=[(3, 3)], pool_sizes=[(2, 2)]
+    )
+    enc = ConformerEncoder(
+        feat, model_dim, input_layer=sub, num_layers=1, num_heads=2, conv_kernel_size=5
+    )
+    y, out_time = enc(x, in_spatial_dim=time)
+    assert out_time.description == "⌈time/2⌉"
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.reduce_sum(y * y, axis=model_dim), axis=out_time).mark_as_loss("l2")
+    result = roundtrip(enc, train_steps=2)
+    out = result.output()
+    assert out.shape[1] == 4 and out.shape[-1] == 4  # ceil(7 / 2) frames
+    assert "layers/0/conv_block/norm/running_mean/param" in result.report.variable_names
+
+    with nn.Root("no-input-layer"):
+        x2 = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        enc2 = ConformerEncoder(feat, model_dim, input_layer=None, num_layers=1, num_heads=1)
+        y2, t2 = enc2(x2, in_spatial_dim=time)
+        assert t2 is time
+        y2.mark_as_default_output()
+        names = {name for name, _ in enc2.named_parameters()}
+        assert names == {"input_projection.weight"} | {
+            f"layers.0.{n}" for n in CONFORMER_LAYER_NAMES
+        }
+        roundtrip(enc2)

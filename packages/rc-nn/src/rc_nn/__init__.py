@@ -86,6 +86,11 @@ from ._slice import pad, slice, slice_nd, window
 from ._tensor import Tensor
 from .models import (
     CausalSelfAttention,
+    ConformerConvBlock,
+    ConformerConvSubsample,
+    ConformerEncoder,
+    ConformerEncoderLayer,
+    ConformerPositionwiseFeedForward,
     GenericSelfAttention,
     RelPosSelfAttention,
     SelfAttention,
@@ -103,6 +108,11 @@ __all__ = [
     "BatchNorm",
     "CausalSelfAttention",
     "Cond",
+    "ConformerConvBlock",
+    "ConformerConvSubsample",
+    "ConformerEncoder",
+    "ConformerEncoderLayer",
+    "ConformerPositionwiseFeedForward",
     "ControlFlowError",
     "Conv1d",
     "Conv2d",

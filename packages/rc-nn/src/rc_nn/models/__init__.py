@@ -14,10 +14,22 @@ from ._attention import (
     dot_attention,
     relative_positional_encoding,
 )
+from ._conformer import (
+    ConformerConvBlock,
+    ConformerConvSubsample,
+    ConformerEncoder,
+    ConformerEncoderLayer,
+    ConformerPositionwiseFeedForward,
+)
 from ._transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "CausalSelfAttention",
+    "ConformerConvBlock",
+    "ConformerConvSubsample",
+    "ConformerEncoder",
+    "ConformerEncoderLayer",
+    "ConformerPositionwiseFeedForward",
     "GenericSelfAttention",
     "RelPosSelfAttention",
     "SelfAttention",

@@ -133,6 +133,13 @@ def _split_repeated(x: Tensor, *, axis: Dim, out_dims: list[Dim]) -> list[Tensor
     return parts
 
 
+def _per_head(total: Dim, heads: int) -> Dim:
+    """The per-head part of ``total``; a new dim for one head (``total / 1`` is ``total`` itself)."""
+    if heads == 1:
+        return Dim(total.dimension, name=f"{total.description}:per-head", kind=total.kind)
+    return total.div_left(heads)
+
+
 class GenericSelfAttention(Module):
     """Shared set-up of the self-attention variants: the ``qkv`` and ``proj`` projections.
 
@@ -195,8 +202,8 @@ class GenericSelfAttention(Module):
         self.key_dim_total = key_dim_total
         self.value_dim_total = value_dim_total
         self.num_heads = heads_dim
-        self.key_dim_per_head = key_dim_total.div_left(heads)
-        self.value_dim_per_head = value_dim_total.div_left(heads)
+        self.key_dim_per_head = _per_head(key_dim_total, heads)
+        self.value_dim_per_head = _per_head(value_dim_total, heads)
         self.qkv_dim_total = 2 * key_dim_total + value_dim_total
         self.qkv_dim_per_head = 2 * self.key_dim_per_head + self.value_dim_per_head
         self.qkv = Linear(in_dim, self.qkv_dim_total, with_bias=with_bias)
