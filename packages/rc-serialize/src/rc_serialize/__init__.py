@@ -22,6 +22,7 @@ from ._config import (
 )
 from ._errors import InvalidParameterNameError, RcSerializeError
 from ._final import ParamNaming, SerializedNetwork, build_network
+from ._returnn_check import ensure_native_op_cpu_only
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
@@ -33,6 +34,7 @@ __all__ = [
     "SerializedNetwork",
     "__version__",
     "build_network",
+    "ensure_native_op_cpu_only",
     "get_returnn_config_serialized",
     "py_code",
 ]
