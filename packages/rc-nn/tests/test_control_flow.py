@@ -258,3 +258,36 @@ def test_cond_result_before_exit() -> None:
         with pytest.raises(nn.ControlFlowError, match="after the with-block"):
             _ = cond.result
         cond.false = _x()
+
+
+def test_initial_state_from_other_loop() -> None:
+    x = _x()
+    with nn.Loop(axis=TIME) as first:
+        x_t = first.unstack(x)
+        _ = first.stack(x_t)
+    second = nn.Loop(axis=TIME)
+    with pytest.raises(nn.ControlFlowError, match="not visible where the loop runs"):
+        second.state.h = x_t
+
+
+# -- Search ------------------------------------------------------------------------------------
+
+
+def test_choice_template_and_errors() -> None:
+    classes = nn.FeatureDim("classes", 4)
+    targets = nn.get_extern_data(
+        nn.Data("targets", dim_tags=[nn.batch_dim, nn.SpatialDim("out")], sparse_dim=classes)
+    )
+    scores = nn.zeros([nn.batch_dim, classes])
+    with pytest.raises(NotImplementedError, match=r"only supported inside an nn\.Loop"):
+        nn.choice(scores, target=targets, beam_size=2)
+    with nn.Loop(max_seq_len=3) as loop:
+        label = nn.choice(nn.zeros([nn.batch_dim, classes]), target=targets, beam_size=2)
+        assert (label.dims, label.dtype, label.sparse_dim) == ((nn.batch_dim,), "int32", classes)
+        with pytest.raises(nn.DimMismatchError, match=r"\[batch, classes\]"):
+            nn.choice(nn.zeros([nn.batch_dim, TIME, classes]), target=targets, beam_size=2)
+        with pytest.raises(ValueError, match="input_type"):
+            nn.choice(nn.zeros([nn.batch_dim, classes]), target=None, beam_size=2, input_type="x")
+        loop.end(label == 0, include_eos=True)
+        out = loop.stack(label)
+    assert nn.decide(out).dims == (nn.batch_dim, loop.axis)

@@ -248,3 +248,62 @@ def test_cond_inside_loop(roundtrip: Roundtrip) -> None:
     x_in, values = result.output("x_in"), result.output()
     # frames 0 and 1 summed, then kept
     numpy.testing.assert_allclose(values[3], x_in[:, 0] + x_in[:, 1], rtol=1e-5)
+
+
+# -- Search ----------------------------------------------------------------------------------
+
+
+class _Decoder(nn.Module):
+    """A tiny label decoder: embedding of the previous label + encoder summary -> logits."""
+
+    def __init__(self, feat: nn.Dim, classes: nn.Dim) -> None:
+        super().__init__()
+        self.classes = classes
+        self.model_dim = nn.FeatureDim("model", 4)
+        self.emb = nn.Embedding(classes, self.model_dim)
+        self.enc = nn.Linear(feat, self.model_dim)
+        self.out = nn.Linear(self.model_dim, classes)
+
+    def forward(self, x: nn.Tensor, time: nn.Dim, targets: nn.Tensor) -> nn.Tensor:
+        summary = self.enc(nn.reduce_mean(x, axis=time))  # [B, model]
+        loop = nn.Loop(max_seq_len=5)
+        loop.state.label = nn.make_layer(
+            {
+                "class": "constant",
+                "value": 0,
+                "shape": [nn.batch_dim],
+                "dtype": "int32",
+                "sparse_dim": self.classes,
+            },
+            name="bos",
+            out=nn.Data("bos", dim_tags=[nn.batch_dim], sparse_dim=self.classes),
+        )
+        with loop:
+            logits = self.out(nn.tanh(self.emb(loop.state.label) + summary))
+            label = nn.choice(logits, target=targets, beam_size=3, input_type="logits")
+            loop.state.label = label
+            loop.end(label == 0, include_eos=True)
+            labels = loop.stack(label)
+        return nn.decide(labels)
+
+
+def test_search_with_choice(roundtrip: Roundtrip) -> None:
+    time, feat, classes = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("classes", 5)
+    x = _data(time, feat)
+    targets = nn.get_extern_data(
+        nn.Data(
+            "classes",
+            dim_tags=[nn.batch_dim, nn.SpatialDim("out-time")],
+            sparse_dim=classes,
+            available_for_inference=False,
+        )
+    )
+    net = _Decoder(feat, classes)
+    net(x, time, targets).mark_as_default_output()
+    result = roundtrip(net, search=True)
+    unit = result.serialized.network["loop"]["unit"]
+    assert unit["choice"]["class"] == "choice" and unit["choice"]["target"] == "classes"
+    assert result.report.variable_names == {
+        f"{m}/{p}/param" for m in ("enc", "out") for p in ("weight", "bias")
+    } | {"emb/weight/param"}
+    assert result.output().shape[0] == 3  # batch-major after decide

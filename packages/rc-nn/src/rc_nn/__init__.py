@@ -81,6 +81,7 @@ from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
+from ._search import choice, decide
 from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
 from ._slice import pad, slice, slice_nd, window
 from ._tensor import Tensor
@@ -152,6 +153,7 @@ __all__ = [
     "binary_cross_entropy",
     "cast",
     "ceil",
+    "choice",
     "clip_by_value",
     "combine",
     "compare",
@@ -161,6 +163,7 @@ __all__ = [
     "ctc_loss",
     "cumsum",
     "current_root",
+    "decide",
     "dim_value",
     "dot",
     "dot_attention",

@@ -518,9 +518,9 @@ class Loop:
                 f"`with loop:` (e.g. loop.state.{name} = nn.zeros(...)), then the new value inside "
                 f"(at {user_location(4)})"
             )
-        if block is not None and (
-            self.block.parent is None or not self.block.parent.is_inside(block)
-        ):
+        # Where the loop runs (for a loop not entered yet: where it is being set up).
+        run_block = self.block.parent if self._status != "new" else current_block(tensor.root)
+        if block is not None and (run_block is None or not run_block.is_inside(block)):
             raise ControlFlowError(
                 f"loop.state.{name}: the initial value {tensor!r} belongs to {block.describe()} "
                 f"and is not visible where the loop runs (at {user_location(4)})"
