@@ -291,3 +291,29 @@ def test_choice_template_and_errors() -> None:
         loop.end(label == 0, include_eos=True)
         out = loop.stack(label)
     assert nn.decide(out).dims == (nn.batch_dim, loop.axis)
+
+
+# -- Masked computation ------------------------------------------------------------------------
+
+
+def test_masked_computation_errors() -> None:
+    x = _x()
+    with pytest.raises(NotImplementedError, match=r"inside an nn\.Loop only"):
+        with nn.MaskedComputation(mask=nn.zeros([nn.batch_dim], dtype="bool")):
+            pass
+    with pytest.raises(nn.DimMismatchError, match="bool tensor"):
+        nn.MaskedComputation(mask=nn.zeros([nn.batch_dim]))
+    loop = nn.Loop(axis=TIME)
+    loop.state.acc = nn.zeros([nn.batch_dim, FEAT])
+    with loop:
+        x_t = loop.unstack(x)
+        mask = nn.reduce_sum(x_t, axis=FEAT) > 0.0
+        with pytest.raises(nn.ControlFlowError, match="nothing leaves"):
+            with nn.MaskedComputation(mask=mask):
+                y = x_t * 2.0
+        with pytest.raises(nn.ControlFlowError, match="Assign it to a loop state"):
+            _ = y + 1.0
+        with nn.MaskedComputation(mask=mask):
+            loop.state.acc = loop.state.acc + x_t
+        assert loop.state.acc.layer_dict["class"] == "unmask"
+        _ = loop.stack(loop.state.acc)

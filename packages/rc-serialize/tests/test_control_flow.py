@@ -307,3 +307,64 @@ def test_search_with_choice(roundtrip: Roundtrip) -> None:
         f"{m}/{p}/param" for m in ("enc", "out") for p in ("weight", "bias")
     } | {"emb/weight/param"}
     assert result.output().shape[0] == 3  # batch-major after decide
+
+
+# -- Masked computation ----------------------------------------------------------------------
+
+
+def test_masked_computation_in_loop(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    x = _data(time, feat)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(feat, feat)
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            loop = nn.Loop(axis=time)
+            loop.state.acc = nn.zeros([nn.batch_dim, feat])
+            with loop:
+                x_t = loop.unstack(x)
+                mask = nn.reduce_sum(x_t, axis=feat) > 0.0
+                with nn.MaskedComputation(mask=mask):
+                    loop.state.acc = loop.state.acc + self.lin(x_t)
+                return loop.stack(loop.state.acc)
+
+    net = Net()
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(y * y, axis=[time, feat]).mark_as_loss("l2")
+    x.mark_as_output("x_in")
+    result = roundtrip(net, train_steps=2)
+    unit = result.serialized.network["loop"]["unit"]
+    assert unit["masked"]["class"] == "masked_computation"
+    assert unit["unmask"]["class"] == "unmask"
+    assert result.report.variable_names == {"lin/weight/param", "lin/bias/param"}
+
+
+def test_masked_computation_keeps_previous_value(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    x = _data(time, feat)
+
+    def run(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.acc = nn.zeros([nn.batch_dim, feat])
+        with loop:
+            x_t = loop.unstack(x)
+            with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=feat) > 0.0):
+                loop.state.acc = loop.state.acc + x_t
+            return loop.stack(loop.state.acc)
+
+    net = _Fn(run)
+    net(x).mark_as_default_output()
+    x.mark_as_output("x_in")
+    nn.length(time).mark_as_output("lengths")
+    result = roundtrip(net)
+    x_in, lengths, values = result.output("x_in"), result.output("lengths"), result.output()
+    for b, n in enumerate(lengths):
+        acc = numpy.zeros(2)
+        for t in range(n):
+            if x_in[b, t].sum() > 0:
+                acc = acc + x_in[b, t]
+            numpy.testing.assert_allclose(values[t, b], acc, rtol=1e-5)

@@ -47,6 +47,7 @@ from ._linear import Embedding, Linear
 from ._loop import Loop
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
 from ._lstm import LSTM, LstmState
+from ._masked import MaskedComputation
 from ._math import (
     abs_,
     activation,
@@ -128,6 +129,7 @@ __all__ = [
     "Linear",
     "Loop",
     "LstmState",
+    "MaskedComputation",
     "Module",
     "ModuleDict",
     "ModuleList",

@@ -490,7 +490,11 @@ class Loop:
                     f"{leaf.initial!r} (created at {leaf.initial.created_at}); a state keeps its "
                     f"dims and dtype from frame to frame (at {user_location(3)})"
                 )
-            check_access([tensor], self.block, f"loop.state.{full}")
+            # Inside a masked computation of this loop, its values leave through the state.
+            where = current_block(tensor.root)
+            if where is None or where.kind != "masked" or where.parent is not self.block:
+                where = self.block
+            check_access([tensor], where, f"loop.state.{full}")
             leaf.value = tensor
         state.assigned = True
 
