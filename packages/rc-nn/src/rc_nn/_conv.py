@@ -309,7 +309,9 @@ class Conv1d(_ConvNd):
 
     Parameters ``filter`` [filter-dim0, in_dim, out_dim] (Glorot uniform) and
     ``bias`` [out_dim] (zeros, only with ``with_bias``). Returns the output and
-    its spatial dim.
+    its spatial dim. ``groups`` > 1 is a grouped convolution (RETURNN ``groups``):
+    the filter is [filter-dim0, in_dim // groups, out_dim]; ``groups=in_dim.dimension``
+    is a depthwise convolution, where ``out_dim`` may be ``in_dim`` itself.
 
     Example:
         >>> import rc_nn as nn
