@@ -368,3 +368,43 @@ def test_masked_computation_keeps_previous_value(roundtrip: Roundtrip) -> None:
             if x_in[b, t].sum() > 0:
                 acc = acc + x_in[b, t]
             numpy.testing.assert_allclose(values[t, b], acc, rtol=1e-5)
+
+
+def test_nested_lstm_state_in_loop_trains(roundtrip: Roundtrip) -> None:
+    """An LSTM cell written with Linear + gates; its LstmState is carried by loop.state."""
+    time, feat, hidden = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 2)
+    x = _data(time, feat)
+
+    class Cell(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gates = nn.ModuleList([nn.Linear(feat + hidden, hidden) for _ in range(4)])
+
+        def forward(self, x_t: nn.Tensor, state: nn.LstmState) -> nn.LstmState:
+            xh = nn.concat((x_t, feat), (state.h, hidden), out_dim=feat + hidden)
+            i, f, o, g = (gate(xh) for gate in self.gates)
+            c = nn.sigmoid(f) * state.c + nn.sigmoid(i) * nn.tanh(g)
+            return nn.LstmState(h=nn.sigmoid(o) * nn.tanh(c), c=c)
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cell = Cell()
+
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            loop = nn.Loop(axis=time)
+            zeros = nn.zeros([nn.batch_dim, hidden])
+            loop.state.lstm = nn.LstmState(h=zeros, c=zeros)
+            with loop:
+                loop.state.lstm = self.cell(loop.unstack(x), loop.state.lstm)
+                ys = loop.stack(loop.state.lstm.h)
+            return ys + loop.state.lstm.c  # the final cell state, broadcast over time
+
+    net = Net()
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(y * y, axis=[time, hidden]).mark_as_loss("l2")
+    result = roundtrip(net, train_steps=2)
+    unit = result.serialized.network["loop"]["unit"]
+    assert {"lstm_h", "lstm_c"} <= set(unit)
+    assert len(result.report.variable_names) == 8

@@ -107,9 +107,12 @@ class LSTM(Module):
         require_batch(x, what)
         if spatial_dim is single_step_dim:
             raise NotImplementedError(
-                f"{what}: single-step operation (spatial_dim=nn.single_step_dim, inside a loop) "
-                f"is not implemented by rc-nn's LSTM yet; run it over the whole spatial dim "
-                f"(called at {user_location()})"
+                f"{what}: single-step operation (spatial_dim=nn.single_step_dim, inside nn.Loop) "
+                "is not implemented: RETURNN's native LSTM inside a rec loop keeps its own state "
+                "and evaluates `initial_state` before the loop, so a state carried in loop.state "
+                "(prev:h, prev:c) cannot be fed to it (RETURNN fails in get_rec_initial_state). "
+                "Run the LSTM over the whole spatial dim outside the loop, or write the cell with "
+                f"nn.Linear and gates inside the loop (called at {user_location()})"
             )
         if not isinstance(spatial_dim, Dim):
             raise AxisError(
