@@ -14,6 +14,8 @@
   graph each, alternating, best of ``repeats``) and reports seconds, layer counts
   and the ratio ours / hand-written. It imports TensorFlow; run it as a script:
   ``python bench/bench_conformer.py`` (takes about a minute or two).
+* ``check_same_outputs()`` proves the hand-written dict is the same model: our
+  checkpoint loaded into it gives the same outputs.
 """
 
 from __future__ import annotations
@@ -446,6 +448,10 @@ def returnn_construction_times(repeats: int = 2, **sizes: int) -> dict[str, Any]
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 2
     result = returnn_construction_times(repeats)
+    # Same model: with the same checkpoint both give the same outputs (2 small blocks).
+    result["same_outputs_max_abs_diff_2x16"] = check_same_outputs(
+        num_layers=2, model_dim=16, num_heads=2, ff_dim=32
+    )
     print(json.dumps(result, indent=2))
     out = pathlib.Path(__file__).parent / "results" / "conformer_returnn.json"
     out.parent.mkdir(exist_ok=True)
@@ -454,3 +460,60 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def check_same_outputs(seed: int = 3, **sizes: int) -> float:
+    """Max abs difference of the outputs of ours and the hand-written dict with the same weights.
+
+    Our config is constructed and initialized, its checkpoint is loaded into the
+    hand-written network (same variable names), and both run on the same random
+    batch. A small difference (float rounding) shows they are the same model.
+    """
+    import numpy
+    import tensorflow as tf
+    from returnn.config import Config
+    from returnn.tf.network import TFNetwork
+
+    import rc_nn as nn
+    from rc_serialize import get_returnn_config_serialized
+    from rc_serialize._returnn_check import (
+        _behavior_version_of,
+        _load_config,
+        _quiet_returnn_log,
+        _random_feed,
+        ensure_native_op_cpu_only,
+    )
+
+    ensure_native_op_cpu_only()
+    _quiet_returnn_log()
+    with nn.Root("bench-conformer-check"):
+        code = get_returnn_config_serialized(build_conformer(**sizes))
+    outputs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = pathlib.Path(tmp) / "conformer_config.py"
+        path.write_text(code, encoding="utf-8")
+        checkpoint = str(pathlib.Path(tmp) / "model")
+        our_config = _load_config(path)
+        extern_data, hand_dict = hand_written_conformer(**sizes)
+        hand_config = Config()
+        hand_config.update({"extern_data": extern_data, "behavior_version": 21})
+        for index, (config, net_dict) in enumerate(
+            [(our_config, our_config.typed_value("network")), (hand_config, hand_dict)]
+        ):
+            with _behavior_version_of(config), tf.Graph().as_default() as graph:
+                network = TFNetwork(config=config, train_flag=False, eval_flag=False)
+                network.construct_from_dict(net_dict)
+                feed = _random_feed(
+                    network, rng=numpy.random.RandomState(seed), batch=3, max_time=9
+                )
+                with tf.compat.v1.Session(graph=graph) as session:
+                    if index == 0:
+                        network.initialize_params(session)
+                        network.save_params_to_file(checkpoint, session)
+                    else:
+                        network.load_params_from_file(checkpoint, session)
+                    out = network.get_default_output_layer().output.copy_as_batch_major()
+                    outputs.append(session.run(out.placeholder, feed_dict=feed))
+    if outputs[0].shape != outputs[1].shape or not numpy.any(outputs[0]):
+        raise AssertionError(f"outputs not comparable: shapes {[o.shape for o in outputs]}")
+    return float(numpy.max(numpy.abs(outputs[0] - outputs[1])))
