@@ -458,10 +458,6 @@ def main() -> None:
     out.write_text(json.dumps(result, indent=2) + "\n")
 
 
-if __name__ == "__main__":
-    main()
-
-
 def check_same_outputs(seed: int = 3, **sizes: int) -> float:
     """Max abs difference of the outputs of ours and the hand-written dict with the same weights.
 
@@ -517,3 +513,7 @@ def check_same_outputs(seed: int = 3, **sizes: int) -> float:
     if outputs[0].shape != outputs[1].shape or not numpy.any(outputs[0]):
         raise AssertionError(f"outputs not comparable: shapes {[o.shape for o in outputs]}")
     return float(numpy.max(numpy.abs(outputs[0] - outputs[1])))
+
+
+if __name__ == "__main__":
+    main()
