@@ -351,8 +351,10 @@ def test_lstm_errors() -> None:
     assert THIS_FILE in str(info.value)
     with pytest.raises(TypeError, match="missing 1 required keyword-only argument"):
         lstm(x)  # type: ignore[call-arg]
-    with pytest.raises(NotImplementedError, match="single-step"):
-        lstm(x, spatial_dim=nn.single_step_dim)
+    with pytest.raises(ValueError, match="single step"):
+        lstm(x, spatial_dim=nn.single_step_dim, direction=-1)
+    with pytest.raises(ValueError, match="direction must be 1"):
+        lstm(x, spatial_dim=time, direction=0)
     heads = nn.FeatureDim("heads", 2)
     with pytest.raises(NotImplementedError, match=r"heads\(2\)"):
         lstm(nn.zeros([nn.batch_dim, heads, time, feat]), spatial_dim=time)

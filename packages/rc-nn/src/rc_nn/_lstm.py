@@ -10,6 +10,14 @@ the TF variables are our ``nn.Parameter`` s, named by attribute path (rule N3):
 
 The final state comes from two ``get_last_hidden_state`` layers (keys ``h``
 and ``c``); an initial state is passed as ``initial_state={"h": ..., "c": ...}``.
+
+Single-step mode (``spatial_dim=nn.single_step_dim``, one frame inside an
+``nn.Loop``, the state carried by ``loop.state``): RETURNN's native LSTM inside
+a rec loop keeps its own state and evaluates ``initial_state`` before the loop,
+so a state from ``prev:`` cannot be fed to it. The step is therefore written
+with our ops on the same parameters (``dot`` + gates in the native op's layout
+``j, i, f, o``), which computes exactly what the native op computes per frame
+(checked against the full-sequence LSTM in RETURNN).
 """
 
 from __future__ import annotations
@@ -18,10 +26,12 @@ from typing import Any, NamedTuple
 
 from returnn.tensor import batch_dim, single_step_dim
 
+from ._array import dot
 from ._dims import Dim
 from ._errors import AxisError, DimMismatchError
 from ._init import Glorot
 from ._layer_checks import dims_str, require_batch, require_dim, require_float
+from ._math import sigmoid, tanh
 from ._module import Module
 from ._parameter import Parameter
 from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
@@ -53,7 +63,9 @@ class LSTM(Module):
     [4*out_dim] (zeros). The gate layout inside the ``4*out_dim`` axis is the
     one of RETURNN's native op. Called as ``lstm(x, spatial_dim=time)``, it
     returns the output [batch, time, out_dim] (in RETURNN's time-major order)
-    and the final ``LstmState``.
+    and the final ``LstmState``. Inside an ``nn.Loop``,
+    ``lstm(x_t, state=state, spatial_dim=nn.single_step_dim)`` runs one frame and
+    returns ``(h, LstmState(h, c))`` (``state=None``: zeros).
 
     Example:
         >>> import rc_nn as nn
@@ -64,6 +76,20 @@ class LSTM(Module):
         >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
         >>> y.dims_set() == {nn.batch_dim, time, out}, state.c.dims == (nn.batch_dim, out)
         (True, True)
+
+    One frame per loop iteration:
+        >>> x = nn.zeros([nn.batch_dim, time, feat])
+        >>> loop = nn.Loop(axis=time)
+        >>> loop.state.lstm = lstm.default_initial_state()
+        >>> with loop:
+        ...     h, loop.state.lstm = lstm(
+        ...         loop.unstack(x),
+        ...         state=loop.state.lstm,
+        ...         spatial_dim=nn.single_step_dim,
+        ...     )
+        ...     ys = loop.stack(h)
+        >>> ys.dims == (time, nn.batch_dim, out)
+        True
     """
 
     def __init__(self, in_dim: Dim, out_dim: Dim) -> None:
@@ -97,23 +123,38 @@ class LSTM(Module):
         return LstmState(h=_zeros(dims), c=_zeros(dims))
 
     def forward(
-        self, x: Tensor, *, spatial_dim: Dim, state: LstmState | None = None
+        self,
+        x: Tensor,
+        *,
+        spatial_dim: Dim,
+        state: LstmState | None = None,
+        direction: int = 1,
     ) -> tuple[Tensor, LstmState]:
-        """Run over ``spatial_dim`` from ``state`` (zeros if ``None``); returns output and final state."""
+        """Run over ``spatial_dim`` from ``state`` (zeros if ``None``); returns output and final state.
+
+        With ``spatial_dim=nn.single_step_dim`` (inside ``nn.Loop``): one frame,
+        returns ``(h, new_state)``. ``direction=-1`` runs backwards over the
+        sequence (RETURNN ``direction: -1``; padding is respected, the output is
+        in the original frame order; the "final" state is then the one after
+        the first frame).
+        """
+        if direction not in (1, -1) or isinstance(direction, bool):
+            raise ValueError(
+                f"LSTM: direction must be 1 (forward) or -1 (backward), got {direction!r} "
+                f"(called at {user_location()})"
+            )
         what = f"LSTM({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})"
         x = as_tensor(x, what)
         require_dim(x, self.in_dim, what)
         require_float(x, what)
         require_batch(x, what)
-        if spatial_dim is single_step_dim:
-            raise NotImplementedError(
-                f"{what}: single-step operation (spatial_dim=nn.single_step_dim, inside nn.Loop) "
-                "is not implemented: RETURNN's native LSTM inside a rec loop keeps its own state "
-                "and evaluates `initial_state` before the loop, so a state carried in loop.state "
-                "(prev:h, prev:c) cannot be fed to it (RETURNN fails in get_rec_initial_state). "
-                "Run the LSTM over the whole spatial dim outside the loop, or write the cell with "
-                f"nn.Linear and gates inside the loop (called at {user_location()})"
-            )
+        if spatial_dim is single_step_dim or spatial_dim == single_step_dim:
+            if direction != 1:
+                raise ValueError(
+                    f"{what}: direction={direction} makes no sense for a single step "
+                    f"(spatial_dim=nn.single_step_dim; called at {user_location()})"
+                )
+            return self._step(x, state, what)
         if not isinstance(spatial_dim, Dim):
             raise AxisError(
                 f"{what}: spatial_dim must be an nn.Dim of the input, got {spatial_dim!r} "
@@ -139,6 +180,7 @@ class LSTM(Module):
             "in_dim": self.in_dim,
             "out_dim": self.out_dim,
             "axis": spatial_dim,
+            **({"direction": -1} if direction == -1 else {}),
             "reuse_params": {
                 "map": {
                     "W": {"layer_output": self.ff_weight},
@@ -163,13 +205,45 @@ class LSTM(Module):
         final = LstmState(h=self._last_state(out, "h"), c=self._last_state(out, "c"))
         return out, final
 
-    def _check_state(self, state: LstmState, key: str, what: str) -> Tensor:
+    def _step(
+        self, x: Tensor, state: LstmState | None, what: str
+    ) -> tuple[Tensor, LstmState]:
+        """One frame (inside ``nn.Loop``): the cell written with our ops and our parameters.
+
+        ``gates = x . ff_weight + h . rec_weight + bias``, split as in RETURNN's native
+        op into cell input ``j`` and the input, forget and output gates ``i, f, o``
+        (in this order, each ``out_dim``, no forget bias);
+        ``c' = sigmoid(f) * c + sigmoid(i) * tanh(j)``, ``h' = sigmoid(o) * tanh(c')``.
+        """
+        if state is None:
+            state = self.default_initial_state()
+        h_prev = self._check_state(state, "h", what, exact_dims=False)
+        c_prev = self._check_state(state, "c", what, exact_dims=False)
+        if self.in_dim in h_prev.dims or self.in_dim in c_prev.dims:
+            raise DimMismatchError(
+                f"{what}: the state must not have the input dim {_dim_str(self.in_dim)} "
+                f"(state.h {h_prev!r}; called at {user_location(3)})"
+            )
+        gates = dot(x, self.ff_weight, reduce=self.in_dim)
+        gates = gates + dot(h_prev, self.rec_weight, reduce=self.out_dim) + self.bias
+        cell_in, in_gate, forget_gate, out_gate = _split_gates(gates, self.gates_dim, self.out_dim)
+        c = sigmoid(forget_gate) * c_prev + sigmoid(in_gate) * tanh(cell_in)
+        h = sigmoid(out_gate) * tanh(c)
+        return h, LstmState(h=h, c=c)
+
+    def _check_state(
+        self, state: LstmState, key: str, what: str, *, exact_dims: bool = True
+    ) -> Tensor:
         if not isinstance(state, tuple) or len(state) != 2:
             raise TypeError(
                 f"{what}: state must be an nn.LstmState(h, c), got {type(state).__name__} "
                 f"(called at {user_location()})"
             )
         value = as_tensor(state[0 if key == "h" else 1], f"{what} state.{key}")
+        if not exact_dims:
+            require_dim(value, self.out_dim, f"{what} state.{key}")
+            require_float(value, f"{what} state.{key}")
+            return value
         expected = (batch_dim, self.out_dim)
         if value.dims != expected:
             raise DimMismatchError(
@@ -186,6 +260,30 @@ class LSTM(Module):
             make_template([batch_dim, self.out_dim], out.dtype, feature_dim=self.out_dim),
             name_hint=f"state_{key}",
         )
+
+
+def _split_gates(gates: Tensor, gates_dim: Dim, out_dim: Dim) -> tuple[Tensor, ...]:
+    """Split ``4 * out_dim`` into four parts that all have ``out_dim`` (RETURNN ``split``)."""
+    parts = [out_dim] * 4
+    whole = make_layer_tensor(
+        {"class": "split", "from": gates, "axis": gates_dim, "out_dims": parts},
+        gates.data,
+        name_hint="split",
+    )
+    results = []
+    for index in range(4):
+        dims = [out_dim if d is gates_dim else d for d in gates.dims]
+        results.append(
+            Tensor(
+                make_template(dims, gates.dtype, feature_dim=out_dim),
+                root=whole.root,
+                name_hint=f"split_{index}",
+                parent=whole,
+                sub_name=str(index),
+                created_at=whole.created_at,
+            )
+        )
+    return tuple(results)
 
 
 def _zeros(dims: list[Dim]) -> Tensor:

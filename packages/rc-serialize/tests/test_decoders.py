@@ -1,0 +1,80 @@
+"""Decoders through RETURNN: LSTM single-step mode, LSTM attention encoder-decoder,
+step-wise causal self-attention, Transformer decoder and encoder-decoder (training and
+beam search).
+
+Every model goes through the ``roundtrip`` fixture (RETURNN constructs the emitted
+config, runs forward and training steps, the variable names equal
+``named_parameters()``, our templates equal RETURNN's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+
+import rc_nn as nn
+
+Roundtrip = Callable[..., Any]
+
+
+def _data(*dims: nn.Dim, name: str = "data") -> nn.Tensor:
+    return nn.get_extern_data(nn.Data(name, dim_tags=[nn.batch_dim, *dims]))
+
+
+def _valid_frames(
+    values: numpy.ndarray, expected: numpy.ndarray, lengths: numpy.ndarray
+) -> None:
+    """Compare ``[T, B, ...]`` arrays on the frames within each sequence's length."""
+    for b, n in enumerate(lengths):
+        numpy.testing.assert_allclose(values[:n, b], expected[:n, b], rtol=1e-5, atol=1e-6)
+
+
+# -- LSTM single-step mode -------------------------------------------------------------------
+
+
+class _LstmBothWays(nn.Module):
+    """One LSTM run over the whole sequence (native op) and step by step in a loop."""
+
+    def __init__(self, feat: nn.Dim, hidden: nn.Dim) -> None:
+        super().__init__()
+        self.lstm = nn.LSTM(feat, hidden)
+
+    def forward(
+        self, x: nn.Tensor, time: nn.Dim
+    ) -> tuple[nn.Tensor, nn.Tensor, nn.Tensor, nn.Tensor]:
+        full, full_state = self.lstm(x, spatial_dim=time)
+        loop = nn.Loop(axis=time)
+        loop.state.lstm = self.lstm.default_initial_state()
+        with loop:
+            h, loop.state.lstm = self.lstm(
+                loop.unstack(x), state=loop.state.lstm, spatial_dim=nn.single_step_dim
+            )
+            steps = loop.stack(h)
+        return full, steps, full_state.c, loop.state.lstm.c
+
+
+def test_lstm_single_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
+    time, feat, hidden = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 4)
+    x = _data(time, feat)
+    net = _LstmBothWays(feat, hidden)
+    full, steps, full_c, step_c = net(x, time)
+    full.mark_as_default_output()
+    steps.mark_as_output("steps")
+    full_c.mark_as_output("full_c")
+    step_c.mark_as_output("step_c")
+    nn.length(time).mark_as_output("lengths")
+    nn.reduce_sum(steps * steps, axis=[time, hidden]).mark_as_loss("l2")
+    result = roundtrip(net, train_steps=2)
+    assert result.report.variable_names == {
+        "lstm/ff_weight/param",
+        "lstm/rec_weight/param",
+        "lstm/bias/param",
+    }
+    assert result.serialized.network["output"]["unit"] == "nativelstm2"
+    full_values, step_values = result.output(), result.output("steps")  # both [T, B, h]
+    assert full_values.shape == step_values.shape
+    _valid_frames(step_values, full_values, result.output("lengths"))
+    # the final cell state (native op's last state == loop.state after the last frame)
+    numpy.testing.assert_allclose(result.output("step_c"), result.output("full_c"), rtol=1e-5)
