@@ -56,12 +56,22 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         """``x`` with ``in_dim`` replaced by ``out_dim``."""
         x = as_tensor(x, "Linear")
-        _require_dim(x, self.in_dim, f"Linear({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})")
-        if self._weight_in_dim is not self.in_dim:
+        what = f"Linear({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})"
+        _require_dim(x, self.in_dim, what)
+        # The weight may have been replaced by another Linear's (aliased parameters): reduce
+        # over the input axis of the weight actually held, not the one made in __init__.
+        weight_in, *weight_out = self.weight.dims
+        if weight_out != [self.out_dim] or weight_in.dimension != self.in_dim.dimension:
+            raise DimMismatchError(
+                f"{what}: its weight {self.weight!r} has dims {', '.join(_dim_str(d) for d in self.weight.dims)}, "
+                f"expected [{_dim_str(self.in_dim)}, {_dim_str(self.out_dim)}] (called at {user_location(3)}). "
+                "Assign a weight of a Linear with the same in_dim and out_dim."
+            )
+        if weight_in is not self.in_dim:
             from ._dim_ops import replace_dim
 
-            x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=self._weight_in_dim)
-        out = dot(x, self.weight, reduce=self._weight_in_dim)
+            x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=weight_in)
+        out = dot(x, self.weight, reduce=weight_in)
         if self.with_bias:
             out = out + self.bias
         return out
