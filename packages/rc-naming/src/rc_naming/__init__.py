@@ -20,6 +20,23 @@ Example:
     'enc/weight'
 """
 
+from rc_naming._aliases import (
+    AliasInfo,
+    ParentEdge,
+    alias_info,
+    alias_report,
+    format_alias_report,
+)
+from rc_naming._diff import (
+    SUGGESTION_KINDS,
+    Ambiguity,
+    NameDiff,
+    ShapeMismatch,
+    Suggestion,
+    UnresolvedNamesError,
+    diff_names,
+    format_shape,
+)
 from rc_naming._errors import (
     FinalizedError,
     InvalidNameError,
@@ -34,30 +51,49 @@ from rc_naming._errors import (
 from rc_naming._nametree import NameNode, NameTree, sanitize_name
 from rc_naming._ownership import OwnershipGraph
 from rc_naming._paths import render_path
+from rc_naming._renames import Rename, RenameMapping, declared_renames, rename_mapping, renamed
 from rc_naming._resolve import Resolution
 from rc_naming._roots import Root, check_same_root, current_root, default_root, reset_default_root
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "SUGGESTION_KINDS",
+    "AliasInfo",
+    "Ambiguity",
     "FinalizedError",
     "InvalidNameError",
     "InvalidTreeOperationError",
     "NameCollisionError",
+    "NameDiff",
     "NameNode",
     "NameTree",
     "NotFinalizedError",
     "OwnershipGraph",
+    "ParentEdge",
     "RcNamingError",
     "ReferenceResolutionError",
+    "Rename",
+    "RenameMapping",
     "Resolution",
     "Root",
     "RootMismatchError",
+    "ShapeMismatch",
+    "Suggestion",
     "UnreachableError",
+    "UnresolvedNamesError",
     "__version__",
+    "alias_info",
+    "alias_report",
     "check_same_root",
     "current_root",
+    "declared_renames",
     "default_root",
+    "diff_names",
+    "format_alias_report",
+    "format_shape",
+    "rename_mapping",
+    "renamed",
     "render_path",
     "reset_default_root",
     "sanitize_name",
