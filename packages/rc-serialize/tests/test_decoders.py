@@ -23,9 +23,7 @@ def _data(*dims: nn.Dim, name: str = "data") -> nn.Tensor:
     return nn.get_extern_data(nn.Data(name, dim_tags=[nn.batch_dim, *dims]))
 
 
-def _valid_frames(
-    values: numpy.ndarray, expected: numpy.ndarray, lengths: numpy.ndarray
-) -> None:
+def _valid_frames(values: numpy.ndarray, expected: numpy.ndarray, lengths: numpy.ndarray) -> None:
     """Compare ``[T, B, ...]`` arrays on the frames within each sequence's length."""
     for b, n in enumerate(lengths):
         numpy.testing.assert_allclose(values[:n, b], expected[:n, b], rtol=1e-5, atol=1e-6)
@@ -78,3 +76,91 @@ def test_lstm_single_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
     _valid_frames(step_values, full_values, result.output("lengths"))
     # the final cell state (native op's last state == loop.state after the last frame)
     numpy.testing.assert_allclose(result.output("step_c"), result.output("full_c"), rtol=1e-5)
+
+
+# -- LSTM attention encoder-decoder ----------------------------------------------------------
+
+
+def _lstm_aed(feat: nn.Dim, vocab: nn.Dim) -> nn.LstmAttentionEncoderDecoder:
+    return nn.LstmAttentionEncoderDecoder(
+        feat,
+        vocab,
+        encoder_dim=nn.FeatureDim("enc-lstm", 4),
+        num_layers=2,
+        time_reduction=2,
+        encoder_dropout=0.0,
+        embed_dim=nn.FeatureDim("embed", 3),
+        lstm_dim=nn.FeatureDim("dec-lstm", 5),
+        att_key_dim=nn.FeatureDim("att-key", 4),
+        readout_dim=nn.FeatureDim("readout", 6),
+    )
+
+
+LSTM_AED_PARAMS = {
+    *(
+        f"encoder.layers.{i}.{d}.{p}"
+        for i in (0, 1)
+        for d in ("fw", "bw")
+        for p in ("ff_weight", "rec_weight", "bias")
+    ),
+    "decoder.enc_ctx.weight",
+    "decoder.enc_ctx.bias",
+    "decoder.target_embed.weight",
+    "decoder.s.ff_weight",
+    "decoder.s.rec_weight",
+    "decoder.s.bias",
+    "decoder.s_transformed.weight",
+    "decoder.energy.weight",
+    "decoder.readout_in.weight",
+    "decoder.readout_in.bias",
+    "decoder.output_prob.weight",
+    "decoder.output_prob.bias",
+}
+
+
+def _targets(vocab: nn.Dim, time: nn.Dim) -> nn.Tensor:
+    return nn.get_extern_data(
+        nn.Data(
+            "classes",
+            dim_tags=[nn.batch_dim, time],
+            sparse_dim=vocab,
+            available_for_inference=False,
+        )
+    )
+
+
+def _variables(names: set[str]) -> set[str]:
+    return {name.replace(".", "/") + "/param" for name in names}
+
+
+def test_lstm_attention_encoder_decoder_trains(roundtrip: Roundtrip) -> None:
+    time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    out_time = nn.SpatialDim("out-time")
+    x, targets = _data(time, feat), _targets(vocab, out_time)
+    model = _lstm_aed(feat, vocab)
+    assert {name for name, _ in model.named_parameters()} == LSTM_AED_PARAMS
+    logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
+    logits.mark_as_default_output()
+    nn.cross_entropy(estimated=logits, target=targets, estimated_type="logits").mark_as_loss("ce")
+    result = roundtrip(model, train_steps=5)
+    assert result.report.variable_names == _variables(LSTM_AED_PARAMS)
+    losses = result.report.losses
+    assert losses[-1] < losses[0], losses
+    assert result.output().shape[1:] == (3, 5)  # [out-time, batch, vocab]
+
+
+def test_lstm_attention_encoder_decoder_beam_search(roundtrip: Roundtrip) -> None:
+    time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    x, targets = _data(time, feat), _targets(vocab, nn.SpatialDim("out-time"))
+    model = _lstm_aed(feat, vocab)
+    labels, _out_time = model.search(
+        x, source_spatial_dim=time, target=targets, beam_size=3, max_seq_len=6
+    )
+    labels.mark_as_default_output()
+    result = roundtrip(model, search=True)
+    assert result.report.variable_names == _variables(LSTM_AED_PARAMS)
+    unit = result.serialized.network["search_loop"]["unit"]
+    assert any(layer.get("class") == "choice" for layer in unit.values())
+    decided = result.output()
+    assert decided.shape[0] == 3 and decided.ndim == 2  # [batch, out-time], best of the beam
+    assert decided.dtype.kind == "i" and decided.max() < 5

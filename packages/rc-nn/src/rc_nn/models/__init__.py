@@ -1,4 +1,4 @@
-"""The model zoo: attention, Transformer encoder, Conformer encoder.
+"""The model zoo: attention, Transformer, Conformer encoder, LSTM attention encoder-decoder.
 
 Constructor and call signatures and attribute names follow the predecessor
 (returnn_common), so parameter names are attribute paths like
@@ -21,9 +21,19 @@ from ._conformer import (
     ConformerEncoderLayer,
     ConformerPositionwiseFeedForward,
 )
+from ._lstm_attention import (
+    BlstmEncoder,
+    BlstmSingleLayer,
+    LstmAttentionDecoder,
+    LstmAttentionDecoderState,
+    LstmAttentionEncoded,
+    LstmAttentionEncoderDecoder,
+)
 from ._transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
+    "BlstmEncoder",
+    "BlstmSingleLayer",
     "CausalSelfAttention",
     "ConformerConvBlock",
     "ConformerConvSubsample",
@@ -31,6 +41,10 @@ __all__ = [
     "ConformerEncoderLayer",
     "ConformerPositionwiseFeedForward",
     "GenericSelfAttention",
+    "LstmAttentionDecoder",
+    "LstmAttentionDecoderState",
+    "LstmAttentionEncoded",
+    "LstmAttentionEncoderDecoder",
     "RelPosSelfAttention",
     "SelfAttention",
     "TransformerEncoder",
