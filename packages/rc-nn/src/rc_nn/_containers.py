@@ -128,6 +128,12 @@ class ModuleDict(Module):
     def __setitem__(self, key: str, module: Module) -> None:
         if not isinstance(key, str) or not key:
             raise TypeError(f"{type(self).__name__}: keys must be non-empty strings, got {key!r}")
+        if hasattr(type(self), key) or key.startswith("_"):
+            raise ValueError(
+                f"{type(self).__name__}: key {key!r} would hide the attribute {type(self).__name__}.{key} "
+                f"(keys are stored as attributes; and they name the parameters); use another key, "
+                f"e.g. {key.strip('_') + '_' if key.strip('_') else 'item'!r}"
+            )
         _check_item(type(self).__name__, repr(key), module, Module)
         keys: list[str] = self.__dict__["_rc_keys"]
         if key not in keys:

@@ -9,6 +9,7 @@ TensorFlow. Layer names are only decided at serialization.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
-from ._errors import AxisError, NotATensorError
+from ._errors import AxisError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
 from ._userloc import user_location
 
@@ -50,6 +51,21 @@ def make_template(
 
 # Creation order of all tensors; serialization orders layers by it.
 _creation_counter = itertools.count()
+
+
+# Output and loss names become RETURNN layer names and TF name scopes: "/" separates
+# scopes, ":" starts RETURNN's prefixes (base:, prev:, data:), spaces are invalid in TF.
+_MARK_NAME = re.compile(r"[A-Za-z0-9.][A-Za-z0-9_.\-]*\Z")
+
+
+def _check_mark_name(name: object, what: str) -> None:
+    if not isinstance(name, str) or not _MARK_NAME.match(name):
+        suggestion = re.sub(r"[^A-Za-z0-9_.\-]+", "_", str(name)).strip("_") or "name"
+        raise RcNnError(
+            f"{what}: invalid name {name!r} (at {user_location(3)}): RETURNN layer and TF scope "
+            "names take letters, digits, '_', '.' and '-' only (no '/', ':' or spaces); "
+            f"e.g. {suggestion!r}"
+        )
 
 
 class Tensor:
@@ -185,6 +201,8 @@ class Tensor:
 
     def mark_as_output(self, name: str | None = None) -> Tensor:
         """Mark as an extra output (kept and computed by RETURNN, named ``name`` if given)."""
+        if name is not None:
+            _check_mark_name(name, "mark_as_output")
         state_of(self.root).marks.append(OutputMark(self, name or self.name_hint, user_location(2)))
         return self
 
@@ -195,6 +213,7 @@ class Tensor:
         """
         if not isinstance(name, str) or not name:
             raise ValueError(f"mark_as_loss: the loss needs a non-empty name, got {name!r}")
+        _check_mark_name(name, "mark_as_loss")
         state_of(self.root).marks.append(
             OutputMark(self, name, user_location(2), loss_scale=float(scale), as_error=as_error)
         )

@@ -288,7 +288,10 @@ def split_dims(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     n = d.dimension
     first = gen.ch.pick([f for f in range(1, n + 1) if n % f == 0])
     a, b = gen.feature("p", first), gen.feature("q", n // first)
-    merge = gen.ch.pick(["no", "same", "new"])
+    # Not merge_dims(out_dim=d) back into the original dim: RETURNN then declares d the same
+    # as the product dim p*q and reports the product's name for every layer with d
+    # (our templates say d): a naming difference of the oracle, not of the data.
+    merge = gen.ch.pick(["no", "new"])
     out: list[nn.Dim] = []
 
     def step(x: nn.Tensor) -> nn.Tensor:
@@ -379,10 +382,13 @@ def slice_nd(gen: Generator, block: Block, x: nn.Tensor) -> Step:
 def pad(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     d = gen.ch.pick(gen.non_batch(x))
     left, right = gen.ch.int(0, 2), gen.ch.int(0, 2)
-    modes = ["constant", "replication"]
-    # reflect/symmetric need more frames than the padding (TF): only static dims that are long enough
-    if d.dimension is not None and d.dimension > max(left, right):
-        modes += ["reflect", "symmetric"]
+    modes = ["constant"]
+    # RETURNN implements only mode "constant" on dynamic dims (NotImplementedError otherwise);
+    # reflect/symmetric need more frames than the padding (TF): static dims that are long enough
+    if d.dimension is not None:
+        modes.append("replication")
+        if d.dimension > max(left, right):
+            modes += ["reflect", "symmetric"]
     mode = gen.ch.pick(modes)
     out: list[nn.Dim] = []
 
