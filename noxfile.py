@@ -138,6 +138,28 @@ def bench(session: nox.Session) -> None:
     session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs, env=env)
 
 
+@nox.session
+def fuzz(session: nox.Session) -> None:
+    """Differential fuzzing against RETURNN with many examples; prints the generator statistics."""
+    _install_package(session, "rc-serialize")
+    env = {
+        **QUIET_TF,
+        "RC_FUZZ_EXAMPLES": os.environ.get("RC_FUZZ_EXAMPLES", "500"),
+        "RC_FUZZ_STATS": "1",
+        "HYPOTHESIS_STORAGE_DIRECTORY": str(ROOT / ".hypothesis"),
+    }
+    session.run(
+        "pytest",
+        str(_pkg_dir("rc-serialize") / "tests" / "fuzz"),
+        "-p",
+        "no:cacheprovider",
+        "-k",
+        "survive_the_pipeline",
+        *session.posargs,
+        env=env,
+    )
+
+
 if os.environ.get("CI"):
     # CI output is read by machines: keep it plain.
     os.environ.setdefault("NO_COLOR", "1")

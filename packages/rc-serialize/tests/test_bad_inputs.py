@@ -250,7 +250,10 @@ def test_factory_that_raises(
 ) -> None:
     err = _cli_leaves_output_untouched(user_module, "raises", tmp_path, capsys)
     first = err.splitlines()[0]
-    assert first.startswith("rc-serialize: error: model ") and "the factory raised RuntimeError" in first
+    assert (
+        first.startswith("rc-serialize: error: model ")
+        and "the factory raised RuntimeError" in first
+    )
     assert "the factory is broken on purpose" in first
     assert os.path.basename(user_module.__file__) in err  # the traceback names the user's line
 

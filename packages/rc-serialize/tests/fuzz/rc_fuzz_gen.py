@@ -142,7 +142,9 @@ class Stats:
 
     def report(self) -> str:
         def row(counter: collections.Counter[Any]) -> str:
-            return ", ".join(f"{k}={v}" for k, v in sorted(counter.items(), key=lambda kv: str(kv[0])))
+            return ", ".join(
+                f"{k}={v}" for k, v in sorted(counter.items(), key=lambda kv: str(kv[0]))
+            )
 
         targets = coverage_targets()
         covered = len(targets) - len(self.uncovered())
@@ -400,7 +402,7 @@ class Generator:
         if kind == "Sequential":
             seq = nn.Sequential(*children)
             self.set_attr(block, "seq", seq)
-            return lambda x: seq(x)  # type: ignore[no-any-return]
+            return seq  # type: ignore[no-any-return]
         keys: list[str] = []
         for _ in range(n):
             key = self.ch.pick(DICT_KEYS)
@@ -432,7 +434,7 @@ class Generator:
             # a cycle in the module graph: the shared block refers back to this block
             self.set_attr(shared, "back", block)
             self.stats.sharing["module graph cycle"] += 1
-        return lambda x: shared(x)  # type: ignore[no-any-return]
+        return shared  # type: ignore[no-any-return]
 
     def step_helper(self, block: Block, x: nn.Tensor) -> Step:
         self.construct("helper function")
@@ -616,6 +618,7 @@ class Generator:
         if kind == "block" and isinstance(block, Block) and block._depth < MAX_DEPTH:
             child = self.new_block(block)
             self.set_attr(block, "inner", child)
+
             # the child must keep the dims: wrap it to fall back to the input
             def run(x: nn.Tensor) -> nn.Tensor:
                 y = child(x)
@@ -768,7 +771,13 @@ class Generator:
                 return x  # replayed inside a loop/cond (shared block): the decoder runs at top level only
             loop = nn.Loop(max_seq_len=4)
             loop.state.label = nn.make_layer(
-                {"class": "constant", "value": 0, "shape": [B], "dtype": "int32", "sparse_dim": classes},
+                {
+                    "class": "constant",
+                    "value": 0,
+                    "shape": [B],
+                    "dtype": "int32",
+                    "sparse_dim": classes,
+                },
                 name="bos",
                 out=nn.Data("bos", dim_tags=[B], sparse_dim=classes),
             )
@@ -823,16 +832,15 @@ class Generator:
         self.used(kind)
         if kind == "Linear":
             out_dim = feat if ch.chance(40) else self.feature("lin", ch.int(1, 4))
-            lin = self.linear(block, feat, out_dim)
-            return lambda x: lin(x)  # type: ignore[no-any-return]
+            return self.linear(block, feat, out_dim)
         if kind == "LayerNorm":
             norm: nn.Module = nn.LayerNorm(feat)
             self.set_attr(block, "norm", norm)
-            return lambda x: norm(x)  # type: ignore[no-any-return]
+            return norm  # type: ignore[no-any-return]
         if kind == "BatchNorm":
             bn = nn.BatchNorm(feat)
             self.set_attr(block, "bn", bn)
-            return lambda x: bn(x)  # type: ignore[no-any-return]
+            return bn  # type: ignore[no-any-return]
         if kind == "Embedding":
             emb = nn.Embedding(feat, self.feature("emb", ch.int(1, 3)))
             self.set_attr(block, "emb", emb)
@@ -851,6 +859,7 @@ class Generator:
 
         def proj(x: nn.Tensor) -> nn.Tensor:
             return lin_proj(nn.reduce_mean(x, axis=extra) if extra else x)  # type: ignore[no-any-return]
+
         mod: nn.Module
         if kind in ("Conv1d", "TransposedConv1d"):
             k = ch.int(1, 3)
@@ -874,7 +883,9 @@ class Generator:
             if kind == "Conv2d":
                 mod = nn.Conv2d(chan, out_dim, (ch.int(1, 3), ch.int(1, 3)), padding="same")
             elif kind == "TransposedConv2d":
-                mod = nn.TransposedConv2d(chan, out_dim, (1, ch.int(1, 2)), padding="same", strides=1)
+                mod = nn.TransposedConv2d(
+                    chan, out_dim, (1, ch.int(1, 2)), padding="same", strides=1
+                )
             elif kind == "Conv3d":
                 mod = nn.Conv3d(chan, out_dim, (1, 2, 1), padding="same")
             pool_kind = ch.pick(["pool", "pool1d", "pool2d"])
@@ -888,16 +899,26 @@ class Generator:
                 if kind == "pool":
                     h = proj(x)  # [B, time, small]: small is the channel dim
                     if pool_kind == "pool1d":
-                        y, t2 = nn.pool1d(h, mode="max", pool_size=2, padding="same", in_spatial_dim=time)
+                        y, t2 = nn.pool1d(
+                            h, mode="max", pool_size=2, padding="same", in_spatial_dim=time
+                        )
                         return nn.reduce_mean(y, axis=t2)
                     h = nn.expand_dim(h, dim=depth)
                     if pool_kind == "pool2d":
                         y, dims2 = nn.pool2d(
-                            h, mode="avg", pool_size=(1, 2), padding="same", in_spatial_dims=[time, depth]
+                            h,
+                            mode="avg",
+                            pool_size=(1, 2),
+                            padding="same",
+                            in_spatial_dims=[time, depth],
                         )
                     else:
                         y, dims2 = nn.pool(
-                            h, mode="max", pool_size=[2, 1], padding="same", in_spatial_dims=[time, depth]
+                            h,
+                            mode="max",
+                            pool_size=[2, 1],
+                            padding="same",
+                            in_spatial_dims=[time, depth],
                         )
                     return nn.reduce_mean(y, axis=list(dims2))
                 if kind == "Conv3d":
@@ -918,7 +939,12 @@ class Generator:
                 return y + state.c  # type: ignore[no-any-return]
 
             return lstm_step
-        if kind in ("SelfAttention", "CausalSelfAttention", "GenericSelfAttention", "RelPosSelfAttention"):
+        if kind in (
+            "SelfAttention",
+            "CausalSelfAttention",
+            "GenericSelfAttention",
+            "RelPosSelfAttention",
+        ):
             heads = ch.int(1, 2)
             cls = getattr(nn, kind)
             att = cls(
@@ -948,7 +974,9 @@ class Generator:
             self.set_attr(block, "trafo", mod)
             return lambda x: mod(proj(x), spatial_dim=time)  # type: ignore[no-any-return]
         if kind == "ConformerPositionwiseFeedForward":
-            mod = nn.ConformerPositionwiseFeedForward(small, ff_dim=self.feature("ff", 3), dropout=0.0)
+            mod = nn.ConformerPositionwiseFeedForward(
+                small, ff_dim=self.feature("ff", 3), dropout=0.0
+            )
             self.set_attr(block, "ff", mod)
             return lambda x: mod(proj(x))  # type: ignore[no-any-return]
         if kind == "ConformerConvBlock":
@@ -968,7 +996,9 @@ class Generator:
             return lambda x: mod(proj(x), spatial_dim=time)  # type: ignore[no-any-return]
         if kind == "ConformerConvSubsample":
             mod = nn.ConformerConvSubsample(
-                small, out_dims=[self.feature("sub", 2)], filter_sizes=[(ch.int(1, 3), ch.int(1, 3))]
+                small,
+                out_dims=[self.feature("sub", 2)],
+                filter_sizes=[(ch.int(1, 3), ch.int(1, 3))],
             )
             self.set_attr(block, "subsample", mod)
 

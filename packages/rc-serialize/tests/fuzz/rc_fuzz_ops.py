@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import rc_nn as nn
 
@@ -144,7 +144,19 @@ def _operand(gen: Generator, x: nn.Tensor) -> nn.Tensor:
 
 @op("combine", "maximum", "minimum")
 def binary(gen: Generator, block: Block, x: nn.Tensor) -> Step:
-    which = gen.ch.pick(["add", "sub", "mul", "maximum", "minimum", "squared_difference", "truediv", "fn_max", "fn_min"])
+    which = gen.ch.pick(
+        [
+            "add",
+            "sub",
+            "mul",
+            "maximum",
+            "minimum",
+            "squared_difference",
+            "truediv",
+            "fn_max",
+            "fn_min",
+        ]
+    )
     gain = gen.ch.chance(20)  # broadcast the other way round: x gains other's dims
 
     def step(x: nn.Tensor) -> nn.Tensor:
@@ -173,7 +185,7 @@ def compare(gen: Generator, block: Block, x: nn.Tensor) -> Step:
             lambda: (x == 0.0) | (x != o),
             lambda: ~(x < 0.0),
             lambda: nn.logical_not(nn.compare(x, 0.5, kind="less")),
-            lambda: 0.5 < x,
+            lambda: 0.5 < x,  # noqa: SIM300  (the reversed comparison is tested on purpose)
             lambda: nn.compare(x, o, kind="greater_equal"),
         ][which]()
         if which % 2:
@@ -183,7 +195,15 @@ def compare(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     return step
 
 
-@op("reduce", "reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_logsumexp", when=_has_non_batch)
+@op(
+    "reduce",
+    "reduce_sum",
+    "reduce_mean",
+    "reduce_max",
+    "reduce_min",
+    "reduce_logsumexp",
+    when=_has_non_batch,
+)
 def reduce(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     axes = gen.non_batch(x)
     axis = gen.ch.pick(axes)
@@ -213,7 +233,11 @@ def dot(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     shared = [d for d in gen.other.dims if d is not B and d in x.dims]
     if not shared:
         d = gen.ch.pick(gen.non_batch(x))
-        return lambda x: nn.dot(x, nn.tanh(x), reduce=d) if d.dimension is None else nn.dot(x, nn.ones([d]), reduce=d)
+        return lambda x: (
+            nn.dot(x, nn.tanh(x), reduce=d)
+            if d.dimension is None
+            else nn.dot(x, nn.ones([d]), reduce=d)
+        )
     d = gen.ch.pick(shared)
     return lambda x: nn.dot(x, gen.other, reduce=d)
 
@@ -226,7 +250,9 @@ def concat(gen: Generator, block: Block, x: nn.Tensor) -> Step:
 
     def step(x: nn.Tensor) -> nn.Tensor:
         if broadcast:
-            y = nn.concat((x, d), (gen.other, d), out_dim=out[0] if out else None, allow_broadcast=True)
+            y = nn.concat(
+                (x, d), (gen.other, d), out_dim=out[0] if out else None, allow_broadcast=True
+            )
         else:
             y = nn.concat((x, d), (nn.tanh(x), d), out_dim=out[0] if out else None)
         if not out:
@@ -298,7 +324,9 @@ def split_dims(gen: Generator, block: Block, x: nn.Tensor) -> Step:
         y = nn.split_dims(x, axis=d, dims=[a, b])
         if merge == "no":
             return y
-        merged, dim = nn.merge_dims(y, axes=[a, b], out_dim=d if merge == "same" else (out[0] if out else None))
+        merged, dim = nn.merge_dims(
+            y, axes=[a, b], out_dim=d if merge == "same" else (out[0] if out else None)
+        )
         if not out:
             out.append(dim)
         return merged
@@ -393,7 +421,9 @@ def pad(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     out: list[nn.Dim] = []
 
     def step(x: nn.Tensor) -> nn.Tensor:
-        y, dims = nn.pad(x, axes=d, padding=(left, right), mode=mode, value=0.5, out_dims=out or None)
+        y, dims = nn.pad(
+            x, axes=d, padding=(left, right), mode=mode, value=0.5, out_dims=out or None
+        )
         if not out:
             out.extend(dims)
         return y
@@ -490,7 +520,10 @@ def dot_attention(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     return step
 
 
-@op("relative_positional_encoding", when=lambda gen, x: _has_time(gen, x) and _static_at_least(2)(gen, x))
+@op(
+    "relative_positional_encoding",
+    when=lambda gen, x: _has_time(gen, x) and _static_at_least(2)(gen, x),
+)
 def rel_pos(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     time = gen.time_of(x)
     feat = gen.ch.pick([d for d in gen.static_dims(x) if d.dimension % 2 == 0] or [None])
