@@ -11,20 +11,22 @@
   layer with the canonical path as ``name_scope`` (``layers/0/ffn1/linear_ff/weight/param``,
   as ours), handed to the fused layers with ``reuse_params`` (``layer_output``).
 * ``returnn_construction_times()`` constructs both in RETURNN's TF backend (new
-  graph each, alternating, best of ``repeats``) and reports seconds, layer counts
-  and the ratio ours / hand-written. It imports TensorFlow; run it as a script:
-  ``python bench/bench_conformer.py`` (takes about a minute or two).
+  graph each, alternating, ``repeats`` times) and reports the median seconds, layer
+  counts and the ratio ours / hand-written. It imports TensorFlow; run it as a
+  script: ``python bench/bench_conformer.py [--repeats 3] [--out FILE]`` (a minute
+  or two); ``bench/run.py`` runs it in a subprocess.
 * ``check_same_outputs()`` proves the hand-written dict is the same model: our
   checkpoint loaded into it gives the same outputs.
 """
 
 from __future__ import annotations
 
+import argparse
 import collections
 import json
 import math
 import pathlib
-import sys
+import statistics
 import tempfile
 import time
 from typing import Any
@@ -383,8 +385,8 @@ def _count(net_dict: dict[str, Any]) -> dict[str, int]:
     }
 
 
-def returnn_construction_times(repeats: int = 2, **sizes: int) -> dict[str, Any]:
-    """Construct our config and the hand-written dict in RETURNN; seconds (best of ``repeats``).
+def returnn_construction_times(repeats: int = 3, **sizes: int) -> dict[str, Any]:
+    """Construct our config and the hand-written dict in RETURNN; seconds (median of ``repeats``).
 
     ``sizes``: ``num_layers``, ``model_dim``, ``num_heads``, ``ff_dim`` (default 12x512).
     Both are constructed without ``train_flag`` in a new graph each time, alternating.
@@ -438,24 +440,43 @@ def returnn_construction_times(repeats: int = 2, **sizes: int) -> dict[str, Any]
         "num_variables_in_tf": len(our_names),
         "build_s": built - start,
         "serialize_s": serialized - built,
-        "ours": {"construct_s": min(ours), **_count(our_dict)},
-        "hand_written": {"construct_s": min(hand), **_count(hand_dict)},
-        "ratio_ours_over_hand_written": min(ours) / min(hand),
+        "ours": {"construct_s": statistics.median(ours), **_count(our_dict)},
+        "hand_written": {"construct_s": statistics.median(hand), **_count(hand_dict)},
+        "ratio_ours_over_hand_written": statistics.median(ours) / statistics.median(hand),
+        # Ratios of the side-by-side pairs (ours, then hand-written, in the same round).
+        "pair_ratios": [a / b for a, b in zip(ours, hand, strict=True)],
         "all_construct_s": {"ours": ours, "hand_written": hand},
+        "repeats": repeats,
+        "sizes": {
+            "num_layers": NUM_LAYERS,
+            "model_dim": MODEL_DIM,
+            "num_heads": NUM_HEADS,
+            "ff_dim": FF_DIM,
+            **sizes,
+        },
     }
 
 
 def main() -> None:
-    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 2
-    result = returnn_construction_times(repeats)
-    # Same model: with the same checkpoint both give the same outputs (2 small blocks).
-    result["same_outputs_max_abs_diff_2x16"] = check_same_outputs(
-        num_layers=2, model_dim=16, num_heads=2, ff_dim=32
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="alternating constructions each")
+    parser.add_argument("--num-layers", type=int, default=NUM_LAYERS)
+    parser.add_argument("--no-check", action="store_true", help="skip check_same_outputs")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path(__file__).parent / "results" / "conformer_returnn.json",
     )
+    args = parser.parse_args()
+    result = returnn_construction_times(args.repeats, num_layers=args.num_layers)
+    if not args.no_check:
+        # Same model: with the same checkpoint both give the same outputs (2 small blocks).
+        result["same_outputs_max_abs_diff_2x16"] = check_same_outputs(
+            num_layers=2, model_dim=16, num_heads=2, ff_dim=32
+        )
     print(json.dumps(result, indent=2))
-    out = pathlib.Path(__file__).parent / "results" / "conformer_returnn.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 def check_same_outputs(seed: int = 3, **sizes: int) -> float:

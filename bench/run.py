@@ -1,28 +1,45 @@
-"""Benchmarks of rc (``python3 -m nox -s bench``): printed as a table, written to bench/results/.
+"""Benchmarks of rc (``python3 -m nox -s bench``): a table, bench/results/latest.json, a plot.
 
 Timing targets are printed next to the results; nothing here asserts on time.
 Ratios are measured side by side in one run, since machines here are noisy.
 
 Sections:
 1. import time of rc_naming, rc_nn, rc_serialize (fresh process each; TF must stay out);
-2. canonical name resolution and layer-name finalize (rc-naming alone), with scaling exponents;
-3. build + serialize of deep stacks of residual blocks, N = 10 .. 10,000, with the exponent.
+2. build + serialize of the 12x512 Conformer and of a 6+6-layer Transformer (dim 512);
+3. build + serialize of deep stacks of residual blocks, N = 10 .. 10,000, with the exponent;
+4. canonical name resolution and layer-name finalize (rc-naming alone), with exponents;
+5. RETURNN TF graph construction of our Conformer config against a hand-written net
+   dict (subprocess: only this section imports TensorFlow);
+6. peak memory of build + serialize of the largest stack (subprocess).
+
+``--quick`` runs smaller sizes (a smoke run); its numbers are not compared with targets
+that need the full sizes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
+import os
 import pathlib
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from typing import Any
 
 HERE = pathlib.Path(__file__).parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
+
+TARGET_CONFORMER_S = 0.3
+TARGET_IMPORT_S = 1.0
+TARGET_RETURNN_RATIO = 1.2
+TARGET_EXPONENT = 1.1
+TARGET_RESOLVE_1M_S = 5.0
 
 
 def fit_exponent(sizes: list[int], seconds: list[float]) -> float:
@@ -35,26 +52,110 @@ def fit_exponent(sizes: list[int], seconds: list[float]) -> float:
     return num / den
 
 
-def import_times() -> dict[str, Any]:
-    """Import each package in a fresh process; report seconds and whether TF got imported."""
-    out: dict[str, Any] = {}
-    for module in ("rc_naming", "rc_nn", "rc_serialize"):
-        code = (
-            "import sys, time; t = time.perf_counter(); import "
-            + module
-            + "; print(time.perf_counter() - t, 'tensorflow' in sys.modules)"
-        )
-        best = math.inf
-        tf_loaded = False
-        for _ in range(3):
+# ---------------------------------------------------------------------------
+# 1. imports
+
+
+def import_times(repeats: int) -> dict[str, Any]:
+    """Import each package in a fresh process; median seconds and whether TF got imported.
+
+    The three packages are measured round-robin so that load on the machine hits all alike.
+    """
+    modules = ("rc_naming", "rc_nn", "rc_serialize")
+    seconds: dict[str, list[float]] = {m: [] for m in modules}
+    tf_loaded = dict.fromkeys(modules, False)
+    counts: dict[str, int] = {}
+    for _ in range(repeats):
+        for module in modules:
+            code = (
+                "import sys, time; t = time.perf_counter(); import "
+                + module
+                + "; print(time.perf_counter() - t, 'tensorflow' in sys.modules, len(sys.modules))"
+            )
             res = subprocess.run(
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
             )
-            seconds, tf = res.stdout.split()
-            best = min(best, float(seconds))
-            tf_loaded = tf_loaded or tf == "True"
-        out[module] = {"seconds": best, "imports_tensorflow": tf_loaded}
+            secs, tf, count = res.stdout.split()
+            seconds[module].append(float(secs))
+            tf_loaded[module] = tf_loaded[module] or tf == "True"
+            counts[module] = int(count)
+    return {
+        m: {
+            "seconds": statistics.median(seconds[m]),
+            "min_s": min(seconds[m]),
+            "all_s": seconds[m],
+            "imports_tensorflow": tf_loaded[m],
+            "modules_loaded": counts[m],
+        }
+        for m in modules
+    }
+
+
+# ---------------------------------------------------------------------------
+# 2. models
+
+
+def _time_model(build: Any) -> dict[str, Any]:
+    """One build + serialize in a fresh naming root: seconds and sizes."""
+    import rc_nn as nn
+    from rc_serialize import get_returnn_config_serialized
+
+    gc.collect()
+    with nn.Root():
+        t0 = time.perf_counter()
+        root = build()
+        t1 = time.perf_counter()
+        code = get_returnn_config_serialized(root)
+        t2 = time.perf_counter()
+        params = len(list(root.parameters()))
+    return {
+        "build_s": t1 - t0,
+        "serialize_s": t2 - t1,
+        "total_s": t2 - t0,
+        "params": params,
+        "config_chars": len(code),
+    }
+
+
+def model_times(repeats: int, quick: bool) -> dict[str, Any]:
+    """Conformer and Transformer, alternating; the first run of each reported on its own."""
+    import bench_conformer
+    import bench_transformer
+
+    described: dict[str, str] = {}
+
+    def transformer() -> Any:
+        root, what = bench_transformer.build_transformer()
+        described["transformer"] = what
+        return root
+
+    cases = {"conformer": bench_conformer.build_conformer, "transformer": transformer}
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in cases}
+    for _ in range(1 + repeats):
+        for name, build in cases.items():
+            runs[name].append(_time_model(build))
+    out: dict[str, Any] = {}
+    for name, rows in runs.items():
+        first, rest = rows[0], rows[1:]
+        out[name] = {
+            "first_total_s": first["total_s"],
+            "build_s": statistics.median(r["build_s"] for r in rest),
+            "serialize_s": statistics.median(r["serialize_s"] for r in rest),
+            "total_s": statistics.median(r["total_s"] for r in rest),
+            "all_total_s": [r["total_s"] for r in rows],
+            "params": first["params"],
+            "config_chars": first["config_chars"],
+        }
+    out["conformer"]["what"] = (
+        f"ConformerEncoder {bench_conformer.NUM_LAYERS} blocks, dim {bench_conformer.MODEL_DIM}, "
+        f"{bench_conformer.NUM_HEADS} heads, ff {bench_conformer.FF_DIM}, 2-conv front end"
+    )
+    out["transformer"]["what"] = described["transformer"]
     return out
+
+
+# ---------------------------------------------------------------------------
+# 3. deep stacks
 
 
 def deep_stack(num_blocks: int) -> tuple[float, float, int]:
@@ -71,6 +172,7 @@ def deep_stack(num_blocks: int) -> tuple[float, float, int]:
         def forward(self, x: nn.Tensor) -> nn.Tensor:
             return x + self.down(nn.relu(self.up(x)))
 
+    gc.collect()
     with nn.Root():
         t0 = time.perf_counter()
         dim, hidden = nn.FeatureDim("model", 8), nn.FeatureDim("hidden", 16)
@@ -84,48 +186,333 @@ def deep_stack(num_blocks: int) -> tuple[float, float, int]:
 
 
 def stacks(sizes: list[int]) -> dict[str, Any]:
+    deep_stack(10)  # warm-up: lazy imports and caches are not part of the scaling
     rows = []
     for n in sizes:
-        build, ser, layers = deep_stack(n)
-        rows.append({"blocks": n, "build_s": build, "serialize_s": ser, "layers": layers})
+        repeats = 3 if n <= 1000 else 1
+        runs = [deep_stack(n) for _ in range(repeats)]
+        build, ser, layers = min(runs, key=lambda r: r[0] + r[1])
+        rows.append(
+            {
+                "blocks": n,
+                "build_s": build,
+                "serialize_s": ser,
+                "total_s": build + ser,
+                "layers": layers,
+            }
+        )
         print(
-            f"  stack {n:>6} blocks: build {build:8.3f} s  serialize {ser:8.3f} s  ({layers} layers)",
+            f"  stack {n:>6} blocks: build {build:8.3f} s  serialize {ser:8.3f} s  "
+            f"= {(build + ser) / n * 1e3:6.3f} ms/block  ({layers} layers)",
             flush=True,
         )
-    total = [r["build_s"] + r["serialize_s"] for r in rows]
-    return {"rows": rows, "exponent": fit_exponent(sizes, total)}
+    return {
+        "rows": rows,
+        "exponent": fit_exponent(sizes, [r["total_s"] for r in rows]),
+        "exponent_build": fit_exponent(sizes, [r["build_s"] for r in rows]),
+        "exponent_serialize": fit_exponent(sizes, [r["serialize_s"] for r in rows]),
+    }
+
+
+# ---------------------------------------------------------------------------
+# 5. RETURNN construction (subprocess, imports TensorFlow)
+
+
+def returnn_construction(quick: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = pathlib.Path(tmp) / "conformer_returnn.json"
+        args = ["--out", str(out)]
+        args += (
+            ["--repeats", "1", "--num-layers", "2", "--no-check"] if quick else ["--repeats", "3"]
+        )
+        res = subprocess.run(
+            [sys.executable, str(HERE / "bench_conformer.py"), *args],
+            check=False,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+        )
+        if res.returncode != 0:
+            print(res.stdout[-3000:], res.stderr[-3000:])
+            raise RuntimeError("bench_conformer.py failed")
+        result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+# ---------------------------------------------------------------------------
+# 6. memory (subprocess)
+
+_MEMORY_CODE = """
+import gc, json, resource, sys, time, tracemalloc
+sys.path.insert(0, {here!r})
+import rc_nn, rc_serialize  # imports are not part of the peak
+import run
+run.deep_stack(10)
+gc.collect()
+with open("/proc/self/status") as status:  # current RSS (the peak so far may be higher)
+    before = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+if {trace}:
+    tracemalloc.start()
+build, ser, layers = run.deep_stack({n})
+peak = tracemalloc.get_traced_memory()[1] if {trace} else None
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"maxrss_before_kib": before, "maxrss_after_kib": after,
+                  "tracemalloc_peak_bytes": peak, "layers": layers}}))
+"""
+
+
+def peak_memory(num_blocks: int) -> dict[str, Any]:
+    """Peak memory of build + serialize of ``num_blocks`` residual blocks, two fresh processes.
+
+    ``ru_maxrss`` (process peak RSS) without tracing and its growth over the RSS after
+    imports and a warm-up, and the ``tracemalloc`` peak of Python allocations in a second process.
+    """
+    out: dict[str, Any] = {"blocks": num_blocks}
+    for trace in (False, True):
+        code = _MEMORY_CODE.format(here=str(HERE), n=num_blocks, trace=trace)
+        res = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        row = json.loads(res.stdout.strip().splitlines()[-1])
+        if trace:
+            out["tracemalloc_peak_mb"] = row["tracemalloc_peak_bytes"] / 2**20
+        else:
+            out["maxrss_mb"] = row["maxrss_after_kib"] / 1024
+            out["rss_after_imports_mb"] = row["maxrss_before_kib"] / 1024
+            out["maxrss_growth_mb"] = (row["maxrss_after_kib"] - row["maxrss_before_kib"]) / 1024
+            out["layers"] = row["layers"]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# table, JSON, plot
+
+
+def _verdict(ok: bool | None) -> str:
+    return "-" if ok is None else ("PASS" if ok else "MISS")
+
+
+def targets_table(results: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+
+    def add(what: str, target: str, result: str, ok: bool | None) -> None:
+        rows.append({"what": what, "target": target, "result": result, "verdict": _verdict(ok)})
+
+    imp = results["imports"]
+    for module in ("rc_naming", "rc_nn", "rc_serialize"):
+        row = imp[module]
+        ok = None
+        if module == "rc_serialize":
+            ok = row["seconds"] < TARGET_IMPORT_S and not row["imports_tensorflow"]
+        add(
+            f"import {module}",
+            f"< {TARGET_IMPORT_S} s, no TF" if module == "rc_serialize" else "no TF",
+            f"{row['seconds']:.3f} s (min {row['min_s']:.3f}), TF: {row['imports_tensorflow']}",
+            ok if ok is not None else not row["imports_tensorflow"],
+        )
+    models = results["models"]
+    conf = models["conformer"]
+    add(
+        "Conformer 12x512 build+serialize",
+        f"< {TARGET_CONFORMER_S} s",
+        f"{conf['total_s']:.3f} s (build {conf['build_s']:.3f} + ser {conf['serialize_s']:.3f};"
+        f" first run {conf['first_total_s']:.3f})",
+        conf["total_s"] < TARGET_CONFORMER_S,
+    )
+    tr = models["transformer"]
+    add(
+        "Transformer 6+6x512 build+serialize",
+        "(no target)",
+        f"{tr['total_s']:.3f} s (build {tr['build_s']:.3f} + ser {tr['serialize_s']:.3f};"
+        f" first run {tr['first_total_s']:.3f})",
+        None,
+    )
+    st = results["stacks"]
+    largest = st["rows"][-1]
+    add(
+        f"deep stacks {st['rows'][0]['blocks']}..{largest['blocks']} blocks",
+        f"exponent <= {TARGET_EXPONENT}",
+        f"{st['exponent']:.3f} ({largest['blocks']} blocks: {largest['total_s']:.2f} s)",
+        st["exponent"] <= TARGET_EXPONENT if not quick else None,
+    )
+    naming = results["naming"]
+    res_rows = naming["resolve"]["rows"]
+    add(
+        f"resolve {res_rows[0]['params']:,}..{res_rows[-1]['params']:,} params",
+        f"exponent <= {TARGET_EXPONENT}",
+        f"{naming['resolve']['exponent']:.3f}",
+        naming["resolve"]["exponent"] <= TARGET_EXPONENT,
+    )
+    big = [r for r in res_rows if r["params"] == 10**6]
+    add(
+        "resolve 10^6 params",
+        f"< {TARGET_RESOLVE_1M_S} s",
+        f"{big[0]['resolve_s']:.2f} s" if big else "(not run in --quick)",
+        big[0]["resolve_s"] < TARGET_RESOLVE_1M_S if big else None,
+    )
+    fin = naming["finalize"]
+    add(
+        f"finalize {fin['rows'][0]['nodes']:,}..{fin['rows'][-1]['nodes']:,} nodes",
+        f"exponent <= {TARGET_EXPONENT}",
+        f"{fin['exponent']:.3f}",
+        fin["exponent"] <= TARGET_EXPONENT,
+    )
+    ret = results["returnn"]
+    add(
+        "RETURNN construction ours / hand-written",
+        f"<= {TARGET_RETURNN_RATIO}x",
+        f"{ret['ratio_ours_over_hand_written']:.2f}x ({ret['ours']['construct_s']:.2f} s vs "
+        f"{ret['hand_written']['construct_s']:.2f} s; layers {ret['ours']['layers']} vs "
+        f"{ret['hand_written']['layers']}, subnetworks {ret['ours']['subnetworks']} vs "
+        f"{ret['hand_written']['subnetworks']})",
+        ret["ratio_ours_over_hand_written"] <= TARGET_RETURNN_RATIO if not quick else None,
+    )
+    mem = results["memory"]
+    add(
+        f"peak memory, {mem['blocks']} blocks",
+        "(no target)",
+        f"RSS {mem['maxrss_mb']:.0f} MB (+{mem['maxrss_growth_mb']:.0f} MB over imports), "
+        f"tracemalloc peak {mem['tracemalloc_peak_mb']:.0f} MB",
+        None,
+    )
+    return rows
+
+
+def print_table(rows: list[dict[str, Any]]) -> None:
+    widths = [max(len(str(r[k])) for r in rows) for k in ("what", "target")]
+    print(f"{'what':<{widths[0]}}  {'target':<{widths[1]}}  verdict  result")
+    for r in rows:
+        print(
+            f"{r['what']:<{widths[0]}}  {r['target']:<{widths[1]}}  {r['verdict']:<7}  {r['result']}"
+        )
+
+
+def plot(results: dict[str, Any], path: pathlib.Path) -> None:
+    """Log-log time over model size for every scaling series, with the fitted exponents."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    st = results["stacks"]
+    series = [
+        (
+            "build + serialize, residual blocks",
+            [r["blocks"] for r in st["rows"]],
+            [r["total_s"] for r in st["rows"]],
+            st["exponent"],
+            "o-",
+        ),
+        (
+            "resolve canonical names, parameters",
+            [r["params"] for r in results["naming"]["resolve"]["rows"]],
+            [r["resolve_s"] for r in results["naming"]["resolve"]["rows"]],
+            results["naming"]["resolve"]["exponent"],
+            "s-",
+        ),
+        (
+            "finalize layer names, nodes",
+            [r["nodes"] for r in results["naming"]["finalize"]["rows"]],
+            [r["finalize_s"] for r in results["naming"]["finalize"]["rows"]],
+            results["naming"]["finalize"]["exponent"],
+            "^-",
+        ),
+    ]
+    for label, xs, ys, exponent, style in series:
+        ax.plot(xs, ys, style, label=f"{label} (exponent {exponent:.2f})")
+    for name, marker in (("conformer", "*"), ("transformer", "D")):
+        row = results["models"][name]
+        label = "Conformer 12x512" if name == "conformer" else "Transformer 6+6x512"
+        ax.plot(
+            [row["params"]],
+            [row["total_s"]],
+            marker,
+            markersize=10,
+            label=f"{label}: {row['params']} params, {row['total_s']:.2f} s",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("model size (blocks / parameters / name nodes)")
+    ax.set_ylabel("seconds")
+    ax.set_title("rc: time against model size (log-log; exponent 1 = linear)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
+    parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="results directory")
     args = parser.parse_args()
-    results: dict[str, Any] = {"python": sys.version.split()[0]}
+    quick = args.quick
+    results: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "quick": quick,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "cpus": os.cpu_count(),
+    }
+    started = time.perf_counter()
 
-    print("== import time (fresh process, best of 3) ==")
-    results["imports"] = import_times()
+    print("== 1. import time (fresh process each, median) ==", flush=True)
+    results["imports"] = import_times(3 if quick else 7)
     for module, row in results["imports"].items():
         print(
-            f"  {module:<13} {row['seconds']:.3f} s   imports tensorflow: {row['imports_tensorflow']}"
+            f"  {module:<13} {row['seconds']:.3f} s (min {row['min_s']:.3f})  "
+            f"{row['modules_loaded']} modules  imports tensorflow: {row['imports_tensorflow']}",
+            flush=True,
         )
-    print("  target: import rc_serialize < 1 s, no tensorflow")
 
-    print("== rc-naming: resolve and finalize ==")
-    try:
-        import bench_naming
-    except ImportError as exc:  # pragma: no cover - the naming bench is its own module
-        print(f"  (skipped: {exc})")
-    else:
-        results["naming"] = bench_naming.run(quick=args.quick)
+    print("== 2. build + serialize: Conformer 12x512 and Transformer 6+6x512 ==", flush=True)
+    results["models"] = model_times(3 if quick else 7, quick)
+    for name, row in results["models"].items():
+        print(
+            f"  {name:<12} build {row['build_s']:.3f} s + serialize {row['serialize_s']:.3f} s "
+            f"= {row['total_s']:.3f} s (median; first run {row['first_total_s']:.3f} s), "
+            f"{row['params']} params",
+            flush=True,
+        )
+        print(f"               {row['what']}")
+    conf, tr = results["models"]["conformer"], results["models"]["transformer"]
+    results["models"]["ratio_conformer_over_transformer"] = conf["total_s"] / tr["total_s"]
 
-    print("== build + serialize of deep residual stacks ==")
-    sizes = [10, 100, 1000] if args.quick else [10, 100, 1000, 10000]
+    print("== 3. build + serialize of deep residual stacks ==", flush=True)
+    sizes = [10, 100, 1000] if quick else [10, 100, 1000, 10000]
     results["stacks"] = stacks(sizes)
     print(f"  scaling exponent {results['stacks']['exponent']:.3f}  (target <= 1.1: linear)")
 
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
-    print(f"wrote {RESULTS / 'latest.json'}")
+    print("== 4. rc-naming: resolve and finalize ==", flush=True)
+    import bench_naming
+
+    results["naming"] = bench_naming.run(quick=quick)
+
+    print("== 5. RETURNN TF construction: our Conformer config vs hand-written dict ==", flush=True)
+    results["returnn"] = returnn_construction(quick)
+    ret = results["returnn"]
+    print(
+        f"  ours {ret['ours']['construct_s']:.2f} s  hand-written "
+        f"{ret['hand_written']['construct_s']:.2f} s  ratio {ret['ratio_ours_over_hand_written']:.2f}"
+        f"  (median of {ret['repeats']}, {ret['sizes']['num_layers']} blocks; "
+        f"all {ret['all_construct_s']})",
+        flush=True,
+    )
+
+    print("== 6. peak memory of build + serialize, largest stack ==", flush=True)
+    results["memory"] = peak_memory(sizes[-1])
+    print(f"  {results['memory']}", flush=True)
+
+    results["targets"] = targets_table(results, quick)
+    results["total_bench_s"] = time.perf_counter() - started
+    print()
+    print_table(results["targets"])
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "latest.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    plot(results, args.out / "scaling.png")
+    print(f"\nwrote {args.out / 'latest.json'} and {args.out / 'scaling.png'}")
 
 
 if __name__ == "__main__":
