@@ -1,15 +1,17 @@
 """Export of both structures to networkx graphs and Graphviz DOT text.
 
 DOT is generated as plain text so that rc-naming needs neither pydot nor graphviz.
+networkx is imported on first export only: it is by far the slowest import of
+rc-naming, and building or serializing a model never needs it.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import networkx
-
 if TYPE_CHECKING:
+    import networkx
+
     from rc_naming._nametree import NameNode, NameTree
     from rc_naming._ownership import OwnershipGraph
 
@@ -41,6 +43,8 @@ def _edges_in_order(graph: OwnershipGraph) -> list[tuple[int, int, str, int]]:
 
 def ownership_to_networkx(graph: OwnershipGraph) -> networkx.MultiDiGraph[int]:
     """See :meth:`OwnershipGraph.to_networkx`."""
+    import networkx
+
     # Nodes are the graph's own indices (first-seen order): deterministic, unlike ids.
     out: networkx.MultiDiGraph[int] = networkx.MultiDiGraph()
     for idx, obj in enumerate(graph._objs):
@@ -85,6 +89,8 @@ def ownership_to_dot(graph: OwnershipGraph, root_obj: object = None) -> str:
 
 def nametree_to_networkx(tree: NameTree) -> networkx.DiGraph[NameNode]:
     """See :meth:`NameTree.to_networkx`."""
+    import networkx
+
     out: networkx.DiGraph[NameNode] = networkx.DiGraph()
     for node in tree.iter_nodes():
         out.add_node(
