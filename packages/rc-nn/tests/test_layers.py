@@ -39,16 +39,16 @@ def test_layer_norm_template_and_names() -> None:
     assert y.dims == x.dims
 
 
-def test_layer_norm_uses_norm_layer_without_params() -> None:
+def test_layer_norm_is_one_layer_norm_on_our_params() -> None:
     _, feat, x = _btf()
-    y = nn.LayerNorm(feat)(x)
-    # y = norm * scale + bias: walk back to the norm layer
-    assert y.layer_dict is not None and y.layer_dict["class"] == "combine"
-    mul = y.layer_dict["from"][0]
-    normed = mul.layer_dict["from"][0]
-    assert normed.layer_dict["class"] == "norm"
-    assert normed.layer_dict["scale"] is False and normed.layer_dict["bias"] is False
-    assert normed.layer_dict["axis"] is feat
+    norm = nn.LayerNorm(feat)
+    y = norm(x)
+    # One RETURNN layer_norm whose scale and bias are our parameters (reuse_params).
+    assert y.layer_dict is not None and y.layer_dict["class"] == "layer_norm"
+    assert y.layer_dict["from"] is x and y.layer_dict["in_dim"] is feat
+    param_map = y.layer_dict["reuse_params"]["map"]
+    assert param_map["scale"]["layer_output"] is norm.scale
+    assert param_map["bias"]["layer_output"] is norm.bias
 
 
 def test_layer_norm_wrong_dim_error() -> None:

@@ -118,13 +118,13 @@ def test_module_called_twice_one_set_of_params(roundtrip: RoundTrip) -> None:
         "back/bias/param",
     }
     _assert_unique_layer_names(result)
-    # Both calls are in the config: two dot layers use the same weight layer.
-    dots = [
+    # Both calls are in the config: two linear layers use the same weight layer.
+    uses = [
         name
         for name, layer in result.serialized.network.items()
-        if layer.get("class") == "dot" and "lin_weight" in str(layer.get("from"))
+        if layer.get("class") == "linear" and "lin_weight" in str(layer.get("reuse_params"))
     ]
-    assert len(dots) == 2, result.serialized.network
+    assert len(uses) == 2, result.serialized.network
 
 
 class _Holder(nn.Module):

@@ -1,15 +1,13 @@
 """Normalization layers: ``LayerNorm`` and ``BatchNorm`` with rc-nn's own parameters.
 
-RETURNN's ``norm`` layer normalizes over axes; with ``scale=False, bias=False``
-it creates no variables, so the scale and bias are our ``nn.Parameter`` s and
-their names follow the attribute paths (rule N3).
-
-RETURNN's ``batch_norm`` layer always creates its variables itself
-(``<layer>/batch_norm/v2_mean`` etc.). Its generic ``reuse_params`` option maps
+Both use RETURNN's fused layer (``layer_norm``, ``batch_norm``), which always
+creates its variables itself (``<layer>/scale``, ``<layer>/batch_norm/v2_mean``
+etc.). Its generic ``reuse_params`` option maps
 each of them to the output of another layer (``{"layer_output": ...}``); the
 output of a ``variable`` layer is the ``tf.Variable`` itself, so RETURNN's
 running-statistics updates (``assign_add``) write into our auxiliary
-parameters. No names of RETURNN's choosing remain.
+parameters. No names of RETURNN's choosing remain: the scale, bias and statistics
+are our ``nn.Parameter`` s, named by their attribute paths (rule N3).
 """
 
 from __future__ import annotations
@@ -25,23 +23,11 @@ from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_templa
 __all__ = ["BatchNorm", "LayerNorm"]
 
 
-def _normalize(x: Tensor, axes: list[Dim], epsilon: float, name_hint: str) -> Tensor:
-    """RETURNN ``norm`` without its own parameters: ``(x - mean) / sqrt(var + eps)`` over ``axes``."""
-    layer: dict[str, Any] = {
-        "class": "norm",
-        "from": x,
-        "axis": axes[0] if len(axes) == 1 else list(axes),
-        "scale": False,
-        "bias": False,
-        "epsilon": float(epsilon),
-    }
-    return make_layer_tensor(layer, x.data, name_hint=name_hint)
-
-
 class LayerNorm(Module):
     """Layer normalization over ``in_dim``, parameters ``scale`` (ones) and ``bias`` (zeros).
 
-    Emits three RETURNN layers: ``norm`` (without its own variables), ``* scale``, ``+ bias``.
+    Emits one RETURNN ``layer_norm`` layer whose ``scale`` and ``bias`` variables are
+    ours (``reuse_params``, as for ``BatchNorm`` below).
 
     Example:
         >>> import rc_nn as nn
@@ -66,8 +52,21 @@ class LayerNorm(Module):
         what = f"LayerNorm({_dim_str(self.in_dim)})"
         require_dim(x, self.in_dim, what)
         require_float(x, what)
-        normed = _normalize(x, [self.in_dim], self.eps, "norm")
-        return normed * self.scale + self.bias
+        # RETURNN's layer_norm (mean and variance over in_dim, then * scale + bias) in one
+        # layer; reuse_params hands it our parameters instead of creating its own.
+        layer: dict[str, Any] = {
+            "class": "layer_norm",
+            "from": x,
+            "in_dim": self.in_dim,
+            "epsilon": float(self.eps),
+            "reuse_params": {
+                "map": {
+                    "scale": {"layer_output": self.scale},
+                    "bias": {"layer_output": self.bias},
+                }
+            },
+        }
+        return make_layer_tensor(layer, x.data, name_hint="layer_norm")
 
 
 # RETURNN's batch_norm variable names (param_version 2), relative to the layer's scope.
