@@ -14,6 +14,17 @@ Example:
 
 __version__ = "0.1.0"
 
+from ._checkpoints import (
+    CheckpointDiff,
+    checkpoint_diff,
+    migrate_checkpoint,
+    migration_mapping,
+    model_names_and_shapes,
+    model_picture,
+    preload_config_code,
+    read_checkpoint_shapes,
+    variable_to_path,
+)
 from ._code import DimNamer, py_code
 from ._config import (
     DEFAULT_BEHAVIOR_VERSION,
@@ -26,6 +37,7 @@ from ._returnn_check import ensure_native_op_cpu_only
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
+    "CheckpointDiff",
     "DimNamer",
     "InvalidParameterNameError",
     "ParamNaming",
@@ -34,7 +46,15 @@ __all__ = [
     "SerializedNetwork",
     "__version__",
     "build_network",
+    "checkpoint_diff",
     "ensure_native_op_cpu_only",
     "get_returnn_config_serialized",
+    "migrate_checkpoint",
+    "migration_mapping",
+    "model_names_and_shapes",
+    "model_picture",
+    "preload_config_code",
     "py_code",
+    "read_checkpoint_shapes",
+    "variable_to_path",
 ]

@@ -1,6 +1,8 @@
 """The ``rc-serialize`` command: build a model's RETURNN config, check it, list its parameters.
 
-Exit codes: 0 success, 1 the check found a problem, 2 bad usage or a model that
+``diff``, ``migrate`` and ``graph`` (checkpoint names, pictures) live in ``_naming_cli``.
+
+Exit codes: 0 success, 1 the check (or a checkpoint diff) found a problem, 2 bad usage or a model that
 cannot be loaded or serialized.
 """
 
@@ -22,6 +24,7 @@ import rc_nn
 from . import __version__
 from ._config import ReturnnConfigPieces
 from ._errors import RcSerializeError
+from ._naming_cli import add_naming_commands
 
 __all__ = ["main"]
 
@@ -203,6 +206,7 @@ def _parser() -> argparse.ArgumentParser:
         "model", nargs="?", default=EXAMPLE, help=f"MODULE:FACTORY (default: {EXAMPLE})"
     )
     params.set_defaults(func=_cmd_params)
+    add_naming_commands(sub, default_model=EXAMPLE)
     return parser
 
 
