@@ -107,12 +107,12 @@ def test_self_attention_errors() -> None:
         att(x, axis=3)  # type: ignore[arg-type]
 
 
-def test_causal_self_attention_step_not_implemented() -> None:
+def test_causal_self_attention_step_needs_loop_and_no_state() -> None:
     x, time, feat = _input()
     att = CausalSelfAttention(feat, feat, key_dim_total=feat, value_dim_total=feat, num_heads=2)
-    with pytest.raises(NotImplementedError, match=r"needs nn\.Loop"):
+    with pytest.raises(NotImplementedError, match=r"inside an nn\.Loop"):
         att(nn.zeros([nn.batch_dim, feat]), axis=nn.single_step_dim)
-    with pytest.raises(NotImplementedError, match=r"needs nn\.Loop"):
+    with pytest.raises(TypeError, match="state must be None"):
         att(x, axis=time, state=object())
 
 

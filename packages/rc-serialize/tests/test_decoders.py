@@ -164,3 +164,176 @@ def test_lstm_attention_encoder_decoder_beam_search(roundtrip: Roundtrip) -> Non
     decided = result.output()
     assert decided.shape[0] == 3 and decided.ndim == 2  # [batch, out-time], best of the beam
     assert decided.dtype.kind == "i" and decided.max() < 5
+
+
+# -- Step-wise causal self-attention ---------------------------------------------------------
+
+
+class _CausalBothWays(nn.Module):
+    """One CausalSelfAttention on the whole sequence (masked) and step by step in a loop."""
+
+    def __init__(self, feat: nn.Dim) -> None:
+        super().__init__()
+        self.att = nn.CausalSelfAttention(
+            feat, feat, key_dim_total=feat, value_dim_total=feat, num_heads=2, att_dropout=0.0
+        )
+
+    def forward(self, x: nn.Tensor, time: nn.Dim) -> tuple[nn.Tensor, nn.Tensor]:
+        full = self.att(x, axis=time)
+        loop = nn.Loop(axis=time)
+        with loop:
+            y_t = self.att(loop.unstack(x), axis=nn.single_step_dim)
+            steps = loop.stack(y_t)
+        return full, steps
+
+
+def test_causal_self_attention_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 4)
+    x = _data(time, feat)
+    net = _CausalBothWays(feat)
+    full, steps = net(x, time)
+    full.mark_as_default_output()
+    steps.mark_as_output("steps")
+    nn.length(time).mark_as_output("lengths")
+    result = roundtrip(net)
+    assert result.report.variable_names == _variables(
+        {f"att.{m}.{p}" for m in ("qkv", "proj") for p in ("weight", "bias")}
+    )
+    unit = result.serialized.network["loop"]["unit"]
+    assert sum(layer["class"] == "cum_concat" for layer in unit.values()) == 2
+    full_values = result.output()  # [B, T, F]
+    step_values = result.output("steps")  # [T, B, F]
+    _valid_frames(step_values, full_values.transpose(1, 0, 2), result.output("lengths"))
+
+
+# -- Transformer -----------------------------------------------------------------------------
+
+
+def _transformer(feat: nn.Dim, vocab: nn.Dim) -> nn.Transformer:
+    return nn.Transformer(
+        nn.FeatureDim("model", 8),
+        target_dim=vocab,
+        in_dim=feat,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        ff_dim=nn.FeatureDim("ff", 12),
+        dropout=0.0,
+        att_dropout=0.0,
+    )
+
+
+def _linear(prefix: str, *, bias: bool = True) -> set[str]:
+    return {f"{prefix}.weight", *([f"{prefix}.bias"] if bias else [])}
+
+
+def _norm(prefix: str) -> set[str]:
+    return {f"{prefix}.scale", f"{prefix}.bias"}
+
+
+TRANSFORMER_PARAMS = {
+    *_linear("encoder.input_projection"),
+    *_linear("encoder.layers.0.self_attn.qkv"),
+    *_linear("encoder.layers.0.self_attn.proj"),
+    *_linear("encoder.layers.0.linear_ff"),
+    *_linear("encoder.layers.0.linear_out"),
+    *_norm("encoder.layers.0.norm1"),
+    *_norm("encoder.layers.0.norm2"),
+    *_norm("encoder.norm"),
+    "decoder.input_embedding.weight",
+    *(
+        name
+        for i in (0,)
+        for name in (
+            *_linear(f"decoder.layers.{i}.self_attn.qkv"),
+            *_linear(f"decoder.layers.{i}.self_attn.proj"),
+            *_linear(f"decoder.layers.{i}.cross_attn.q"),
+            *_linear(f"decoder.layers.{i}.cross_attn.kv"),
+            *_linear(f"decoder.layers.{i}.cross_attn.proj"),
+            *_linear(f"decoder.layers.{i}.linear_ff"),
+            *_linear(f"decoder.layers.{i}.linear_out"),
+            *_norm(f"decoder.layers.{i}.norm1"),
+            *_norm(f"decoder.layers.{i}.norm2"),
+            *_norm(f"decoder.layers.{i}.norm3"),
+        )
+    ),
+    *_norm("decoder.final_layer_norm"),
+    "decoder.logits.weight",
+}
+
+
+def test_transformer_trains_with_teacher_forcing(roundtrip: Roundtrip) -> None:
+    time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    out_time = nn.SpatialDim("out-time")
+    x, targets = _data(time, feat), _targets(vocab, out_time)
+    model = _transformer(feat, vocab)
+    assert {name for name, _ in model.named_parameters()} == TRANSFORMER_PARAMS
+    logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
+    logits.mark_as_default_output()
+    nn.cross_entropy(estimated=logits, target=targets, estimated_type="logits").mark_as_loss("ce")
+    result = roundtrip(model, train_steps=5)
+    assert result.report.variable_names == _variables(TRANSFORMER_PARAMS)
+    losses = result.report.losses
+    assert losses[-1] < losses[0], losses
+    assert result.output().shape[0] == 3 and result.output().shape[2] == 5  # [B, out-time, V]
+
+
+def test_transformer_beam_search(roundtrip: Roundtrip) -> None:
+    time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    x, targets = _data(time, feat), _targets(vocab, nn.SpatialDim("out-time"))
+    model = _transformer(feat, vocab)
+    labels, _out_time = model.search(
+        x, source_spatial_dim=time, target=targets, beam_size=3, max_seq_len=6
+    )
+    labels.mark_as_default_output()
+    result = roundtrip(model, search=True)
+    assert result.report.variable_names == _variables(TRANSFORMER_PARAMS)
+    unit = result.serialized.network["search_loop"]["unit"]
+    classes = [layer["class"] for layer in unit.values()]
+    assert classes.count("choice") == 1 and classes.count("cum_concat") == 2  # k and v
+    decided = result.output()
+    assert decided.shape[0] == 3 and decided.ndim == 2
+    assert decided.dtype.kind == "i" and decided.max() < 5
+
+
+class _DecoderBothWays(nn.Module):
+    """A TransformerDecoder over whole label sequences and step by step in a loop."""
+
+    def __init__(self, enc_dim: nn.Dim, vocab: nn.Dim) -> None:
+        super().__init__()
+        self.decoder = nn.TransformerDecoder(
+            enc_dim,
+            vocab,
+            nn.FeatureDim("model", 8),
+            num_layers=1,
+            num_heads=2,
+            dropout=0.0,
+            att_dropout=0.0,
+        )
+
+    def forward(
+        self, enc: nn.Tensor, enc_time: nn.Dim, labels: nn.Tensor, time: nn.Dim
+    ) -> tuple[nn.Tensor, nn.Tensor]:
+        encoded = self.decoder.transform_encoder(enc, axis=enc_time)
+        full = self.decoder(labels, spatial_dim=time, encoder=encoded)
+        with nn.Loop(axis=time) as loop:
+            logits = self.decoder(
+                loop.unstack(labels), spatial_dim=nn.single_step_dim, encoder=encoded
+            )
+            steps = loop.stack(logits)
+        return full, steps
+
+
+def test_transformer_decoder_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
+    enc_time, enc_dim = nn.SpatialDim("enc-time"), nn.FeatureDim("enc", 4)
+    time, vocab = nn.SpatialDim("out-time"), nn.FeatureDim("vocab", 5)
+    enc = _data(enc_time, enc_dim)
+    labels = nn.get_extern_data(nn.Data("labels", dim_tags=[nn.batch_dim, time], sparse_dim=vocab))
+    net = _DecoderBothWays(enc_dim, vocab)
+    full, steps = net(enc, enc_time, labels, time)
+    full.mark_as_default_output()
+    steps.mark_as_output("steps")
+    nn.length(time).mark_as_output("lengths")
+    result = roundtrip(net)
+    full_values = result.output()  # [B, T, V]
+    _valid_frames(result.output("steps"), full_values.transpose(1, 0, 2), result.output("lengths"))

@@ -38,6 +38,7 @@ from ._cond import Cond
 from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
 from ._control import ControlFlowError
 from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
+from ._cum_concat import cum_concat_step
 from ._dim_ops import glu, replace_dim
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
@@ -95,6 +96,8 @@ from .models import (
     ConformerEncoder,
     ConformerEncoderLayer,
     ConformerPositionwiseFeedForward,
+    CrossAttention,
+    CrossAttentionEncoded,
     GenericSelfAttention,
     LstmAttentionDecoder,
     LstmAttentionDecoderState,
@@ -102,6 +105,9 @@ from .models import (
     LstmAttentionEncoderDecoder,
     RelPosSelfAttention,
     SelfAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
     TransformerEncoder,
     TransformerEncoderLayer,
     dot_attention,
@@ -127,6 +133,8 @@ __all__ = [
     "Conv1d",
     "Conv2d",
     "Conv3d",
+    "CrossAttention",
+    "CrossAttentionEncoded",
     "Data",
     "Dim",
     "DimMismatchError",
@@ -156,6 +164,9 @@ __all__ = [
     "Sequential",
     "SpatialDim",
     "Tensor",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "TransposedConv1d",
@@ -175,6 +186,7 @@ __all__ = [
     "constant",
     "cross_entropy",
     "ctc_loss",
+    "cum_concat_step",
     "cumsum",
     "current_root",
     "decide",

@@ -205,9 +205,7 @@ class LSTM(Module):
         final = LstmState(h=self._last_state(out, "h"), c=self._last_state(out, "c"))
         return out, final
 
-    def _step(
-        self, x: Tensor, state: LstmState | None, what: str
-    ) -> tuple[Tensor, LstmState]:
+    def _step(self, x: Tensor, state: LstmState | None, what: str) -> tuple[Tensor, LstmState]:
         """One frame (inside ``nn.Loop``): the cell written with our ops and our parameters.
 
         ``gates = x . ff_weight + h . rec_weight + bias``, split as in RETURNN's native

@@ -8,6 +8,8 @@ import. Everything here is also exported from ``rc_nn`` itself.
 
 from ._attention import (
     CausalSelfAttention,
+    CrossAttention,
+    CrossAttentionEncoded,
     GenericSelfAttention,
     RelPosSelfAttention,
     SelfAttention,
@@ -29,7 +31,13 @@ from ._lstm_attention import (
     LstmAttentionEncoded,
     LstmAttentionEncoderDecoder,
 )
-from ._transformer import TransformerEncoder, TransformerEncoderLayer
+from ._transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "BlstmEncoder",
@@ -40,6 +48,8 @@ __all__ = [
     "ConformerEncoder",
     "ConformerEncoderLayer",
     "ConformerPositionwiseFeedForward",
+    "CrossAttention",
+    "CrossAttentionEncoded",
     "GenericSelfAttention",
     "LstmAttentionDecoder",
     "LstmAttentionDecoderState",
@@ -47,6 +57,9 @@ __all__ = [
     "LstmAttentionEncoderDecoder",
     "RelPosSelfAttention",
     "SelfAttention",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "dot_attention",

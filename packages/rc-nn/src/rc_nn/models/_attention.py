@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import math
 import weakref
+from typing import NamedTuple
 
 import rc_naming
 
 from .._array import cast, concat, dot, dropout, softmax
+from .._cum_concat import cum_concat_step
 from .._dim_ops import replace_dim
 from .._dims import Dim, SpatialDim, single_step_dim
 from .._errors import DimMismatchError
@@ -41,6 +43,8 @@ from .._userloc import user_location
 
 __all__ = [
     "CausalSelfAttention",
+    "CrossAttention",
+    "CrossAttentionEncoded",
     "GenericSelfAttention",
     "RelPosSelfAttention",
     "SelfAttention",
@@ -292,10 +296,13 @@ class SelfAttention(GenericSelfAttention):
 class CausalSelfAttention(GenericSelfAttention):
     """Self-attention where frame ``t`` only attends to frames ``<= t`` (a decoder's self-attention).
 
-    ``att(x, axis=time_dim)`` on the whole sequence masks future frames. The
-    step-wise form for decoding (``axis=nn.single_step_dim`` with a state of
-    the previous keys and values) needs ``nn.Loop`` and raises
-    ``NotImplementedError`` until rc-nn has loops.
+    ``att(x, axis=time_dim)`` on the whole sequence masks future frames.
+    Step-wise (decoding): ``att(x_t, axis=nn.single_step_dim)`` inside an
+    ``nn.Loop`` attends to the current and all earlier frames of the loop; the
+    keys and values of the earlier frames are accumulated by ``nn.cum_concat_step``
+    (RETURNN ``cum_concat``, which carries them from frame to frame itself and
+    reorders them with the beam in search), so no explicit state is passed. Both
+    forms give the same values for the same inputs (tested in RETURNN).
 
     Example:
         >>> import rc_nn as nn
@@ -303,16 +310,35 @@ class CausalSelfAttention(GenericSelfAttention):
         >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
         >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
         True
+
+    Step-wise inside a loop:
+        >>> x = nn.zeros([nn.batch_dim, time, d])
+        >>> with nn.Loop(axis=time) as loop:
+        ...     y_t = att(loop.unstack(x), axis=nn.single_step_dim)
+        ...     y = loop.stack(y_t)
+        >>> y_t.dims_set() == {nn.batch_dim, d}
+        True
     """
 
+    def _step(self, source: Tensor) -> Tensor:
+        source = self._check_input(source, single_step_dim)
+        q, k, v = self.forward_qkv(source)
+        history = Dim(None, name="self-att-history", kind=Dim.Types.Spatial)
+        k_accum, _ = cum_concat_step(k, out_spatial_dim=history)
+        v_accum, _ = cum_concat_step(v, out_spatial_dim=history)
+        return self.attention(q, k_accum, v_accum, kv_axis=history)
+
     def forward(self, source: Tensor, *, axis: Dim, state: object | None = None) -> Tensor:
-        """Attend to the current and earlier frames of ``axis``."""
-        if axis == single_step_dim or state is not None:
-            raise NotImplementedError(
-                "CausalSelfAttention step by step (axis=nn.single_step_dim or a state) needs "
-                "nn.Loop, which rc-nn does not have yet; call it on the whole sequence "
-                "(axis=time_dim), which masks future frames"
+        """Attend to the current and earlier frames of ``axis`` (or, step-wise, of the loop)."""
+        if state is not None:
+            raise TypeError(
+                "CausalSelfAttention: state must be None; in step-wise mode "
+                "(axis=nn.single_step_dim inside nn.Loop) the keys and values of the earlier "
+                "frames are kept by RETURNN's cum_concat layers inside the loop (their own "
+                f"previous frame), not passed in loop.state (called at {user_location(3)})"
             )
+        if axis == single_step_dim:
+            return self._step(source)
         source = self._check_input(source, axis)
         q, k, v = self.forward_qkv(source)
         k, v, kv_axis = self._keys_values(k, v, axis)
@@ -441,8 +467,10 @@ class RelPosSelfAttention(GenericSelfAttention):
         source = self._check_input(source, axis)
         if axis == single_step_dim:
             raise NotImplementedError(
-                "RelPosSelfAttention step by step (axis=nn.single_step_dim) needs nn.Loop, "
-                "which rc-nn does not have yet; call it on the whole sequence"
+                "RelPosSelfAttention step by step (axis=nn.single_step_dim) is not implemented: "
+                "the relative position scores of the new frame against all earlier frames (and "
+                "the bias terms) would need the loop frame index and the history; call it on the "
+                "whole sequence, or use nn.CausalSelfAttention for step-wise decoding"
             )
         enc, pos_dim, offset = _rel_pos_encoding(axis, self.pos_emb_feat_dim)
         enc = dropout(enc, self.pos_emb_dropout, axis=self.pos_emb_feat_dim)
@@ -460,3 +488,152 @@ class RelPosSelfAttention(GenericSelfAttention):
         scores = (content + position) * (float(kph.dimension or 1) ** -0.5)
         weights = dropout(softmax(scores, axis=kv_axis), self.att_dropout, axis=kv_axis)
         return self._merge_heads(dot(weights, v, reduce=kv_axis))
+
+
+class CrossAttentionEncoded(NamedTuple):
+    """Keys and values of the encoder frames for ``CrossAttention`` (``transform_encoder``).
+
+    ``k`` ``[..., kv_axis, num_heads, key_dim_per_head]``, ``v`` ``[..., kv_axis,
+    num_heads, value_dim_per_head]``, ``kv_axis`` the encoder's time dim.
+    """
+
+    k: Tensor
+    v: Tensor
+    kv_axis: Dim
+
+
+class CrossAttention(Module):
+    """Multi-head encoder-decoder attention: decoder queries attend to the encoder frames.
+
+    Parameters (the predecessor's names): ``q`` (``query_in_dim`` ->
+    ``key_dim_total``), ``kv`` (``encoder_dim`` -> ``key_dim_total +
+    value_dim_total``, split per head into key and value like ``qkv`` in the
+    self-attention) and ``proj`` (``value_dim_total`` -> ``proj_dim``; none if
+    ``proj_dim`` is ``None``), each with ``weight`` and (``with_bias``) ``bias``.
+
+    ``encoded = att.transform_encoder(enc, axis=enc_time)`` computes keys and
+    values once (outside a decoder loop); ``att(x, encoded)`` attends for any
+    query ``x`` with ``query_in_dim``: a whole sequence ``[batch, dec_time, d]``
+    or one loop frame ``[batch, d]``. Padding frames of the encoder get weight 0.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+        >>> enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+        >>> att = nn.CrossAttention(enc_dim, d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> [name for name, _ in att.named_parameters()]
+        ['q.weight', 'q.bias', 'kv.weight', 'kv.bias', 'proj.weight', 'proj.bias']
+        >>> encoded = att.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+        >>> att(nn.zeros([nn.batch_dim, dec_time, d]), encoded).dims_set() == {nn.batch_dim, dec_time, d}
+        True
+    """
+
+    def __init__(
+        self,
+        encoder_dim: Dim,
+        query_in_dim: Dim,
+        proj_dim: Dim | None,
+        *,
+        key_dim_total: Dim,
+        value_dim_total: Dim,
+        num_heads: int | Dim,
+        with_bias: bool = True,
+        att_dropout: float = 0.1,
+    ) -> None:
+        super().__init__()
+        what = "CrossAttention"
+        _check_static(encoder_dim, what, "encoder_dim")
+        _check_static(query_in_dim, what, "query_in_dim")
+        if proj_dim is not None:
+            _check_static(proj_dim, what, "proj_dim")
+        if isinstance(num_heads, Dim):
+            heads = _check_static(num_heads, what, "num_heads")
+            heads_dim = num_heads
+        elif isinstance(num_heads, int) and not isinstance(num_heads, bool) and num_heads > 0:
+            heads = num_heads
+            heads_dim = SpatialDim("num_heads", num_heads)
+        else:
+            raise ValueError(
+                f"{what}: num_heads must be a positive int or a static dim, got {num_heads!r} "
+                f"(at {user_location()})"
+            )
+        for arg, dim in (("key_dim_total", key_dim_total), ("value_dim_total", value_dim_total)):
+            size = _check_static(dim, what, arg)
+            if size % heads:
+                raise DimMismatchError(
+                    f"{what}: {arg} {_dim_str(dim)} is not divisible by num_heads={heads} "
+                    f"(at {user_location()})"
+                )
+        if not 0.0 <= att_dropout < 1.0:
+            raise ValueError(f"{what}: att_dropout must be in [0, 1), got {att_dropout!r}")
+        self.encoder_dim = encoder_dim
+        self.query_in_dim = query_in_dim
+        self.out_dim = proj_dim if proj_dim is not None else value_dim_total
+        self.key_dim_total = key_dim_total
+        self.value_dim_total = value_dim_total
+        self.num_heads = heads_dim
+        self.key_dim_per_head = _per_head(key_dim_total, heads)
+        self.value_dim_per_head = _per_head(value_dim_total, heads)
+        self.kv_dim_total = key_dim_total + value_dim_total
+        self.kv_dim_per_head = self.key_dim_per_head + self.value_dim_per_head
+        self.q = Linear(query_in_dim, key_dim_total, with_bias=with_bias)
+        self.kv = Linear(encoder_dim, self.kv_dim_total, with_bias=with_bias)
+        self.proj: Linear | None = None
+        if proj_dim is not None:
+            self.proj = Linear(value_dim_total, proj_dim, with_bias=with_bias)
+        self.att_dropout = float(att_dropout)
+
+    def transform_encoder(self, encoder: Tensor, *, axis: Dim) -> CrossAttentionEncoded:
+        """Per-head keys and values of all encoder frames (compute once, e.g. before a loop)."""
+        what = f"CrossAttention.transform_encoder({_dim_str(self.encoder_dim)})"
+        encoder = as_tensor(encoder, what)
+        require_dim(encoder, self.encoder_dim, what)
+        require_float(encoder, what)
+        if not isinstance(axis, Dim):
+            raise TypeError(
+                f"{what}: axis must be the encoder's time dim, got {axis!r} (at {user_location()})"
+            )
+        require_dim(encoder, axis, what, role="axis")
+        kv = self.kv(encoder)
+        kv = split_dims(kv, axis=self.kv_dim_total, dims=[self.num_heads, self.kv_dim_per_head])
+        k, v = _split_repeated(
+            kv, axis=self.kv_dim_per_head, out_dims=[self.key_dim_per_head, self.value_dim_per_head]
+        )
+        return CrossAttentionEncoded(k, v, axis)
+
+    def forward_query(self, source: Tensor) -> Tensor:
+        """Per-head queries ``[..., num_heads, key_dim_per_head]``."""
+        q = self.q(source)
+        return split_dims(q, axis=self.key_dim_total, dims=[self.num_heads, self.key_dim_per_head])
+
+    def forward(self, source: Tensor, encoder: CrossAttentionEncoded) -> Tensor:
+        """Attend from ``source`` (queries) over the encoder frames of ``encoder``."""
+        what = f"CrossAttention({_dim_str(self.query_in_dim)})"
+        source = as_tensor(source, what)
+        require_dim(source, self.query_in_dim, what)
+        require_float(source, what)
+        if not isinstance(encoder, CrossAttentionEncoded):
+            raise TypeError(
+                f"{what}: encoder must come from att.transform_encoder(enc, axis=...), got "
+                f"{type(encoder).__name__} (called at {user_location(3)})"
+            )
+        if encoder.kv_axis in source.dims:
+            raise DimMismatchError(
+                f"{what}: the query {source!r} has the encoder axis {_dim_str(encoder.kv_axis)}; "
+                f"the decoder needs its own time dim (called at {user_location(3)})"
+            )
+        q = self.forward_query(source)
+        att = dot_attention(
+            q,
+            encoder.k,
+            encoder.v,
+            key_dim=self.key_dim_per_head,
+            axis=encoder.kv_axis,
+            att_dropout=self.att_dropout,
+        )
+        out = reshape(
+            att, in_dims=[self.num_heads, self.value_dim_per_head], out_dims=[self.value_dim_total]
+        )
+        if self.proj is not None:
+            out = self.proj(out)
+        return out

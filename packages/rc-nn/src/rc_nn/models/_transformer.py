@@ -1,4 +1,4 @@
-"""Transformer encoder: ``TransformerEncoderLayer`` and ``TransformerEncoder``.
+"""Transformer: encoder, decoder and encoder-decoder.
 
 Signatures follow the predecessor (returnn_common), which followed PyTorch:
 
@@ -13,6 +13,22 @@ Signatures follow the predecessor (returnn_common), which followed PyTorch:
   ``enc(x, spatial_dim=time_dim)``. As a convenience ``encoder_layer`` may be
   left out and the layer built from ``model_dim`` and the layer options;
   ``in_dim`` (if it differs from the model dim) adds ``input_projection``.
+* ``TransformerDecoderLayer(encoder_dim, out_dim, *, ...)``: causal
+  self-attention ``self_attn``, cross attention ``cross_attn`` over the encoder,
+  feed-forward ``linear_ff``/``linear_out``, norms ``norm1``/``norm2``/``norm3``;
+  ``layer(x, spatial_dim=..., encoder=layer.transform_encoder(enc, axis=...))``
+  with ``spatial_dim`` the decoder's time dim (whole sequence) or
+  ``nn.single_step_dim`` (one frame inside ``nn.Loop``).
+* ``TransformerDecoder(encoder_dim, vocab_dim, model_dim, *, num_layers, ...)``:
+  ``input_embedding``, ``layers.<i>``, ``final_layer_norm``, ``logits``;
+  labels in, logits out, whole sequence or step-wise.
+* ``Transformer(model_dim, *, target_dim, ...)``: ``encoder`` + ``decoder``;
+  ``model(...)`` gives teacher-forced logits over the whole target sequence,
+  ``model.search(...)`` decodes step by step with ``nn.choice`` beam search.
+
+No positional encoding is added (as in ``TransformerEncoder`` here): the causal
+self-attention of the decoder sees the order; add an encoding to the inputs
+yourself if needed.
 """
 
 from __future__ import annotations
@@ -21,20 +37,30 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from returnn.tensor import batch_dim
+
 from .._array import dropout as dropout_op
-from .._containers import Sequential
-from .._dims import Dim
+from .._containers import ModuleList, Sequential
+from .._dims import Dim, FeatureDim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
-from .._linear import Linear
+from .._linear import Embedding, Linear
+from .._loop import Loop
 from .._math import relu
 from .._module import Module
 from .._norm import LayerNorm
-from .._tensor import Tensor, _dim_str, as_tensor
+from .._search import choice, decide
+from .._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from .._userloc import user_location
-from ._attention import SelfAttention
+from ._attention import CausalSelfAttention, CrossAttention, CrossAttentionEncoded, SelfAttention
 
-__all__ = ["TransformerEncoder", "TransformerEncoderLayer"]
+__all__ = [
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+]
 
 Activation = Callable[[Tensor], Tensor]
 
@@ -238,3 +264,482 @@ class TransformerEncoder(Module):
         if self.norm is not None:
             out = self.norm(out)
         return out
+
+
+def _check_spatial(x: Tensor, spatial_dim: Dim, what: str) -> None:
+    if not isinstance(spatial_dim, Dim):
+        raise TypeError(
+            f"{what}: spatial_dim must be the decoder's time dim or nn.single_step_dim, got "
+            f"{spatial_dim!r} (at {user_location(3)})"
+        )
+    if spatial_dim != single_step_dim:
+        require_dim(x, spatial_dim, what, role="spatial dim")
+
+
+class TransformerDecoderLayer(Module):
+    """One Transformer decoder block: causal self-attention, cross attention, feed-forward.
+
+    With ``norm_first`` (default, "pre-norm"), each of the three sub-blocks is
+    ``x = x + drop(block(norm_i(x)))``; otherwise (post-norm)
+    ``x = norm_i(x + drop(block(x)))``. The self-attention is causal: on a whole
+    sequence (``spatial_dim=dec_time``) frame ``t`` sees frames ``<= t``; with
+    ``spatial_dim=nn.single_step_dim`` inside ``nn.Loop`` it sees the loop's
+    frames so far (see ``CausalSelfAttention``), so teacher forcing over the
+    whole sequence and step-wise decoding compute the same.
+
+    Attributes (parameter path prefixes): ``self_attn`` (``CausalSelfAttention``:
+    ``qkv``, ``proj``), ``cross_attn`` (``CrossAttention``: ``q``, ``kv``,
+    ``proj``), ``linear_ff``, ``linear_out``, ``norm1``, ``norm2``, ``norm3``.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+        >>> enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+        >>> layer = nn.TransformerDecoderLayer(enc_dim, d, ff_dim=nn.FeatureDim("ff", 16), num_heads=2)
+        >>> encoded = layer.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+        >>> y = layer(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
+        >>> y.dims_set() == {nn.batch_dim, dec_time, d}
+        True
+    """
+
+    def __init__(
+        self,
+        encoder_dim: Dim,
+        out_dim: Dim,
+        *,
+        ff_dim: Dim | None = None,
+        ff_activation: Activation = relu,
+        dropout: float = 0.1,
+        num_heads: int = 8,
+        self_attention: CausalSelfAttention | None = None,
+        cross_attention: CrossAttention | None = None,
+        att_dropout: float = 0.1,
+        norm_eps: float = 1e-6,
+        norm_first: bool = True,
+        norm: Any = LayerNorm,
+    ) -> None:
+        super().__init__()
+        what = "TransformerDecoderLayer"
+        for arg, dim in (("encoder_dim", encoder_dim), ("out_dim", out_dim)):
+            if not isinstance(dim, Dim) or dim.dimension is None:
+                raise DimMismatchError(f"{what}: {arg} must be a static nn.Dim, got {dim!r}")
+        if ff_dim is None:
+            ff_dim = 4 * out_dim
+        if not callable(ff_activation):
+            raise TypeError(f"{what}: ff_activation must be callable, got {ff_activation!r}")
+        self.encoder_dim = encoder_dim
+        self.out_dim = out_dim
+        self.dropout = _check_rate(dropout, what, "dropout")
+        self.ff_activation = ff_activation
+        self.norm_first = bool(norm_first)
+        if self_attention is None:
+            self_attention = CausalSelfAttention(
+                out_dim,
+                out_dim,
+                key_dim_total=out_dim,
+                value_dim_total=out_dim,
+                num_heads=num_heads,
+                att_dropout=att_dropout,
+            )
+        elif not isinstance(self_attention, CausalSelfAttention):
+            raise TypeError(
+                f"{what}: self_attention must be an nn.CausalSelfAttention (the decoder must not "
+                f"see future frames), got {type(self_attention).__name__}"
+            )
+        if self_attention.in_dim != out_dim or self_attention.out_dim != out_dim:
+            raise DimMismatchError(
+                f"{what}: self_attention maps {_dim_str(self_attention.in_dim)} -> "
+                f"{_dim_str(self_attention.out_dim)}, the layer needs {_dim_str(out_dim)} -> "
+                f"{_dim_str(out_dim)}"
+            )
+        if cross_attention is None:
+            cross_attention = CrossAttention(
+                encoder_dim,
+                out_dim,
+                out_dim,
+                key_dim_total=out_dim,
+                value_dim_total=out_dim,
+                num_heads=num_heads,
+                att_dropout=att_dropout,
+            )
+        if (
+            cross_attention.encoder_dim != encoder_dim
+            or cross_attention.query_in_dim != out_dim
+            or cross_attention.out_dim != out_dim
+        ):
+            raise DimMismatchError(
+                f"{what}: cross_attention maps encoder {_dim_str(cross_attention.encoder_dim)} and "
+                f"queries {_dim_str(cross_attention.query_in_dim)} -> "
+                f"{_dim_str(cross_attention.out_dim)}, the layer needs encoder "
+                f"{_dim_str(encoder_dim)} and {_dim_str(out_dim)} -> {_dim_str(out_dim)}"
+            )
+        self.self_attn = self_attention
+        self.cross_attn = cross_attention
+        self.linear_ff = Linear(out_dim, ff_dim)
+        self.linear_out = Linear(ff_dim, out_dim)
+        self.norm1 = _make_norm(norm, out_dim, norm_eps)
+        self.norm2 = _make_norm(norm, out_dim, norm_eps)
+        self.norm3 = _make_norm(norm, out_dim, norm_eps)
+
+    def transform_encoder(self, encoder: Tensor, *, axis: Dim) -> CrossAttentionEncoded:
+        """Keys and values of the cross attention (compute once, before a decoder loop)."""
+        return self.cross_attn.transform_encoder(encoder, axis=axis)
+
+    def _feed_forward_block(self, x: Tensor) -> Tensor:
+        hidden = self.ff_activation(self.linear_ff(x))
+        hidden = dropout_op(hidden, self.dropout, axis=self.linear_ff.out_dim)
+        return dropout_op(self.linear_out(hidden), self.dropout, axis=self.out_dim)
+
+    def forward(self, inp: Tensor, *, spatial_dim: Dim, encoder: CrossAttentionEncoded) -> Tensor:
+        """The block's output, same dims as ``inp``."""
+        what = f"TransformerDecoderLayer({_dim_str(self.out_dim)})"
+        x = as_tensor(inp, what)
+        require_dim(x, self.out_dim, what)
+        require_float(x, what)
+        _check_spatial(x, spatial_dim, what)
+
+        def self_att(y: Tensor) -> Tensor:
+            out: Tensor = self.self_attn(y, axis=spatial_dim)
+            return dropout_op(out, self.dropout, axis=self.out_dim)
+
+        def cross_att(y: Tensor) -> Tensor:
+            out: Tensor = self.cross_attn(y, encoder)
+            return dropout_op(out, self.dropout, axis=self.out_dim)
+
+        if self.norm_first:
+            x = x + self_att(self.norm1(x))
+            x = x + cross_att(self.norm2(x))
+            x = x + self._feed_forward_block(self.norm3(x))
+        else:
+            x = self.norm1(x + self_att(x))
+            x = self.norm2(x + cross_att(x))
+            x = self.norm3(x + self._feed_forward_block(x))
+        return x
+
+
+class TransformerDecoder(Module):
+    """Transformer decoder: label embedding, ``num_layers`` decoder layers, final norm, logits.
+
+    ``dec(labels, spatial_dim=dec_time, encoder=dec.transform_encoder(enc, axis=enc_time))``
+    maps labels (sparse ``vocab_dim``) to logits over ``vocab_dim``: for a whole
+    sequence (``spatial_dim`` its time dim, causal) or for one frame inside
+    ``nn.Loop`` (``spatial_dim=nn.single_step_dim``). The embedding is scaled by
+    ``input_embedding_scale`` (default ``sqrt(model_dim)``) and dropped out with
+    ``input_dropout`` (default ``dropout``).
+
+    Predecessor form: pass ``decoder_layer`` (copied ``num_layers`` times, fresh
+    parameters each). Short form: the layer options.
+
+    Parameter names: ``input_embedding.weight``, ``layers.<i>.self_attn.qkv.*``,
+    ``layers.<i>.cross_attn.{q,kv,proj}.*``, ``layers.<i>.{linear_ff,linear_out}.*``,
+    ``layers.<i>.norm{1,2,3}.*``, ``final_layer_norm.*`` (pre-norm only),
+    ``logits.weight`` (and ``logits.bias`` with ``logits_with_bias``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+        >>> enc_dim, vocab, d = nn.FeatureDim("enc", 6), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+        >>> dec = nn.TransformerDecoder(enc_dim, vocab, d, num_layers=2, num_heads=2)
+        >>> encoded = dec.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+        >>> len(dec.layers), sorted({n.split(".")[0] for n, _ in dec.named_parameters()})
+        (2, ['final_layer_norm', 'input_embedding', 'layers', 'logits'])
+    """
+
+    def __init__(
+        self,
+        encoder_dim: Dim,
+        vocab_dim: Dim,
+        model_dim: Dim | None = None,
+        *,
+        num_layers: int,
+        ff_dim: Dim | None = None,
+        ff_activation: Activation = relu,
+        dropout: float = 0.1,
+        num_heads: int = 8,
+        att_dropout: float = 0.1,
+        norm: Any = LayerNorm,
+        norm_eps: float = 1e-6,
+        norm_first: bool = True,
+        decoder_layer: TransformerDecoderLayer | None = None,
+        input_embedding_scale: float | None = None,
+        input_dropout: float | None = None,
+        logits_with_bias: bool = False,
+    ) -> None:
+        super().__init__()
+        what = "TransformerDecoder"
+        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+            raise ValueError(f"{what}: num_layers must be a positive int, got {num_layers!r}")
+        if not isinstance(vocab_dim, Dim) or vocab_dim.dimension is None:
+            raise DimMismatchError(f"{what}: vocab_dim must be a static nn.Dim, got {vocab_dim!r}")
+        if decoder_layer is None:
+            if model_dim is None:
+                model_dim = FeatureDim("transformer-dec-model-dim", 512)
+            decoder_layer = TransformerDecoderLayer(
+                encoder_dim,
+                model_dim,
+                ff_dim=ff_dim,
+                ff_activation=ff_activation,
+                dropout=dropout,
+                num_heads=num_heads,
+                att_dropout=att_dropout,
+                norm_eps=norm_eps,
+                norm_first=norm_first,
+                norm=norm,
+            )
+        elif not isinstance(decoder_layer, TransformerDecoderLayer):
+            raise TypeError(
+                f"{what}: decoder_layer must be an nn.TransformerDecoderLayer, got "
+                f"{type(decoder_layer).__name__}"
+            )
+        elif model_dim is not None and model_dim != decoder_layer.out_dim:
+            raise DimMismatchError(
+                f"{what}: model_dim {_dim_str(model_dim)} differs from the decoder layer's "
+                f"out_dim {_dim_str(decoder_layer.out_dim)}"
+            )
+        if decoder_layer.encoder_dim != encoder_dim:
+            raise DimMismatchError(
+                f"{what}: encoder_dim {_dim_str(encoder_dim)} differs from the decoder layer's "
+                f"{_dim_str(decoder_layer.encoder_dim)}"
+            )
+        self.encoder_dim = encoder_dim
+        self.vocab_dim = vocab_dim
+        self.model_dim: Dim = decoder_layer.out_dim
+        self.out_dim = vocab_dim
+        self.num_layers = num_layers
+        self.input_embedding_scale = (
+            float(self.model_dim.dimension or 1) ** 0.5
+            if input_embedding_scale is None
+            else float(input_embedding_scale)
+        )
+        self.input_dropout = _check_rate(
+            dropout if input_dropout is None else input_dropout, what, "input_dropout"
+        )
+        self.input_embedding = Embedding(vocab_dim, self.model_dim)
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.final_layer_norm: Module | None = None
+        if decoder_layer.norm_first:
+            self.final_layer_norm = _make_norm(norm, self.model_dim, norm_eps)
+        self.logits = Linear(self.model_dim, vocab_dim, with_bias=logits_with_bias)
+
+    def transform_encoder(self, encoder: Tensor, *, axis: Dim) -> list[CrossAttentionEncoded]:
+        """Keys and values of every layer's cross attention (compute once, before a loop)."""
+        return [layer.transform_encoder(encoder, axis=axis) for layer in self.layers]
+
+    def forward(
+        self, source: Tensor, *, spatial_dim: Dim, encoder: list[CrossAttentionEncoded]
+    ) -> Tensor:
+        """Logits over ``vocab_dim`` for the labels ``source`` (next-label scores per frame)."""
+        what = f"TransformerDecoder({_dim_str(self.vocab_dim)})"
+        source = as_tensor(source, what)
+        if source.sparse_dim != self.vocab_dim:
+            raise DimMismatchError(
+                f"{what}: source must be labels with sparse_dim {_dim_str(self.vocab_dim)}, got "
+                f"{source!r} (called at {user_location(3)})"
+            )
+        _check_spatial(source, spatial_dim, what)
+        if not isinstance(encoder, list | tuple) or len(encoder) != len(self.layers):
+            raise TypeError(
+                f"{what}: encoder must be dec.transform_encoder(enc, axis=...) (one entry per "
+                f"layer, {len(self.layers)}), got {type(encoder).__name__} "
+                f"(called at {user_location(3)})"
+            )
+        x = self.input_embedding(source) * self.input_embedding_scale
+        x = dropout_op(x, self.input_dropout, axis=self.model_dim)
+        for layer, encoded in zip(self.layers, encoder, strict=True):
+            x = layer(x, spatial_dim=spatial_dim, encoder=encoded)
+        if self.final_layer_norm is not None:
+            x = self.final_layer_norm(x)
+        out: Tensor = self.logits(x)
+        return out
+
+
+def _label_constant(target_dim: Dim, value: int) -> Tensor:
+    """``[batch]`` int32 labels, all ``value``, with sparse dim ``target_dim``."""
+    layer: dict[str, Any] = {
+        "class": "constant",
+        "value": value,
+        "shape": [batch_dim],
+        "dtype": "int32",
+        "sparse_dim": target_dim,
+    }
+    return make_layer_tensor(
+        layer, make_template([batch_dim], "int32", sparse_dim=target_dim), name_hint="bos"
+    )
+
+
+def _shift_right(labels: Tensor, *, axis: Dim, value: int) -> Tensor:
+    """``labels`` shifted by one frame along ``axis``, ``value`` in front (RETURNN ``shift_axis``)."""
+    layer: dict[str, Any] = {
+        "class": "shift_axis",
+        "from": labels,
+        "axis": axis,
+        "amount": 1,
+        "pad": True,
+        "pad_value": value,
+        "adjust_size_info": False,
+    }
+    return make_layer_tensor(layer, labels.data, name_hint="shift_right")
+
+
+class Transformer(Module):
+    """Transformer encoder-decoder (sequence to sequence), for training and beam search.
+
+    ``Transformer(model_dim, target_dim=vocab, in_dim=feat, num_encoder_layers=6,
+    num_decoder_layers=6, num_heads=8, ff_dim=4*model_dim, dropout=0.1,
+    att_dropout=0.1, norm_first=True)``; or ``custom_encoder`` /
+    ``custom_decoder`` (a ``TransformerEncoder`` / ``TransformerDecoder``).
+
+    * ``model(source, source_spatial_dim=t, target=labels, target_spatial_dim=s)``:
+      teacher forcing over the whole target sequence (decoder input: the labels
+      shifted right with ``target_bos_symbol`` in front), returns logits
+      ``[batch, s, target_dim]``; train with
+      ``nn.cross_entropy(estimated=logits, target=labels, estimated_type="logits")``.
+    * ``model.search(source, source_spatial_dim=t, target=labels, beam_size=4,
+      max_seq_len=...)``: step-wise decoding in an ``nn.Loop`` with ``nn.choice``
+      (beam search with RETURNN's search flag; without it ``choice`` follows
+      ``target``), ending at ``target_eos_symbol`` (included); returns
+      ``(labels [batch, out_time], out_time)`` after ``nn.decide``.
+
+    Parameter names: ``encoder.*`` (``TransformerEncoder``), ``decoder.*``
+    (``TransformerDecoder``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> feat, vocab, d = nn.FeatureDim("in", 3), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+        >>> model = nn.Transformer(d, target_dim=vocab, in_dim=feat, num_encoder_layers=1,
+        ...     num_decoder_layers=1, num_heads=2)
+        >>> sorted({n.split(".")[1] for n, _ in model.named_parameters()})
+        ['final_layer_norm', 'input_embedding', 'input_projection', 'layers', 'logits', 'norm']
+    """
+
+    def __init__(
+        self,
+        model_dim: Dim | None = None,
+        *,
+        target_dim: Dim,
+        in_dim: Dim | None = None,
+        target_bos_symbol: int = 0,
+        target_eos_symbol: int = 0,
+        num_heads: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        ff_dim: Dim | None = None,
+        ff_activation: Activation = relu,
+        dropout: float = 0.1,
+        att_dropout: float = 0.1,
+        custom_encoder: TransformerEncoder | None = None,
+        custom_decoder: TransformerDecoder | None = None,
+        norm_eps: float = 1e-6,
+        norm: Any = LayerNorm,
+        norm_first: bool = True,
+    ) -> None:
+        super().__init__()
+        what = "Transformer"
+        if custom_encoder is not None:
+            model_dim = model_dim or custom_encoder.model_dim
+        elif model_dim is None:
+            model_dim = FeatureDim("transformer-default-model-dim", 512)
+        if custom_encoder is None:
+            custom_encoder = TransformerEncoder(
+                num_layers=num_encoder_layers,
+                model_dim=model_dim,
+                in_dim=in_dim,
+                ff_dim=ff_dim,
+                ff_activation=ff_activation,
+                num_heads=num_heads,
+                dropout=dropout,
+                att_dropout=att_dropout,
+                norm_first=norm_first,
+                norm=norm,
+                norm_eps=norm_eps,
+            )
+        elif not isinstance(custom_encoder, TransformerEncoder):
+            raise TypeError(f"{what}: custom_encoder must be an nn.TransformerEncoder")
+        if custom_decoder is None:
+            custom_decoder = TransformerDecoder(
+                custom_encoder.out_dim,
+                target_dim,
+                model_dim,
+                num_layers=num_decoder_layers,
+                ff_dim=ff_dim,
+                ff_activation=ff_activation,
+                dropout=dropout,
+                num_heads=num_heads,
+                att_dropout=att_dropout,
+                norm=norm,
+                norm_eps=norm_eps,
+                norm_first=norm_first,
+            )
+        elif not isinstance(custom_decoder, TransformerDecoder):
+            raise TypeError(f"{what}: custom_decoder must be an nn.TransformerDecoder")
+        if custom_decoder.encoder_dim != custom_encoder.out_dim:
+            raise DimMismatchError(
+                f"{what}: the decoder attends to {_dim_str(custom_decoder.encoder_dim)}, the "
+                f"encoder gives {_dim_str(custom_encoder.out_dim)}"
+            )
+        if custom_decoder.vocab_dim != target_dim:
+            raise DimMismatchError(
+                f"{what}: the decoder's vocab {_dim_str(custom_decoder.vocab_dim)} is not "
+                f"target_dim {_dim_str(target_dim)}"
+            )
+        self.model_dim = model_dim
+        self.in_dim = custom_encoder.in_dim
+        self.target_dim = target_dim
+        self.target_bos_symbol = int(target_bos_symbol)
+        self.target_eos_symbol = int(target_eos_symbol)
+        self.encoder = custom_encoder
+        self.decoder = custom_decoder
+
+    def _check_target(self, target: Tensor, what: str) -> Tensor:
+        target = as_tensor(target, f"{what} target")
+        if target.sparse_dim != self.target_dim:
+            raise DimMismatchError(
+                f"{what}: target must be labels with sparse_dim {_dim_str(self.target_dim)}, got "
+                f"{target!r} (called at {user_location(4)})"
+            )
+        return target
+
+    def encode(self, source: Tensor, *, spatial_dim: Dim) -> list[CrossAttentionEncoded]:
+        """Encoder output, transformed for every decoder layer's cross attention."""
+        memory: Tensor = self.encoder(source, spatial_dim=spatial_dim)
+        return self.decoder.transform_encoder(memory, axis=spatial_dim)
+
+    def forward(
+        self,
+        source: Tensor,
+        *,
+        source_spatial_dim: Dim,
+        target: Tensor,
+        target_spatial_dim: Dim,
+    ) -> Tensor:
+        """Teacher-forced logits ``[batch, target_spatial_dim, target_dim]`` (whole sequence)."""
+        target = self._check_target(target, "Transformer")
+        require_dim(target, target_spatial_dim, "Transformer target", role="dim")
+        encoded = self.encode(source, spatial_dim=source_spatial_dim)
+        prev_labels = _shift_right(target, axis=target_spatial_dim, value=self.target_bos_symbol)
+        out: Tensor = self.decoder(prev_labels, spatial_dim=target_spatial_dim, encoder=encoded)
+        return out
+
+    def search(
+        self,
+        source: Tensor,
+        *,
+        source_spatial_dim: Dim,
+        target: Tensor,
+        beam_size: int = 4,
+        max_seq_len: int = 100,
+    ) -> tuple[Tensor, Dim]:
+        """Beam search (``nn.choice``): the best label sequence ``[batch, out_time]`` and ``out_time``."""
+        target = self._check_target(target, "Transformer.search")
+        encoded = self.encode(source, spatial_dim=source_spatial_dim)
+        loop = Loop(max_seq_len=max_seq_len, name="search_loop")
+        loop.state.label = _label_constant(self.target_dim, self.target_bos_symbol)
+        with loop:
+            logits: Tensor = self.decoder(
+                loop.state.label, spatial_dim=single_step_dim, encoder=encoded
+            )
+            label = choice(logits, target=target, beam_size=beam_size, input_type="logits")
+            loop.state.label = label
+            loop.end(label == self.target_eos_symbol, include_eos=True)
+            labels = loop.stack(label)
+        return decide(labels), loop.axis
