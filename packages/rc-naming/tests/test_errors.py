@@ -60,7 +60,7 @@ def test_unreachable_message_names_object_holders_and_fix() -> None:
     text = str(err)
     assert "Foo.lin.weight (created at x.py:5) is not reachable" in text
     assert "Model (created at model.py:40)" in text
-    assert "held by" in text
+    assert "It is held by:" in text
     assert "Foo.lin (created at x.py:3) as 'weight', which is itself not reachable" in text
     assert "Extra (created at x.py:9)" in text  # where the broken chain starts
     assert "root.<name> = ..." in text

@@ -191,13 +191,17 @@ def _random_cases(seed: int) -> dict[str, Any]:
             else:
                 ops.append(["delete", rnd.randrange(n), rnd.choice(ATTRS)])
         graphs.append([ops, n])
-    names = ["lin", "lin_1", "output", "data", "a/b", "x y", "", "end", "Lin"]
+    # Names that compete for the same final name (equal after sanitizing, or a
+    # suffix of another) in few, crowded scopes: any order that depended on
+    # string hashing would show up here.
+    names = ["lin", "lin", "lin_1", "a/b", "a_b", "a:b", "a b", "output", "data", "", "_", "end"]
     trees = []
     for _ in range(20):
         nodes = []
         for i in range(rnd.randint(1, 25)):
             virtual = rnd.random() < 0.2
-            nodes.append([rnd.randint(0, i), rnd.choice(names), virtual, False, rnd.randint(0, 2)])
+            priority = rnd.choice([0, 0, 0, 1])
+            nodes.append([rnd.randint(0, min(i, 3)), rnd.choice(names), virtual, False, priority])
         trees.append({"reserved": ["output", "data", "end"], "nodes": nodes})
     return {"graphs": graphs, "trees": trees}
 

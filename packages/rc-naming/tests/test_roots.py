@@ -90,7 +90,8 @@ def _build_model(tag: str, barrier: threading.Barrier | None = None) -> tuple[st
 
 
 def test_two_threads_get_independent_explicit_roots() -> None:
-    barrier = threading.Barrier(2)
+    # A timeout turns a broken isolation (one thread raising) into a failure, not a hang.
+    barrier = threading.Barrier(2, timeout=10)
     seen: dict[str, object] = {}
     errors: list[BaseException] = []
 
@@ -109,7 +110,7 @@ def test_two_threads_get_independent_explicit_roots() -> None:
     for t in threads:
         t.start()
     for t in threads:
-        t.join()
+        t.join(timeout=30)
     assert not errors
     root_a, path_a, size_a = seen["a"]  # type: ignore[misc]
     root_b, path_b, size_b = seen["b"]  # type: ignore[misc]
@@ -131,7 +132,7 @@ def test_thread_without_explicit_root_sees_the_default_root() -> None:
 
 def test_default_root_is_created_once_under_concurrency() -> None:
     rc_naming._roots._default.clear()
-    barrier = threading.Barrier(8)
+    barrier = threading.Barrier(8, timeout=10)
     got: list[Root] = []
 
     def worker() -> None:
