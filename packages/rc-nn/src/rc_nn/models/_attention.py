@@ -617,6 +617,16 @@ class CrossAttention(Module):
                 f"{what}: encoder must come from att.transform_encoder(enc, axis=...), got "
                 f"{type(encoder).__name__} (called at {user_location(3)})"
             )
+        for tensor, dims in (
+            (encoder.k, (self.num_heads, self.key_dim_per_head)),
+            (encoder.v, (self.num_heads, self.value_dim_per_head)),
+        ):
+            if any(dim not in tensor.dims for dim in dims):
+                raise DimMismatchError(
+                    f"{what}: the encoder keys/values {tensor!r} lack this module's head dims "
+                    f"{dims_str(list(dims))}; they were made by another CrossAttention. Use "
+                    f"this module's transform_encoder (called at {user_location(3)})"
+                )
         if encoder.kv_axis in source.dims:
             raise DimMismatchError(
                 f"{what}: the query {source!r} has the encoder axis {_dim_str(encoder.kv_axis)}; "

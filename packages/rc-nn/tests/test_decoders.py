@@ -1,0 +1,423 @@
+"""TF-free tests of the decoders: LSTM single-step mode, step-wise causal self-attention,
+cross attention, Transformer decoder / encoder-decoder, LSTM attention encoder-decoder.
+
+Templates, parameter names, the emitted layer dicts and errors; RETURNN runs them in
+``packages/rc-serialize/tests/test_decoders.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import rc_nn as nn
+from rc_nn.models._lstm_attention import _time_reductions
+
+THIS_FILE = __file__
+
+
+def _labels(vocab: nn.Dim, time: nn.Dim, name: str = "labels") -> nn.Tensor:
+    return nn.get_extern_data(nn.Data(name, dim_tags=[nn.batch_dim, time], sparse_dim=vocab))
+
+
+def _classes_in(tensor: nn.Tensor) -> set[str]:
+    """Layer classes of ``tensor`` and everything it depends on (through layer dicts)."""
+    seen: set[int] = set()
+    classes: set[str] = set()
+    todo = [tensor]
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t.layer_dict is not None:
+            classes.add(str(t.layer_dict.get("class")))
+            stack: list[object] = list(t.layer_dict.values())
+            while stack:
+                item = stack.pop()
+                if isinstance(item, nn.Tensor):
+                    todo.append(item)
+                elif isinstance(item, list | tuple):
+                    stack.extend(item)
+                elif isinstance(item, dict):
+                    stack.extend(item.values())
+        parent = getattr(t, "parent", None)
+        if isinstance(parent, nn.Tensor):
+            todo.append(parent)
+    return classes
+
+
+# -- LSTM single-step mode -------------------------------------------------------------------
+
+
+def test_lstm_single_step_in_loop() -> None:
+    time, feat, hid = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 4)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    lstm = nn.LSTM(feat, hid)
+    loop = nn.Loop(axis=time)
+    loop.state.lstm = lstm.default_initial_state()
+    with loop:
+        h, loop.state.lstm = lstm(
+            loop.unstack(x), state=loop.state.lstm, spatial_dim=nn.single_step_dim
+        )
+        c = loop.state.lstm.c
+        ys = loop.stack(h)
+    assert h.dims_set() == {nn.batch_dim, hid} and c.dims_set() == {nn.batch_dim, hid}
+    assert ys.dims == (time, nn.batch_dim, hid)
+    classes = _classes_in(h)
+    # our ops on our parameters, not the native op
+    assert {"dot", "split", "activation", "combine"} <= classes
+    assert "rec" not in classes
+    assert [name for name, _ in lstm.named_parameters()] == ["ff_weight", "rec_weight", "bias"]
+
+
+def test_lstm_single_step_without_state_starts_from_zeros() -> None:
+    time, feat, hid = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 4)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    lstm = nn.LSTM(feat, hid)
+    with nn.Loop(axis=time) as loop:
+        h, state = lstm(loop.unstack(x), spatial_dim=nn.single_step_dim)
+        _ = loop.stack(h)
+    assert state.h is h and state.c.dims_set() == {nn.batch_dim, hid}
+
+
+def test_lstm_single_step_state_errors() -> None:
+    feat, hid = nn.FeatureDim("f", 3), nn.FeatureDim("h", 4)
+    lstm = nn.LSTM(feat, hid)
+    x_t = nn.zeros([nn.batch_dim, feat])
+    bad = nn.zeros([nn.batch_dim, nn.FeatureDim("other", 4)])
+    with pytest.raises(nn.DimMismatchError, match=r"h\(4\)") as info:
+        lstm(x_t, state=nn.LstmState(h=bad, c=bad), spatial_dim=nn.single_step_dim)
+    assert THIS_FILE in str(info.value)
+    with pytest.raises(ValueError, match="single step"):
+        lstm(x_t, spatial_dim=nn.single_step_dim, direction=-1)
+
+
+def test_lstm_backward_direction_layer_option() -> None:
+    time, feat, hid = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 4)
+    y, _ = nn.LSTM(feat, hid)(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time, direction=-1)
+    assert y.layer_dict is not None and y.layer_dict["direction"] == -1
+    y2, _ = nn.LSTM(feat, hid)(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+    assert y2.layer_dict is not None and "direction" not in y2.layer_dict
+
+
+# -- cum_concat_step and step-wise causal self-attention -------------------------------------
+
+
+def test_cum_concat_step_template_and_errors() -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    with pytest.raises(NotImplementedError, match=r"inside an nn\.Loop"):
+        nn.cum_concat_step(nn.zeros([nn.batch_dim, feat]))
+    with nn.Loop(axis=time) as loop:
+        x_t = loop.unstack(x)
+        acc, hist = nn.cum_concat_step(x_t)
+        with pytest.raises(nn.AxisError, match="must be dynamic"):
+            nn.cum_concat_step(x_t, out_spatial_dim=nn.FeatureDim("static", 3))
+        with pytest.raises(nn.AxisError, match=r"new nn\.Dim"):
+            nn.cum_concat_step(x_t, out_spatial_dim=feat)
+        _ = loop.stack(nn.reduce_sum(acc, axis=hist))
+    assert acc.dims == (nn.batch_dim, hist, feat) and hist.dimension is None
+    assert acc.layer_dict is not None and acc.layer_dict["class"] == "cum_concat"
+    assert acc.layer_dict["out_spatial_dim"] is hist
+
+
+def test_causal_self_attention_step_uses_cum_concat() -> None:
+    time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    x = nn.zeros([nn.batch_dim, time, d])
+    att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    with nn.Loop(axis=time) as loop:
+        y_t = att(loop.unstack(x), axis=nn.single_step_dim)
+        y = loop.stack(y_t)
+    assert y_t.dims_set() == {nn.batch_dim, d}
+    assert y.dims_set() == {time, nn.batch_dim, d}
+    assert "cum_concat" in _classes_in(y_t)
+    # same parameters as the whole-sequence form
+    assert [n for n, _ in att.named_parameters()] == [
+        "qkv.weight",
+        "qkv.bias",
+        "proj.weight",
+        "proj.bias",
+    ]
+
+
+# -- Cross attention -------------------------------------------------------------------------
+
+
+def _cross(
+    num_heads: int = 2,
+) -> tuple[nn.CrossAttention, nn.Tensor, nn.Dim, nn.Dim, nn.Dim, nn.Dim]:
+    enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+    enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+    att = nn.CrossAttention(enc_dim, d, d, key_dim_total=d, value_dim_total=d, num_heads=num_heads)
+    enc = nn.zeros([nn.batch_dim, enc_time, enc_dim])
+    return att, enc, enc_time, dec_time, enc_dim, d
+
+
+def test_cross_attention_names_and_dims() -> None:
+    att, enc, enc_time, dec_time, _enc_dim, d = _cross()
+    assert [n for n, _ in att.named_parameters()] == [
+        "q.weight",
+        "q.bias",
+        "kv.weight",
+        "kv.bias",
+        "proj.weight",
+        "proj.bias",
+    ]
+    assert att.kv.out_dim.dimension == 16
+    encoded = att.transform_encoder(enc, axis=enc_time)
+    assert encoded.kv_axis is enc_time
+    assert encoded.k.dims_set() == {nn.batch_dim, enc_time, att.num_heads, att.key_dim_per_head}
+    assert encoded.v.dims_set() == {nn.batch_dim, enc_time, att.num_heads, att.value_dim_per_head}
+    full = att(nn.zeros([nn.batch_dim, dec_time, d]), encoded)
+    assert full.dims_set() == {nn.batch_dim, dec_time, d}
+    step = att(nn.zeros([nn.batch_dim, d]), encoded)
+    assert step.dims_set() == {nn.batch_dim, d}
+
+
+def test_cross_attention_without_projection_one_head() -> None:
+    enc_time, enc_dim = nn.SpatialDim("enc-time"), nn.FeatureDim("enc", 6)
+    q_dim, k_dim, v_dim = nn.FeatureDim("q", 5), nn.FeatureDim("k", 4), nn.FeatureDim("v", 3)
+    att = nn.CrossAttention(
+        enc_dim, q_dim, None, key_dim_total=k_dim, value_dim_total=v_dim, num_heads=1
+    )
+    assert att.proj is None and att.out_dim is v_dim
+    encoded = att.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    assert att(nn.zeros([nn.batch_dim, q_dim]), encoded).dims_set() == {nn.batch_dim, v_dim}
+
+
+def test_cross_attention_errors() -> None:
+    att, enc, enc_time, _dec_time, enc_dim, d = _cross()
+    with pytest.raises(TypeError, match="transform_encoder") as info:
+        att(nn.zeros([nn.batch_dim, d]), enc)
+    assert THIS_FILE in str(info.value)
+    encoded = att.transform_encoder(enc, axis=enc_time)
+    with pytest.raises(nn.DimMismatchError, match="encoder axis"):
+        att(nn.zeros([nn.batch_dim, enc_time, d]), encoded)
+    with pytest.raises(nn.DimMismatchError, match=r"model\(8\)"):
+        att(nn.zeros([nn.batch_dim, enc_dim]), encoded)
+    with pytest.raises(nn.DimMismatchError, match="not divisible"):
+        nn.CrossAttention(enc_dim, d, d, key_dim_total=d, value_dim_total=d, num_heads=3)
+    with pytest.raises(nn.DimMismatchError, match="no axis"):
+        att.transform_encoder(enc, axis=nn.SpatialDim("elsewhere"))
+
+
+# -- Transformer decoder and encoder-decoder -------------------------------------------------
+
+
+def test_transformer_decoder_layer_names_and_modes() -> None:
+    enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+    enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+    layer = nn.TransformerDecoderLayer(enc_dim, d, ff_dim=nn.FeatureDim("ff", 12), num_heads=2)
+    prefixes = sorted({name.rsplit(".", 1)[0] for name, _ in layer.named_parameters()})
+    assert prefixes == [
+        "cross_attn.kv",
+        "cross_attn.proj",
+        "cross_attn.q",
+        "linear_ff",
+        "linear_out",
+        "norm1",
+        "norm2",
+        "norm3",
+        "self_attn.proj",
+        "self_attn.qkv",
+    ]
+    encoded = layer.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    full = layer(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
+    assert full.dims_set() == {nn.batch_dim, dec_time, d}
+    x = nn.zeros([nn.batch_dim, dec_time, d])
+    with nn.Loop(axis=dec_time) as loop:
+        step = layer(loop.unstack(x), spatial_dim=nn.single_step_dim, encoder=encoded)
+        _ = loop.stack(step)
+    assert step.dims_set() == {nn.batch_dim, d}
+    post = nn.TransformerDecoderLayer(enc_dim, d, num_heads=2, norm_first=False)
+    post_encoded = post.transform_encoder(
+        nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time
+    )
+    assert post(x, spatial_dim=dec_time, encoder=post_encoded).dims_set() == {
+        nn.batch_dim,
+        dec_time,
+        d,
+    }
+
+
+def test_transformer_decoder_layer_errors() -> None:
+    enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+    with pytest.raises(TypeError, match="CausalSelfAttention"):
+        nn.TransformerDecoderLayer(
+            enc_dim,
+            d,
+            num_heads=2,
+            self_attention=nn.SelfAttention(  # type: ignore[arg-type]
+                d, d, key_dim_total=d, value_dim_total=d, num_heads=2
+            ),
+        )
+    other = nn.FeatureDim("other", 6)
+    with pytest.raises(nn.DimMismatchError, match="cross_attention"):
+        nn.TransformerDecoderLayer(
+            enc_dim,
+            d,
+            num_heads=2,
+            cross_attention=nn.CrossAttention(
+                other, d, d, key_dim_total=d, value_dim_total=d, num_heads=2
+            ),
+        )
+    layer = nn.TransformerDecoderLayer(enc_dim, d, num_heads=2)
+    enc_time = nn.SpatialDim("e")
+    encoded = layer.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    with pytest.raises(nn.DimMismatchError, match="spatial dim"):
+        layer(nn.zeros([nn.batch_dim, d]), spatial_dim=nn.SpatialDim("t"), encoder=encoded)
+    other_layer = nn.TransformerDecoderLayer(enc_dim, d, num_heads=2)
+    with pytest.raises(nn.DimMismatchError, match="another CrossAttention"):
+        dec_time = nn.SpatialDim("dec-time")
+        other_layer(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
+
+
+def test_transformer_decoder_full_and_errors() -> None:
+    enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+    enc_dim, vocab, d = nn.FeatureDim("enc", 6), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+    dec = nn.TransformerDecoder(enc_dim, vocab, d, num_layers=2, num_heads=2)
+    assert dec.input_embedding_scale == pytest.approx(8**0.5)
+    assert "logits.bias" not in dict(dec.named_parameters())
+    encoded = dec.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    assert len(encoded) == 2
+    logits = dec(_labels(vocab, dec_time), spatial_dim=dec_time, encoder=encoded)
+    assert logits.dims_set() == {nn.batch_dim, dec_time, vocab}
+    with pytest.raises(nn.DimMismatchError, match="sparse_dim") as info:
+        dec(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
+    assert THIS_FILE in str(info.value)
+    with pytest.raises(TypeError, match="one entry per layer"):
+        dec(_labels(vocab, dec_time, "labels2"), spatial_dim=dec_time, encoder=encoded[:1])
+    with pytest.raises(ValueError, match="num_layers"):
+        nn.TransformerDecoder(enc_dim, vocab, d, num_layers=0)
+    copied = nn.TransformerDecoder(
+        enc_dim,
+        vocab,
+        decoder_layer=nn.TransformerDecoderLayer(enc_dim, d, num_heads=2),
+        num_layers=2,
+    )
+    weights = [p for n, p in copied.named_parameters() if n.endswith("self_attn.qkv.weight")]
+    assert len(weights) == 2 and weights[0] is not weights[1]  # fresh parameters per copy
+
+
+def test_transformer_forward_and_search_templates() -> None:
+    time, out_time = nn.SpatialDim("time"), nn.SpatialDim("out-time")
+    feat, vocab, d = nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+    model = nn.Transformer(
+        d, target_dim=vocab, in_dim=feat, num_encoder_layers=1, num_decoder_layers=1, num_heads=2
+    )
+    x = nn.zeros([nn.batch_dim, time, feat])
+    targets = _labels(vocab, out_time, "classes")
+    logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
+    assert logits.dims_set() == {nn.batch_dim, out_time, vocab}
+    assert "shift_axis" in _classes_in(logits)
+    labels, search_time = model.search(
+        x, source_spatial_dim=time, target=targets, beam_size=3, max_seq_len=5
+    )
+    assert labels.dims == (nn.batch_dim, search_time) and labels.sparse_dim is vocab
+    assert labels.layer_dict is not None and labels.layer_dict["class"] == "decide"
+    with pytest.raises(nn.DimMismatchError, match="sparse_dim"):
+        model(
+            x,
+            source_spatial_dim=time,
+            target=nn.zeros([nn.batch_dim, out_time]),
+            target_spatial_dim=out_time,
+        )
+    with pytest.raises(nn.DimMismatchError, match="vocab"):
+        nn.Transformer(
+            d,
+            target_dim=nn.FeatureDim("other-vocab", 5),
+            custom_decoder=nn.TransformerDecoder(d, vocab, d, num_layers=1, num_heads=2),
+            custom_encoder=nn.TransformerEncoder(model_dim=d, num_layers=1, num_heads=2),
+        )
+
+
+# -- LSTM attention encoder-decoder ----------------------------------------------------------
+
+
+def test_time_reduction_factors() -> None:
+    assert _time_reductions(6, 6) == [3, 2]
+    assert _time_reductions(6, 2) == [6]
+    assert _time_reductions(8, 6) == [2, 2, 2]
+    assert _time_reductions(1, 1) == []
+    assert _time_reductions([2, 1, 3], 4) == [2, 3]
+    with pytest.raises(ValueError, match="at least two layers"):
+        _time_reductions(2, 1)
+
+
+def test_blstm_encoder_names_and_dims() -> None:
+    time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("lstm", 4)
+    enc = nn.BlstmEncoder(feat, dim, num_layers=3, time_reduction=[2, 2], dropout=0.1)
+    names = [n for n, _ in enc.named_parameters()]
+    assert len(names) == 18 and names[:6] == [
+        "layers.0.fw.ff_weight",
+        "layers.0.fw.rec_weight",
+        "layers.0.fw.bias",
+        "layers.0.bw.ff_weight",
+        "layers.0.bw.rec_weight",
+        "layers.0.bw.bias",
+    ]
+    out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+    assert out.dims_set() == {nn.batch_dim, out_time, enc.out_dim}
+    assert out_time != time and out_time.dimension is None  # pooled twice by 2
+    assert enc.out_dim.dimension == 8
+
+
+def _aed(feat: nn.Dim, vocab: nn.Dim) -> nn.LstmAttentionEncoderDecoder:
+    return nn.LstmAttentionEncoderDecoder(
+        feat,
+        vocab,
+        encoder_dim=nn.FeatureDim("enc", 4),
+        num_layers=2,
+        time_reduction=2,
+        embed_dim=nn.FeatureDim("embed", 3),
+        lstm_dim=nn.FeatureDim("s", 5),
+        att_key_dim=nn.FeatureDim("key", 4),
+        readout_dim=nn.FeatureDim("readout", 6),
+        att_num_heads=2,
+    )
+
+
+def test_lstm_attention_encoder_decoder_templates() -> None:
+    time, out_time = nn.SpatialDim("time"), nn.SpatialDim("out-time")
+    feat, vocab = nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    model = _aed(feat, vocab)
+    assert model.decoder.att_dim.dimension == 16  # 2 heads x (4 + 4)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    targets = _labels(vocab, out_time, "classes")
+    logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
+    assert logits.dims == (out_time, nn.batch_dim, vocab)
+    labels, search_time = model.search(
+        x, source_spatial_dim=time, target=targets, beam_size=2, max_seq_len=4
+    )
+    assert labels.dims == (nn.batch_dim, search_time)
+    assert labels.layer_dict is not None and labels.layer_dict["class"] == "decide"
+
+
+def test_lstm_attention_decoder_errors() -> None:
+    enc_dim, vocab = nn.FeatureDim("enc", 4), nn.FeatureDim("vocab", 5)
+    small = {
+        "embed_dim": nn.FeatureDim("e", 2),
+        "lstm_dim": nn.FeatureDim("s", 2),
+        "att_key_dim": nn.FeatureDim("k", 2),
+    }
+    with pytest.raises(nn.DimMismatchError, match="even size"):
+        nn.LstmAttentionDecoder(enc_dim, vocab, readout_dim=nn.FeatureDim("r", 3), **small)
+    dec = nn.LstmAttentionDecoder(enc_dim, vocab, readout_dim=nn.FeatureDim("r", 4), **small)
+    enc_time = nn.SpatialDim("enc-time")
+    encoded = dec.transform_encoder(
+        nn.zeros([nn.batch_dim, enc_time, enc_dim]), spatial_dim=enc_time
+    )
+    with pytest.raises(nn.DimMismatchError, match="sparse_dim") as info:
+        dec(
+            nn.zeros([nn.batch_dim], dtype="int32"),
+            encoder=encoded,
+            state=dec.default_initial_state(),
+        )
+    assert THIS_FILE in str(info.value)
+    label = nn.get_extern_data(nn.Data("label", dim_tags=[nn.batch_dim], sparse_dim=vocab))
+    with pytest.raises(TypeError, match="transform_encoder"):
+        dec(label, encoder=encoded.enc, state=dec.default_initial_state())
+    with pytest.raises(TypeError, match="LstmAttentionDecoderState"):
+        dec(label, encoder=encoded, state=None)
+    with pytest.raises(nn.DimMismatchError, match=r"dynamic|static"):
+        nn.LstmAttentionDecoder(enc_dim, nn.SpatialDim("dyn"), **small)
