@@ -125,9 +125,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
     from ._returnn_check import check_config
 
     print(f"checking {out} in RETURNN (TensorFlow backend) ...", flush=True)
-    report = check_config(code, train_steps=args.train_steps)
-    for step, loss in enumerate(report.losses, start=1):
-        _progress(step, len(report.losses), loss)
+    report = check_config(code, train_steps=args.train_steps, on_step=_progress)
     expected = set(serialized.variable_names.values())
     ok = True
     for label, names in (

@@ -18,7 +18,7 @@ import pathlib
 import pprint
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -413,6 +413,7 @@ def check_config(
     batch: int = 3,
     max_time: int = 7,
     tmp_dir: pathlib.Path | None = None,
+    on_step: Callable[[int, int, float], None] | None = None,
 ) -> CheckReport:
     """Construct, run, train, save and restore a RETURNN config in RETURNN's TF backend.
 
@@ -426,6 +427,8 @@ def check_config(
         batch: batch size of the random data.
         max_time: maximal length of dynamic dims (one sequence always has it).
         tmp_dir: where the config file and checkpoint go; a temporary directory if ``None``.
+        on_step: called after every training step with (step, total steps, loss), e.g. to
+            show progress.
 
     Raises:
         ReturnnCheckError: RETURNN failed; the message includes the net dict and the error.
@@ -441,6 +444,7 @@ def check_config(
                 learning_rate=learning_rate,
                 batch=batch,
                 max_time=max_time,
+                on_step=on_step,
             )
     tmp_dir.mkdir(parents=True, exist_ok=True)
     return _check_in_dir(
@@ -452,6 +456,7 @@ def check_config(
         learning_rate=learning_rate,
         batch=batch,
         max_time=max_time,
+        on_step=on_step,
     )
 
 
@@ -465,6 +470,7 @@ def _check_in_dir(
     learning_rate: float,
     batch: int,
     max_time: int,
+    on_step: Callable[[int, int, float], None] | None,
 ) -> CheckReport:
     import numpy as np
     import tensorflow as tf
@@ -506,6 +512,7 @@ def _check_in_dir(
                             feed,
                             steps=train_steps,
                             learning_rate=learning_rate,
+                            on_step=on_step,
                         )
                     saved_values = dict(
                         zip(
@@ -537,7 +544,13 @@ def _check_in_dir(
 
 
 def _train(
-    network: Any, session: Any, feed: dict[Any, Any], *, steps: int, learning_rate: float
+    network: Any,
+    session: Any,
+    feed: dict[Any, Any],
+    *,
+    steps: int,
+    learning_rate: float,
+    on_step: Callable[[int, int, float], None] | None = None,
 ) -> list[float]:
     """Run Adam on the network's total objective, on the same batch each step."""
     import tensorflow as tf
@@ -551,9 +564,11 @@ def _train(
     new_vars = [v for v in tf.compat.v1.global_variables() if v not in before]
     session.run(tf.compat.v1.variables_initializer(new_vars))
     losses: list[float] = []
-    for _ in range(steps):
+    for step in range(1, steps + 1):
         loss, _unused = session.run([objective, train_op], feed_dict=feed)
         losses.append(float(loss))
+        if on_step is not None:
+            on_step(step, steps, float(loss))
     return losses
 
 
