@@ -7,6 +7,7 @@ Transformer (``nn.Transformer``) it is used. Otherwise the model is the 6-layer
 ops: per layer causal self-attention, cross attention over the encoder output
 (``nn.dot_attention``) and a feed-forward block, each pre-norm with a residual.
 The description says which of the two was measured.
+(``nn.Transformer`` is called with teacher forcing: the whole target sequence.)
 """
 
 from __future__ import annotations
@@ -96,20 +97,25 @@ def build_transformer(
         nn.Data("classes", dim_tags=[nn.batch_dim, out_time], sparse_dim=vocab, dtype="int32")
     )
     if hasattr(nn, "Transformer"):  # the encoder-decoder model of rc_nn.models
-        model_ = nn.Transformer(  # pragma: no cover - depends on the rc-nn version
-            in_dim,
-            vocab,
-            model_dim=model,
-            ff_dim=ff,
+        transformer = nn.Transformer(
+            model,
+            target_dim=vocab,
+            in_dim=in_dim,
             num_heads=num_heads,
             num_encoder_layers=num_layers,
             num_decoder_layers=num_layers,
+            ff_dim=ff,
+            dropout=DROPOUT,
+            att_dropout=DROPOUT,
         )
-        out = model_(data, targets, source_spatial_axis=time_dim, target_spatial_axis=out_time)
-        if isinstance(out, tuple):
-            out = out[0]
-        out.mark_as_default_output()
-        return model_, f"nn.Transformer {num_layers}+{num_layers} layers"
+        logits = transformer(
+            data, source_spatial_dim=time_dim, target=targets, target_spatial_dim=out_time
+        )
+        logits.mark_as_default_output()
+        return transformer, (
+            f"nn.Transformer {num_layers}+{num_layers} layers (teacher forcing), dim {model_dim}, "
+            f"{num_heads} heads, ff {ff_dim}, vocab {VOCAB}"
+        )
 
     _, decoder_layer = _decoder_stack_classes()
 

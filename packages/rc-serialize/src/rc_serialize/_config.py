@@ -10,7 +10,7 @@ import rc_nn
 
 from . import __version__
 from ._code import DimNamer, py_code
-from ._final import ParamNaming, SerializedNetwork, build_network
+from ._final import ParamNaming, SerializedNetwork, build_network, gc_paused
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
@@ -168,5 +168,6 @@ def get_returnn_config_serialized(
         >>> "network = {" in code
         True
     """
-    pieces = ReturnnConfigPieces(root_module, param_naming=param_naming)
-    return pieces.config_code(behavior_version=behavior_version)
+    with gc_paused():
+        pieces = ReturnnConfigPieces(root_module, param_naming=param_naming)
+        return pieces.config_code(behavior_version=behavior_version)
