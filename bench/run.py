@@ -446,9 +446,17 @@ def plot(results: dict[str, Any], path: pathlib.Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes (a smoke run)")
-    parser.add_argument("--out", type=pathlib.Path, default=RESULTS, help="results directory")
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=None,
+        help="results directory (default: bench/results; with --quick .reports/bench-quick, "
+        "so a smoke run never replaces the tracked full results)",
+    )
     args = parser.parse_args()
     quick = args.quick
+    if args.out is None:
+        args.out = HERE.parent / ".reports" / "bench-quick" if quick else RESULTS
     results: dict[str, Any] = {
         "python": sys.version.split()[0],
         "quick": quick,
