@@ -161,6 +161,12 @@ def reduce(x: Tensor, *, mode: str, axis: Dim | Sequence[Dim], use_mask: bool = 
         "mode": mode,
         "axis": axes if len(axes) != 1 else axes[0],
     }
+    if use_mask and not any(d.is_batch_dim() for d in x.dims):
+        # A dynamic dim's sizes are per sequence ([batch]); a tensor without the batch dim
+        # (e.g. a relative positional encoding over time + time - 1) spans the longest
+        # sequence and has no padding per sequence to mask. RETURNN would try to build the
+        # mask anyway and fail (an AssertionError without message), so reduce unmasked.
+        use_mask = not any(d.dimension is None for d in axes)
     if not use_mask:
         layer["use_time_mask"] = False
     feature = x.feature_dim if x.feature_dim in dims else None

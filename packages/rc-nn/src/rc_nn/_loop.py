@@ -53,6 +53,10 @@ class _LoopBlock(Block):
         names: dict[int, str] = {}
         if self.loop._end is not None and id(self.loop._end) in used:
             names[id(self.loop._end)] = "end"
+        carrier = self.loop._output_carrier
+        if carrier is not None and id(carrier) in used:
+            names[id(carrier)] = "output"
+            return names
         for export in self.loop._exports:
             if id(export) in used:
                 names[id(export)] = "output"
@@ -171,6 +175,8 @@ class Loop:
         self._exports: list[Tensor] = []
         self._iteration: Tensor | None = None
         self._last_of: dict[int, Tensor] = {}
+        #: The rec unit's "output" layer when no export can be it (see _ensure_output_carrier).
+        self._output_carrier: Tensor | None = None
 
     def __repr__(self) -> str:
         return f"<nn.Loop over {_dim_str(self.axis)} created at {self._created_at}>"
@@ -322,6 +328,7 @@ class Loop:
             role="loop_stack",
         )
         self._exports.append(copy)
+        self._ensure_output_carrier()
         dims = [self.axis, *y.dims]
         stacked = ControlTensor(
             make_template(dims, y.dtype, sparse_dim=y.sparse_dim, feature_dim=y.feature_dim),
@@ -357,6 +364,7 @@ class Loop:
             role="loop_last",
         )
         self._exports.append(copy)
+        self._ensure_output_carrier()
         layer = {
             "class": "rec_last_output",
             "rec_layer": self._container_tensor(),
@@ -407,7 +415,38 @@ class Loop:
         assert container.layer_dict is not None
         container.layer_dict["include_eos"] = bool(include_eos)
         container.extra_deps.append(end)
+        self._ensure_output_carrier()
         return end
+
+    def _ensure_output_carrier(self) -> None:
+        """Give an end-driven loop an "output" layer without other dynamic dims when needed.
+
+        RETURNN names the rec layer's own output after the unit's "output" layer. For a loop
+        without axis (run until ``loop.end``) RETURNN reads the sequence lengths of that
+        output from its first dynamic axis, which is only the loop's axis when the frame has
+        no dynamic dim itself: a stacked frame that keeps a dynamic dim (e.g. the input's
+        time) fails in RETURNN ("axis 0 has no dyn size"). Then the unit's "output" is a copy
+        of the end flag, and every export is read as ``loop/<name>``.
+        """
+        if self._given_axis is not None or self._end is None or self._output_carrier is not None:
+            return
+        if not any(
+            d not in (batch_dim, self.axis) and d.dimension is None
+            for export in self._exports
+            for d in export.dims
+        ):
+            return
+        end = self._end
+        carrier = make_layer_in(
+            self._scope,
+            {"class": "copy", "from": end},
+            end.data,
+            name_hint="end_output",
+            root=end.root,
+            role="loop_output",
+        )
+        self._output_carrier = carrier
+        self._container_tensor().extra_deps.append(carrier)
 
     @property
     def iteration(self) -> Tensor:

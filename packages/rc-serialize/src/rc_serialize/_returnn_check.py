@@ -138,6 +138,7 @@ def _dim_info(dim: Any, *, feature: bool = False) -> DimInfo:
     else:
         kind = "spatial"
     size = None if dim.is_batch_dim() else dim.dimension
+    dim = dim.get_same_base()  # RETURNN may make its own dim and declare it the same as ours
     description = dim.description if dim.description is not None else repr(dim)
     return DimInfo(description=str(description), size=size, kind=kind)
 

@@ -293,6 +293,12 @@ class Generator:
     def build(self) -> FuzzModel:
         ch = self.ch
         self.time = nn.SpatialDim("time") if ch.chance(80) else None
+        # A model with a choice/decide decoder is search-only: RETURNN constructs the decoder
+        # loop only with the search flag, and under the search flag it does not construct the
+        # inputs of losses (DataNotAvailableLayer). So such a model carries no losses (marks
+        # outputs instead) and is checked with search=True, without a training step
+        # (test_regressions.py::test_choice_decide_decoder_is_checked_with_search).
+        self.search_model = self.time is not None and ch.chance(20)
         sizes = [ch.int(1, 4) for _ in range(ch.int(1, 2))]
         statics = [nn.FeatureDim(f"s{i}", n) for i, n in enumerate(sizes)]
         dims: list[nn.Dim] = list(statics)
@@ -312,7 +318,7 @@ class Generator:
         if head.dtype != "float32":
             head = nn.cast(head, "float32")
         head.mark_as_default_output()
-        if ch.chance(60) or not self.has_loss:
+        if ch.chance(60) or not (self.has_loss or self.search_model):
             self.mark_loss(y)
         self.stats.depths[self.max_depth] += 1
         if self.record:
@@ -468,6 +474,13 @@ class Generator:
 
     def mark_loss(self, x: nn.Tensor) -> None:
         ch = self.ch
+        if self.search_model:  # no losses in a search-only model (see build)
+            self.n_outputs += 1
+            out = self.summarize(x)
+            (out if out.dtype == "float32" else nn.cast(out, "float32")).mark_as_output(
+                f"out{self.n_outputs}"
+            )
+            return
         kind = ch.pick(["l2", "ce", "bce", "kl", "mse", "ctc", "error"])
         self.n_losses += 1
         name = f"loss{self.n_losses}" if not ch.chance(20) else ch.pick(["output", "data", "end"])
@@ -595,7 +608,7 @@ class Generator:
             options.append("gen_loop")
             if self.time_of(x) is not None and self.control_depth == 0:
                 options += ["scan_loop", "scan_loop"]
-            if self.control_depth == 0 and not self.needs_search and self.time is not None:
+            if self.control_depth == 0 and not self.needs_search and self.search_model:
                 options.append("search")
         kind = self.ch.pick(options)
         self.construct(kind)
