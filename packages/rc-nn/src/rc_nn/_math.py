@@ -89,6 +89,13 @@ def _common_template(sources: list[Tensor], what: str) -> tuple[Template, bool]:
                 all_dims.append(dim)
     # RETURNN refuses (without an explicit flag) when no source has all dims.
     needs_flag = not any(len(t.dims) == len(all_dims) for t in templates)
+    if needs_flag:
+        # Where the missing dims go depends on the inputs' time and feature axes, which
+        # RETURNN's layers infer the old way (v1 templates); do the same to agree on the order.
+        templates = [
+            Template(t.name, dim_tags=t.dims, dtype=t.dtype, sparse_dim=t.sparse_dim)
+            for t in templates
+        ]
     try:
         common = Template.get_common_data(
             templates, allow_broadcast_all_sources=True, name="output"

@@ -157,11 +157,9 @@ def binary(gen: Generator, block: Block, x: nn.Tensor) -> Step:
             "fn_min",
         ]
     )
-    # Broadcasting the other way round (x gains other's dims, neither input has all dims) is
-    # off: RETURNN orders the result's dims differently from our template in some cases, an
-    # open bug (test_regressions.py::test_broadcast_both_ways_after_slice_nd_dim_order, xfail).
-    # The choice is still drawn so recorded choice lists keep their meaning.
-    gain = gen.ch.chance(20) and False
+    # Sometimes x gains other's dims too (neither input has all dims): the dim order then
+    # follows RETURNN's time/feature axis rules (test_broadcast_both_ways_after_slice_nd_dim_order).
+    gain = gen.ch.chance(20)
 
     def step(x: nn.Tensor) -> nn.Tensor:
         o = gen.other if gain and len(set(x.dims) | set(gen.other.dims)) <= 5 else _operand(gen, x)

@@ -176,13 +176,6 @@ def test_choice_decide_decoder_is_checked_with_search(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open bug: for an element-wise op where neither input has all dims ([B, s0, win] "
-    "with [B, s0, time]) RETURNN inserts the dynamic time dim before win, our template after it "
-    "(RETURNN's reduce leaves feature/time axes unspecified, ours differ); the generator's "
-    "two-way broadcast in rc_fuzz_ops.binary is disabled until fixed",
-)
 def test_broadcast_both_ways_after_slice_nd_dim_order(roundtrip: Roundtrip) -> None:
     """Template order of ``maximum`` when neither input has all dims ([B, s0, win] with
     [B, s0, time]), where ``win`` is the size dim of ``slice_nd`` (found by the fuzzer)."""
