@@ -62,7 +62,7 @@ class ReturnnConfigPieces:
         }
         <BLANKLINE>
         >>> sorted(pieces.network_dict)
-        ['bias', 'dot', 'output', 'weight']
+        ['bias', 'output', 'weight']
     """
 
     def __init__(self, root_module: rc_nn.Module, *, param_naming: str = "predecessor") -> None:
