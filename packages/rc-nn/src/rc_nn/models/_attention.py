@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 import rc_naming
 
@@ -144,6 +144,47 @@ def _per_head(total: Dim, heads: int) -> Dim:
     return total.div_left(heads)
 
 
+def _check_heads(
+    num_heads: int | Dim, key_dim_total: Dim, value_dim_total: Dim, att_dropout: float, what: str
+) -> tuple[int, Dim]:
+    """Validate the head options; return the head count and the heads dim."""
+    if isinstance(num_heads, Dim):
+        heads = _check_static(num_heads, what, "num_heads")
+        heads_dim = num_heads
+    elif isinstance(num_heads, int) and not isinstance(num_heads, bool) and num_heads > 0:
+        heads = num_heads
+        heads_dim = SpatialDim("num_heads", num_heads)
+    else:
+        raise ValueError(
+            f"{what}: num_heads must be a positive int or a static dim, got {num_heads!r} "
+            f"(at {user_location()})"
+        )
+    for arg, dim in (("key_dim_total", key_dim_total), ("value_dim_total", value_dim_total)):
+        size = _check_static(dim, what, arg)
+        if size % heads:
+            raise DimMismatchError(
+                f"{what}: {arg} {_dim_str(dim)} is not divisible by num_heads={heads} "
+                f"(at {user_location()})"
+            )
+    if not 0.0 <= att_dropout < 1.0:
+        raise ValueError(f"{what}: att_dropout must be in [0, 1), got {att_dropout!r}")
+    return heads, heads_dim
+
+
+def _merge_heads(module: GenericSelfAttention | CrossAttention, att: Tensor) -> Tensor:
+    """Merge the heads of ``att`` into ``value_dim_total``, then apply ``module.proj`` (if any)."""
+    # reshape, not merge_dims: RETURNN's merge_dims keeps its derived dim
+    # (num_heads * value_dim_per_head) in the output even with out_dim given.
+    out = reshape(
+        att,
+        in_dims=[module.num_heads, module.value_dim_per_head],
+        out_dims=[module.value_dim_total],
+    )
+    if module.proj is not None:
+        out = module.proj(out)
+    return out
+
+
 class GenericSelfAttention(Module):
     """Shared set-up of the self-attention variants: the ``qkv`` and ``proj`` projections.
 
@@ -181,26 +222,9 @@ class GenericSelfAttention(Module):
         _check_static(in_dim, what, "in_dim")
         if proj_dim is not None:
             _check_static(proj_dim, what, "proj_dim")
-        if isinstance(num_heads, Dim):
-            heads = _check_static(num_heads, what, "num_heads")
-            heads_dim = num_heads
-        elif isinstance(num_heads, int) and not isinstance(num_heads, bool) and num_heads > 0:
-            heads = num_heads
-            heads_dim = SpatialDim("num_heads", num_heads)
-        else:
-            raise ValueError(
-                f"{what}: num_heads must be a positive int or a static dim, got {num_heads!r} "
-                f"(at {user_location()})"
-            )
-        for arg, dim in (("key_dim_total", key_dim_total), ("value_dim_total", value_dim_total)):
-            size = _check_static(dim, what, arg)
-            if size % heads:
-                raise DimMismatchError(
-                    f"{what}: {arg} {_dim_str(dim)} is not divisible by num_heads={heads} "
-                    f"(at {user_location()})"
-                )
-        if not 0.0 <= att_dropout < 1.0:
-            raise ValueError(f"{what}: att_dropout must be in [0, 1), got {att_dropout!r}")
+        heads, heads_dim = _check_heads(
+            num_heads, key_dim_total, value_dim_total, att_dropout, what
+        )
         self.in_dim = in_dim
         self.out_dim = proj_dim if proj_dim is not None else value_dim_total
         self.key_dim_total = key_dim_total
@@ -251,22 +275,17 @@ class GenericSelfAttention(Module):
         v, _ = replace_dim(v, in_dim=axis, out_dim=kv_axis)
         return k, v, kv_axis
 
-    def _merge_heads(self, att: Tensor) -> Tensor:
-        # reshape, not merge_dims: RETURNN's merge_dims keeps its derived dim
-        # (num_heads * value_dim_per_head) in the output even with out_dim given.
-        out = reshape(
-            att, in_dims=[self.num_heads, self.value_dim_per_head], out_dims=[self.value_dim_total]
-        )
-        if self.proj is not None:
-            out = self.proj(out)
-        return out
+    def _softmax_attend(self, energy: Tensor, v: Tensor, kv_axis: Dim) -> Tensor:
+        """Softmax over ``kv_axis``, dropout, weighted sum of ``v``, heads merged."""
+        weights = dropout(softmax(energy, axis=kv_axis), self.att_dropout, axis=kv_axis)
+        return _merge_heads(self, dot(weights, v, reduce=kv_axis))
 
     def attention(self, q: Tensor, k: Tensor, v: Tensor, *, kv_axis: Dim) -> Tensor:
         """Dot attention per head over ``kv_axis``, heads merged, then ``proj``."""
         att = dot_attention(
             q, k, v, key_dim=self.key_dim_per_head, axis=kv_axis, att_dropout=self.att_dropout
         )
-        return self._merge_heads(att)
+        return _merge_heads(self, att)
 
     def forward(self, source: Tensor, *, axis: Dim) -> Tensor:
         """Attend over all frames of ``axis`` (no mask besides padding)."""
@@ -350,8 +369,7 @@ class CausalSelfAttention(GenericSelfAttention):
         query_pos = range_over_dim(axis, sparse=False)
         key_pos, _ = replace_dim(query_pos, in_dim=axis, out_dim=kv_axis)
         energy = where(key_pos <= query_pos, energy, -1e30)
-        weights = dropout(softmax(energy, axis=kv_axis), self.att_dropout, axis=kv_axis)
-        return self._merge_heads(dot(weights, v, reduce=kv_axis))
+        return self._softmax_attend(energy, v, kv_axis)
 
 
 # Relative positional encodings are the same for every layer of a model: computed once
@@ -486,8 +504,7 @@ class RelPosSelfAttention(GenericSelfAttention):
         indices = query_pos - key_pos + offset  # [T, T:kv], relative position i - j shifted
         position = gather(position_all, indices=indices, axis=pos_dim)
         scores = (content + position) * (float(kph.dimension or 1) ** -0.5)
-        weights = dropout(softmax(scores, axis=kv_axis), self.att_dropout, axis=kv_axis)
-        return self._merge_heads(dot(weights, v, reduce=kv_axis))
+        return self._softmax_attend(scores, v, kv_axis)
 
 
 class CrossAttentionEncoded(NamedTuple):
@@ -546,26 +563,9 @@ class CrossAttention(Module):
         _check_static(query_in_dim, what, "query_in_dim")
         if proj_dim is not None:
             _check_static(proj_dim, what, "proj_dim")
-        if isinstance(num_heads, Dim):
-            heads = _check_static(num_heads, what, "num_heads")
-            heads_dim = num_heads
-        elif isinstance(num_heads, int) and not isinstance(num_heads, bool) and num_heads > 0:
-            heads = num_heads
-            heads_dim = SpatialDim("num_heads", num_heads)
-        else:
-            raise ValueError(
-                f"{what}: num_heads must be a positive int or a static dim, got {num_heads!r} "
-                f"(at {user_location()})"
-            )
-        for arg, dim in (("key_dim_total", key_dim_total), ("value_dim_total", value_dim_total)):
-            size = _check_static(dim, what, arg)
-            if size % heads:
-                raise DimMismatchError(
-                    f"{what}: {arg} {_dim_str(dim)} is not divisible by num_heads={heads} "
-                    f"(at {user_location()})"
-                )
-        if not 0.0 <= att_dropout < 1.0:
-            raise ValueError(f"{what}: att_dropout must be in [0, 1), got {att_dropout!r}")
+        heads, heads_dim = _check_heads(
+            num_heads, key_dim_total, value_dim_total, att_dropout, what
+        )
         self.encoder_dim = encoder_dim
         self.query_in_dim = query_in_dim
         self.out_dim = proj_dim if proj_dim is not None else value_dim_total
@@ -641,9 +641,21 @@ class CrossAttention(Module):
             axis=encoder.kv_axis,
             att_dropout=self.att_dropout,
         )
-        out = reshape(
-            att, in_dims=[self.num_heads, self.value_dim_per_head], out_dims=[self.value_dim_total]
-        )
-        if self.proj is not None:
-            out = self.proj(out)
-        return out
+        return _merge_heads(self, att)
+
+
+_SelfAtt = TypeVar("_SelfAtt", bound=GenericSelfAttention)
+
+
+def _square_self_attention(
+    cls: type[_SelfAtt], dim: Dim, *, num_heads: int | Dim, att_dropout: float
+) -> _SelfAtt:
+    """A ``cls`` self-attention from ``dim`` to ``dim`` with key and value dims ``dim``."""
+    return cls(
+        dim,
+        dim,
+        key_dim_total=dim,
+        value_dim_total=dim,
+        num_heads=num_heads,
+        att_dropout=att_dropout,
+    )

@@ -40,7 +40,7 @@ from .._pool import pool2d
 from .._shape import expand_dim, merge_dims
 from .._tensor import Tensor, _dim_str, as_tensor
 from .._userloc import user_location
-from ._attention import RelPosSelfAttention
+from ._attention import RelPosSelfAttention, _square_self_attention
 
 __all__ = [
     "ConformerConvBlock",
@@ -326,13 +326,8 @@ class ConformerEncoderLayer(Module):
         self.conv_block = ConformerConvBlock(out_dim, kernel_size=conv_kernel_size, norm=conv_norm)
         self.conv_layer_norm = LayerNorm(out_dim)
         if self_att is None:
-            self_att = RelPosSelfAttention(
-                out_dim,
-                out_dim,
-                key_dim_total=out_dim,
-                value_dim_total=out_dim,
-                num_heads=num_heads,
-                att_dropout=att_dropout,
+            self_att = _square_self_attention(
+                RelPosSelfAttention, out_dim, num_heads=num_heads, att_dropout=att_dropout
             )
         self.self_att = self_att
         self.self_att_layer_norm = LayerNorm(out_dim)

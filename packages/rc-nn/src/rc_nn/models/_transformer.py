@@ -52,7 +52,14 @@ from .._norm import LayerNorm
 from .._search import choice, decide
 from .._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from .._userloc import user_location
-from ._attention import CausalSelfAttention, CrossAttention, CrossAttentionEncoded, SelfAttention
+from ._attention import (
+    CausalSelfAttention,
+    CrossAttention,
+    CrossAttentionEncoded,
+    GenericSelfAttention,
+    SelfAttention,
+    _square_self_attention,
+)
 
 __all__ = [
     "Transformer",
@@ -83,7 +90,67 @@ def _make_norm(norm: Any, dim: Dim, eps: float) -> Module:
     )
 
 
-class TransformerEncoderLayer(Module):
+def _make_norms(norm: Any, dim: Dim, eps: float, count: int) -> tuple[Module, ...]:
+    """``count`` fresh norms over ``dim`` (``norm1``, ``norm2``, ... of a block)."""
+    return tuple(_make_norm(norm, dim, eps) for _ in range(count))
+
+
+def _check_num_layers(num_layers: object, what: str) -> None:
+    """Raise unless ``num_layers`` is a positive int."""
+    if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
+        raise ValueError(f"{what}: num_layers must be a positive int, got {num_layers!r}")
+
+
+def _check_self_attention_dims(
+    self_attention: GenericSelfAttention, out_dim: Dim, what: str
+) -> None:
+    """Raise unless ``self_attention`` maps ``out_dim`` to ``out_dim``."""
+    if self_attention.in_dim != out_dim or self_attention.out_dim != out_dim:
+        raise DimMismatchError(
+            f"{what}: self_attention maps {_dim_str(self_attention.in_dim)} -> "
+            f"{_dim_str(self_attention.out_dim)}, the layer needs {_dim_str(out_dim)} -> "
+            f"{_dim_str(out_dim)}"
+        )
+
+
+class _TransformerBlock(Module):
+    """Options and feed-forward sub-block shared by the encoder and decoder layers."""
+
+    out_dim: Dim
+    dropout: float
+    ff_activation: Activation
+    norm_first: bool
+    linear_ff: Linear
+    linear_out: Linear
+
+    def _set_block_options(
+        self,
+        what: str,
+        out_dim: Dim,
+        ff_dim: Dim | None,
+        ff_activation: Activation,
+        *,
+        dropout: float,
+        norm_first: bool,
+    ) -> Dim:
+        """Check and store the block options; return ``ff_dim`` (default ``4 * out_dim``)."""
+        if ff_dim is None:
+            ff_dim = 4 * out_dim
+        if not callable(ff_activation):
+            raise TypeError(f"{what}: ff_activation must be callable, got {ff_activation!r}")
+        self.out_dim = out_dim
+        self.dropout = _check_rate(dropout, what, "dropout")
+        self.ff_activation = ff_activation
+        self.norm_first = bool(norm_first)
+        return ff_dim
+
+    def _feed_forward_block(self, x: Tensor) -> Tensor:
+        hidden = self.ff_activation(self.linear_ff(x))
+        hidden = dropout_op(hidden, self.dropout, axis=self.linear_ff.out_dim)
+        return dropout_op(self.linear_out(hidden), self.dropout, axis=self.out_dim)
+
+
+class TransformerEncoderLayer(_TransformerBlock):
     """One Transformer encoder block: self-attention and feed-forward, each with a residual.
 
     With ``norm_first`` (default, "pre-norm"):
@@ -120,43 +187,23 @@ class TransformerEncoderLayer(Module):
             raise DimMismatchError(
                 f"{what}: out_dim must be a static nn.Dim (the model dim), got {out_dim!r}"
             )
-        if ff_dim is None:
-            ff_dim = 4 * out_dim
-        if not callable(ff_activation):
-            raise TypeError(f"{what}: ff_activation must be callable, got {ff_activation!r}")
-        self.out_dim = out_dim
-        self.dropout = _check_rate(dropout, what, "dropout")
-        self.ff_activation = ff_activation
-        self.norm_first = bool(norm_first)
+        ff_dim = self._set_block_options(
+            what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
+        )
         if self_attention is None:
-            self_attention = SelfAttention(
-                out_dim,
-                out_dim,
-                key_dim_total=out_dim,
-                value_dim_total=out_dim,
-                num_heads=num_heads,
-                att_dropout=att_dropout,
+            self_attention = _square_self_attention(
+                SelfAttention, out_dim, num_heads=num_heads, att_dropout=att_dropout
             )
-        elif self_attention.out_dim != out_dim or self_attention.in_dim != out_dim:
-            raise DimMismatchError(
-                f"{what}: self_attention maps {_dim_str(self_attention.in_dim)} -> "
-                f"{_dim_str(self_attention.out_dim)}, the layer needs {_dim_str(out_dim)} -> "
-                f"{_dim_str(out_dim)}"
-            )
+        else:
+            _check_self_attention_dims(self_attention, out_dim, what)
         self.self_attn = self_attention
         self.linear_ff = Linear(out_dim, ff_dim)
         self.linear_out = Linear(ff_dim, out_dim)
-        self.norm1 = _make_norm(norm, out_dim, norm_eps)
-        self.norm2 = _make_norm(norm, out_dim, norm_eps)
+        self.norm1, self.norm2 = _make_norms(norm, out_dim, norm_eps, 2)
 
     def _self_attention_block(self, x: Tensor, spatial_dim: Dim) -> Tensor:
         out: Tensor = self.self_attn(x, axis=spatial_dim)
         return dropout_op(out, self.dropout, axis=self.out_dim)
-
-    def _feed_forward_block(self, x: Tensor) -> Tensor:
-        hidden = self.ff_activation(self.linear_ff(x))
-        hidden = dropout_op(hidden, self.dropout, axis=self.linear_ff.out_dim)
-        return dropout_op(self.linear_out(hidden), self.dropout, axis=self.out_dim)
 
     def forward(self, inp: Tensor, *, spatial_dim: Dim) -> Tensor:
         """The block's output, same dims as ``inp``."""
@@ -214,8 +261,7 @@ class TransformerEncoder(Module):
     ) -> None:
         super().__init__()
         what = "TransformerEncoder"
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"{what}: num_layers must be a positive int, got {num_layers!r}")
+        _check_num_layers(num_layers, what)
         if encoder_layer is None:
             if model_dim is None:
                 raise TypeError(
@@ -276,7 +322,7 @@ def _check_spatial(x: Tensor, spatial_dim: Dim, what: str) -> None:
         require_dim(x, spatial_dim, what, role="spatial dim")
 
 
-class TransformerDecoderLayer(Module):
+class TransformerDecoderLayer(_TransformerBlock):
     """One Transformer decoder block: causal self-attention, cross attention, feed-forward.
 
     With ``norm_first`` (default, "pre-norm"), each of the three sub-blocks is
@@ -323,35 +369,20 @@ class TransformerDecoderLayer(Module):
         for arg, dim in (("encoder_dim", encoder_dim), ("out_dim", out_dim)):
             if not isinstance(dim, Dim) or dim.dimension is None:
                 raise DimMismatchError(f"{what}: {arg} must be a static nn.Dim, got {dim!r}")
-        if ff_dim is None:
-            ff_dim = 4 * out_dim
-        if not callable(ff_activation):
-            raise TypeError(f"{what}: ff_activation must be callable, got {ff_activation!r}")
+        ff_dim = self._set_block_options(
+            what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
+        )
         self.encoder_dim = encoder_dim
-        self.out_dim = out_dim
-        self.dropout = _check_rate(dropout, what, "dropout")
-        self.ff_activation = ff_activation
-        self.norm_first = bool(norm_first)
         if self_attention is None:
-            self_attention = CausalSelfAttention(
-                out_dim,
-                out_dim,
-                key_dim_total=out_dim,
-                value_dim_total=out_dim,
-                num_heads=num_heads,
-                att_dropout=att_dropout,
+            self_attention = _square_self_attention(
+                CausalSelfAttention, out_dim, num_heads=num_heads, att_dropout=att_dropout
             )
         elif not isinstance(self_attention, CausalSelfAttention):
             raise TypeError(
                 f"{what}: self_attention must be an nn.CausalSelfAttention (the decoder must not "
                 f"see future frames), got {type(self_attention).__name__}"
             )
-        if self_attention.in_dim != out_dim or self_attention.out_dim != out_dim:
-            raise DimMismatchError(
-                f"{what}: self_attention maps {_dim_str(self_attention.in_dim)} -> "
-                f"{_dim_str(self_attention.out_dim)}, the layer needs {_dim_str(out_dim)} -> "
-                f"{_dim_str(out_dim)}"
-            )
+        _check_self_attention_dims(self_attention, out_dim, what)
         if cross_attention is None:
             cross_attention = CrossAttention(
                 encoder_dim,
@@ -377,18 +408,11 @@ class TransformerDecoderLayer(Module):
         self.cross_attn = cross_attention
         self.linear_ff = Linear(out_dim, ff_dim)
         self.linear_out = Linear(ff_dim, out_dim)
-        self.norm1 = _make_norm(norm, out_dim, norm_eps)
-        self.norm2 = _make_norm(norm, out_dim, norm_eps)
-        self.norm3 = _make_norm(norm, out_dim, norm_eps)
+        self.norm1, self.norm2, self.norm3 = _make_norms(norm, out_dim, norm_eps, 3)
 
     def transform_encoder(self, encoder: Tensor, *, axis: Dim) -> CrossAttentionEncoded:
         """Keys and values of the cross attention (compute once, before a decoder loop)."""
         return self.cross_attn.transform_encoder(encoder, axis=axis)
-
-    def _feed_forward_block(self, x: Tensor) -> Tensor:
-        hidden = self.ff_activation(self.linear_ff(x))
-        hidden = dropout_op(hidden, self.dropout, axis=self.linear_ff.out_dim)
-        return dropout_op(self.linear_out(hidden), self.dropout, axis=self.out_dim)
 
     def forward(self, inp: Tensor, *, spatial_dim: Dim, encoder: CrossAttentionEncoded) -> Tensor:
         """The block's output, same dims as ``inp``."""
@@ -467,8 +491,7 @@ class TransformerDecoder(Module):
     ) -> None:
         super().__init__()
         what = "TransformerDecoder"
-        if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
-            raise ValueError(f"{what}: num_layers must be a positive int, got {num_layers!r}")
+        _check_num_layers(num_layers, what)
         if not isinstance(vocab_dim, Dim) or vocab_dim.dimension is None:
             raise DimMismatchError(f"{what}: vocab_dim must be a static nn.Dim, got {vocab_dim!r}")
         if decoder_layer is None:
