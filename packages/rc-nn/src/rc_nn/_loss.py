@@ -8,6 +8,7 @@ from returnn.tensor import Dim
 
 from ._array import dot, reduce_sum
 from ._errors import DimMismatchError
+from ._gather import gather
 from ._math import log, log_sigmoid, neg
 from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
 from ._userloc import user_location
@@ -65,17 +66,8 @@ def cross_entropy(
             }
             return make_layer_tensor(layer, template, name_hint="cross_entropy")
         log_probs = estimated if estimated_type == "log-probs" else log(estimated)
-        picked = make_layer_tensor(
-            {"class": "gather", "from": log_probs, "position": target, "axis": axis},
-            make_template(
-                [
-                    *target.dims,
-                    *[d for d in estimated.dims if d is not axis and d not in target.dims],
-                ],
-                estimated.dtype,
-            ),
-            name_hint="gather",
-        )
+        # nn.gather knows RETURNN's dim order for the result (tested against RETURNN).
+        picked = gather(log_probs, indices=target, axis=axis)
         return neg(picked)
     check_axis(target, axis, "cross_entropy target")
     if estimated_type == "logits":

@@ -285,3 +285,25 @@ def test_lstm_attention_decoder_loop_without_training(roundtrip: Roundtrip) -> N
     net.dec = dec
     net(_data(time, feat)).mark_as_default_output()
     roundtrip(net)
+
+
+def test_cross_entropy_log_probs_after_window_keeps_returnn_dim_order(roundtrip: Roundtrip) -> None:
+    """Cross entropy of log-probs on time-major logits (after ``window``): the picked
+    log-probs follow RETURNN's gather dim order ([time, batch]), found by the fuzzer."""
+    time, feat, classes = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("c", 4)
+    target = nn.get_extern_data(nn.Data("classes", dim_tags=[B, time], sparse_dim=classes))
+    lin = nn.Linear(feat, classes)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        win = nn.FeatureDim("win", 3)
+        windowed, _ = nn.window(x, spatial_dim=time, window_dim=win)
+        logits = lin(nn.relu(nn.reduce_sum(windowed, axis=win)))
+        log_probs = nn.log_softmax(logits, axis=classes)
+        return nn.cross_entropy(estimated=log_probs, target=target, estimated_type="log-probs")
+
+    net = _Fn(fn)
+    net.lin = lin
+    ce = net(_data(time, feat))
+    assert ce.dims == (time, B)
+    ce.mark_as_loss("ce")
+    roundtrip(net, train_steps=1)
