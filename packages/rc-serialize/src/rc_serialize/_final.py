@@ -83,6 +83,10 @@ class SerializedNetwork:
     variable_names: dict[str, str]  # canonical path with "." -> TF variable name
     layer_names: dict[int, str]  # id(tensor) -> final layer name
     layer_tensors: dict[str, Tensor]  # final layer name -> the tensor it computes (not for copies)
+    # Layers inside loops: path -> (tensor with its per-frame template, the enclosing loop axes).
+    loop_layer_tensors: dict[str, tuple[Tensor, tuple[Any, ...]]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 @dataclasses.dataclass(eq=False)
@@ -279,7 +283,27 @@ def _build_network(
             and not (isinstance(s.tensor, ControlTensor) and s.tensor.role in _CONTAINER_ROLES)
             and (s.block is None or s.block.depth_in_loops() == 0)
         },
+        loop_layer_tensors={
+            "/".join(s.node.path): (s.tensor, _loop_axes(s.block))
+            for s in slots.values()
+            if s.node is not None
+            and s.tensor is not None
+            and not (isinstance(s.tensor, ControlTensor) and s.tensor.role in _CONTAINER_ROLES)
+            and s.block is not None
+            and s.block.depth_in_loops() > 0
+        },
     )
+
+
+def _loop_axes(block: Block | None) -> tuple[Any, ...]:
+    """The axes of the loops enclosing ``block`` (RETURNN may move a layer out of them)."""
+    axes = []
+    while block is not None:
+        loop = getattr(block, "loop", None)
+        if block.kind == "loop" and loop is not None:
+            axes.append(loop.axis)
+        block = block.parent
+    return tuple(axes)
 
 
 # Tensors whose layer holds a block's net dict; their output template is RETURNN's business.
