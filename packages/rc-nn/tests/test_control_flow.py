@@ -317,3 +317,34 @@ def test_masked_computation_errors() -> None:
             loop.state.acc = loop.state.acc + x_t
         assert loop.state.acc.layer_dict["class"] == "unmask"
         _ = loop.stack(loop.state.acc)
+
+
+def test_time_major_outside_tensor_is_read_batch_major_in_a_loop() -> None:
+    """A tensor from outside a loop with its batch dim not first is read through one
+    batch-major ``transpose`` layer (RETURNN's order under beam search, made explicit)."""
+    time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    time_major = nn.zeros([time, nn.batch_dim, f])
+    batch_major = nn.zeros([nn.batch_dim, time, f])
+    no_batch = nn.zeros([time, f])
+    outside = nn.tanh(time_major)
+    assert outside.dims == (time, nn.batch_dim, f)  # outside loops: order kept
+    with nn.Loop(axis=time) as loop:
+        a = time_major + loop.unstack(batch_major)
+        b = nn.sigmoid(time_major)
+        with nn.Cond(nn.reduce_sum(a, axis=[nn.batch_dim, time, f]) > 0) as cond:
+            cond.true = nn.exp(time_major)
+            cond.false = nn.neg(time_major)
+        c = batch_major + no_batch
+    assert a.dims[0] == b.dims[0] == cond.result.dims[0] == nn.batch_dim
+    assert c.dims == (nn.batch_dim, time, f)
+    views = [v for v in _inputs(a) + _inputs(b) if v.layer_dict.get("class") == "transpose"]
+    assert len(views) == 2 and views[0] is views[1]  # one view, made once
+    view = views[0]
+    assert view.layer_dict["from"] is time_major
+    assert view.dims == (nn.batch_dim, time, f)
+    assert nn.sigmoid(time_major).dims == (time, nn.batch_dim, f)  # after the loop: kept
+
+
+def _inputs(t: nn.Tensor) -> list[nn.Tensor]:
+    src = t.layer_dict["from"]
+    return list(src) if isinstance(src, list) else [src]

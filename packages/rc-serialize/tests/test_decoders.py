@@ -157,9 +157,9 @@ def test_lstm_attention_encoder_decoder_beam_search(roundtrip: Roundtrip) -> Non
         x, source_spatial_dim=time, target=targets, beam_size=3, max_seq_len=6
     )
     labels.mark_as_default_output()
-    # Known gap (see assert_templates_agree): in beam search, loop layers combining the
-    # time-major BLSTM output get RETURNN's beam batch first; layers outside loops are checked.
-    result = roundtrip(model, search=True, check_loop_templates=False)
+    # Loop layers reading the time-major BLSTM output read it batch-major (rc_nn loop_read),
+    # so their templates agree with RETURNN's under search as well as in training.
+    result = roundtrip(model, search=True)
     assert result.report.variable_names == _variables(LSTM_AED_PARAMS)
     unit = result.serialized.network["search_loop"]["unit"]
     assert any(layer.get("class") == "choice" for layer in unit.values())

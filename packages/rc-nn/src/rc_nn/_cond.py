@@ -76,7 +76,7 @@ class Cond:
 
     def __init__(self, condition: Tensor, *, name: str = "cond") -> None:
         self._created_at = user_location(2)
-        condition = as_tensor(condition, "nn.Cond")
+        condition = as_tensor(condition, "nn.Cond", loop_read=False)
         if condition.dtype != "bool" or condition.dims:
             raise DimMismatchError(
                 f"nn.Cond: the condition must be a scalar bool tensor (no dims, not even batch; "
@@ -257,7 +257,7 @@ class Cond:
             raise ValueError(f"{what}: needs at least one tensor (at {user_location(3)})")
         out = []
         for path, leaf in leaves:
-            out.append((path, as_tensor(leaf, f"{what}{_render(path, lead='.')}")))
+            out.append((path, as_tensor(leaf, f"{what}{_render(path, lead='.')}", loop_read=False)))
         return out
 
     def _make_results(

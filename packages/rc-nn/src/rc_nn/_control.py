@@ -35,6 +35,7 @@ __all__ = [
     "check_access",
     "current_block",
     "flatten_structure",
+    "loop_read",
     "make_layer_in",
     "pack_structure",
 ]
@@ -271,6 +272,56 @@ def check_access(values: Sequence[object], scope_block: Block | None, what: str)
             f"{what}: {tensor!r} (created at {tensor.created_at}) belongs to "
             f"{block.describe()} and cannot be used {where} (at {user_location(3)}). {hint}"
         )
+
+
+def _innermost_loop(block: Block | None) -> Block | None:
+    while block is not None and block.kind != "loop":
+        block = block.parent
+    return block
+
+
+def loop_read(tensor: Tensor) -> Tensor:
+    """What an operation inside a loop reads for ``tensor``.
+
+    A tensor from outside the innermost open loop whose batch dim is not its first
+    dim (a time-major BLSTM output, a stacked loop output) is read through a
+    ``transpose`` layer that puts the batch dim first, made once per tensor next to
+    it. Under beam search RETURNN itself reads such a tensor batch-major (it tiles
+    it over the beam), without search it would keep the order, so layer outputs in
+    the loop would change their dim order with the search flag; with the explicit
+    view the config has one order in both modes, and so do our templates.
+    Anything else is returned unchanged.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+        >>> x = nn.zeros([time, nn.batch_dim, f])
+        >>> with nn.Loop(axis=time) as loop:
+        ...     y = nn.tanh(x)
+        >>> y.dims == (nn.batch_dim, time, f)
+        True
+    """
+    root = tensor.root
+    loop = _innermost_loop(current_block(root))
+    if loop is None or tensor.data.batch_dim_axis in (None, 0):
+        return tensor
+    block = block_of(tensor)
+    if block is not None and block.is_inside(loop):
+        return tensor
+    state = state_of(root)
+    view = state.batch_major_views.get(id(tensor))
+    if view is None:
+        data = tensor.data.copy_as_batch_major()
+        node = block.node if block is not None and block.node is not None else state.tree.root
+        view = make_layer_in(
+            node,
+            {"class": "transpose", "from": tensor, "perm": list(data.dims)},
+            data,
+            name_hint=f"{tensor.name_hint}_batch_major",
+            root=root,
+        )
+        state.batch_major_views[id(tensor)] = view
+    return view
 
 
 def make_layer_in(

@@ -283,7 +283,7 @@ class Loop:
             True
         """
         self._require_open("unstack()")
-        x = as_tensor(x, "loop.unstack")
+        x = as_tensor(x, "loop.unstack", loop_read=False)
         if self._given_axis is None:
             raise AxisError(
                 f"loop.unstack: {self!r} has no axis (it runs until loop.end()); give the loop "
@@ -391,7 +391,7 @@ class Loop:
         part of ``stack()``/``last()``.
         """
         self._require_open("end()")
-        condition = as_tensor(condition, "loop.end")
+        condition = as_tensor(condition, "loop.end", loop_read=False)
         if self._end is not None:
             raise ControlFlowError(
                 f"loop.end() was already called at {self._end.created_at}; a loop has one end "
@@ -639,7 +639,7 @@ class Loop:
         return root
 
     def _own_tensor(self, y: object, what: str) -> Tensor:
-        y = as_tensor(y, f"loop.{what}")
+        y = as_tensor(y, f"loop.{what}", loop_read=False)
         if block_of(y) is not self.block:
             raise ControlFlowError(
                 f"loop.{what}: {y!r} (created at {y.created_at}) is not computed in this loop's "

@@ -77,7 +77,7 @@ class MaskedComputation:
 
     def __init__(self, mask: Tensor, *, name: str = "masked") -> None:
         self._created_at = user_location(2)
-        mask = as_tensor(mask, "nn.MaskedComputation mask")
+        mask = as_tensor(mask, "nn.MaskedComputation mask", loop_read=False)
         if mask.dtype != "bool" or any(d != batch_dim for d in mask.dims):
             raise DimMismatchError(
                 f"nn.MaskedComputation: the mask must be a bool tensor [batch] of the current "

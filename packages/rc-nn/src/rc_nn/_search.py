@@ -86,7 +86,7 @@ def choice(
         "input_type": input_type,
     }
     if target is not None:
-        target = as_tensor(target, f"{what} target")
+        target = as_tensor(target, f"{what} target", loop_read=False)
         if target.extern_name is None:
             raise NotImplementedError(
                 f"{what}: target must be extern data (nn.get_extern_data(...)), got {target!r}; "

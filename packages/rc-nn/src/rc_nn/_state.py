@@ -53,6 +53,9 @@ class BuildState:
     tree: rc_naming.NameTree
     extern_data: dict[str, Tensor] = dataclasses.field(default_factory=dict)
     marks: list[OutputMark] = dataclasses.field(default_factory=list)
+    # Batch-major views of time-major tensors read inside loops, by id of the viewed tensor
+    # (see rc_nn._control.loop_read); the tree keeps the viewed tensors alive.
+    batch_major_views: dict[int, Tensor] = dataclasses.field(default_factory=dict)
 
 
 _states: weakref.WeakKeyDictionary[rc_naming.Root, BuildState] = weakref.WeakKeyDictionary()

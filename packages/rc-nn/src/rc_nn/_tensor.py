@@ -383,9 +383,19 @@ def make_layer_tensor(
     return tensor
 
 
-def as_tensor(value: object, what: str) -> Tensor:
-    """``value`` if it is a tensor, else a clear error saying what was expected."""
+def as_tensor(value: object, what: str, *, loop_read: bool = True) -> Tensor:
+    """``value`` if it is a tensor, else a clear error saying what was expected.
+
+    Operations call it on their tensor inputs. With ``loop_read`` (the default), a
+    tensor from outside the loop being built whose batch dim is not first is replaced
+    by its batch-major view (:func:`rc_nn._control.loop_read`), the order RETURNN
+    gives it under beam search; control-flow constructs pass ``loop_read=False``.
+    """
     if isinstance(value, Tensor):
+        if loop_read and value.data.batch_dim_axis not in (None, 0):
+            from ._control import loop_read as read  # control flow builds on tensors
+
+            return read(value)
         return value
     if isinstance(value, Dim):
         raise NotATensorError(

@@ -52,15 +52,8 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
-def assert_templates_agree(
-    serialized: SerializedNetwork, report: CheckReport, *, inside_loops: bool = True
-) -> None:
-    """Our inferred template equals RETURNN's for every layer we emitted.
-
-    ``inside_loops=False`` skips the layers inside loops (a known gap: under beam search,
-    loop layers that combine a time-major tensor from outside the loop get RETURNN's
-    beam-expanded batch dim first, while our template keeps the outside order).
-    """
+def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
+    """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
     for name, tensor in serialized.layer_tensors.items():
         if name not in report.layer_templates:
@@ -82,8 +75,7 @@ def assert_templates_agree(
             )
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
-    loop_layers = serialized.loop_layer_tensors if inside_loops else {}
-    for name, (tensor, loop_axes) in loop_layers.items():
+    for name, (tensor, loop_axes) in serialized.loop_layer_tensors.items():
         if name not in report.layer_templates:
             continue
         ours = template_of(tensor.data)
@@ -104,7 +96,6 @@ def roundtrip(
     train_steps: int = 0,
     param_naming: str = "predecessor",
     check_templates: bool = True,
-    check_loop_templates: bool = True,
     **check_kwargs: Any,
 ) -> RoundTrip:
     """Serialize ``model`` and prove the config in RETURNN (see the module docstring)."""
@@ -119,7 +110,7 @@ def roundtrip(
     assert report.restored_variable_names == used
     assert report.restore_ok
     if check_templates:
-        assert_templates_agree(serialized, report, inside_loops=check_loop_templates)
+        assert_templates_agree(serialized, report)
     if train_steps:
         assert all(numpy.isfinite(report.losses)), report.losses
     return RoundTrip(code, serialized, report)
