@@ -7,6 +7,7 @@ from typing import Any
 
 from returnn.tensor import Dim
 
+from ._cum_concat import cum_concat_axes, with_loop_frame
 from ._errors import AxisError, DimMismatchError
 from ._tensor import (
     Template,
@@ -154,6 +155,19 @@ def reduce(x: Tensor, *, mode: str, axis: Dim | Sequence[Dim], use_mask: bool = 
         raise AxisError(f"reduce_{mode}: give at least one axis (at {user_location(2)})")
     for dim in axes:
         check_axis(x, dim, f"reduce_{mode}")
+    frame_axes = cum_concat_axes(x, axes)
+    if frame_axes:
+        # Over the dim of a cum_concat_step (sizes per loop frame), RETURNN needs the loop
+        # frame in the input to build the mask (see with_loop_frame), and it masks all
+        # dynamic axes of one reduce layer or none. In the loop that dim has no padding, so
+        # its mask never changes the result: reduce the other axes first (masked as asked),
+        # then that dim, always masked. Every mode gives the same result in two steps (mean
+        # too: each group has the same count).
+        other_axes = [d for d in axes if d not in frame_axes]
+        if other_axes:
+            x = reduce(x, mode=mode, axis=other_axes, use_mask=use_mask)
+        x = with_loop_frame(x, frame_axes, f"reduce_{mode}")
+        axes, use_mask = frame_axes, True
     dims = [d for d in x.dims if d not in axes]
     layer: dict[str, Any] = {
         "class": "reduce",
@@ -161,7 +175,7 @@ def reduce(x: Tensor, *, mode: str, axis: Dim | Sequence[Dim], use_mask: bool = 
         "mode": mode,
         "axis": axes if len(axes) != 1 else axes[0],
     }
-    if use_mask and not any(d.is_batch_dim() for d in x.dims):
+    if use_mask and not frame_axes and not any(d.is_batch_dim() for d in x.dims):
         # A dynamic dim's sizes are per sequence ([batch]); a tensor without the batch dim
         # (e.g. a relative positional encoding over time + time - 1) spans the longest
         # sequence and has no padding per sequence to mask. RETURNN would try to build the
@@ -214,6 +228,7 @@ def softmax(x: Tensor, *, axis: Dim) -> Tensor:
     """
     x = as_tensor(x, "softmax")
     check_axis(x, axis, "softmax")
+    x = with_loop_frame(x, cum_concat_axes(x, [axis]), "softmax")
     layer = {"class": "softmax_over_spatial", "from": x, "axis": axis}
     return make_layer_tensor(layer, _axis_last(x, axis), name_hint="softmax")
 
@@ -231,6 +246,7 @@ def log_softmax(x: Tensor, *, axis: Dim) -> Tensor:
     """
     x = as_tensor(x, "log_softmax")
     check_axis(x, axis, "log_softmax")
+    x = with_loop_frame(x, cum_concat_axes(x, [axis]), "log_softmax")
     layer = {"class": "softmax_over_spatial", "from": x, "axis": axis, "log_space": True}
     return make_layer_tensor(layer, _axis_last(x, axis), name_hint="log_softmax")
 

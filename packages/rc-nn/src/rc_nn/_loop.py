@@ -48,6 +48,9 @@ class _LoopBlock(Block):
     def __init__(self, loop: Loop, created_at: str) -> None:
         super().__init__(label="nn.Loop", created_at=created_at)
         self.loop = loop
+        #: The ``out_spatial_dim`` of every ``nn.cum_concat_step`` of this loop, by ``id``.
+        #: Their sizes depend on the loop frame (see ``_cum_concat.with_loop_frame``).
+        self.cum_concat_dims: dict[int, Dim] = {}
 
     def fixed_names(self, used: set[int]) -> dict[int, str]:
         names: dict[int, str] = {}
@@ -174,6 +177,7 @@ class Loop:
         self._end: Tensor | None = None
         self._exports: list[Tensor] = []
         self._iteration: Tensor | None = None
+        self._frame_index_tensor: Tensor | None = None
         self._last_of: dict[int, Tensor] = {}
         #: The rec unit's "output" layer when no export can be it (see _ensure_output_carrier).
         self._output_carrier: Tensor | None = None
@@ -473,6 +477,36 @@ class Loop:
                 root=self._container_tensor().root,
             )
         return self._iteration
+
+    def _frame_index(self) -> Tensor:
+        """The frame index as a tensor that RETURNN can compute outside the loop too.
+
+        Same values as :attr:`iteration`, but for a loop over an axis it is
+        ``rec_unstack`` of ``range_over_dim(axis)``: RETURNN moves it out of the loop
+        (as [axis]) together with the layers computed from it, whereas ``:i`` keeps
+        them in the loop, where they cannot read a ``cum_concat`` moved out of it
+        (see ``_cum_concat.with_loop_frame``). A loop without axis has only ``:i``.
+        """
+        if self._given_axis is None:
+            return self.iteration
+        self._require_open("_frame_index()")
+        if self._frame_index_tensor is None:
+            root = self._container_tensor().root
+            positions = make_layer_in(
+                self._parent_scope,
+                {"class": "range_in_axis", "from": [], "axis": self.axis, "dtype": "int32"},
+                make_template([self.axis], "int32"),
+                name_hint=f"{self.name}_frames",
+                root=root,
+            )
+            self._frame_index_tensor = make_layer_in(
+                self._scope,
+                {"class": "rec_unstack", "from": positions, "axis": self.axis},
+                make_template([], "int32"),
+                name_hint="frame",
+                root=root,
+            )
+        return self._frame_index_tensor
 
     # -- state ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy
 
 import rc_nn as nn
+from rc_nn._control import block_of
 from rc_serialize import build_network, get_returnn_config_serialized
 from rc_serialize._final import ParamNaming, SerializedNetwork
 from rc_serialize._returnn_check import CheckReport, check_config, template_of
@@ -52,6 +53,17 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
+def _cum_concat_dims(tensor: nn.Tensor) -> set[tuple[str, int | None]]:
+    """The ``cum_concat_step`` dims of the loops around ``tensor``, as in ``_dims_key``."""
+    dims: set[tuple[str, int | None]] = set()
+    block = block_of(tensor)
+    while block is not None:
+        for dim in getattr(block, "cum_concat_dims", {}).values():
+            dims.add((dim.description, dim.dimension))
+        block = block.parent
+    return dims
+
+
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
     """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
@@ -74,7 +86,10 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
                 f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
             )
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
-    # then its template also has the loop axis. Compare per frame: without loop axes.
+    # then its template also has the loop axis. Compare per frame: without loop axes. A
+    # moved-out cum_concat puts its dim where the loop axis was (time-major input: first),
+    # so a moved-out layer with the dim of a cum_concat_step of its loops is compared by its
+    # dims, not their order (RETURNN's order outside the loop is its business).
     for name, (tensor, loop_axes) in serialized.loop_layer_tensors.items():
         if name not in report.layer_templates:
             continue
@@ -82,7 +97,10 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
         theirs = report.layer_templates[name]
         skip = {(d.description, d.dimension) for d in loop_axes}
         theirs_frame = [k for k in _dims_key(theirs) if k not in skip]
-        if _dims_key(ours) != theirs_frame or ours.dtype != theirs.dtype:
+        ours_frame = _dims_key(ours)
+        if theirs.moved_out_of_loop and set(ours_frame) & _cum_concat_dims(tensor):
+            ours_frame, theirs_frame = sorted(ours_frame, key=str), sorted(theirs_frame, key=str)
+        if ours_frame != theirs_frame or ours.dtype != theirs.dtype:
             problems.append(
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "
                 f"RETURNN {_dims_key(theirs)} {theirs.dtype}"

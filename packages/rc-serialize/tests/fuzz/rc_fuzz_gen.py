@@ -1269,9 +1269,12 @@ class Generator:
         lstm = nn.LSTM(small, cell)
         self.set_attr(block, "cell", lstm)
         history = ch.chance(70)
+        # how the history is consumed: attention over it, or a reduce over its dim
+        reduce_mode = ch.pick([None, "sum", "mean", "max", "logsumexp"]) if history else None
         self.used("LSTM", "LstmState", "Loop", "single_step_dim")
         if history:
             self.used("cum_concat_step")
+            self.trace.append(f"      history consumed by {reduce_mode or 'attention'}")
         self.construct("LSTM single step")
 
         def step(x: nn.Tensor) -> nn.Tensor:
@@ -1285,11 +1288,13 @@ class Generator:
                         loop.unstack(h_all), state=loop.state.lstm, spatial_dim=nn.single_step_dim
                     )
                     if history:
-                        # attend over the history (not a reduce over its dim: fails in RETURNN,
-                        # test_regressions.py::test_reduce_over_cum_concat_dim_in_loop, xfail)
                         acc, hist = nn.cum_concat_step(h)
-                        weights = nn.softmax(nn.dot(acc, h, reduce=cell), axis=hist)
-                        h = h + nn.dot(weights, acc, reduce=hist)
+                        if reduce_mode is None:
+                            weights = nn.softmax(nn.dot(acc, h, reduce=cell), axis=hist)
+                            h = h + nn.dot(weights, acc, reduce=hist)
+                        else:
+                            # test_regressions.py::test_reduce_over_cum_concat_dim_in_loop
+                            h = h + nn.reduce(acc, mode=reduce_mode, axis=hist)
                     ys = loop.stack(h)
             finally:
                 self.control_depth -= 1

@@ -218,29 +218,53 @@ def test_linear_with_bias_after_expand_dim_of_batch_only_tensor(roundtrip: Round
     roundtrip(net)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "reduce over the dim of nn.cum_concat_step inside a loop: RETURNN moves the reduce out "
-        "of the loop and fails constructing it (get_sequence_mask_broadcast: dyn_size_ext dims "
-        "not in the layer's dims, returnn issue 721). Found by the fuzzer; not fixed yet. The "
-        "generator consumes the history by attention (softmax + dot over it, which works) "
-        "instead of a reduce (rc_fuzz_gen.py::Generator.step_loop) until this passes."
-    ),
-)
 def test_reduce_over_cum_concat_dim_in_loop(roundtrip: Roundtrip) -> None:
+    """Reduce over the dim of ``nn.cum_concat_step`` in a loop (found by the fuzzer): RETURNN
+    moved the reduce out of the loop, where the cum_concat dim's sizes are per frame
+    (``[time]``) but the reduce input had no time dim, and failed building the mask
+    (``get_sequence_mask_broadcast``, returnn issue 721). The reduce input now carries the
+    loop frame (``_cum_concat.with_loop_frame``). Each frame's values must equal running
+    sums/maxima carried in the loop state, for a history of the input frames (RETURNN
+    moves it all out of the loop) and of a recurrent state (stays in the loop; reduces of
+    it both in the loop, feeding the state ``total``, and moved out), with a reduce over
+    the feature and history dims at once (mean)."""
     time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
 
     def fn(x: nn.Tensor) -> nn.Tensor:
         loop = nn.Loop(axis=time)
+        loop.state.h = nn.zeros([B, feat])
+        loop.state.sum_x = nn.zeros([B, feat])
+        loop.state.sum_h = nn.zeros([B, feat])
+        loop.state.max_h = nn.constant(-1e30, [B, feat])
+        loop.state.total = nn.zeros([B])
+        loop.state.total_ref = nn.zeros([B])
         with loop:
-            acc, hist = nn.cum_concat_step(loop.unstack(x))
-            return loop.stack(nn.reduce_sum(acc, axis=hist))
+            x_t = loop.unstack(x)
+            loop.state.h = nn.tanh(loop.state.h + x_t)
+            hist_x, x_dim = nn.cum_concat_step(x_t)
+            hist_h, h_dim = nn.cum_concat_step(loop.state.h)
+            loop.state.sum_x = loop.state.sum_x + x_t
+            loop.state.sum_h = loop.state.sum_h + loop.state.h
+            loop.state.max_h = nn.maximum(loop.state.max_h, loop.state.h)
+            loop.state.total = loop.state.total + nn.reduce_sum(hist_h, axis=[h_dim, feat])
+            loop.state.total_ref = loop.state.total_ref + nn.reduce_sum(loop.state.sum_h, axis=feat)
+            frames = nn.cast(loop.iteration, "float32") + 1.0
+            mean_x = nn.reduce_sum(loop.state.sum_x, axis=feat) / (2.0 * frames)
+            err = (
+                nn.abs_(nn.reduce_sum(hist_x, axis=x_dim) - loop.state.sum_x)
+                + nn.abs_(nn.reduce_mean(hist_x, axis=[feat, x_dim]) - mean_x)
+                + nn.abs_(nn.reduce_max(hist_h, axis=h_dim) - loop.state.max_h)
+                + nn.abs_(loop.state.total - loop.state.total_ref)
+            )
+            errors = loop.stack(err)
+        return nn.reduce_max(errors, axis=[time, feat])
 
     net = _Fn(fn)
-    y = net(_data(time, feat))
-    nn.reduce_sum(y, axis=[feat, time]).mark_as_default_output()
-    roundtrip(net)
+    net(_data(time, feat)).mark_as_default_output()
+    result = roundtrip(net)
+    unit = result.serialized.network["loop"]["unit"]
+    assert unit["frame"]["class"] == "rec_unstack"  # the frame index RETURNN can move out
+    assert numpy.allclose(result.output(), 0.0, atol=1e-4), result.output()
 
 
 @pytest.mark.xfail(
