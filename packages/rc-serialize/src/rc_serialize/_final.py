@@ -264,7 +264,7 @@ def _build_network(
         if layer.get("name_scope") == name:
             del layer["name_scope"]  # the layer name already gives this scope
 
-    extern = {name: _extern_entry(t) for name, t in state.extern_data.items()}
+    extern = {name: _extern_entry(name, t) for name, t in state.extern_data.items()}
     params = {
         ".".join(param_paths[k]): t for k, t in used.items() if isinstance(t, rc_nn.Parameter)
     }
@@ -516,11 +516,25 @@ class _CallLabels:
         return f"{label}_{tensor.name_hint}"
 
 
-def _extern_entry(tensor: Tensor) -> dict[str, Any]:
+#: RETURNN's default input key: the one extern data entry that RETURNN treats as available
+#: for inference when the config does not say (``default_input`` in the config; we never set it).
+_RETURNN_DEFAULT_INPUT = "data"
+
+
+def _extern_entry(name: str, tensor: Tensor) -> dict[str, Any]:
     data = tensor.data
     entry: dict[str, Any] = {"dim_tags": list(data.dims), "dtype": str(data.dtype)}
     if data.sparse_dim is not None:
         entry["sparse_dim"] = data.sparse_dim
-    if data.available_for_inference is not True:
-        entry["available_for_inference"] = bool(data.available_for_inference)
+    # RETURNN's default for a dict entry without "available_for_inference" depends on the key:
+    # True for "data", False for every other key (returnn/tf/network.py,
+    # _extern_data_types_from_config), whereas a template (nn.Data) defaults to True. Emit the
+    # flag wherever the two differ, so RETURNN gets our value. It matters: layers that depend on
+    # data not available for inference are DataNotAvailableLayers without values where the
+    # eval flag is off, and a rec loop's own net always has it off unless training
+    # (rec.py, _SubnetworkRecCell), so a teacher-forced decoder loop over such labels failed
+    # in a forward-only network (test_regressions.py::test_lstm_attention_decoder_loop_without_training).
+    available = bool(data.available_for_inference)
+    if available != (name == _RETURNN_DEFAULT_INPUT):
+        entry["available_for_inference"] = available
     return entry

@@ -267,18 +267,15 @@ def test_reduce_over_cum_concat_dim_in_loop(roundtrip: Roundtrip) -> None:
     assert numpy.allclose(result.output(), 0.0, atol=1e-4), result.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A teacher-forced LstmAttentionDecoder loop in a network checked without training (no "
-        "loss: forward only): RETURNN fails constructing a dot layer in the loop "
-        "(AttributeError: 'NoneType' object has no attribute 'get_shape'); with a loss and a "
-        "training step it passes. Found by the fuzzer; not fixed yet. The generator gives every "
-        "model with an LstmAttention decoder a training loss (rc_fuzz_gen.py::Generator.build) "
-        "until this passes."
-    ),
-)
 def test_lstm_attention_decoder_loop_without_training(roundtrip: Roundtrip) -> None:
+    """A teacher-forced ``LstmAttentionDecoder`` loop in a network checked without training
+    (found by the fuzzer): RETURNN failed constructing a dot layer in the loop
+    (``AttributeError: 'NoneType' object has no attribute 'get_shape'``); with a training
+    step it passed. Root cause: the labels (``nn.Data`` available for inference by default)
+    were emitted without ``available_for_inference``, which RETURNN then takes as False for
+    any key but ``data``; a rec loop's own net has the eval flag off unless training, so the
+    loop's layers computed from the labels became ``DataNotAvailableLayer`` without values.
+    The extern data entry now says ``available_for_inference: True``."""
     time, feat, classes = nn.SpatialDim("time"), nn.FeatureDim("f", 2), nn.FeatureDim("c", 3)
     labels = nn.get_extern_data(
         nn.Data("labels", dim_tags=[B, nn.SpatialDim("dec-time")], sparse_dim=classes)
@@ -308,7 +305,9 @@ def test_lstm_attention_decoder_loop_without_training(roundtrip: Roundtrip) -> N
     net = _Fn(fn)
     net.dec = dec
     net(_data(time, feat)).mark_as_default_output()
-    roundtrip(net)
+    result = roundtrip(net)
+    assert result.serialized.extern_data["labels"]["available_for_inference"] is True
+    assert "available_for_inference" not in result.serialized.extern_data["data"]
 
 
 def test_cross_entropy_log_probs_after_window_keeps_returnn_dim_order(roundtrip: Roundtrip) -> None:
