@@ -393,6 +393,12 @@ class Loop:
 
         ``include_eos``: whether the frame where ``condition`` first becomes true is
         part of ``stack()``/``last()``.
+
+        With ``include_eos=False`` a sequence whose condition is true in the first frame
+        has zero frames. That works while some sequence of the batch has a frame; when
+        none has, RETURNN's TF backend fails at run time for a loop whose frames are
+        stacked ("TensorArray has size zero": it cannot read an empty TensorArray with a
+        batch dim). Use ``include_eos=True`` if that can happen.
         """
         self._require_open("end()")
         condition = as_tensor(condition, "loop.end", loop_read=False)

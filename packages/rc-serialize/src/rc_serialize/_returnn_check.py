@@ -227,10 +227,28 @@ def _format_net_dict(net_dict: Any) -> str:
     return text
 
 
+#: Known RETURNN/TF failures whose message does not say what in the model causes them:
+#: (a substring of the error, the explanation added to the ReturnnCheckError).
+_HINTS = (
+    (
+        "TensorArray has size zero",
+        "Hint: a generating loop (nn.Loop(max_seq_len=...) with loop.end(...)) ran zero frames "
+        "for every sequence of the batch: loop.end(..., include_eos=False) with the end condition "
+        "true in the first frame. RETURNN's TF backend stacks a loop's frames from a TensorArray, "
+        "which TF cannot read with zero frames unless the frame shape is static (the batch dim "
+        "never is), so a loop whose frames are stacked (loop.stack, or its state) must produce at "
+        "least one frame in some sequence. Use include_eos=True (the end frame is kept) or an end "
+        "condition that is false in the first frame.",
+    ),
+)
+
+
 def _error(stage: str, net_dict: Any, exc: BaseException) -> ReturnnCheckError:
     tb = "".join(traceback.format_exception(exc))
+    hints = [hint for marker, hint in _HINTS if marker in str(exc)]
     lines = [
         f"RETURNN check failed while {stage}: {type(exc).__name__}: {exc}",
+        *[line for hint in hints for line in ("", hint)],
         "",
         "net dict:",
         _format_net_dict(net_dict),

@@ -722,8 +722,11 @@ class Generator:
     def gen_loop(self, block: Block, x: nn.Tensor) -> Step:
         ch = self.ch
         max_len = ch.int(1, 4)
-        stop = ch.int(0, 3)
         include_eos = ch.chance(50)
+        # Without the end frame, stop=0 gives zero frames for every sequence, which RETURNN
+        # cannot stack (a clear error: test_regressions.py::
+        # test_loop_end_before_first_frame_for_all_sequences_is_a_clear_error).
+        stop = ch.int(0 if include_eos else 1, 3)
         self.used("Loop")
         fns: list[Step] = []
 

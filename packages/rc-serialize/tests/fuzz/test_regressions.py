@@ -59,6 +59,59 @@ def test_loop_max_seq_len_end_stack_keeps_dynamic_dim(roundtrip: Roundtrip) -> N
     assert unit["output"] == {"class": "copy", "from": "end"}
 
 
+def _zero_frame_loop(x: nn.Tensor, time: nn.Dim, *, first_frames_end: bool) -> nn.Tensor:
+    """A generating loop with a [B, time, f] state that ends before its first frame
+    (``include_eos=False``): for every sequence, or (``first_frames_end=False``) for all
+    but the longest ones (those get two frames)."""
+    loop = nn.Loop(max_seq_len=3)
+    loop.state.h = x
+    with loop:
+        loop.state.h = nn.tanh(loop.state.h)
+        if first_frames_end:
+            end = loop.iteration >= 0
+        else:
+            end = (loop.iteration >= 2) | (nn.length(time) < nn.dim_value(time))
+        loop.end(end, include_eos=False)
+        ys = loop.stack(loop.state.h)
+    return nn.reduce_sum(ys, axis=[loop.axis, time])
+
+
+def test_loop_end_before_first_frame_for_some_sequences(roundtrip: Roundtrip) -> None:
+    """A generating loop whose state has a dynamic dim, ending before the first frame for
+    some sequences (zero frames for them, not for all): RETURNN runs it."""
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    net = _Fn(lambda x: _zero_frame_loop(x, time, first_frames_end=False))
+    net(_data(time, feat)).mark_as_default_output()
+    result = roundtrip(net)
+    assert numpy.all(numpy.isfinite(result.output()))
+
+
+def test_loop_end_before_first_frame_for_all_sequences_is_a_clear_error(
+    check_config: Callable[..., Any],
+) -> None:
+    """A generating loop that runs zero frames for every sequence of the batch (found by
+    the fuzzer; ``include_eos=False`` and the end condition true at the first frame) fails
+    in RETURNN at run time: it stacks the frames from a TensorArray, which TF cannot read
+    empty unless the frame shape is static, and the batch dim never is (a TF
+    ``UnimplementedError``, "TensorArray has size zero"). RETURNN cannot give an empty
+    stack here, so the check reports what in the model causes it and how to avoid it
+    (``_returnn_check._HINTS``); ``include_eos=True`` keeps the end frame and runs."""
+    from rc_serialize import get_returnn_config_serialized
+    from rc_serialize._returnn_check import ReturnnCheckError
+
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    net = _Fn(lambda x: _zero_frame_loop(x, time, first_frames_end=True))
+    net(_data(time, feat)).mark_as_default_output()
+    code = get_returnn_config_serialized(net)
+    with pytest.raises(ReturnnCheckError, match="ran zero frames") as info:
+        check_config(code)
+    assert "TensorArray has size zero" in str(info.value)
+    assert "include_eos=True" in str(info.value)
+    # The same loop keeping its end frame has one frame per sequence and runs.
+    report = check_config(code.replace('"include_eos": False', '"include_eos": True'))
+    assert numpy.all(numpy.isfinite(report.outputs["output"]))
+
+
 def test_batch_norm_time_major_feature_not_last(roundtrip: Roundtrip) -> None:
     """Bug 3 (reported: TF "Cannot reshape a tensor with 3 elements to shape [2]"): BatchNorm
     over a dim that is not the last one, input time-major. Passes in this minimal form."""
