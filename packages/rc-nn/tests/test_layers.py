@@ -307,6 +307,39 @@ def test_batch_norm_template_names_and_layer() -> None:
     assert _names(nn.BatchNorm(feat, affine=False)) == ["running_mean", "running_variance"]
 
 
+def test_batch_norm_masks_only_with_padding() -> None:
+    """Masked statistics (RETURNN's masked_time) need a dynamic dim next to the batch dim;
+    without one there is no padding and RETURNN would assert a time axis."""
+    feat = nn.FeatureDim("feat", 3)
+    x = nn.zeros([nn.batch_dim, feat])
+    y = nn.BatchNorm(feat)(x)
+    assert y.layer_dict is not None and y.layer_dict["masked_time"] is False
+    assert y.layer_dict["from"] is x and y.dims == x.dims
+    no_batch = nn.zeros([nn.SpatialDim("t"), feat])
+    y = nn.BatchNorm(feat)(no_batch)
+    assert y.layer_dict is not None and y.layer_dict["masked_time"] is False
+
+
+def test_batch_norm_masked_states_time_axis_and_moves_in_dim_after_static_dims() -> None:
+    time, feat, other = nn.SpatialDim("time"), nn.FeatureDim("feat", 3), nn.FeatureDim("g", 2)
+    x = nn.zeros([nn.batch_dim, time, feat, other])
+    y = nn.BatchNorm(feat)(x)
+    # feat last (RETURNN's flattened masked statistics take the last static axis)
+    assert y.dims == (nn.batch_dim, time, other, feat) and y.feature_dim == feat
+    assert y.layer_dict is not None and y.layer_dict["masked_time"] is True
+    axes = y.layer_dict["from"]
+    assert axes.layer_dict["class"] == "reinterpret_data"
+    assert axes.layer_dict["set_axes"] == {"T": time}
+    moved = axes.layer_dict["from"]
+    assert moved.layer_dict["class"] == "transpose" and moved.layer_dict["from"] is x
+    assert moved.layer_dict["perm"] == [nn.batch_dim, time, other, feat]
+    # only dynamic dims after feat: no transpose
+    x2 = nn.zeros([nn.batch_dim, feat, time])
+    y2 = nn.BatchNorm(feat)(x2)
+    assert y2.dims == x2.dims
+    assert y2.layer_dict is not None and y2.layer_dict["from"].layer_dict["from"] is x2
+
+
 def test_batch_norm_errors() -> None:
     _, _, x = _btf()
     with pytest.raises(nn.DimMismatchError, match="no input dim other") as info:

@@ -87,10 +87,21 @@ def test_expand_squeeze_templates(dims: dict[str, nn.Dim]) -> None:
     one = nn.SpatialDim("one", 1)
     x = _x(dims["time"], dims["feat"])
     e = nn.expand_dim(x, dim=one)
-    assert e.dims == (B, dims["time"], one, dims["feat"])
+    # right after the batch dim (RETURNN's expand_dims with axis=1): RETURNN's time and
+    # feature axes stay where they were
+    assert e.dims == (B, one, dims["time"], dims["feat"])
+    assert e.layer_dict is not None and e.layer_dict["axis"] == 1
+    assert e.feature_dim == x.feature_dim
     assert nn.squeeze(e, axis=one).dims == x.dims
     sparse = _x(dims["time"], name="labels", sparse_dim=dims["other"])
-    assert nn.expand_dim(sparse, dim=one).dims == (B, dims["time"], one)
+    assert nn.expand_dim(sparse, dim=one).dims == (B, one, dims["time"])
+    # time-major input: RETURNN takes it batch-major first
+    time_major = nn.get_extern_data(nn.Data("tm", dim_tags=[dims["time"], B, dims["feat"]]))
+    assert nn.expand_dim(time_major, dim=one).dims == (B, one, dims["time"], dims["feat"])
+    # without the batch dim: before the last axis (RETURNN's "spatial")
+    no_batch = nn.zeros([dims["time"], dims["feat"]])
+    assert nn.expand_dim(no_batch, dim=one).dims == (dims["time"], one, dims["feat"])
+    assert nn.expand_dim(nn.zeros([]), dim=one).dims == (one,)
 
 
 def test_slice_templates(dims: dict[str, nn.Dim]) -> None:

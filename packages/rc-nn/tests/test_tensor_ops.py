@@ -357,3 +357,18 @@ def test_elementwise_compositions_union_of_dims(
         final, final_dims = values[-1]
         comparison = final > 0.0
         assert comparison.dtype == "bool" and set(comparison.dims) == final_dims
+
+
+def test_linear_over_first_axis_of_two_dim_input_puts_weight_first() -> None:
+    """[in, B] through Linear with bias: dot(weight, x) gives [out, B]. dot(x, weight)
+    would make TF run a transposed matmul whose fused bias add fails (oneDNN)."""
+    s, out = nn.SpatialDim("s", 2), nn.FeatureDim("out", 3)
+    lin = nn.Linear(s, out)
+    x = nn.zeros([s, nn.batch_dim])
+    y = lin(x)
+    assert y.dims == (out, nn.batch_dim) and y.feature_dim == out
+    dot = y.layer_dict["from"][0]
+    assert dot.layer_dict["from"] == [lin.weight, x]
+    # without bias there is no add to fuse: the usual order
+    no_bias = nn.Linear(s, out, with_bias=False)
+    assert no_bias(x).dims == (nn.batch_dim, out)

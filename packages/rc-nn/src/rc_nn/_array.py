@@ -129,7 +129,9 @@ def dot(a: Tensor, b: Tensor, *, reduce: Dim | Sequence[Dim]) -> Tensor:
     a_only = [d for d in a.dims if d not in b.dims]
     b_only = [d for d in b.dims if d not in a.dims]
     dims = common + a_only + b_only
-    feature = b_only[-1] if b_only else (a_only[-1] if a_only else None)
+    # RETURNN never makes the batch dim the feature dim (e.g. weight [in, out] @ x [in, batch]).
+    own = [d for d in (*a_only, *b_only) if not d.is_batch_dim()]
+    feature = own[-1] if own else None
     dtype = a.dtype
     layer = {"class": "dot", "from": [a, b], "reduce": red if len(red) != 1 else red[0]}
     return make_layer_tensor(

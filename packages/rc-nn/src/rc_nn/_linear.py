@@ -75,7 +75,16 @@ class Linear(Module):
             from ._dim_ops import replace_dim
 
             x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=weight_in)
-        out = dot(x, self.weight, reduce=weight_in)
+        if self.with_bias and len(x.dims) == 2 and x.dims[0] is weight_in:
+            # x is [in, other]: RETURNN's dot would run a transposed 2-d matmul, and TF's
+            # oneDNN graph rewrite fuses it with the bias add into a kernel that rejects
+            # the broadcast [1, out] bias ("bias must be 1-dimensional", at run time;
+            # docs/returnn-notes.md). With the weight first the matmul gives [out, other],
+            # whose bias add is not fused. Same numbers, the output dims just come in
+            # that order (dims are named).
+            out = dot(self.weight, x, reduce=weight_in)
+        else:
+            out = dot(x, self.weight, reduce=weight_in)
         if self.with_bias:
             out = out + self.bias
         return out

@@ -81,8 +81,11 @@ class BatchNorm(Module):
     auxiliary (not trained; updated by RETURNN with ``momentum`` whenever the
     layer runs in training), and with ``affine`` the trained ``gamma`` (ones)
     and ``beta`` (zeros). In training the statistics of the current batch are
-    used; otherwise the running statistics. With ``use_mask`` padding frames of
-    dynamic dims are excluded from the batch statistics.
+    used; otherwise the running statistics. With ``use_mask`` the padding frames of
+    the first dynamic dim (RETURNN masks one time axis) are excluded from the batch
+    statistics; a tensor without dynamic dims (e.g. ``[batch, f]``) has none. For the
+    masked statistics ``in_dim`` is moved after the other static dims, so the output
+    can have the input's dims in another order.
 
     Example:
         >>> import rc_nn as nn
@@ -119,11 +122,22 @@ class BatchNorm(Module):
             self.beta = Parameter([in_dim], initial=0.0)
 
     def forward(self, x: Tensor) -> Tensor:
-        """Normalize ``x`` per ``in_dim`` entry; same dims as ``x``."""
+        """Normalize ``x`` per ``in_dim`` entry; the dims of ``x`` (maybe reordered)."""
         x = as_tensor(x, "BatchNorm")
         what = f"BatchNorm({_dim_str(self.in_dim)})"
         require_dim(x, self.in_dim, what)
         require_float(x, what)
+        # RETURNN's masked statistics (masked_time) flatten the batch and the time axis
+        # together, which asserts a time axis: only where there is padding to exclude, i.e.
+        # a dynamic dim next to the batch dim (without batch, a dynamic dim spans the
+        # longest sequence and has no padding per sequence).
+        masked = (
+            self.use_mask
+            and any(d.is_batch_dim() for d in x.dims)
+            and any(d.dimension is None and not d.is_batch_dim() for d in x.dims)
+        )
+        if masked:
+            x = _with_time_axis(_in_dim_last_static(x, self.in_dim))
         param_map: dict[str, Any] = {
             _BN_MEAN: {"layer_output": self.running_mean},
             _BN_VAR: {"layer_output": self.running_variance},
@@ -139,7 +153,7 @@ class BatchNorm(Module):
             "use_std": self.affine,
             "momentum": self.momentum,
             "epsilon": self.epsilon,
-            "masked_time": self.use_mask,
+            "masked_time": masked,
             "param_version": 2,
             "update_sample_only_in_training": True,
             "delay_sample_update": True,
@@ -147,3 +161,39 @@ class BatchNorm(Module):
         }
         template = make_template(x.dims, x.dtype, feature_dim=self.in_dim)
         return make_layer_tensor(layer, template, name_hint="batch_norm")
+
+
+def _in_dim_last_static(x: Tensor, in_dim: Dim) -> Tensor:
+    """``x``, transposed if needed so that no static dim comes after ``in_dim``.
+
+    RETURNN's masked batch statistics flatten batch and time into one axis, and the
+    flattened tensor forgets the layer's feature axis (``copy_time_flattened`` falls
+    back to the default: the last static axis). With another static dim after
+    ``in_dim`` the moments are taken per entry of that dim and do not fit the statistics
+    of ``in_dim`` (TF "Cannot reshape a tensor with N elements to shape [M]", in
+    training only). Moving ``in_dim`` to the end avoids it; dims are named, so the order
+    of the output does not matter.
+    """
+    index = x.dims.index(in_dim)
+    if all(d.dimension is None for d in x.dims[index + 1 :]):
+        return x
+    dims = [d for d in x.dims if d != in_dim] + [in_dim]
+    layer = {"class": "transpose", "from": x, "perm": dims}
+    return make_layer_tensor(layer, make_template(dims, x.dtype), name_hint="transpose")
+
+
+def _with_time_axis(x: Tensor) -> Tensor:
+    """``x`` with its first dynamic dim stated as RETURNN's time axis (``reinterpret_data``).
+
+    RETURNN masks the padding of its time axis only, and asserts one. Which dim that is
+    follows RETURNN's per-layer rules, which rc does not track (e.g. ``merge_dims`` of
+    the time dim and a static dim gives a dynamic dim but no time axis), so it is set
+    here: the first dynamic spatial dim, else the first dynamic dim (RETURNN's default).
+    """
+    dynamic = [d for d in x.dims if d.dimension is None and not d.is_batch_dim()]
+    spatial = [d for d in dynamic if d.is_spatial_dim()]
+    time = (spatial or dynamic)[0]
+    layer = {"class": "reinterpret_data", "from": x, "set_axes": {"T": time}}
+    feature = x.feature_dim if x.feature_dim is not time else None
+    template = make_template(x.dims, x.dtype, feature_dim=feature)
+    return make_layer_tensor(layer, template, name_hint="time_axis")

@@ -231,13 +231,24 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
 def expand_dim(x: Tensor, *, dim: Dim) -> Tensor:
     """Add the new axis ``dim`` (values repeated along it; use a dim of size 1 for a plain new axis).
 
-    RETURNN's ``expand_dims`` puts the new axis before the last axis of a dense
-    tensor (at the end of a sparse one); dims are named, so this rarely matters.
+    The new axis really has the size of ``dim`` (RETURNN tiles the values along it), so
+    every consumer, e.g. a ``Linear`` over it, sees ``dim.dimension`` entries.
+
+    A tensor with the batch dim gets the new axis right after the batch dim, batch-major
+    (``[time, batch, f]`` becomes ``[batch, dim, time, f]``); dims are named, so the
+    position rarely matters. It is chosen so that the new axis leaves RETURNN's special
+    axes alone: its default feature axis is the last static axis, so a new axis at the
+    end could take that role, and a string ``axis`` (``"spatial"``) makes a static new
+    axis the time axis of a tensor without one (which e.g. breaks ``batch_norm``). A
+    tensor without the batch dim gets it before its last axis (at the end if sparse).
 
     Example:
         >>> import rc_nn as nn
         >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
         >>> nn.expand_dim(nn.zeros([nn.batch_dim, f]), dim=one).dims == (nn.batch_dim, one, f)
+        True
+        >>> e = nn.FeatureDim("e", 2)
+        >>> nn.expand_dim(nn.zeros([nn.batch_dim]), dim=e).dims == (nn.batch_dim, e)
         True
     """
     x = as_tensor(x, "expand_dim")
@@ -249,14 +260,20 @@ def expand_dim(x: Tensor, *, dim: Dim) -> Tensor:
         )
     if dim.is_batch_dim():
         raise AxisError(f"expand_dim: cannot add the batch dim (at {user_location()})")
-    if not x.dims:
-        index = 0
-    elif x.sparse_dim is not None:
-        index = len(x.dims)
+    axis: int | str
+    batch = [d for d in x.dims if d.is_batch_dim()]
+    if batch:
+        # An int axis makes RETURNN's expand_dims take the input batch-major first and
+        # count the axis with the batch dim: 1 is right after it.
+        axis = 1
+        dims = [*batch, dim, *(d for d in x.dims if not d.is_batch_dim())]
     else:
-        index = len(x.dims) - 1
-    dims = [*x.dims[:index], dim, *x.dims[index:]]
-    layer = {"class": "expand_dims", "from": x, "axis": "spatial", "dim": dim}
+        # RETURNN cannot take a tensor without batch batch-major: "spatial" puts the new
+        # axis before the last axis of a dense tensor, at the end of a sparse one.
+        axis = "spatial"
+        index = len(x.dims) if x.sparse_dim is not None else max(len(x.dims) - 1, 0)
+        dims = [*x.dims[:index], dim, *x.dims[index:]]
+    layer = {"class": "expand_dims", "from": x, "axis": axis, "dim": dim}
     template = make_template(
         dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=_feature_after(x, dims)
     )

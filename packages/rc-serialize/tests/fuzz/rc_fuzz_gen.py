@@ -870,7 +870,9 @@ class Generator:
             self.set_attr(block, "norm", norm)
             return norm  # type: ignore[no-any-return]
         if kind == "BatchNorm":
-            bn = nn.BatchNorm(feat)
+            # any static dim of any tensor (with or without a time axis, in_dim anywhere);
+            # the options decide RETURNN's code path (fused kernel or not, masked or not)
+            bn = nn.BatchNorm(feat, affine=ch.chance(70), use_mask=ch.chance(80))
             self.set_attr(block, "bn", bn)
             return bn  # type: ignore[no-any-return]
         if kind == "Embedding":

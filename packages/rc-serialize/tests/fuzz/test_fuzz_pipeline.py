@@ -71,15 +71,22 @@ def assert_paths_are_attribute_chains(model: FuzzModel) -> None:
         assert obj is param, f"{path} reaches {obj!r}, not {param!r}"
 
 
+def _uses_trainable_parameters(model: FuzzModel) -> bool:
+    used = build_network(model.root).variable_names
+    return any(param.trainable for path, param in model.root.named_parameters() if path in used)
+
+
 def check_model(model: FuzzModel, code: str, roundtrip: RoundTripFn) -> None:
     assert_paths_are_attribute_chains(model)
     result = roundtrip(
         model.root,
-        # RETURNN cannot train a network without variables ("No variables to optimize"): train
-        # only when the emitted network uses parameters. A search-only model (choice/decide
-        # decoder, see below) is run as RETURNN runs search: forward only, no training step.
+        # RETURNN cannot train a network without trainable variables ("No variables to
+        # optimize"): train only when the emitted network uses trainable parameters (the
+        # running statistics of a BatchNorm without affine parameters are not). A search-only
+        # model (choice/decide decoder, see below) is run as RETURNN runs search: forward
+        # only, no training step.
         train_steps=1
-        if model.has_loss and not model.needs_search and build_network(model.root).variable_names
+        if model.has_loss and not model.needs_search and _uses_trainable_parameters(model)
         else 0,
         # A choice/decide decoder is search-only: without the search flag RETURNN does not
         # construct its loop (its parameters would be missing from the TF variables, N4).

@@ -150,13 +150,90 @@ def test_loop_stack_with_dynamic_dim_inside_cond(roundtrip: Roundtrip) -> None:
 
 def test_batch_norm_time_major_feature_not_last(roundtrip: Roundtrip) -> None:
     """Bug 3 (reported: TF "Cannot reshape a tensor with 3 elements to shape [2]"): BatchNorm
-    over a dim that is not the last one, input time-major. Passes in this minimal form."""
+    over a dim followed by another static dim, in training. RETURNN's masked statistics
+    flatten batch and time and then take the default feature axis (the last static one,
+    ``g``) instead of ``f``; BatchNorm now moves ``f`` last for them (``_norm.py``). The
+    numbers are checked in ops/test_layers.py."""
     time, feat, other = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("g", 2)
     x = nn.get_extern_data(nn.Data("data", dim_tags=[time, B, feat, other]))
     bn = nn.BatchNorm(feat)
     y = bn(x)
     nn.reduce_mean(y, axis=time).mark_as_default_output()
-    roundtrip(bn, train_steps=0)
+    nn.reduce_sum(y, axis=[time, feat, other]).mark_as_loss("l")
+    roundtrip(bn, train_steps=1)
+
+
+class _Scaled(nn.Module):
+    """``norm(x * scale)``: a trainable parameter in front, so that a network with a
+    BatchNorm without affine parameters can be trained."""
+
+    def __init__(self, dim: nn.Dim, norm: nn.Module, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.scale = nn.Parameter([dim], initial=1.0)
+        self.norm = norm
+        self.fn = fn
+
+    def forward(self, x: nn.Tensor) -> nn.Tensor:
+        return self.norm(self.fn(x * self.scale))  # type: ignore[no-any-return]
+
+
+def _train_batch_norm(roundtrip: Roundtrip, net: nn.Module, x: nn.Tensor) -> None:
+    y = net(x)
+    dynamic = [d for d in y.dims if d.dimension is None and not d.is_batch_dim()]
+    out = nn.reduce_mean(y, axis=dynamic) if dynamic else y
+    out.mark_as_default_output()
+    nn.reduce_sum(out, axis=[d for d in out.dims if not d.is_batch_dim()]).mark_as_loss("l")
+    roundtrip(net, train_steps=1)
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_without_time_axis(roundtrip: Roundtrip, affine: bool) -> None:
+    """BatchNorm (default use_mask=True) on [B, f]: RETURNN's masked statistics assert a
+    time axis (AssertionError in ``copy_time_flattened``, in training). Without a dynamic
+    dim there is no padding: BatchNorm asks for unmasked statistics there."""
+    feat = nn.FeatureDim("f", 3)
+    net = _Scaled(feat, nn.BatchNorm(feat, affine=affine), lambda x: x)
+    _train_batch_norm(roundtrip, net, _data(feat))
+
+
+def test_batch_norm_after_expand_dim_of_tensor_without_time(roundtrip: Roundtrip) -> None:
+    """BatchNorm (no affine) over the new dim of ``expand_dim`` on [B, f]: RETURNN's
+    ``expand_dims`` with ``axis="spatial"`` made the new static axis the time axis, and the
+    unfused batch norm then broadcast its statistics as if over time (TF "Cannot reshape a
+    tensor with 3 elements to shape [1,1,1]"). expand_dim now uses an int axis, which
+    leaves the time axis alone."""
+    feat, new = nn.FeatureDim("f", 1), nn.SpatialDim("e", 3)
+    net = _Scaled(feat, nn.BatchNorm(new, affine=False), lambda x: nn.expand_dim(x, dim=new))
+    _train_batch_norm(roundtrip, net, _data(feat))
+
+
+def test_batch_norm_after_expand_dim_merge_dims_split_dims(roundtrip: Roundtrip) -> None:
+    """expand_dim, merge_dims with the new dim, split_dims, then BatchNorm (fuzz-found).
+    With ``axis="spatial"`` RETURNN's default feature axis moved to the new (last static)
+    axis, so merge_dims put the merged dim elsewhere than our template said."""
+    s0, s1, time = nn.FeatureDim("s0", 3), nn.FeatureDim("s1", 3), nn.SpatialDim("time")
+    new, h, q = nn.SpatialDim("e", 2), nn.FeatureDim("h", 2), nn.FeatureDim("q", 3)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y, merged = nn.merge_dims(nn.expand_dim(x, dim=new), axes=[s0, new])
+        return nn.split_dims(y, axis=merged, dims=[h, q])
+
+    net = _Scaled(s0, nn.BatchNorm(h), fn)
+    _train_batch_norm(roundtrip, net, _data(s0, s1, time))
+
+
+def test_batch_norm_over_static_dim_next_to_merged_dynamic_dim(roundtrip: Roundtrip) -> None:
+    """BatchNorm (masked) on [B, e, time*s] after merge_dims of time and a static dim: the
+    merged dim is dynamic but RETURNN has no time axis for it (AssertionError in
+    ``copy_time_flattened``). BatchNorm states the time axis (``reinterpret_data``)."""
+    time, s, new = nn.SpatialDim("time"), nn.FeatureDim("s", 2), nn.FeatureDim("e", 2)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y, _ = nn.merge_dims(x, axes=[time, s])
+        return nn.expand_dim(y, dim=new)
+
+    net = _Scaled(s, nn.BatchNorm(new), fn)
+    _train_batch_norm(roundtrip, net, _data(time, s))
 
 
 def test_window_over_size_one_static_dim(roundtrip: Roundtrip) -> None:
@@ -284,27 +361,45 @@ def test_broadcast_both_ways_after_slice_nd_dim_order(roundtrip: Roundtrip) -> N
     roundtrip(net)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "expand_dim of a batch-only tensor, then Linear with bias: RETURNN constructs the net "
-        "(templates agree) but the forward pass fails in TF ('bias must be 1-dimensional"
-        "[1,2]' in the bias add). Found by the fuzzer; not fixed yet. The generator's expand "
-        "op skips batch-only tensors (rc_fuzz_ops.py::expand) until this passes."
-    ),
-)
 def test_linear_with_bias_after_expand_dim_of_batch_only_tensor(roundtrip: Roundtrip) -> None:
+    """expand_dim of a batch-only tensor, then Linear with bias: the forward pass failed in
+    TF ("bias must be 1-dimensional[1,2]"). Not a size mismatch (the new axis is tiled to
+    its size): expand_dims put the new axis first ([e, B]), RETURNN's dot then runs a
+    transposed 2-d matmul, and TF's oneDNN graph rewrite fuses it with the bias add into
+    a kernel that rejects the broadcast [1, c] bias. expand_dim now gives [B, e]."""
     feat, new, out = nn.FeatureDim("f", 4), nn.FeatureDim("e", 2), nn.FeatureDim("c", 2)
     lin = nn.Linear(new, out)
 
     def fn(x: nn.Tensor) -> nn.Tensor:
-        return lin(nn.expand_dim(nn.reduce_max(x, axis=feat), dim=new))  # type: ignore[no-any-return]
+        m = nn.reduce_max(x, axis=feat)
+        m.mark_as_output("max")
+        e = nn.expand_dim(m, dim=new)
+        assert e.dims == (B, new)
+        e.mark_as_output("expanded")
+        return lin(e)  # type: ignore[no-any-return]
 
     net = _Fn(fn)
     net.lin = lin
     y = net(_data(feat))
     nn.reduce_sum(y, axis=out).mark_as_default_output()
-    roundtrip(net)
+    result = roundtrip(net)
+    # the new axis has size 2 at run time, the value repeated
+    expanded, m = result.output("expanded"), result.output("max")
+    numpy.testing.assert_allclose(expanded, numpy.stack([m, m], axis=1))
+
+
+def test_linear_with_bias_over_first_axis_of_two_dim_tensor(roundtrip: Roundtrip) -> None:
+    """The TF bug above without expand_dim: Linear with bias over the first axis of a 2-d
+    input [s, B] (``s`` not the feature dim, so a dot and a bias add). Linear puts the
+    weight first for such an input ([c, B] output), whose bias add TF does not fuse."""
+    s, out = nn.SpatialDim("s", 2), nn.FeatureDim("c", 3)
+    lin = nn.Linear(s, out)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[s, B]))
+    y = lin(x)
+    assert y.dims == (out, B) and y.feature_dim == out
+    y.mark_as_default_output()
+    nn.reduce_sum(y, axis=out).mark_as_loss("l")
+    roundtrip(lin, train_steps=1)
 
 
 def test_reduce_over_cum_concat_dim_in_loop(roundtrip: Roundtrip) -> None:

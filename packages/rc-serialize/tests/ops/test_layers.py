@@ -287,6 +287,63 @@ def test_batch_norm_updates_our_running_stats(returnn_tf: Any, tmp_path: Any) ->
     numpy.testing.assert_allclose(var, 0.5 + 0.5 * data.var(axis=0, ddof=1), rtol=1e-4)
 
 
+def _batch_norm_train_stats(returnn_tf: Any, tmp_path: Any, root: nn.Module) -> Any:
+    """Run ``root``'s config once in training; the running stats (momentum 1: the batch's
+    statistics), the fed input and its sequence lengths."""
+    from rc_serialize import get_returnn_config_serialized
+    from rc_serialize._returnn_check import _construct, _load_config, _random_feed
+
+    tf = returnn_tf
+    path = tmp_path / "config.py"
+    path.write_text(get_returnn_config_serialized(root), encoding="utf-8")
+    built = _construct(_load_config(path), train=True, search=False, seed=1)
+    network = built.network
+    with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
+        network.initialize_params(session)
+        feed = _random_feed(network, rng=numpy.random.RandomState(0), batch=4, max_time=5)
+        out = network.get_default_output_layer().output.placeholder
+        session.run([out, *network.get_post_control_dependencies()], feed_dict=feed)
+        variables = {v.name[:-2]: v for v in tf.compat.v1.global_variables()}
+        mean = session.run(variables["running_mean/param"])
+        var = session.run(variables["running_variance/param"])
+        data = network.extern_data.data["data"]
+        dynamic = [d for d in data.dims if d.dimension is None and not d.is_batch_dim()]
+        lengths = feed[dynamic[0].dyn_size_ext.raw_tensor] if dynamic else None
+        return mean, var, feed[data.placeholder], lengths
+
+
+def test_batch_norm_masked_statistics_over_in_dim_before_another_static_dim(
+    returnn_tf: Any, tmp_path: Any
+) -> None:
+    """[B, time, f, g], normalized over f: the statistics are per f entry, over the batch,
+    the frames within the sequence lengths (padding masked) and g. RETURNN's masked
+    statistics used to be taken per g instead (TF reshape error, fuzz-found); BatchNorm now
+    moves f after g for them (``_norm._in_dim_last_static``)."""
+    time, f, g = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("g", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, f, g]))
+    bn = nn.BatchNorm(f, momentum=1.0)
+    bn(x).mark_as_default_output()
+    mean, var, data, lengths = _batch_norm_train_stats(returnn_tf, tmp_path, bn)
+    frames = numpy.concatenate([data[b, : lengths[b]] for b in range(data.shape[0])])  # [N, f, g]
+    frames = frames.transpose(0, 2, 1).reshape(-1, 3)  # [N * g, f]
+    numpy.testing.assert_allclose(mean, frames.mean(axis=0), rtol=1e-4, atol=1e-6)
+    numpy.testing.assert_allclose(var, frames.var(axis=0), rtol=1e-4, atol=1e-6)
+
+
+def test_batch_norm_without_time_axis_default_options(returnn_tf: Any, tmp_path: Any) -> None:
+    """[B, f, s] (no dynamic dim), default options (use_mask=True): nothing to mask, so the
+    layer does not ask RETURNN for masked statistics, which assert a time axis (fuzz-found)."""
+    f, s = nn.FeatureDim("f", 3), nn.SpatialDim("s", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f, s]))
+    bn = nn.BatchNorm(f, momentum=1.0)
+    bn(x).mark_as_default_output()
+    mean, var, data, _ = _batch_norm_train_stats(returnn_tf, tmp_path, bn)
+    frames = data.transpose(0, 2, 1).reshape(-1, 3)  # [B * s, f]
+    numpy.testing.assert_allclose(mean, frames.mean(axis=0), rtol=1e-4, atol=1e-6)
+    # the fused TF kernel (affine, unmasked) keeps the unbiased variance
+    numpy.testing.assert_allclose(var, frames.var(axis=0, ddof=1), rtol=1e-4, atol=1e-6)
+
+
 # ---------------------------------------------------------------------------
 # LSTM (native op; the first compile takes over a minute, then it is cached)
 

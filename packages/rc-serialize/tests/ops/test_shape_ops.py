@@ -139,13 +139,13 @@ def test_expand_dim_and_squeeze(roundtrip: RoundTripFn) -> None:
     h = net(x)
     h.mark_as_output("inp")
     e = nn.expand_dim(h, dim=one)
-    assert e.dims == (B, time, one, hid)
+    assert e.dims == (B, one, time, hid)
     e.mark_as_output("expanded")
     nn.squeeze(e, axis=one).mark_as_default_output()
     result = _run(roundtrip, net)
     inp = result.output("inp")
     numpy.testing.assert_allclose(result.output(), inp)
-    assert result.output("expanded").shape == (*inp.shape[:2], 1, 4)
+    assert result.output("expanded").shape == (inp.shape[0], 1, *inp.shape[1:])
 
 
 def test_expand_dim_larger(roundtrip: RoundTripFn) -> None:
@@ -156,6 +156,28 @@ def test_expand_dim_larger(roundtrip: RoundTripFn) -> None:
     result = _run(roundtrip, Root())
     inp = result.output("inp")
     numpy.testing.assert_allclose(result.output(), numpy.stack([inp, inp], axis=1))
+
+
+def test_expand_dim_time_major_and_batch_only(roundtrip: RoundTripFn) -> None:
+    """The new axis comes right after the batch dim, batch-major; values are repeated
+    along it (size 2 at run time, as the template says)."""
+    time, feat, rep = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("rep", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[time, B, feat]))
+    x.mark_as_output("inp")
+    y = nn.expand_dim(x, dim=rep)
+    assert y.dims == (B, rep, time, feat)
+    y.mark_as_default_output()
+    m = nn.reduce_max(x, axis=[time, feat])
+    m.mark_as_output("max")
+    z = nn.expand_dim(m, dim=rep)
+    assert z.dims == (B, rep)
+    z.mark_as_output("batch_only")
+    result = _run(roundtrip, Root())
+    inp = result.output("inp").transpose(1, 0, 2)  # [B, time, in]
+    numpy.testing.assert_allclose(result.output(), numpy.stack([inp, inp], axis=1))
+    numpy.testing.assert_allclose(
+        result.output("batch_only"), numpy.stack([result.output("max")] * 2, axis=1)
+    )
 
 
 # -- slice / slice_nd / pad / window ------------------------------------------------------
