@@ -307,3 +307,89 @@ def test_cross_entropy_log_probs_after_window_keeps_returnn_dim_order(roundtrip:
     assert ce.dims == (time, B)
     ce.mark_as_loss("ce")
     roundtrip(net, train_steps=1)
+
+
+class _TwoRelPos(nn.Module):
+    """Two ``RelPosSelfAttention`` layers (``a``, ``b``) used by ``fn``; they share one cached
+    relative positional encoding per block that can see it."""
+
+    def __init__(self, model: nn.Dim, fn: Callable[..., nn.Tensor]) -> None:
+        super().__init__()
+        self.a, self.b = (
+            nn.RelPosSelfAttention(
+                model, model, key_dim_total=model, value_dim_total=model, num_heads=2
+            )
+            for _ in range(2)
+        )
+        self.fn = fn
+
+    def forward(self, x: nn.Tensor) -> nn.Tensor:
+        return self.fn(self, x)
+
+
+def _rel_pos_in_cond_then_outside(m: _TwoRelPos, x: nn.Tensor, time: nn.Dim) -> nn.Tensor:
+    with nn.Cond(nn.reduce_sum(x, axis=list(x.dims)) > 0.0) as cond:
+        cond.true = m.a(x, axis=time)
+        cond.false = x
+    return m.b(cond.result, axis=time)  # type: ignore[no-any-return]
+
+
+def _rel_pos_in_both_branches_then_another_cond(
+    m: _TwoRelPos, x: nn.Tensor, time: nn.Dim
+) -> nn.Tensor:
+    flag = nn.reduce_sum(x, axis=list(x.dims)) > 0.0
+    with nn.Cond(flag) as cond:
+        cond.true = m.a(x, axis=time)
+        cond.false = m.b(x, axis=time)
+    with nn.Cond(flag) as again:
+        again.true = m.a(cond.result, axis=time)
+        again.false = cond.result
+    return again.result  # type: ignore[no-any-return]
+
+
+def _rel_pos_in_loop_then_outside(m: _TwoRelPos, x: nn.Tensor, time: nn.Dim) -> nn.Tensor:
+    outer = x.dims[1]
+    loop = nn.Loop(axis=outer)
+    with loop:
+        ys = loop.stack(m.a(loop.unstack(x), axis=time))
+    return m.b(ys, axis=time)  # type: ignore[no-any-return]
+
+
+def _rel_pos_in_masked_computation_then_loop(
+    m: _TwoRelPos, x: nn.Tensor, time: nn.Dim
+) -> nn.Tensor:
+    outer, model = x.dims[1], x.dims[3]
+    loop = nn.Loop(axis=outer)
+    loop.state.h = nn.zeros([B, model])
+    with loop:
+        x_t = loop.unstack(x)
+        with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=[time, model]) > 0.0):
+            loop.state.h = nn.reduce_mean(m.a(x_t, axis=time), axis=time) + loop.state.h
+        return loop.stack(m.b(x_t + loop.state.h, axis=time))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _rel_pos_in_cond_then_outside,
+        _rel_pos_in_both_branches_then_another_cond,
+        _rel_pos_in_loop_then_outside,
+        _rel_pos_in_masked_computation_then_loop,
+    ],
+    ids=lambda fn: fn.__name__.removeprefix("_rel_pos_"),
+)
+def test_relative_positional_encoding_shared_across_control_flow_blocks(
+    roundtrip: Roundtrip, body: Callable[[_TwoRelPos, nn.Tensor, nn.Dim], nn.Tensor]
+) -> None:
+    """The relative positional encoding is cached per (spatial dim, feature dim); the cached
+    layers were reused outside the control-flow block that made them (a cond branch, a loop,
+    a masked computation), a ControlFlowError at the reuse (found by the long fuzz campaign).
+    Now an encoding is reused only where its block is visible, else made anew."""
+    outer, time, model = nn.SpatialDim("outer"), nn.SpatialDim("time"), nn.FeatureDim("model", 4)
+    with_loop = body in (_rel_pos_in_loop_then_outside, _rel_pos_in_masked_computation_then_loop)
+    x = _data(*([outer] if with_loop else []), time, model)
+    net = _TwoRelPos(model, lambda m, x: body(m, x, time))
+    y = net(x)
+    nn.reduce_mean(y, axis=[outer, time] if with_loop else [time]).mark_as_default_output()
+    result = roundtrip(net, train_steps=1)
+    assert numpy.all(numpy.isfinite(result.output()))
