@@ -668,7 +668,10 @@ class Generator:
         time = self.time_of(x)
         assert time is not None
         frame_dims = [d for d in x.dims if d is not time]
-        masked = ch.chance(40)
+        # A state set in a masked computation must not have a dynamic dim besides the batch:
+        # RETURNN's unmask drops it, rc-nn refuses it with a ControlFlowError
+        # (test_regressions.py::test_masked_computation_state_with_a_dynamic_dim).
+        masked = ch.chance(40) and all(d is B or d.dimension is not None for d in frame_dims)
         with_cond = ch.chance(30)
         lstm_state = ch.chance(25)
         result = ch.pick(["stack", "last", "state"])

@@ -393,3 +393,37 @@ def test_relative_positional_encoding_shared_across_control_flow_blocks(
     nn.reduce_mean(y, axis=[outer, time] if with_loop else [time]).mark_as_default_output()
     result = roundtrip(net, train_steps=1)
     assert numpy.all(numpy.isfinite(result.output()))
+
+
+@pytest.mark.parametrize("state_dim", ["static", "dynamic"])
+def test_masked_computation_state_with_a_dynamic_dim(roundtrip: Roundtrip, state_dim: str) -> None:
+    """A loop state set in ``nn.MaskedComputation`` with a dynamic dim besides the batch failed
+    in RETURNN ("copy_compatible_to: ... already has more dims than target data h_output"):
+    inside a loop, RETURNN's ``unmask`` takes any dynamic dim of the masked output for the
+    masked time axis and drops it from its template. rc-nn now refuses such a state with a
+    clear ``ControlFlowError``; with a static dim it works, and the suggested replacement
+    (``nn.where(mask, new, previous)`` in the loop's frame) works with the dynamic dim."""
+    outer, model = nn.SpatialDim("outer"), nn.FeatureDim("model", 2)
+    other = nn.SpatialDim("other", 3) if state_dim == "static" else nn.SpatialDim("other")
+    x = _data(outer, other, model)
+
+    def fn(x: nn.Tensor, *, masked: bool) -> nn.Tensor:
+        loop = nn.Loop(axis=outer)
+        loop.state.h = nn.zeros([B, other, model])
+        with loop:
+            x_t = loop.unstack(x)
+            mask = nn.reduce_sum(x_t, axis=[other, model]) > 0.0
+            if masked:
+                with nn.MaskedComputation(mask=mask):
+                    loop.state.h = nn.tanh(x_t + loop.state.h)
+            else:
+                loop.state.h = nn.where(mask, nn.tanh(x_t + loop.state.h), loop.state.h)
+            return loop.stack(loop.state.h)
+
+    if state_dim == "dynamic":
+        with pytest.raises(nn.ControlFlowError, match=r"dynamic dim other\(\?\): RETURNN"):
+            _Fn(lambda x: fn(x, masked=True))(x)
+    net = _Fn(lambda x: fn(x, masked=state_dim == "static"))
+    nn.reduce_mean(net(x), axis=[outer, other]).mark_as_default_output()
+    result = roundtrip(net)
+    assert numpy.all(numpy.isfinite(result.output()))
