@@ -427,3 +427,49 @@ def test_masked_computation_state_with_a_dynamic_dim(roundtrip: Roundtrip, state
     nn.reduce_mean(net(x), axis=[outer, other]).mark_as_default_output()
     result = roundtrip(net)
     assert numpy.all(numpy.isfinite(result.output()))
+
+
+def test_broadcast_keeps_two_different_dims_of_the_same_size(roundtrip: Roundtrip) -> None:
+    """Two different static dims of the same size (``a(3)`` of the input, ``b(3)`` of a
+    parameter) were merged into one by our template of ``combine``/``compare``/``where``:
+    RETURNN's ``get_common_data`` matches them only under the process default behavior
+    version 0 (set while building), not under the config's (>= 16: a user dim equals only
+    itself). RETURNN broadcasts to ``[B, a, b]``."""
+    a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 3)
+    x = _data(a)
+    scale = nn.Parameter([b])
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y = x * scale
+        assert y.dims == (B, a, b)
+        return nn.where(y > 0.0, y, x)
+
+    net = _Fn(fn)
+    net.scale = scale
+    y = net(x)
+    assert y.dims == (B, a, b)
+    nn.reduce_sum(y, axis=[a, b]).mark_as_default_output()
+    roundtrip(net)
+
+
+def test_one_hot_of_top_k_indices_over_a_size_one_dim(roundtrip: Roundtrip) -> None:
+    """``one_hot`` of the ``top_k`` indices over a size-1 dim ``s1`` with ``k_dim`` of size 1
+    (found by the fuzzer): our template merged ``k1`` and ``s1`` (two size-1 dims, matched
+    as broadcast dims under behavior version 0), RETURNN keeps both."""
+    s0, s1, time, k1 = (
+        nn.FeatureDim("s0", 2),
+        nn.FeatureDim("s1", 1),
+        nn.SpatialDim("time"),
+        nn.FeatureDim("k1", 1),
+    )
+    x = _data(s0, s1, time)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        _, indices, _ = nn.top_k(x, axis=s1, k=1, k_dim=k1)
+        hot = nn.one_hot(indices)
+        assert hot.dims_set() == {B, s0, time, k1, s1}
+        return nn.reduce_sum(hot, axis=k1) * x
+
+    net = _Fn(fn)
+    nn.reduce_mean(net(x), axis=[s1, time]).mark_as_default_output()
+    roundtrip(net)
