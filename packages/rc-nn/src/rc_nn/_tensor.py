@@ -137,6 +137,15 @@ def common_template(templates: Sequence[Template], *, name: str = "output") -> T
         elif dim != existing:
             axis = common.dims.index(existing)
             common = common.copy_template_replace_dim_tag(axis=axis, new_dim_tag=dim)
+    # A feature dim added to a sparse template becomes a spatial *copy* of it (same_as the
+    # original). RETURNN's layer output has that copy too, but it equals the original; the
+    # emitted config must name the original (a copy would be written as a new, unrelated dim).
+    for axis, dim in enumerate(common.dims):
+        if not any(dim is d for d in all_dims):
+            base = dim.get_same_base()
+            original = next((d for d in all_dims if d.get_same_base() is base), None)
+            if original is not None and original is not dim:
+                common = common.copy_template_replace_dim_tag(axis=axis, new_dim_tag=original)
     return common
 
 

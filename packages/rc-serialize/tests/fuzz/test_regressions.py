@@ -455,7 +455,9 @@ def test_broadcast_keeps_two_different_dims_of_the_same_size(roundtrip: Roundtri
 def test_one_hot_of_top_k_indices_over_a_size_one_dim(roundtrip: Roundtrip) -> None:
     """``one_hot`` of the ``top_k`` indices over a size-1 dim ``s1`` with ``k_dim`` of size 1
     (found by the fuzzer): our template merged ``k1`` and ``s1`` (two size-1 dims, matched
-    as broadcast dims under behavior version 0), RETURNN keeps both."""
+    as broadcast dims under behavior version 0), RETURNN keeps both. Then: the class dim in
+    the template was RETURNN's spatial copy of ``s1`` (a feature dim added to sparse
+    indices), which the config wrote as a new dim, unknown to RETURNN ("no axis to reduce")."""
     s0, s1, time, k1 = (
         nn.FeatureDim("s0", 2),
         nn.FeatureDim("s1", 1),
@@ -468,8 +470,11 @@ def test_one_hot_of_top_k_indices_over_a_size_one_dim(roundtrip: Roundtrip) -> N
         _, indices, _ = nn.top_k(x, axis=s1, k=1, k_dim=k1)
         hot = nn.one_hot(indices)
         assert hot.dims_set() == {B, s0, time, k1, s1}
-        return nn.reduce_sum(hot, axis=k1) * x
+        y = nn.reduce_sum(hot, axis=k1) * x
+        # the class dim as the result has it (it was a spatial copy of s1, emitted as a new dim)
+        (class_dim,) = (d for d in y.dims if d.description == "s1")
+        return nn.reduce_mean(y, axis=class_dim)
 
     net = _Fn(fn)
-    nn.reduce_mean(net(x), axis=[s1, time]).mark_as_default_output()
+    nn.reduce_mean(net(x), axis=time).mark_as_default_output()
     roundtrip(net)
