@@ -615,10 +615,28 @@ class Loop:
 
     def _make_state_copy(self, state: _State, leaf: _StateLeaf) -> None:
         assert leaf.value is not None and leaf.prev is not None
+        layer: dict[str, Any] = {
+            "class": "copy",
+            "from": leaf.value,
+            "initial_output": leaf.initial,
+        }
+        template = leaf.value.data
+        if leaf.value.dims != leaf.prev.dims and leaf.value.dims_set() == leaf.prev.dims_set():
+            # RETURNN's template of prev:x is the state layer's own output. The layers that
+            # read the previous frame were built with the initial value's dim order, so the
+            # state layer must keep that order, whatever order the new value came in (e.g. a
+            # Linear moves its output dim last).
+            layer = {
+                "class": "transpose",
+                "from": leaf.value,
+                "perm": list(leaf.prev.dims),
+                "initial_output": leaf.initial,
+            }
+            template = leaf.prev.data
         copy = make_layer_in(
             self._scope,
-            {"class": "copy", "from": leaf.value, "initial_output": leaf.initial},
-            leaf.value.data,
+            layer,
+            template,
             name_hint=self._leaf_name(state, leaf),
             root=leaf.value.root,
             role="loop_state",

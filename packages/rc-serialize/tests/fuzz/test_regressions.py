@@ -478,3 +478,29 @@ def test_one_hot_of_top_k_indices_over_a_size_one_dim(roundtrip: Roundtrip) -> N
     net = _Fn(fn)
     nn.reduce_mean(net(x), axis=time).mark_as_default_output()
     roundtrip(net)
+
+
+def test_loop_state_keeps_the_dim_order_of_its_initial_value(roundtrip: Roundtrip) -> None:
+    """A loop state whose new value comes in another dim order than its initial value (a
+    Linear moves its output dim last: ``[B, s1, s0]`` after ``[B, s0, s1]``): RETURNN's
+    template of ``prev:s`` is the state layer's output, ours was the initial value's, so
+    the templates of the layers reading the previous frame differed (found by the fuzzer).
+    The state layer now transposes the new value to the initial order."""
+    s0, s1, time = nn.FeatureDim("s0", 2), nn.FeatureDim("s1", 1), nn.SpatialDim("time")
+    x = _data(s0, s1, time)
+    lin = nn.Linear(s0, s0)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.s = nn.zeros([B, s0, s1])
+        with loop:
+            new = nn.tanh(lin(loop.state.s + loop.unstack(x)))
+            assert new.dims == (B, s1, s0)
+            loop.state.s = new
+            return loop.stack(loop.state.s)
+
+    net = _Fn(fn)
+    net.lin = lin
+    nn.reduce_mean(net(x), axis=time).mark_as_default_output()
+    result = roundtrip(net, train_steps=1)
+    assert result.serialized.network["loop"]["unit"]["s"]["class"] == "transpose"
