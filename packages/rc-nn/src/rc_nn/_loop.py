@@ -35,7 +35,7 @@ from ._control import (
 )
 from ._errors import AxisError, DimMismatchError
 from ._state import current_scope, state_of
-from ._tensor import Tensor, _dim_str, as_tensor, make_template
+from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
 __all__ = ["Loop"]
@@ -495,7 +495,9 @@ class Loop:
                 )
             for _path, leaf in leaves:
                 self._check_initial(name, leaf)
-            states[name] = _State(name, value, [_StateLeaf(p, t) for p, t in leaves])
+            states[name] = _State(
+                name, value, [_StateLeaf(p, _initial_layer(t, name)) for p, t in leaves]
+            )
             return
         if self._status == "new":
             if [p for p, _ in leaves] != [leaf.path for leaf in state.leaves]:
@@ -505,7 +507,7 @@ class Loop:
                 )
             for (_path, tensor), leaf in zip(leaves, state.leaves, strict=True):
                 self._check_initial(name, tensor)
-                leaf.initial = tensor
+                leaf.initial = _initial_layer(tensor, name)
             state.structure = value
             return
         if self._status == "closed":
@@ -665,6 +667,21 @@ class Loop:
                 f"(at {user_location(3)})"
             )
         return y
+
+
+def _initial_layer(tensor: Tensor, name: str) -> Tensor:
+    """``tensor`` as a layer that a state's ``initial_output`` can name.
+
+    The previous frame of an outer loop's state (``prev:h``) is no layer of its own;
+    RETURNN fails resolving ``initial_output: "base:prev:h"`` of a nested loop (KeyError
+    'prev:h' while constructing the templates), so it is copied into a layer of the outer
+    frame first.
+    """
+    if isinstance(tensor, ControlTensor) and tensor.alias_prefix == "prev:":
+        return make_layer_tensor(
+            {"class": "copy", "from": tensor}, tensor.data, name_hint=f"{name}_initial"
+        )
+    return tensor
 
 
 def _layer_inputs(tensor: Tensor) -> list[Tensor]:

@@ -504,3 +504,38 @@ def test_loop_state_keeps_the_dim_order_of_its_initial_value(roundtrip: Roundtri
     nn.reduce_mean(net(x), axis=time).mark_as_default_output()
     result = roundtrip(net, train_steps=1)
     assert result.serialized.network["loop"]["unit"]["s"]["class"] == "transpose"
+
+
+@pytest.mark.parametrize("with_linear", [False, True])
+def test_nested_loop_state_starts_from_the_outer_previous_frame(
+    roundtrip: Roundtrip, with_linear: bool
+) -> None:
+    """An inner loop's state initialized with the outer loop's state (its previous frame,
+    ``prev:h``): RETURNN cannot resolve ``initial_output: "base:prev:h"`` (KeyError 'prev:h'
+    or LayerNotFound while constructing the templates; found by the fuzzer). The previous
+    frame is now copied into a layer of the outer frame first."""
+    feat = nn.FeatureDim("f", 2)
+    x = _data(feat)
+    lin = nn.Linear(feat, feat)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(max_seq_len=3)
+        loop.state.h = x
+        with loop:
+            inner = nn.Loop(max_seq_len=2)
+            inner.state.h = loop.state.h
+            with inner:
+                h = inner.state.h
+                inner.state.h = nn.tanh(lin(h) if with_linear else h * 0.5)
+                inner.end(inner.iteration >= 0, include_eos=True)
+                ys = inner.stack(inner.state.h)
+            loop.state.h = nn.tanh(nn.reduce_mean(ys, axis=inner.axis))
+            loop.end(loop.iteration >= 3, include_eos=False)
+            out = loop.stack(loop.state.h)
+        return nn.reduce_mean(out, axis=loop.axis)
+
+    net = _Fn(fn)
+    net.lin = lin
+    net(x).mark_as_default_output()
+    result = roundtrip(net, train_steps=0)
+    assert numpy.all(numpy.isfinite(result.output()))
