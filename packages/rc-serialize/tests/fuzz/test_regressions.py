@@ -539,3 +539,50 @@ def test_nested_loop_state_starts_from_the_outer_previous_frame(
     net(x).mark_as_default_output()
     result = roundtrip(net, train_steps=0)
     assert numpy.all(numpy.isfinite(result.output()))
+
+
+@pytest.mark.parametrize("kind", ["stack_and_last", "two_stacks", "generating_dynamic"])
+def test_nested_loop_passes_out_one_stacked_value(roundtrip: Roundtrip, kind: str) -> None:
+    """Inside an outer loop RETURNN builds a nested rec layer as a template without
+    sub-layers, so a nested loop's stacked values other than its own output (``loop/<name>``)
+    failed ("LayerNotFound: sub-layer ... not found"; found by the fuzzer with a nested
+    generating loop whose frames keep the input's time dim, which has no stacked value as its
+    output). The serializer now refuses them with a clear ``ControlFlowError``; one stacked
+    value plus ``loop.last`` values work."""
+    feat, time, other = nn.FeatureDim("f", 2), nn.SpatialDim("time"), nn.SpatialDim("other")
+    x = _data(other, time, feat)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=other)
+        loop.state.h = nn.zeros([B, feat])
+        with loop:
+            x_t = loop.unstack(x)  # [B, time, f]
+            if kind == "generating_dynamic":
+                inner = nn.Loop(max_seq_len=2)
+                inner.state.g = x_t
+                with inner:
+                    inner.state.g = nn.tanh(inner.state.g)
+                    inner.end(inner.iteration >= 0, include_eos=True)
+                    gs = inner.stack(inner.state.g)  # keeps time: no output of its own
+                y = nn.reduce_mean(gs, axis=[inner.axis, time])
+            else:
+                inner = nn.Loop(axis=time)
+                with inner:
+                    a = nn.tanh(inner.unstack(x_t))
+                    ya = inner.stack(a)
+                    yb = inner.stack(a * 2.0) if kind == "two_stacks" else inner.last(a * 2.0)
+                if kind == "two_stacks":
+                    yb = nn.reduce_mean(yb, axis=time)
+                y = nn.reduce_mean(ya, axis=time) + yb
+            loop.state.h = loop.state.h + y
+            out = loop.stack(loop.state.h)
+        return nn.reduce_mean(out, axis=other)
+
+    net = _Fn(fn)
+    net(x).mark_as_default_output()
+    if kind == "stack_and_last":
+        roundtrip(net)
+        return
+    match = "no stacked value of it" if kind == "generating_dynamic" else "Only the first stacked"
+    with pytest.raises(nn.ControlFlowError, match=match):
+        roundtrip(net)
