@@ -586,3 +586,25 @@ def test_nested_loop_passes_out_one_stacked_value(roundtrip: Roundtrip, kind: st
     match = "no stacked value of it" if kind == "generating_dynamic" else "Only the first stacked"
     with pytest.raises(nn.ControlFlowError, match=match):
         roundtrip(net)
+
+
+def test_window_of_a_tensor_with_the_batch_dim_not_first(roundtrip: Roundtrip) -> None:
+    """``window`` of ``[w1, s0, B]`` (the output of an earlier window): RETURNN makes the
+    input batch-major before it moves the windowed axis to the front (``[w2, w1, B, s0]``);
+    our template kept the input's order of the other dims (found by the fuzzer)."""
+    s0 = nn.FeatureDim("s0", 1)
+    w1, w2 = nn.SpatialDim("w1", 1), nn.SpatialDim("w2", 2)
+    x = _data(s0)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y, _ = nn.window(x, spatial_dim=s0, window_dim=w1)
+        assert y.dims == (w1, s0, B)
+        z, _ = nn.window(nn.relu(y), spatial_dim=w1, window_dim=w2)
+        assert z.dims == (w2, w1, B, s0)
+        return z
+
+    net = _Fn(fn)
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.square(y), axis=[w2, w1, s0]).mark_as_loss("l2")
+    roundtrip(net)
