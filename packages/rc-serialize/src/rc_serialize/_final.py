@@ -268,7 +268,7 @@ def _build_network(
         if layer.get("name_scope") == name:
             del layer["name_scope"]  # the layer name already gives this scope
 
-    extern = {name: _extern_entry(t) for name, t in state.extern_data.items()}
+    extern = {name: _extern_entry(name, t) for name, t in state.extern_data.items()}
     params = {
         ".".join(param_paths[k]): t for k, t in used.items() if isinstance(t, rc_nn.Parameter)
     }
@@ -555,11 +555,14 @@ class _CallLabels:
         return f"{label}_{tensor.name_hint}"
 
 
-def _extern_entry(tensor: Tensor) -> dict[str, Any]:
+def _extern_entry(name: str, tensor: Tensor) -> dict[str, Any]:
     data = tensor.data
     entry: dict[str, Any] = {"dim_tags": list(data.dims), "dtype": str(data.dtype)}
     if data.sparse_dim is not None:
         entry["sparse_dim"] = data.sparse_dim
-    if data.available_for_inference is not True:
+    # RETURNN's config default differs from the Tensor default: only the input key "data"
+    # is available for inference, every other extern_data key is not (it is taken for a
+    # target). Write the flag wherever our value differs from that default.
+    if bool(data.available_for_inference) != (name == "data"):
         entry["available_for_inference"] = bool(data.available_for_inference)
     return entry

@@ -258,7 +258,6 @@ class Generator:
         self.n_losses = 0
         self.max_depth = 1
         self.control_depth = 0
-        self.needs_training = False
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -333,11 +332,6 @@ class Generator:
             head = nn.cast(head, "float32")
         head.mark_as_default_output()
         if ch.chance(60) or not (self.has_loss or self.search_model):
-            self.mark_loss(y)
-        # An LstmAttention decoder loop fails in RETURNN when the net is checked without training
-        # (test_regressions.py::test_lstm_attention_decoder_loop_without_training, xfail): such
-        # models always get a training loss (mark_loss may draw an as_error loss: draw again).
-        while self.needs_training and not self.has_loss:
             self.mark_loss(y)
         self.stats.depths[self.max_depth] += 1
         if self.record:
@@ -872,10 +866,6 @@ class Generator:
                 "pool",
                 *SEQ_MODELS,
             ]
-            if self.search_model:
-                # no losses in a search-only model, and the LstmAttention decoders need one
-                # (see build)
-                options = [o for o in options if not o.startswith("LstmAttention")]
         kind = ch.pick(options)
         self.construct(f"layer {kind}")
         self.used(kind)
@@ -1133,8 +1123,6 @@ class Generator:
         )
         dec_time = labels.dims[1]
         mod: nn.Module
-        if kind.startswith("LstmAttention"):
-            self.needs_training = True  # see build
         if kind == "CrossAttention":
             self.used("CrossAttentionEncoded", "Embedding")
             heads = ch.int(1, 2)

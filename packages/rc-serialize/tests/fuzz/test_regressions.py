@@ -243,18 +243,13 @@ def test_reduce_over_cum_concat_dim_in_loop(roundtrip: Roundtrip) -> None:
     roundtrip(net)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A teacher-forced LstmAttentionDecoder loop in a network checked without training (no "
-        "loss: forward only): RETURNN fails constructing a dot layer in the loop "
-        "(AttributeError: 'NoneType' object has no attribute 'get_shape'); with a loss and a "
-        "training step it passes. Found by the fuzzer; not fixed yet. The generator gives every "
-        "model with an LstmAttention decoder a training loss (rc_fuzz_gen.py::Generator.build) "
-        "until this passes."
-    ),
-)
 def test_lstm_attention_decoder_loop_without_training(roundtrip: Roundtrip) -> None:
+    """A teacher-forced LstmAttentionDecoder loop in a network checked without training (no
+    loss: forward only) failed in RETURNN constructing a dot layer in the loop
+    (AttributeError: 'NoneType' object has no attribute 'get_shape'). Root cause: the
+    ``labels`` input was written without ``available_for_inference``, so RETURNN's config
+    default made it a target, not available without training (see
+    ``test_extern_data_besides_data_is_available_for_inference_as_declared``)."""
     time, feat, classes = nn.SpatialDim("time"), nn.FeatureDim("f", 2), nn.FeatureDim("c", 3)
     labels = nn.get_extern_data(
         nn.Data("labels", dim_tags=[B, nn.SpatialDim("dec-time")], sparse_dim=classes)
@@ -608,3 +603,33 @@ def test_window_of_a_tensor_with_the_batch_dim_not_first(roundtrip: Roundtrip) -
     y.mark_as_default_output()
     nn.reduce_sum(nn.square(y), axis=[w2, w1, s0]).mark_as_loss("l2")
     roundtrip(net)
+
+
+def test_extern_data_besides_data_is_available_for_inference_as_declared(
+    roundtrip: Roundtrip,
+) -> None:
+    """An extern input other than ``data`` (``other [B]``) declared without
+    ``available_for_inference`` is available (the Tensor default), but the config omitted the
+    flag and RETURNN's config default makes every key except ``data`` a target, not available
+    for inference. A generating loop whose state depends on it then failed under a loss
+    ("OutputToAccumulate ... available_for_inference=False"; found by the fuzzer)."""
+    s0 = nn.FeatureDim("s0", 1)
+    x = _data(s0)
+    other = _data(name="other")
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(max_seq_len=1)
+        loop.state.h = x + other
+        with loop:
+            loop.state.h = nn.tanh(loop.state.h)
+            loop.end(loop.iteration >= 0, include_eos=True)
+            ys = loop.stack(loop.state.h)
+        return nn.reduce_mean(ys, axis=loop.axis)
+
+    net = _Fn(fn)
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.square(y), axis=s0).mark_as_loss("l2")
+    result = roundtrip(net)
+    assert result.serialized.extern_data["other"]["available_for_inference"] is True
+    assert "available_for_inference" not in result.serialized.extern_data["data"]
