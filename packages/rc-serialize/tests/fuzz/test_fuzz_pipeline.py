@@ -33,7 +33,10 @@ from hypothesis import strategies as st
 from rc_fuzz_gen import FuzzModel, Generator, HypothesisChooser, ReplayChooser
 
 import rc_naming
-from rc_serialize import build_network, get_returnn_config_serialized
+import rc_nn as nn
+from rc_nn._state import state_of
+from rc_serialize import get_returnn_config_serialized
+from rc_serialize._final import _collect_used
 
 pytestmark = pytest.mark.returnn
 
@@ -71,6 +74,14 @@ def assert_paths_are_attribute_chains(model: FuzzModel) -> None:
         assert obj is param, f"{path} reaches {obj!r}, not {param!r}"
 
 
+def losses_use_parameters(model: FuzzModel) -> bool:
+    """Whether a trained loss depends on a parameter (else TF has no gradient to apply:
+    "No gradients provided for any variable", e.g. a parameter used only by an output)."""
+    marks = state_of(model.root._rc_naming_root()).marks
+    losses = [m.tensor for m in marks if m.loss_scale is not None and not m.as_error]
+    return any(isinstance(t, nn.Parameter) for t in _collect_used(losses).values())
+
+
 def check_model(model: FuzzModel, code: str, roundtrip: RoundTripFn) -> None:
     assert_paths_are_attribute_chains(model)
     result = roundtrip(
@@ -79,7 +90,7 @@ def check_model(model: FuzzModel, code: str, roundtrip: RoundTripFn) -> None:
         # only when the emitted network uses parameters. A search-only model (choice/decide
         # decoder, see below) is run as RETURNN runs search: forward only, no training step.
         train_steps=1
-        if model.has_loss and not model.needs_search and build_network(model.root).variable_names
+        if model.has_loss and not model.needs_search and losses_use_parameters(model)
         else 0,
         # A choice/decide decoder is search-only: without the search flag RETURNN does not
         # construct its loop (its parameters would be missing from the TF variables, N4).
