@@ -83,14 +83,28 @@ def assert_templates_agree(
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
     loop_layers = serialized.loop_layer_tensors if inside_loops else {}
+    # A cum_concat moved out of the loop (RETURNN does so when only stacked results need
+    # it) replaces the loop axis by its history dim in place: there the history dim takes
+    # the loop axis' position, so it is compared like a loop axis.
+    histories = {
+        (d.description, d.dimension)
+        for tensor, _ in loop_layers.values()
+        if tensor.layer_dict is not None and tensor.layer_dict.get("class") == "cum_concat"
+        for d in [tensor.layer_dict["out_spatial_dim"]]
+    }
     for name, (tensor, loop_axes) in loop_layers.items():
         if name not in report.layer_templates:
             continue
         ours = template_of(tensor.data)
         theirs = report.layer_templates[name]
         skip = {(d.description, d.dimension) for d in loop_axes}
-        theirs_frame = [k for k in _dims_key(theirs) if k not in skip]
-        if _dims_key(ours) != theirs_frame or ours.dtype != theirs.dtype:
+        theirs_key, ours_key = _dims_key(theirs), _dims_key(ours)
+        theirs_frame = [k for k in theirs_key if k not in skip]
+        moved = histories & set(theirs_key) & set(ours_key)
+        if ours_key != theirs_frame and moved and not skip & set(theirs_key):
+            ours_key = [k for k in ours_key if k not in moved]
+            theirs_frame = [k for k in theirs_frame if k not in moved]
+        if ours_key != theirs_frame or ours.dtype != theirs.dtype:
             problems.append(
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "
                 f"RETURNN {_dims_key(theirs)} {theirs.dtype}"

@@ -633,3 +633,34 @@ def test_extern_data_besides_data_is_available_for_inference_as_declared(
     result = roundtrip(net)
     assert result.serialized.extern_data["other"]["available_for_inference"] is True
     assert "available_for_inference" not in result.serialized.extern_data["data"]
+
+
+def test_cum_concat_moved_out_of_the_loop_is_compared_per_frame(roundtrip: Roundtrip) -> None:
+    """A ``cum_concat_step`` whose history feeds only the stacked result: RETURNN moves it
+    (and the attention over it) out of the loop, where the history dim replaces the loop
+    axis in place (``[cum-concat, B, f]``). The round trip's per-frame comparison (which
+    drops the loop axes) reported a template mismatch against our per-frame
+    ``[B, cum-concat, f]`` (found by the fuzzer): the moved-out history dim is now compared
+    like a loop axis, only when the strict comparison fails."""
+    time, feat, cell = nn.SpatialDim("time"), nn.FeatureDim("f", 2), nn.FeatureDim("cell", 2)
+    x = _data(feat, time)
+    lstm = nn.LSTM(feat, cell)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.lstm = lstm.default_initial_state()
+        with loop:
+            h, loop.state.lstm = lstm(
+                loop.unstack(x), state=loop.state.lstm, spatial_dim=nn.single_step_dim
+            )
+            acc, hist = nn.cum_concat_step(h)
+            assert acc.dims == (B, hist, cell)
+            weights = nn.softmax(nn.dot(acc, h, reduce=cell), axis=hist)
+            return loop.stack(h + nn.dot(weights, acc, reduce=hist))
+
+    net = _Fn(fn)
+    net.lstm = lstm
+    y = net(x)
+    nn.reduce_mean(y, axis=time).mark_as_default_output()
+    nn.reduce_sum(nn.square(y), axis=[time, cell]).mark_as_loss("l2")
+    roundtrip(net, train_steps=1)
