@@ -664,3 +664,35 @@ def test_cum_concat_moved_out_of_the_loop_is_compared_per_frame(roundtrip: Round
     nn.reduce_mean(y, axis=time).mark_as_default_output()
     nn.reduce_sum(nn.square(y), axis=[time, cell]).mark_as_loss("l2")
     roundtrip(net, train_steps=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "cum_concat_step of a frame that depends only on the loop's input, attended with a "
+        "query from the loop state (loop.state.h): RETURNN moves the cum_concat out of the "
+        "loop while the dot with prev:h stays inside and fails constructing it "
+        "('dot_output [B, cum-concat] sanity_check: dynamic dim cum-concat value unknown'; the "
+        "same family as returnn issue 721). Keeping the loop's layers inside "
+        "(optimize_move_layers_out=False) is no way out: rec_unstack then fails ('We expect "
+        "that this layer is always optimized out'). With the query from the frame it works. "
+        "Found while checking cum_concat in loops by hand; the generator's step loop "
+        "accumulates a state-dependent frame (not moved out), so it needs no exclusion."
+    ),
+)
+def test_cum_concat_of_input_frames_attended_by_the_loop_state(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.h = nn.zeros([B, feat])
+        with loop:
+            x_t = loop.unstack(x)
+            hist, hist_dim = nn.cum_concat_step(x_t)
+            weights = nn.softmax(nn.dot(hist, loop.state.h, reduce=feat), axis=hist_dim)
+            loop.state.h = nn.tanh(nn.dot(weights, hist, reduce=hist_dim) + x_t)
+            return loop.stack(loop.state.h)
+
+    net = _Fn(fn)
+    nn.reduce_mean(net(_data(feat, time)), axis=time).mark_as_default_output()
+    roundtrip(net)
