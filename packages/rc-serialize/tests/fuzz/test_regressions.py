@@ -536,6 +536,32 @@ def test_nested_loop_state_starts_from_the_outer_previous_frame(
     assert numpy.all(numpy.isfinite(result.output()))
 
 
+def test_generating_loop_in_a_cond_branch_with_dynamic_frames_is_refused(
+    roundtrip: Roundtrip,
+) -> None:
+    """The same as ``test_nested_loop_passes_out_one_stacked_value`` inside a cond branch
+    (RETURNN builds the branch as a template network; found by the fuzzer)."""
+    feat, time = nn.FeatureDim("f", 2), nn.SpatialDim("time")
+    x = _data(time, feat)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        with nn.Cond(nn.reduce_sum(x, axis=list(x.dims)) > 0.0) as cond:
+            loop = nn.Loop(max_seq_len=2)
+            loop.state.h = x
+            with loop:
+                loop.state.h = nn.tanh(loop.state.h)
+                loop.end(loop.iteration >= 0, include_eos=True)
+                ys = loop.stack(loop.state.h)
+            cond.true = nn.reduce_mean(ys, axis=loop.axis)
+            cond.false = x
+        return cond.result  # type: ignore[no-any-return]
+
+    net = _Fn(fn)
+    nn.reduce_mean(net(x), axis=time).mark_as_default_output()
+    with pytest.raises(nn.ControlFlowError, match=r"enclosing nn\.Cond .*no stacked value"):
+        roundtrip(net)
+
+
 @pytest.mark.parametrize("kind", ["stack_and_last", "two_stacks", "generating_dynamic"])
 def test_nested_loop_passes_out_one_stacked_value(roundtrip: Roundtrip, kind: str) -> None:
     """Inside an outer loop RETURNN builds a nested rec layer as a template without
