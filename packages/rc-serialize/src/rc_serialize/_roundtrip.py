@@ -21,7 +21,6 @@ from typing import Any
 import numpy
 
 import rc_nn as nn
-from rc_nn._control import block_of
 from rc_serialize import build_network, get_returnn_config_serialized
 from rc_serialize._final import ParamNaming, SerializedNetwork
 from rc_serialize._returnn_check import CheckReport, check_config, template_of
@@ -53,17 +52,6 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
-def _cum_concat_dims(tensor: nn.Tensor) -> set[tuple[str, int | None]]:
-    """The ``cum_concat_step`` dims of the loops around ``tensor``, as in ``_dims_key``."""
-    dims: set[tuple[str, int | None]] = set()
-    block = block_of(tensor)
-    while block is not None:
-        for dim in getattr(block, "cum_concat_dims", {}).values():
-            dims.add((dim.description, dim.dimension))
-        block = block.parent
-    return dims
-
-
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
     """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
@@ -86,21 +74,30 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
                 f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
             )
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
-    # then its template also has the loop axis. Compare per frame: without loop axes. A
-    # moved-out cum_concat puts its dim where the loop axis was (time-major input: first),
-    # so a moved-out layer with the dim of a cum_concat_step of its loops is compared by its
-    # dims, not their order (RETURNN's order outside the loop is its business).
-    for name, (tensor, loop_axes) in serialized.loop_layer_tensors.items():
+    # then its template also has the loop axis. Compare per frame: without loop axes.
+    loop_layers = serialized.loop_layer_tensors
+    # A cum_concat moved out of the loop (RETURNN does so when only stacked results need
+    # it) replaces the loop axis by its history dim in place: there the history dim takes
+    # the loop axis' position, so it is compared like a loop axis.
+    histories = {
+        (d.description, d.dimension)
+        for tensor, _ in loop_layers.values()
+        if tensor.layer_dict is not None and tensor.layer_dict.get("class") == "cum_concat"
+        for d in [tensor.layer_dict["out_spatial_dim"]]
+    }
+    for name, (tensor, loop_axes) in loop_layers.items():
         if name not in report.layer_templates:
             continue
         ours = template_of(tensor.data)
         theirs = report.layer_templates[name]
         skip = {(d.description, d.dimension) for d in loop_axes}
-        theirs_frame = [k for k in _dims_key(theirs) if k not in skip]
-        ours_frame = _dims_key(ours)
-        if theirs.moved_out_of_loop and set(ours_frame) & _cum_concat_dims(tensor):
-            ours_frame, theirs_frame = sorted(ours_frame, key=str), sorted(theirs_frame, key=str)
-        if ours_frame != theirs_frame or ours.dtype != theirs.dtype:
+        theirs_key, ours_key = _dims_key(theirs), _dims_key(ours)
+        theirs_frame = [k for k in theirs_key if k not in skip]
+        moved = histories & set(theirs_key) & set(ours_key)
+        if ours_key != theirs_frame and moved and not skip & set(theirs_key):
+            ours_key = [k for k in ours_key if k not in moved]
+            theirs_frame = [k for k in theirs_frame if k not in moved]
+        if ours_key != theirs_frame or ours.dtype != theirs.dtype:
             problems.append(
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "
                 f"RETURNN {_dims_key(theirs)} {theirs.dtype}"
