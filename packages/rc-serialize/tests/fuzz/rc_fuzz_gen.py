@@ -741,6 +741,12 @@ class Generator:
         fns: list[Step] = []
 
         def step(x: nn.Tensor) -> nn.Tensor:
+            if current_block(nn.current_root()) is not None and any(
+                d is not B and d.dimension is None for d in x.dims
+            ):
+                # The step_control exclusion, checked again where the step runs: a step made
+                # outside any block may be called inside one (a module or helper called twice).
+                return nn.tanh(x)
             loop = nn.Loop(max_seq_len=max_len)
             loop.state.h = x
             self.control_depth += 1
