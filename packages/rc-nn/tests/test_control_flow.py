@@ -348,3 +348,28 @@ def test_time_major_outside_tensor_is_read_batch_major_in_a_loop() -> None:
 def _inputs(t: nn.Tensor) -> list[nn.Tensor]:
     src = t.layer_dict["from"]
     return list(src) if isinstance(src, list) else [src]
+
+
+def test_masked_computation_refuses_a_state_with_a_dynamic_dim() -> None:
+    """RETURNN's unmask inside a loop drops a dynamic dim of the block's output (fuzz-found)."""
+    outer, other = nn.SpatialDim("outer"), nn.SpatialDim("other")
+    x = nn.zeros([nn.batch_dim, outer, other, FEAT])
+
+    def run(masked_dynamic: bool) -> nn.Tensor:
+        loop = nn.Loop(axis=outer)
+        loop.state.h = nn.zeros([nn.batch_dim, other, FEAT])
+        loop.state.ok = nn.zeros([nn.batch_dim, FEAT])
+        with loop:
+            x_t = loop.unstack(x)
+            mask = nn.reduce_sum(x_t, axis=[other, FEAT]) > 0.0
+            with nn.MaskedComputation(mask=mask):
+                if masked_dynamic:
+                    loop.state.h = loop.state.h + x_t
+                loop.state.ok = loop.state.ok + nn.reduce_sum(x_t, axis=other)  # static: fine
+            if not masked_dynamic:  # the suggested replacement
+                loop.state.h = nn.where(mask, loop.state.h + x_t, loop.state.h)
+            return loop.stack(loop.state.h + loop.state.ok)
+
+    with pytest.raises(nn.ControlFlowError, match=r"loop state 'h' .* dynamic dim other"):
+        run(masked_dynamic=True)
+    assert run(masked_dynamic=False).dims_set() == {outer, nn.batch_dim, other, FEAT}

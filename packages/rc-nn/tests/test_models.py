@@ -130,6 +130,31 @@ def test_relative_positional_encoding_cached_per_root() -> None:
         relative_positional_encoding(time, nn.FeatureDim("odd", 5))
 
 
+def test_relative_positional_encoding_cache_respects_control_flow_blocks() -> None:
+    """A cached encoding is reused only where its layers are visible (fuzz-found bug: one made
+    in a cond branch was reused outside of it, a ControlFlowError at the first use)."""
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 4)
+    x = nn.zeros([nn.batch_dim, time, feat])
+    flag = nn.reduce_sum(x, axis=[nn.batch_dim, time, feat]) > 0.0
+    with nn.Cond(flag) as cond:
+        in_true, pos_true = relative_positional_encoding(time, feat)
+        assert relative_positional_encoding(time, feat)[0] is in_true  # same block: cached
+        cond.true = x
+        in_false, pos_false = relative_positional_encoding(time, feat)
+        cond.false = x
+    assert in_false is not in_true  # a sibling branch cannot read the true branch's layers
+    assert pos_false is pos_true  # but the dim of the relative positions is the same
+    outside, _ = relative_positional_encoding(time, feat)
+    assert outside is not in_true and outside is not in_false
+    outer = nn.SpatialDim("outer")
+    frames = nn.zeros([nn.batch_dim, outer])
+    with nn.Loop(axis=outer) as loop:
+        assert relative_positional_encoding(time, feat)[0] is outside  # nested: sees the root's
+        loop.stack(loop.unstack(frames))
+    # the root's encoding is usable in any later op
+    assert (outside * 2.0).dims == outside.dims
+
+
 # ---------------------------------------------------------------------------
 # Transformer encoder
 

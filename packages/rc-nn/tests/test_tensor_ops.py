@@ -133,6 +133,24 @@ def test_broadcast_subset_needs_no_flag(x: nn.Tensor) -> None:
     assert reverse.layer_dict["from"] == [bias, x]  # type: ignore[index]
 
 
+def test_broadcast_keeps_different_dims_of_the_same_size() -> None:
+    """Dims match as in the emitted config's behavior version: a user dim equals only itself
+    (under RETURNN's process default version 0, same-size static dims and size-1 dims were
+    merged by get_common_data)."""
+    a, b, one, other_one = (
+        nn.FeatureDim(n, s) for n, s in (("a", 3), ("b", 3), ("o", 1), ("p", 1))
+    )
+    x = nn.zeros([nn.batch_dim, a])
+    assert (x + nn.zeros([b])).dims == (nn.batch_dim, a, b)
+    assert (nn.zeros([one]) < nn.zeros([nn.batch_dim, other_one])).dims_set() == {
+        nn.batch_dim,
+        one,
+        other_one,
+    }
+    assert nn.where(x > 0.0, x, nn.zeros([b])).dims_set() == {nn.batch_dim, a, b}
+    assert (x + nn.zeros([a])).dims == (nn.batch_dim, a)  # the same dim is still one dim
+
+
 def test_tensor_comparison_broadcasts(x: nn.Tensor) -> None:
     y = nn.zeros([B])
     result = x < y

@@ -15,6 +15,7 @@ from ._tensor import (
     _dim_str,
     as_tensor,
     check_axis,
+    common_template,
     make_layer_tensor,
     make_template,
 )
@@ -343,8 +344,7 @@ def concat(
         t.data.copy_template_replace_dim_tag(axis=t.dims.index(d), new_dim_tag=out_dim)
         for t, d in pairs
     ]
-    template = Template.get_common_data(templates, allow_broadcast_all_sources=True, name="output")
-    assert template is not None
+    template = common_template(templates)
     layer: dict[str, Any] = {
         "class": "concat",
         "from": [[t, d] for t, d in pairs],

@@ -10,7 +10,15 @@ from returnn.tensor import Tensor as Template
 from ._dimargs import as_dim, dims_str
 from ._errors import DimMismatchError
 from ._slice import _gather_dims
-from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
+from ._tensor import (
+    Tensor,
+    _dim_str,
+    as_tensor,
+    check_axis,
+    common_template,
+    make_layer_tensor,
+    make_template,
+)
 from ._userloc import user_location
 
 __all__ = ["gather", "one_hot", "top_k", "where"]
@@ -103,9 +111,7 @@ def where(
             f"(at {user_location()}); cast one with nn.cast"
         )
     try:
-        common = Template.get_common_data(
-            [true_t, false_t, cond.data], allow_broadcast_all_sources=True, name="output"
-        )
+        common = common_template([true_t, false_t, cond.data])
     except Exception as exc:  # RETURNN raises plain exceptions for dim conflicts
         shapes = "; ".join(dims_str(t.dims) for t in (true_t, false_t, cond.data))
         raise DimMismatchError(
@@ -194,8 +200,7 @@ def one_hot(x: Tensor, *, dtype: str = "float32") -> Tensor:
         )
     positions = range_over_dim(x.sparse_dim)
     # RETURNN's ``compare`` output is dense bool (no sparse dim), dims as for ``combine``.
-    common = Template.get_common_data([x.data, positions.data], allow_broadcast_all_sources=True)
-    assert common is not None
+    common = common_template([x.data, positions.data])
     layer = {
         "class": "compare",
         "from": [x, positions],

@@ -35,7 +35,7 @@ from ._control import (
 )
 from ._errors import AxisError, DimMismatchError
 from ._state import current_scope, state_of
-from ._tensor import Tensor, _dim_str, as_tensor, make_template
+from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
 __all__ = ["Loop"]
@@ -535,7 +535,9 @@ class Loop:
                 )
             for _path, leaf in leaves:
                 self._check_initial(name, leaf)
-            states[name] = _State(name, value, [_StateLeaf(p, t) for p, t in leaves])
+            states[name] = _State(
+                name, value, [_StateLeaf(p, _initial_layer(t, name)) for p, t in leaves]
+            )
             return
         if self._status == "new":
             if [p for p, _ in leaves] != [leaf.path for leaf in state.leaves]:
@@ -545,7 +547,7 @@ class Loop:
                 )
             for (_path, tensor), leaf in zip(leaves, state.leaves, strict=True):
                 self._check_initial(name, tensor)
-                leaf.initial = tensor
+                leaf.initial = _initial_layer(tensor, name)
             state.structure = value
             return
         if self._status == "closed":
@@ -655,10 +657,28 @@ class Loop:
 
     def _make_state_copy(self, state: _State, leaf: _StateLeaf) -> None:
         assert leaf.value is not None and leaf.prev is not None
+        layer: dict[str, Any] = {
+            "class": "copy",
+            "from": leaf.value,
+            "initial_output": leaf.initial,
+        }
+        template = leaf.value.data
+        if leaf.value.dims != leaf.prev.dims and leaf.value.dims_set() == leaf.prev.dims_set():
+            # RETURNN's template of prev:x is the state layer's own output. The layers that
+            # read the previous frame were built with the initial value's dim order, so the
+            # state layer must keep that order, whatever order the new value came in (e.g. a
+            # Linear moves its output dim last).
+            layer = {
+                "class": "transpose",
+                "from": leaf.value,
+                "perm": list(leaf.prev.dims),
+                "initial_output": leaf.initial,
+            }
+            template = leaf.prev.data
         copy = make_layer_in(
             self._scope,
-            {"class": "copy", "from": leaf.value, "initial_output": leaf.initial},
-            leaf.value.data,
+            layer,
+            template,
             name_hint=self._leaf_name(state, leaf),
             root=leaf.value.root,
             role="loop_state",
@@ -687,6 +707,21 @@ class Loop:
                 f"(at {user_location(3)})"
             )
         return y
+
+
+def _initial_layer(tensor: Tensor, name: str) -> Tensor:
+    """``tensor`` as a layer that a state's ``initial_output`` can name.
+
+    The previous frame of an outer loop's state (``prev:h``) is no layer of its own;
+    RETURNN fails resolving ``initial_output: "base:prev:h"`` of a nested loop (KeyError
+    'prev:h' while constructing the templates), so it is copied into a layer of the outer
+    frame first.
+    """
+    if isinstance(tensor, ControlTensor) and tensor.alias_prefix == "prev:":
+        return make_layer_tensor(
+            {"class": "copy", "from": tensor}, tensor.data, name_hint=f"{name}_initial"
+        )
+    return tensor
 
 
 def _layer_inputs(tensor: Tensor) -> list[Tensor]:

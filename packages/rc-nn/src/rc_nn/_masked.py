@@ -31,7 +31,7 @@ from ._control import (
 )
 from ._errors import DimMismatchError
 from ._state import current_scope, state_of
-from ._tensor import Tensor, as_tensor, make_layer_tensor, make_template
+from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
 __all__ = ["MaskedComputation"]
@@ -136,6 +136,28 @@ class MaskedComputation:
         self._stack.enter_context(self.block.opened(root, f"{self.name}_unit"))
         return self
 
+    def _check_no_dynamic_dim(self, state_name: str, value: Tensor) -> None:
+        """Refuse a state value with a dynamic (non-batch) dim: RETURNN cannot pass it out.
+
+        Inside a rec loop, RETURNN's ``masked_computation`` and ``unmask`` take any dynamic
+        dim of the block's output for the masked time axis (the axis they would have if the
+        computation were moved out of the loop): ``unmask`` drops it from its template, and
+        the net fails to construct (the state's initial value then has more dims than the
+        state). Static dims are fine.
+        """
+        dynamic = [d for d in value.dims if not d.is_batch_dim() and d.dimension is None]
+        if not dynamic:
+            return
+        raise ControlFlowError(
+            f"{self!r}: loop state {state_name!r} = {value!r} (set at {value.created_at}) leaves "
+            f"the masked computation with the dynamic dim {_dim_str(dynamic[0])}: RETURNN's "
+            "masked_computation/unmask inside a loop take any dynamic dim of their output for "
+            "the masked time axis and cannot construct the net. Keep dynamic dims out of states "
+            "set inside nn.MaskedComputation (e.g. reduce over them first), or compute the new "
+            "value in the loop's frame, outside the masked computation, and keep the previous "
+            "value where the mask is false: loop.state.x = nn.where(mask, new, loop.state.x)"
+        )
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
@@ -159,6 +181,7 @@ class MaskedComputation:
                     and (b := block_of(value)) is not None
                     and (b.is_inside(self.block))
                 ):
+                    self._check_no_dynamic_dim(loop._leaf_name(state, leaf), value)
                     outputs.append((leaf, value))
         if not outputs:
             raise ControlFlowError(

@@ -1,8 +1,8 @@
 """Element-wise math: binary ops with broadcasting by dims, comparisons, activations.
 
-Output templates of binary ops come from ``returnn.tensor.Tensor.get_common_data``,
-the same pure-Python function RETURNN's ``combine`` layer uses, so the dim
-order agrees with RETURNN by construction.
+Output templates of binary ops come from ``common_template``: RETURNN's
+``Tensor.get_common_data`` (the pure-Python function its ``combine`` layer uses)
+under the emitted config's behavior version, so the dim order agrees with RETURNN.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from returnn.tensor import Tensor as Template
 
 from ._errors import DimMismatchError
-from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor
+from ._tensor import Tensor, _dim_str, as_tensor, common_template, make_layer_tensor
 from ._userloc import user_location
 
 __all__ = [
@@ -97,9 +97,7 @@ def _common_template(sources: list[Tensor], what: str) -> tuple[Template, bool]:
             for t in templates
         ]
     try:
-        common = Template.get_common_data(
-            templates, allow_broadcast_all_sources=True, name="output"
-        )
+        common = common_template(templates)
     except Exception as exc:  # RETURNN raises plain exceptions for dim conflicts
         dims = "; ".join(f"[{', '.join(_dim_str(d) for d in t.dims)}]" for t in templates)
         raise DimMismatchError(

@@ -22,7 +22,15 @@ from ._errors import AxisError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
 from ._userloc import user_location
 
-__all__ = ["LayerDict", "Template", "Tensor", "iter_tensors", "make_layer_tensor", "make_template"]
+__all__ = [
+    "LayerDict",
+    "Template",
+    "Tensor",
+    "common_template",
+    "iter_tensors",
+    "make_layer_tensor",
+    "make_template",
+]
 
 LayerDict = dict[str, Any]
 
@@ -47,6 +55,98 @@ def make_template(
     return Template(
         name, dims=list(dims), dtype=dtype, sparse_dim=sparse_dim, feature_dim=feature_dim
     )
+
+
+# How RETURNN's Tensor.get_common_data matches the dims of its inputs (Dim.is_equal options;
+# ``broadcast_matches`` is added only under behavior_version < 11).
+_COMMON_DIM_MATCHING = {
+    "ignore_feature_dim": False,
+    "treat_feature_as_spatial": True,
+    "allow_same_spatial_dim": True,
+    "undefined_matches": True,
+    "derived_matches": True,
+}
+
+
+def _dims_match(tag: Dim, other: Dim, opts: dict[str, bool]) -> bool:
+    """``tag.is_equal(other, **opts)`` as under the emitted config's behavior version.
+
+    RETURNN's behavior version is process-global and unset (0) while a model is built, but
+    the config sets a newer one (>= 16: "simple equality"): then two different dims are
+    never equal when one of them was created by the user (not auto-generated), even with
+    the loose options of get_common_data. Under version 0, ``allow_same_spatial_dim`` makes
+    any two static dims of the same size match (two different ``FeatureDim("a", 4)`` and
+    ``FeatureDim("b", 4)`` would be broadcast into one). Everything else is the same.
+    """
+    if not tag.is_equal(other, **opts):
+        return False
+    if not opts or tag is other:
+        return True
+    if tag.kind == Dim.Types.Batch and other.kind == Dim.Types.Batch:
+        return True
+    if tag.get_same_derived_base(same_dim=True) is other.get_same_derived_base(same_dim=True):
+        return True
+    return bool(tag.auto_generated and other.auto_generated)
+
+
+def _existing_dim(dim: Dim, tags: Sequence[Dim]) -> Dim | None:
+    """RETURNN's Dim.get_existing_tag_from_collection with the matching of get_common_data."""
+    for opts in ({}, _COMMON_DIM_MATCHING):  # prefer the strict match (as RETURNN does)
+        for tag in tags:
+            if _dims_match(tag, dim, opts):
+                return tag
+    return None
+
+
+def common_template(templates: Sequence[Template], *, name: str = "output") -> Template:
+    """The template all ``templates`` broadcast to, as RETURNN's layers compute it.
+
+    This is RETURNN's ``Tensor.get_common_data`` (used by ``combine``, ``compare``,
+    ``switch``, ``concat``) with the dim matching of the emitted config's behavior version
+    (see ``_dims_match``): start from the first template with the most dims, add each
+    missing dim where RETURNN puts new dims.
+
+    Example:
+        >>> from returnn.tensor import Dim, batch_dim
+        >>> a, b = Dim(4, name="a"), Dim(4, name="b")  # same size, different dims
+        >>> common_template([make_template([batch_dim, a]), make_template([b])]).dims == (
+        ...     batch_dim, a, b)
+        True
+    """
+    assert templates
+    most = max(t.batch_ndim for t in templates)
+    common = next(t for t in templates if t.batch_ndim == most).copy_template(name=name)
+    # Dim.get_all_dimension_tags: the dims of all templates, each matched at most once per
+    # template (two equal dims of one template stay two)
+    all_dims: list[Dim] = []
+    for template in templates:
+        available = list(all_dims)
+        for dim in template.dims:
+            existing = _existing_dim(dim, available)
+            if existing is None:
+                all_dims.append(dim)
+                continue
+            available.remove(existing)
+            if existing.undefined and not dim.undefined and dim.dimension == existing.dimension:
+                all_dims[all_dims.index(existing)] = dim
+    for dim in all_dims:
+        existing = _existing_dim(dim, common.dims)
+        if existing is None:
+            axis = common.get_default_new_axis_for_dim_tag(dim)
+            common = common.copy_add_dim_by_tag(dim, unbroadcast=True, axis=axis)
+        elif dim != existing:
+            axis = common.dims.index(existing)
+            common = common.copy_template_replace_dim_tag(axis=axis, new_dim_tag=dim)
+    # A feature dim added to a sparse template becomes a spatial *copy* of it (same_as the
+    # original). RETURNN's layer output has that copy too, but it equals the original; the
+    # emitted config must name the original (a copy would be written as a new, unrelated dim).
+    for axis, dim in enumerate(common.dims):
+        if not any(dim is d for d in all_dims):
+            base = dim.get_same_base()
+            original = next((d for d in all_dims if d.get_same_base() is base), None)
+            if original is not None and original is not dim:
+                common = common.copy_template_replace_dim_tag(axis=axis, new_dim_tag=original)
+    return common
 
 
 # Creation order of all tensors; serialization orders layers by it.

@@ -217,8 +217,10 @@ def _build_network(
         if value.parent is not None:
             return f"{ref(value.parent, from_node)}/{value.sub_name}"
         prefix = ""
+        stacked: ControlTensor | None = None
         if isinstance(value, ControlTensor) and value.alias is not None:
             prefix = value.alias_prefix
+            stacked = value if value.role == "stack" else None
             value = value.alias
         target = slots[id(value)].node
         assert target is not None
@@ -227,6 +229,8 @@ def _build_network(
             container = _container_node_of(slots[id(value)], scopes, slots)
             if container is not None and not _is_below(from_node, target.parent):
                 target = container
+        elif stacked is not None:
+            _check_stack_reference(stacked)
         return tree.reference(from_node, target, prefix=prefix)
 
     block_nets: dict[int, dict[str, Any]] = {}
@@ -292,6 +296,41 @@ def _build_network(
             and s.block is not None
             and s.block.depth_in_loops() > 0
         },
+    )
+
+
+def _check_stack_reference(stacked: ControlTensor) -> None:
+    """Refuse to read a nested loop's stacked value as a sub-layer (``loop/<name>``).
+
+    Inside an outer loop, RETURNN builds the nested rec layer as a template first, and a
+    template rec layer has no sub-layers: ``loop/<name>`` fails ("LayerNotFound: sub-layer
+    ... not found"). Only the rec layer's own output (the unit's ``output``, the first
+    stacked value used) can be read there.
+    """
+    outer = stacked.block
+    if outer is None or outer.depth_in_loops() == 0:
+        return
+    inner = stacked.outside_of
+    loop = getattr(inner, "loop", None)
+    where = inner.describe() if inner is not None else "a nested nn.Loop"
+    if loop is not None and loop._output_carrier is not None:
+        reason = (
+            "Its stacked values keep a dynamic dim besides the loop's own axis, and RETURNN "
+            "cannot take such a value as the output of a loop without axis (it reads the "
+            "loop's lengths from the first dynamic axis: 'axis 0 has no dyn size'), so no "
+            "stacked value of it can be read in the outer loop. Reduce the dynamic dim inside "
+            "the nested loop, or use loop.last(...)."
+        )
+    else:
+        reason = (
+            "Only the first stacked value used becomes the nested rec layer's own output. "
+            "Use loop.last(...) for further values, or stack one tensor that holds all "
+            "(e.g. nn.concat) and split it after the nested loop."
+        )
+    raise rc_nn.ControlFlowError(
+        f"{stacked!r} (loop.stack at {stacked.created_at}) of {where} is read inside the "
+        f"enclosing nn.Loop: RETURNN cannot read a nested loop's stacked values as sub-layers "
+        f"(loop/<name>) while it builds the outer loop. {reason}"
     )
 
 

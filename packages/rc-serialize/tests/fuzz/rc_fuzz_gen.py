@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import rc_nn as nn
+from rc_nn._control import current_block
 
 B = nn.batch_dim
 MAX_DEPTH = 3
@@ -616,7 +617,16 @@ class Generator:
 
     def step_control(self, block: Block, x: nn.Tensor) -> Step:
         options = ["cond"]
-        if x.dtype == "float32":
+        # Not a generating loop inside another loop when its frames keep a dynamic dim: the
+        # outer loop cannot read its stacked value, rc-serialize refuses it with a
+        # ControlFlowError (test_regressions.py::test_nested_loop_passes_out_one_stacked_value).
+        inside = current_block(nn.current_root())
+        nested_dynamic = (
+            inside is not None
+            and inside.depth_in_loops() > 0
+            and any(d is not B and d.dimension is None for d in x.dims)
+        )
+        if x.dtype == "float32" and not nested_dynamic:
             options.append("gen_loop")
             if self.time_of(x) is not None and self.control_depth == 0:
                 options += ["scan_loop", "scan_loop"]
@@ -662,7 +672,10 @@ class Generator:
         time = self.time_of(x)
         assert time is not None
         frame_dims = [d for d in x.dims if d is not time]
-        masked = ch.chance(40)
+        # A state set in a masked computation must not have a dynamic dim besides the batch:
+        # RETURNN's unmask drops it, rc-nn refuses it with a ControlFlowError
+        # (test_regressions.py::test_masked_computation_state_with_a_dynamic_dim).
+        masked = ch.chance(40) and all(d is B or d.dimension is not None for d in frame_dims)
         with_cond = ch.chance(30)
         lstm_state = ch.chance(25)
         result = ch.pick(["stack", "last", "state"])

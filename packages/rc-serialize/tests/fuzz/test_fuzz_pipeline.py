@@ -33,7 +33,10 @@ from hypothesis import strategies as st
 from rc_fuzz_gen import FuzzModel, Generator, HypothesisChooser, ReplayChooser
 
 import rc_naming
-from rc_serialize import build_network, get_returnn_config_serialized
+import rc_nn as nn
+from rc_nn._state import state_of
+from rc_serialize import get_returnn_config_serialized
+from rc_serialize._final import _collect_used
 
 pytestmark = pytest.mark.returnn
 
@@ -71,9 +74,14 @@ def assert_paths_are_attribute_chains(model: FuzzModel) -> None:
         assert obj is param, f"{path} reaches {obj!r}, not {param!r}"
 
 
-def _uses_trainable_parameters(model: FuzzModel) -> bool:
-    used = build_network(model.root).variable_names
-    return any(param.trainable for path, param in model.root.named_parameters() if path in used)
+def losses_use_parameters(model: FuzzModel) -> bool:
+    """Whether a trained loss depends on a trainable parameter (else TF has no gradient to
+    apply: "No gradients provided for any variable", e.g. a parameter used only by an
+    output; or RETURNN has no variables to optimize, e.g. only the running statistics of a
+    BatchNorm without affine parameters)."""
+    marks = state_of(model.root._rc_naming_root()).marks
+    losses = [m.tensor for m in marks if m.loss_scale is not None and not m.as_error]
+    return any(isinstance(t, nn.Parameter) and t.trainable for t in _collect_used(losses).values())
 
 
 def check_model(model: FuzzModel, code: str, roundtrip: RoundTripFn) -> None:
@@ -86,7 +94,7 @@ def check_model(model: FuzzModel, code: str, roundtrip: RoundTripFn) -> None:
         # model (choice/decide decoder, see below) is run as RETURNN runs search: forward
         # only, no training step.
         train_steps=1
-        if model.has_loss and not model.needs_search and _uses_trainable_parameters(model)
+        if model.has_loss and not model.needs_search and losses_use_parameters(model)
         else 0,
         # A choice/decide decoder is search-only: without the search flag RETURNN does not
         # construct its loop (its parameters would be missing from the TF variables, N4).

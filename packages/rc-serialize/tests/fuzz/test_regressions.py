@@ -514,3 +514,334 @@ def test_cross_entropy_log_probs_after_window_keeps_returnn_dim_order(roundtrip:
     assert ce.dims == (time, B)
     ce.mark_as_loss("ce")
     roundtrip(net, train_steps=1)
+
+
+class _TwoRelPos(nn.Module):
+    """Two ``RelPosSelfAttention`` layers (``a``, ``b``) used by ``fn``; they share one cached
+    relative positional encoding per block that can see it."""
+
+    def __init__(self, model: nn.Dim, fn: Callable[..., nn.Tensor]) -> None:
+        super().__init__()
+        self.a, self.b = (
+            nn.RelPosSelfAttention(
+                model, model, key_dim_total=model, value_dim_total=model, num_heads=2
+            )
+            for _ in range(2)
+        )
+        self.fn = fn
+
+    def forward(self, x: nn.Tensor) -> nn.Tensor:
+        return self.fn(self, x)
+
+
+def _rel_pos_in_cond_then_outside(m: _TwoRelPos, x: nn.Tensor, time: nn.Dim) -> nn.Tensor:
+    with nn.Cond(nn.reduce_sum(x, axis=list(x.dims)) > 0.0) as cond:
+        cond.true = m.a(x, axis=time)
+        cond.false = x
+    return m.b(cond.result, axis=time)  # type: ignore[no-any-return]
+
+
+def _rel_pos_in_both_branches_then_another_cond(
+    m: _TwoRelPos, x: nn.Tensor, time: nn.Dim
+) -> nn.Tensor:
+    flag = nn.reduce_sum(x, axis=list(x.dims)) > 0.0
+    with nn.Cond(flag) as cond:
+        cond.true = m.a(x, axis=time)
+        cond.false = m.b(x, axis=time)
+    with nn.Cond(flag) as again:
+        again.true = m.a(cond.result, axis=time)
+        again.false = cond.result
+    return again.result  # type: ignore[no-any-return]
+
+
+def _rel_pos_in_loop_then_outside(m: _TwoRelPos, x: nn.Tensor, time: nn.Dim) -> nn.Tensor:
+    outer = x.dims[1]
+    loop = nn.Loop(axis=outer)
+    with loop:
+        ys = loop.stack(m.a(loop.unstack(x), axis=time))
+    return m.b(ys, axis=time)  # type: ignore[no-any-return]
+
+
+def _rel_pos_in_masked_computation_then_loop(
+    m: _TwoRelPos, x: nn.Tensor, time: nn.Dim
+) -> nn.Tensor:
+    outer, model = x.dims[1], x.dims[3]
+    loop = nn.Loop(axis=outer)
+    loop.state.h = nn.zeros([B, model])
+    with loop:
+        x_t = loop.unstack(x)
+        with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=[time, model]) > 0.0):
+            loop.state.h = nn.reduce_mean(m.a(x_t, axis=time), axis=time) + loop.state.h
+        return loop.stack(m.b(x_t + loop.state.h, axis=time))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        _rel_pos_in_cond_then_outside,
+        _rel_pos_in_both_branches_then_another_cond,
+        _rel_pos_in_loop_then_outside,
+        _rel_pos_in_masked_computation_then_loop,
+    ],
+    ids=lambda fn: fn.__name__.removeprefix("_rel_pos_"),
+)
+def test_relative_positional_encoding_shared_across_control_flow_blocks(
+    roundtrip: Roundtrip, body: Callable[[_TwoRelPos, nn.Tensor, nn.Dim], nn.Tensor]
+) -> None:
+    """The relative positional encoding is cached per (spatial dim, feature dim); the cached
+    layers were reused outside the control-flow block that made them (a cond branch, a loop,
+    a masked computation), a ControlFlowError at the reuse (found by the long fuzz campaign).
+    Now an encoding is reused only where its block is visible, else made anew."""
+    outer, time, model = nn.SpatialDim("outer"), nn.SpatialDim("time"), nn.FeatureDim("model", 4)
+    with_loop = body in (_rel_pos_in_loop_then_outside, _rel_pos_in_masked_computation_then_loop)
+    x = _data(*([outer] if with_loop else []), time, model)
+    net = _TwoRelPos(model, lambda m, x: body(m, x, time))
+    y = net(x)
+    nn.reduce_mean(y, axis=[outer, time] if with_loop else [time]).mark_as_default_output()
+    result = roundtrip(net, train_steps=1)
+    assert numpy.all(numpy.isfinite(result.output()))
+
+
+@pytest.mark.parametrize("state_dim", ["static", "dynamic"])
+def test_masked_computation_state_with_a_dynamic_dim(roundtrip: Roundtrip, state_dim: str) -> None:
+    """A loop state set in ``nn.MaskedComputation`` with a dynamic dim besides the batch failed
+    in RETURNN ("copy_compatible_to: ... already has more dims than target data h_output"):
+    inside a loop, RETURNN's ``unmask`` takes any dynamic dim of the masked output for the
+    masked time axis and drops it from its template. rc-nn now refuses such a state with a
+    clear ``ControlFlowError``; with a static dim it works, and the suggested replacement
+    (``nn.where(mask, new, previous)`` in the loop's frame) works with the dynamic dim."""
+    outer, model = nn.SpatialDim("outer"), nn.FeatureDim("model", 2)
+    other = nn.SpatialDim("other", 3) if state_dim == "static" else nn.SpatialDim("other")
+    x = _data(outer, other, model)
+
+    def fn(x: nn.Tensor, *, masked: bool) -> nn.Tensor:
+        loop = nn.Loop(axis=outer)
+        loop.state.h = nn.zeros([B, other, model])
+        with loop:
+            x_t = loop.unstack(x)
+            mask = nn.reduce_sum(x_t, axis=[other, model]) > 0.0
+            if masked:
+                with nn.MaskedComputation(mask=mask):
+                    loop.state.h = nn.tanh(x_t + loop.state.h)
+            else:
+                loop.state.h = nn.where(mask, nn.tanh(x_t + loop.state.h), loop.state.h)
+            return loop.stack(loop.state.h)
+
+    if state_dim == "dynamic":
+        with pytest.raises(nn.ControlFlowError, match=r"dynamic dim other\(\?\): RETURNN"):
+            _Fn(lambda x: fn(x, masked=True))(x)
+    net = _Fn(lambda x: fn(x, masked=state_dim == "static"))
+    nn.reduce_mean(net(x), axis=[outer, other]).mark_as_default_output()
+    result = roundtrip(net)
+    assert numpy.all(numpy.isfinite(result.output()))
+
+
+def test_broadcast_keeps_two_different_dims_of_the_same_size(roundtrip: Roundtrip) -> None:
+    """Two different static dims of the same size (``a(3)`` of the input, ``b(3)`` of a
+    parameter) were merged into one by our template of ``combine``/``compare``/``where``:
+    RETURNN's ``get_common_data`` matches them only under the process default behavior
+    version 0 (set while building), not under the config's (>= 16: a user dim equals only
+    itself). RETURNN broadcasts to ``[B, a, b]``."""
+    a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 3)
+    x = _data(a)
+    scale = nn.Parameter([b])
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y = x * scale
+        assert y.dims == (B, a, b)
+        return nn.where(y > 0.0, y, x)
+
+    net = _Fn(fn)
+    net.scale = scale
+    y = net(x)
+    assert y.dims == (B, a, b)
+    nn.reduce_sum(y, axis=[a, b]).mark_as_default_output()
+    roundtrip(net)
+
+
+def test_one_hot_of_top_k_indices_over_a_size_one_dim(roundtrip: Roundtrip) -> None:
+    """``one_hot`` of the ``top_k`` indices over a size-1 dim ``s1`` with ``k_dim`` of size 1
+    (found by the fuzzer): our template merged ``k1`` and ``s1`` (two size-1 dims, matched
+    as broadcast dims under behavior version 0), RETURNN keeps both. Then: the class dim in
+    the template was RETURNN's spatial copy of ``s1`` (a feature dim added to sparse
+    indices), which the config wrote as a new dim, unknown to RETURNN ("no axis to reduce")."""
+    s0, s1, time, k1 = (
+        nn.FeatureDim("s0", 2),
+        nn.FeatureDim("s1", 1),
+        nn.SpatialDim("time"),
+        nn.FeatureDim("k1", 1),
+    )
+    x = _data(s0, s1, time)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        _, indices, _ = nn.top_k(x, axis=s1, k=1, k_dim=k1)
+        hot = nn.one_hot(indices)
+        assert hot.dims_set() == {B, s0, time, k1, s1}
+        y = nn.reduce_sum(hot, axis=k1) * x
+        # the class dim as the result has it (it was a spatial copy of s1, emitted as a new dim)
+        (class_dim,) = (d for d in y.dims if d.description == "s1")
+        return nn.reduce_mean(y, axis=class_dim)
+
+    net = _Fn(fn)
+    nn.reduce_mean(net(x), axis=time).mark_as_default_output()
+    roundtrip(net)
+
+
+def test_loop_state_keeps_the_dim_order_of_its_initial_value(roundtrip: Roundtrip) -> None:
+    """A loop state whose new value comes in another dim order than its initial value (a
+    Linear moves its output dim last: ``[B, s1, s0]`` after ``[B, s0, s1]``): RETURNN's
+    template of ``prev:s`` is the state layer's output, ours was the initial value's, so
+    the templates of the layers reading the previous frame differed (found by the fuzzer).
+    The state layer now transposes the new value to the initial order."""
+    s0, s1, time = nn.FeatureDim("s0", 2), nn.FeatureDim("s1", 1), nn.SpatialDim("time")
+    x = _data(s0, s1, time)
+    lin = nn.Linear(s0, s0)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.s = nn.zeros([B, s0, s1])
+        with loop:
+            new = nn.tanh(lin(loop.state.s + loop.unstack(x)))
+            assert new.dims == (B, s1, s0)
+            loop.state.s = new
+            return loop.stack(loop.state.s)
+
+    net = _Fn(fn)
+    net.lin = lin
+    nn.reduce_mean(net(x), axis=time).mark_as_default_output()
+    result = roundtrip(net, train_steps=1)
+    assert result.serialized.network["loop"]["unit"]["s"]["class"] == "transpose"
+
+
+@pytest.mark.parametrize("with_linear", [False, True])
+def test_nested_loop_state_starts_from_the_outer_previous_frame(
+    roundtrip: Roundtrip, with_linear: bool
+) -> None:
+    """An inner loop's state initialized with the outer loop's state (its previous frame,
+    ``prev:h``): RETURNN cannot resolve ``initial_output: "base:prev:h"`` (KeyError 'prev:h'
+    or LayerNotFound while constructing the templates; found by the fuzzer). The previous
+    frame is now copied into a layer of the outer frame first."""
+    feat = nn.FeatureDim("f", 2)
+    x = _data(feat)
+    lin = nn.Linear(feat, feat)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(max_seq_len=3)
+        loop.state.h = x
+        with loop:
+            inner = nn.Loop(max_seq_len=2)
+            inner.state.h = loop.state.h
+            with inner:
+                h = inner.state.h
+                inner.state.h = nn.tanh(lin(h) if with_linear else h * 0.5)
+                inner.end(inner.iteration >= 0, include_eos=True)
+                ys = inner.stack(inner.state.h)
+            loop.state.h = nn.tanh(nn.reduce_mean(ys, axis=inner.axis))
+            loop.end(loop.iteration >= 3, include_eos=False)
+            out = loop.stack(loop.state.h)
+        return nn.reduce_mean(out, axis=loop.axis)
+
+    net = _Fn(fn)
+    net.lin = lin
+    net(x).mark_as_default_output()
+    result = roundtrip(net, train_steps=0)
+    assert numpy.all(numpy.isfinite(result.output()))
+
+
+@pytest.mark.parametrize("kind", ["stack_and_last", "two_stacks", "generating_dynamic"])
+def test_nested_loop_passes_out_one_stacked_value(roundtrip: Roundtrip, kind: str) -> None:
+    """Inside an outer loop RETURNN builds a nested rec layer as a template without
+    sub-layers, so a nested loop's stacked values other than its own output (``loop/<name>``)
+    failed ("LayerNotFound: sub-layer ... not found"; found by the fuzzer with a nested
+    generating loop whose frames keep the input's time dim, which has no stacked value as its
+    output). The serializer now refuses them with a clear ``ControlFlowError``; one stacked
+    value plus ``loop.last`` values work."""
+    feat, time, other = nn.FeatureDim("f", 2), nn.SpatialDim("time"), nn.SpatialDim("other")
+    x = _data(other, time, feat)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=other)
+        loop.state.h = nn.zeros([B, feat])
+        with loop:
+            x_t = loop.unstack(x)  # [B, time, f]
+            if kind == "generating_dynamic":
+                inner = nn.Loop(max_seq_len=2)
+                inner.state.g = x_t
+                with inner:
+                    inner.state.g = nn.tanh(inner.state.g)
+                    inner.end(inner.iteration >= 0, include_eos=True)
+                    gs = inner.stack(inner.state.g)  # keeps time: no output of its own
+                y = nn.reduce_mean(gs, axis=[inner.axis, time])
+            else:
+                inner = nn.Loop(axis=time)
+                with inner:
+                    a = nn.tanh(inner.unstack(x_t))
+                    ya = inner.stack(a)
+                    yb = inner.stack(a * 2.0) if kind == "two_stacks" else inner.last(a * 2.0)
+                if kind == "two_stacks":
+                    yb = nn.reduce_mean(yb, axis=time)
+                y = nn.reduce_mean(ya, axis=time) + yb
+            loop.state.h = loop.state.h + y
+            out = loop.stack(loop.state.h)
+        return nn.reduce_mean(out, axis=other)
+
+    net = _Fn(fn)
+    net(x).mark_as_default_output()
+    if kind == "stack_and_last":
+        roundtrip(net)
+        return
+    match = "no stacked value of it" if kind == "generating_dynamic" else "Only the first stacked"
+    with pytest.raises(nn.ControlFlowError, match=match):
+        roundtrip(net)
+
+
+def test_window_of_a_tensor_with_the_batch_dim_not_first(roundtrip: Roundtrip) -> None:
+    """``window`` of ``[w1, s0, B]`` (the output of an earlier window): RETURNN makes the
+    input batch-major before it moves the windowed axis to the front (``[w2, w1, B, s0]``);
+    our template kept the input's order of the other dims (found by the fuzzer)."""
+    s0 = nn.FeatureDim("s0", 1)
+    w1, w2 = nn.SpatialDim("w1", 1), nn.SpatialDim("w2", 2)
+    x = _data(s0)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y, _ = nn.window(x, spatial_dim=s0, window_dim=w1)
+        assert y.dims == (w1, s0, B)
+        z, _ = nn.window(nn.relu(y), spatial_dim=w1, window_dim=w2)
+        assert z.dims == (w2, w1, B, s0)
+        return z
+
+    net = _Fn(fn)
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.square(y), axis=[w2, w1, s0]).mark_as_loss("l2")
+    roundtrip(net)
+
+
+def test_extern_data_besides_data_is_available_for_inference_as_declared(
+    roundtrip: Roundtrip,
+) -> None:
+    """An extern input other than ``data`` (``other [B]``) declared without
+    ``available_for_inference`` is available (the Tensor default), but the config omitted the
+    flag and RETURNN's config default makes every key except ``data`` a target, not available
+    for inference. A generating loop whose state depends on it then failed under a loss
+    ("OutputToAccumulate ... available_for_inference=False"; found by the fuzzer)."""
+    s0 = nn.FeatureDim("s0", 1)
+    x = _data(s0)
+    other = _data(name="other")
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(max_seq_len=1)
+        loop.state.h = x + other
+        with loop:
+            loop.state.h = nn.tanh(loop.state.h)
+            loop.end(loop.iteration >= 0, include_eos=True)
+            ys = loop.stack(loop.state.h)
+        return nn.reduce_mean(ys, axis=loop.axis)
+
+    net = _Fn(fn)
+    y = net(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.square(y), axis=s0).mark_as_loss("l2")
+    result = roundtrip(net)
+    assert result.serialized.extern_data["other"]["available_for_inference"] is True
+    assert "available_for_inference" not in result.serialized.extern_data["data"]

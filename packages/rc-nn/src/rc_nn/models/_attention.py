@@ -25,6 +25,7 @@ from typing import NamedTuple, TypeVar
 import rc_naming
 
 from .._array import cast, concat, dot, dropout, softmax
+from .._control import Block, current_block
 from .._cum_concat import cum_concat_step
 from .._dim_ops import replace_dim
 from .._dims import Dim, SpatialDim, single_step_dim
@@ -373,10 +374,14 @@ class CausalSelfAttention(GenericSelfAttention):
 
 
 # Relative positional encodings are the same for every layer of a model: computed once
-# per naming root, spatial dim and feature dim (as the predecessor cached them).
-_REL_POS_CACHE: weakref.WeakKeyDictionary[
-    rc_naming.Root, dict[tuple[Dim, Dim], tuple[Tensor, Dim, Tensor]]
-]
+# per naming root, spatial dim and feature dim (as the predecessor cached them), but a
+# cached encoding is reused only where its layers are visible. Layers made inside a
+# control-flow block (a cond branch, a loop, a masked computation) cannot be read outside
+# of it or in a sibling block, so each entry remembers the block it was made in and a call
+# from a block that cannot see it makes (and caches) a new encoding there. Making it in the
+# root scope instead would break for a spatial dim that only exists inside the block.
+_RelPosEntry = tuple[Block | None, tuple[Tensor, Dim, Tensor]]
+_REL_POS_CACHE: weakref.WeakKeyDictionary[rc_naming.Root, dict[tuple[Dim, Dim], list[_RelPosEntry]]]
 _REL_POS_CACHE = weakref.WeakKeyDictionary()
 
 
@@ -408,10 +413,11 @@ def _rel_pos_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim, Ten
             f"{what}: feat_dim {_dim_str(feat_dim)} must have an even size (sin and cos halves)"
         )
     root = rc_naming.current_root()
-    cache = _REL_POS_CACHE.setdefault(root, {})
-    key = (spatial_dim, feat_dim)
-    if key in cache:
-        return cache[key]
+    entries = _REL_POS_CACHE.setdefault(root, {}).setdefault((spatial_dim, feat_dim), [])
+    block = current_block(root)
+    for made_in, cached in entries:
+        if made_in is None or (block is not None and block.is_inside(made_in)):
+            return cached
     pos_dim = spatial_dim - 1 + spatial_dim
     half = feat_dim.div_left(2)
     offset = dim_value(spatial_dim) - 1  # T_max - 1: scalar int
@@ -422,7 +428,7 @@ def _rel_pos_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim, Ten
     enc = concat(
         (activation(angles, "sin"), half), (activation(angles, "cos"), half), out_dim=feat_dim
     )
-    cache[key] = (enc, pos_dim, offset)
+    entries.append((block, (enc, pos_dim, offset)))
     return enc, pos_dim, offset
 
 
