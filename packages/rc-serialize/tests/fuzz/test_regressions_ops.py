@@ -36,22 +36,27 @@ class _Fn(nn.Module):
         return self.fn(*args)
 
 
-def test_square_linear_layer(roundtrip: Roundtrip) -> None:
-    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-    lin = nn.Linear(feat, feat)
-    net = _Fn(lambda x: nn.tanh(lin(x)))
-    net.lin = lin
-    net(_data(time, feat)).mark_as_default_output()
-    roundtrip(net)
+@pytest.mark.parametrize("square", [True, False])
+def test_linear_layer_after_slice_nd_transforms_in_dim(roundtrip: Roundtrip, square: bool) -> None:
+    """``Linear(d, d)`` on an input whose feature dim is ``d`` for us but not for RETURNN
+    (fuzz-found: "k2" twice after ``top_k``; here after ``slice_nd``, where RETURNN takes the
+    new window dim for the feature axis). Our ``linear`` layer had no ``in_dim``, so RETURNN
+    replaced its own feature dim (``win``) with ``out_dim`` = ``d``: ``d`` twice (an assertion
+    in RETURNN), or a wrong template for a non-square Linear. The layer now states ``in_dim``."""
+    time, s0, s1 = nn.SpatialDim("time"), nn.FeatureDim("s0", 1), nn.FeatureDim("s1", 4)
+    win = nn.SpatialDim("win", 1)
+    lin = nn.Linear(s1, s1 if square else nn.FeatureDim("o", 3))
 
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y = nn.slice_nd(x, axis=time, start=nn.constant(0, [B]), size=win)
+        return nn.tanh(lin(y))
 
-def test_square_linear_layer_static(roundtrip: Roundtrip) -> None:
-    time, feat, k = nn.SpatialDim("time"), nn.FeatureDim("f", 2), nn.FeatureDim("k", 2)
-    lin = nn.Linear(k, k)
-    net = _Fn(lambda x: nn.tanh(lin(x)))
+    net = _Fn(fn)
     net.lin = lin
-    net(_data(time, k, feat)).mark_as_default_output()
-    roundtrip(net)
+    net(_data(s0, s1, time)).mark_as_default_output()
+    result = roundtrip(net)
+    layer = result.serialized.network["lin"]
+    assert layer["class"] == "linear" and layer["in_dim"] is s1
 
 
 def test_slice_nd_then_combine(roundtrip: Roundtrip) -> None:
