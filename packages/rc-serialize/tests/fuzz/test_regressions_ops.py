@@ -59,29 +59,62 @@ def test_linear_layer_after_slice_nd_transforms_in_dim(roundtrip: Roundtrip, squ
     assert layer["class"] == "linear" and layer["in_dim"] is s1
 
 
-def test_slice_nd_then_combine(roundtrip: Roundtrip) -> None:
-    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-    win = nn.SpatialDim("win", 2)
+@pytest.mark.parametrize("user_out_dim", [False, True])
+@pytest.mark.parametrize("use", ["add", "mul", "where"])
+def test_merge_dims_with_time_then_combined_with_time(
+    roundtrip: Roundtrip, use: str, user_out_dim: bool
+) -> None:
+    """``merge_dims`` of time with a static dim, then broadcast with a tensor that has time
+    (fuzz-found): RETURNN failed ("cannot match the axes ... Failing at axis 1, tag time").
+    Root cause: RETURNN's product dim ``time*s`` is derived from ``time``, and its
+    ``get_common_data`` (``derived_matches``) took it for ``time``; the input with ``time``
+    then did not fit the common template. Also with an ``out_dim`` (RETURNN only declares
+    its product the same as it). The merged dim is now renamed to a dim that is not
+    derived (``reinterpret_data``), so the result has both dims, as our template says."""
+    time, s, g = nn.SpatialDim("time"), nn.FeatureDim("s", 2), nn.FeatureDim("g", 3)
 
     def fn(x: nn.Tensor, o: nn.Tensor) -> nn.Tensor:
-        y = nn.slice_nd(x, axis=time, start=nn.constant(0, [B]), size=win)
-        return nn.reduce_sum(y + o, axis=[win, time])
+        out_dim = nn.SpatialDim("merged") if user_out_dim else None
+        y, merged = nn.merge_dims(x, axes=[time, s], out_dim=out_dim)
+        assert merged.description == ("merged" if user_out_dim else "time*s")
+        if use == "add":
+            z = y + o
+        elif use == "mul":
+            z = y * nn.reduce_sum(o, axis=s)
+        else:
+            z = nn.where(nn.reduce_sum(o, axis=s) > 0, y, -y)
+        assert z.dims_set() >= {merged, time}
+        return nn.reduce_sum(z, axis=[merged, time])
 
     net = _Fn(fn)
-    net(_data(time, feat), _data(time, feat, name="other")).mark_as_default_output()
+    net(_data(time, s, g), _data(time, s, name="other")).mark_as_default_output()
     roundtrip(net)
 
 
-def test_merge_time_static_then_combine(roundtrip: Roundtrip) -> None:
-    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+@pytest.mark.parametrize("variant", ["both", "true_only", "false_only", "two_others"])
+def test_where_without_an_input_that_has_all_dims(roundtrip: Roundtrip, variant: str) -> None:
+    """``nn.where`` whose condition and values each miss some dims of the result (fuzz-found
+    with the ``merge_dims`` bug above): RETURNN's ``switch`` refused the broadcast
+    ("RequirementNotSatisfied: All inputs require broadcasting", it has no option to allow
+    it). The condition is now broadcast to all dims first (an ``eval`` layer)."""
+    time, g, h = nn.SpatialDim("time"), nn.FeatureDim("g", 3), nn.FeatureDim("h", 2)
 
     def fn(x: nn.Tensor, o: nn.Tensor) -> nn.Tensor:
-        y, m = nn.merge_dims(x, axes=[time, feat])
-        return nn.reduce_sum(y, axis=m) + nn.reduce_sum(o, axis=[time, feat])
+        cond = nn.reduce_sum(x, axis=g) > 0  # [B, time]
+        if variant == "both":
+            z = nn.where(cond, o, -o)
+        elif variant == "true_only":
+            z = nn.where(cond, o, 0.0)
+        elif variant == "false_only":
+            z = nn.where(cond, 1.0, o)
+        else:
+            z = nn.where(cond, o, nn.reduce_sum(x, axis=time))
+        return nn.reduce_sum(z, axis=time)
 
     net = _Fn(fn)
-    net(_data(time, feat), _data(time, feat, name="other")).mark_as_default_output()
-    roundtrip(net)
+    net(_data(time, g), _data(h, name="other")).mark_as_default_output()
+    result = roundtrip(net)
+    assert result.serialized.network["where"]["condition"] == "where_cond"
 
 
 @pytest.mark.parametrize("log_space", [False, True])
