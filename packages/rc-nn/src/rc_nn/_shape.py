@@ -224,6 +224,19 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
     else:
         target = min(positions)
     rest = [d for i, d in enumerate(x.dims) if i not in positions]
+    if sorted(positions) != list(range(min(positions), min(positions) + len(positions))):
+        # RETURNN puts the merged dim where its feature axis was, if that is merged, and
+        # RETURNN's choice of the feature axis is not always ours (e.g. after slice_nd:
+        # wrong template, fuzz-found). With the axes next to each other the place does not
+        # depend on it: move them there first (they keep their order), at our place.
+        block = [d for d in x.dims if d in merged]
+        order = [*rest[:target], *block, *rest[target:]]
+        layer_t = {"class": "transpose", "from": x, "perm": order}
+        x = make_layer_tensor(
+            layer_t,
+            make_template(order, x.dtype, sparse_dim=x.sparse_dim, feature_dim=x.feature_dim),
+            name_hint="merge_dims_transpose",
+        )
     layer_dim = derived if rename else out_dim  # the merge_dims layer's own out dim
     dims = [*rest[:target], layer_dim, *rest[target:]]
     feature = layer_dim if x.feature_dim in merged else _feature_after(x, dims)

@@ -91,6 +91,28 @@ def test_merge_dims_with_time_then_combined_with_time(
     roundtrip(net)
 
 
+@pytest.mark.parametrize("axes", ["s1,win", "win,s1", "s0,win"])
+def test_merge_dims_of_axes_apart_after_slice_nd(roundtrip: Roundtrip, axes: str) -> None:
+    """``slice_nd`` on [B, s1, s0, time] gives [B, s1, s0, win]; ``merge_dims`` of s1 and
+    win (not next to each other) put the merged dim elsewhere than our template said
+    (found by hand while shrinking the fuzz report of failures after ``slice_nd``).
+    Root cause: RETURNN puts the merged dim where its feature axis was if that is merged,
+    and its feature axis after ``slice_nd`` is ``win``, ours ``s0``. Axes apart are now
+    moved next to each other first (``transpose``), where the place does not depend on it."""
+    time, s0, s1 = nn.SpatialDim("time"), nn.FeatureDim("s0", 1), nn.FeatureDim("s1", 3)
+    win = nn.SpatialDim("win", 2)
+    named = {"s0": s0, "s1": s1, "win": win}
+
+    def fn(x: nn.Tensor, o: nn.Tensor) -> nn.Tensor:
+        y = nn.slice_nd(x, axis=time, start=nn.constant(0, [B]), size=win)
+        z, _ = nn.merge_dims(y, axes=[named[n] for n in axes.split(",")])
+        return nn.tanh(z) + o
+
+    net = _Fn(fn)
+    net(_data(s1, s0, time), _data(s0, name="other")).mark_as_default_output()
+    roundtrip(net)
+
+
 @pytest.mark.parametrize("variant", ["both", "true_only", "false_only", "two_others"])
 def test_where_without_an_input_that_has_all_dims(roundtrip: Roundtrip, variant: str) -> None:
     """``nn.where`` whose condition and values each miss some dims of the result (fuzz-found
