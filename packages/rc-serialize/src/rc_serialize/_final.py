@@ -302,13 +302,13 @@ def _build_network(
 def _check_stack_reference(stacked: ControlTensor) -> None:
     """Refuse to read a nested loop's stacked value as a sub-layer (``loop/<name>``).
 
-    Inside an outer loop, RETURNN builds the nested rec layer as a template first, and a
-    template rec layer has no sub-layers: ``loop/<name>`` fails ("LayerNotFound: sub-layer
-    ... not found"). Only the rec layer's own output (the unit's ``output``, the first
-    stacked value used) can be read there.
+    Inside an outer loop or a cond branch, RETURNN builds the nested rec layer as a
+    template first, and a template rec layer has no sub-layers: ``loop/<name>`` fails
+    ("LayerNotFound: sub-layer ... not found"). Only the rec layer's own output (the unit's
+    ``output``, the first stacked value used) can be read there.
     """
     outer = stacked.block
-    if outer is None or outer.depth_in_loops() == 0:
+    if outer is None:
         return
     inner = stacked.outside_of
     loop = getattr(inner, "loop", None)
@@ -329,8 +329,8 @@ def _check_stack_reference(stacked: ControlTensor) -> None:
         )
     raise rc_nn.ControlFlowError(
         f"{stacked!r} (loop.stack at {stacked.created_at}) of {where} is read inside the "
-        f"enclosing nn.Loop: RETURNN cannot read a nested loop's stacked values as sub-layers "
-        f"(loop/<name>) while it builds the outer loop. {reason}"
+        f"enclosing {outer.describe()}: RETURNN cannot read a nested loop's stacked values as "
+        f"sub-layers (loop/<name>) while it builds the enclosing block. {reason}"
     )
 
 

@@ -90,16 +90,31 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
     # moved-out cum_concat puts its dim where the loop axis was (time-major input: first),
     # so a moved-out layer with the dim of a cum_concat_step of its loops is compared by its
     # dims, not their order (RETURNN's order outside the loop is its business).
-    for name, (tensor, loop_axes) in serialized.loop_layer_tensors.items():
+    loop_layers = serialized.loop_layer_tensors
+    # A cum_concat moved out of the loop (RETURNN does so when only stacked results need
+    # it) replaces the loop axis by its history dim in place: there the history dim takes
+    # the loop axis' position, so it is compared like a loop axis.
+    histories = {
+        (d.description, d.dimension)
+        for tensor, _ in loop_layers.values()
+        if tensor.layer_dict is not None and tensor.layer_dict.get("class") == "cum_concat"
+        for d in [tensor.layer_dict["out_spatial_dim"]]
+    }
+    for name, (tensor, loop_axes) in loop_layers.items():
         if name not in report.layer_templates:
             continue
         ours = template_of(tensor.data)
         theirs = report.layer_templates[name]
         skip = {(d.description, d.dimension) for d in loop_axes}
-        theirs_frame = [k for k in _dims_key(theirs) if k not in skip]
+        theirs_key = _dims_key(theirs)
+        theirs_frame = [k for k in theirs_key if k not in skip]
         ours_frame = _dims_key(ours)
         if theirs.moved_out_of_loop and set(ours_frame) & _cum_concat_dims(tensor):
             ours_frame, theirs_frame = sorted(ours_frame, key=str), sorted(theirs_frame, key=str)
+        moved = histories & set(theirs_key) & set(ours_frame)
+        if ours_frame != theirs_frame and moved and not skip & set(theirs_key):
+            ours_frame = [k for k in ours_frame if k not in moved]
+            theirs_frame = [k for k in theirs_frame if k not in moved]
         if ours_frame != theirs_frame or ours.dtype != theirs.dtype:
             problems.append(
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "

@@ -617,14 +617,11 @@ class Generator:
 
     def step_control(self, block: Block, x: nn.Tensor) -> Step:
         options = ["cond"]
-        # Not a generating loop inside another loop when its frames keep a dynamic dim: the
-        # outer loop cannot read its stacked value, rc-serialize refuses it with a
+        # Not a generating loop inside a loop or cond when its frames keep a dynamic dim: the
+        # enclosing block cannot read its stacked value, rc-serialize refuses it with a
         # ControlFlowError (test_regressions.py::test_nested_loop_passes_out_one_stacked_value).
-        inside = current_block(nn.current_root())
-        nested_dynamic = (
-            inside is not None
-            and inside.depth_in_loops() > 0
-            and any(d is not B and d.dimension is None for d in x.dims)
+        nested_dynamic = current_block(nn.current_root()) is not None and any(
+            d is not B and d.dimension is None for d in x.dims
         )
         if x.dtype == "float32" and not nested_dynamic:
             options.append("gen_loop")

@@ -748,6 +748,32 @@ def test_nested_loop_state_starts_from_the_outer_previous_frame(
     assert numpy.all(numpy.isfinite(result.output()))
 
 
+def test_generating_loop_in_a_cond_branch_with_dynamic_frames_is_refused(
+    roundtrip: Roundtrip,
+) -> None:
+    """The same as ``test_nested_loop_passes_out_one_stacked_value`` inside a cond branch
+    (RETURNN builds the branch as a template network; found by the fuzzer)."""
+    feat, time = nn.FeatureDim("f", 2), nn.SpatialDim("time")
+    x = _data(time, feat)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        with nn.Cond(nn.reduce_sum(x, axis=list(x.dims)) > 0.0) as cond:
+            loop = nn.Loop(max_seq_len=2)
+            loop.state.h = x
+            with loop:
+                loop.state.h = nn.tanh(loop.state.h)
+                loop.end(loop.iteration >= 0, include_eos=True)
+                ys = loop.stack(loop.state.h)
+            cond.true = nn.reduce_mean(ys, axis=loop.axis)
+            cond.false = x
+        return cond.result  # type: ignore[no-any-return]
+
+    net = _Fn(fn)
+    nn.reduce_mean(net(x), axis=time).mark_as_default_output()
+    with pytest.raises(nn.ControlFlowError, match=r"enclosing nn\.Cond .*no stacked value"):
+        roundtrip(net)
+
+
 @pytest.mark.parametrize("kind", ["stack_and_last", "two_stacks", "generating_dynamic"])
 def test_nested_loop_passes_out_one_stacked_value(roundtrip: Roundtrip, kind: str) -> None:
     """Inside an outer loop RETURNN builds a nested rec layer as a template without
@@ -845,3 +871,66 @@ def test_extern_data_besides_data_is_available_for_inference_as_declared(
     result = roundtrip(net)
     assert result.serialized.extern_data["other"]["available_for_inference"] is True
     assert "available_for_inference" not in result.serialized.extern_data["data"]
+
+
+def test_cum_concat_moved_out_of_the_loop_is_compared_per_frame(roundtrip: Roundtrip) -> None:
+    """A ``cum_concat_step`` whose history feeds only the stacked result: RETURNN moves it
+    (and the attention over it) out of the loop, where the history dim replaces the loop
+    axis in place (``[cum-concat, B, f]``). The round trip's per-frame comparison (which
+    drops the loop axes) reported a template mismatch against our per-frame
+    ``[B, cum-concat, f]`` (found by the fuzzer): the moved-out history dim is now compared
+    like a loop axis, only when the strict comparison fails."""
+    time, feat, cell = nn.SpatialDim("time"), nn.FeatureDim("f", 2), nn.FeatureDim("cell", 2)
+    x = _data(feat, time)
+    lstm = nn.LSTM(feat, cell)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.lstm = lstm.default_initial_state()
+        with loop:
+            h, loop.state.lstm = lstm(
+                loop.unstack(x), state=loop.state.lstm, spatial_dim=nn.single_step_dim
+            )
+            acc, hist = nn.cum_concat_step(h)
+            assert acc.dims == (B, hist, cell)
+            weights = nn.softmax(nn.dot(acc, h, reduce=cell), axis=hist)
+            return loop.stack(h + nn.dot(weights, acc, reduce=hist))
+
+    net = _Fn(fn)
+    net.lstm = lstm
+    y = net(x)
+    nn.reduce_mean(y, axis=time).mark_as_default_output()
+    nn.reduce_sum(nn.square(y), axis=[time, cell]).mark_as_loss("l2")
+    roundtrip(net, train_steps=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "cum_concat_step of a frame that depends only on the loop's input, attended with a "
+        "query from the loop state (loop.state.h): RETURNN moves the cum_concat out of the "
+        "loop while the dot with prev:h stays inside and fails constructing it "
+        "('dot_output [B, cum-concat] sanity_check: dynamic dim cum-concat value unknown'; the "
+        "same family as returnn issue 721). Keeping the loop's layers inside "
+        "(optimize_move_layers_out=False) is no way out: rec_unstack then fails ('We expect "
+        "that this layer is always optimized out'). With the query from the frame it works. "
+        "Found while checking cum_concat in loops by hand; the generator's step loop "
+        "accumulates a state-dependent frame (not moved out), so it needs no exclusion."
+    ),
+)
+def test_cum_concat_of_input_frames_attended_by_the_loop_state(roundtrip: Roundtrip) -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.h = nn.zeros([B, feat])
+        with loop:
+            x_t = loop.unstack(x)
+            hist, hist_dim = nn.cum_concat_step(x_t)
+            weights = nn.softmax(nn.dot(hist, loop.state.h, reduce=feat), axis=hist_dim)
+            loop.state.h = nn.tanh(nn.dot(weights, hist, reduce=hist_dim) + x_t)
+            return loop.stack(loop.state.h)
+
+    net = _Fn(fn)
+    nn.reduce_mean(net(_data(feat, time)), axis=time).mark_as_default_output()
+    roundtrip(net)
