@@ -113,6 +113,28 @@ def test_merge_dims_of_axes_apart_after_slice_nd(roundtrip: Roundtrip, axes: str
     roundtrip(net)
 
 
+@pytest.mark.parametrize("window_over", ["time", "feat"])
+def test_slice_nd_of_a_tensor_with_the_batch_dim_not_first(
+    roundtrip: Roundtrip, window_over: str
+) -> None:
+    """``window`` gives ``[w, time, B, f]`` (batch not first), then ``slice_nd`` over time
+    (fuzz-found): RETURNN failed ("Mismatching shape: Raw tensor (None, 2) vs Tensor
+    ... gather_positions"): its slice_nd builds the positions batch-major but gathers from
+    the input as it is. The input is now made batch-major first (``transpose``)."""
+    time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 4)
+    w, win = nn.SpatialDim("w", 1), nn.SpatialDim("win", 2)
+
+    def fn(x: nn.Tensor) -> nn.Tensor:
+        y, _ = nn.window(x, spatial_dim=time if window_over == "time" else f, window_dim=w)
+        assert y.dims[0] is not B
+        z = nn.slice_nd(y, axis=time, start=nn.constant(0, [B]), size=win)
+        return nn.tanh(z)
+
+    net = _Fn(fn)
+    net(_data(time, f)).mark_as_default_output()
+    roundtrip(net)
+
+
 @pytest.mark.parametrize("variant", ["both", "true_only", "false_only", "two_others"])
 def test_where_without_an_input_that_has_all_dims(roundtrip: Roundtrip, variant: str) -> None:
     """``nn.where`` whose condition and values each miss some dims of the result (fuzz-found
