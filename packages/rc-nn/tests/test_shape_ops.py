@@ -83,6 +83,24 @@ def test_reshape_split_dims_merge_dims_templates(dims: dict[str, nn.Dim]) -> Non
     assert nn.merge_dims(s, axes=[a, b])[1] is ab
 
 
+def test_merge_dims_with_a_dynamic_dim_gives_a_dim_not_derived_from_it(
+    dims: dict[str, nn.Dim],
+) -> None:
+    """RETURNN's product of a dynamic dim is derived from it and broadcasting takes one for
+    the other; the merged dim is renamed (reinterpret_data) to a new dim (RETURNN-proven:
+    test_regressions_ops.py::test_merge_dims_with_time_then_combined_with_time)."""
+    time, feat = dims["time"], dims["feat"]
+    y, merged = nn.merge_dims(_x(time, feat), axes=[time, feat])
+    assert merged.dimension is None and merged.description == "time*feat"
+    assert merged.derived_from_tag is None and merged is not time * feat
+    assert y.dims == (B, merged)
+    assert y.layer_dict["class"] == "reinterpret_data"
+    assert y.layer_dict["set_dim_tags"] == {time * feat: merged}
+    assert y.layer_dict["from"].layer_dict["class"] == "merge_dims"
+    z = y + _x(time, name="other")
+    assert z.dims_set() == {B, merged, time}
+
+
 def test_expand_squeeze_templates(dims: dict[str, nn.Dim]) -> None:
     one = nn.SpatialDim("one", 1)
     x = _x(dims["time"], dims["feat"])

@@ -390,3 +390,32 @@ def test_linear_over_first_axis_of_two_dim_input_puts_weight_first() -> None:
     # without bias there is no add to fuse: the usual order
     no_bias = nn.Linear(s, out, with_bias=False)
     assert no_bias(x).dims == (nn.batch_dim, out)
+
+
+def test_softmax_over_many_dims_merges_the_static_ones() -> None:
+    """TF's oneDNN softmax takes at most 5 dims: with more, the static dims besides the axis
+    are merged around the softmax and split back (RETURNN-proven in rc-serialize's
+    test_regressions_ops.py); a loop counts as one more dim (RETURNN may move the layer out)."""
+    c, d = nn.FeatureDim("c", 2), nn.FeatureDim("d", 2)
+    x = nn.zeros([nn.batch_dim, TIME, A, B, c, d])
+    y = nn.softmax(x, axis=A)
+    assert y.layer_dict["class"] == "split_dims"
+    assert y.layer_dict["dims"] == [B, c, d]
+    inner = y.layer_dict["from"]
+    assert inner.layer_dict["class"] == "softmax_over_spatial"
+    assert len(inner.dims) == 4 and inner.dims[-1] is A
+    assert y.dims_set() == x.dims_set()
+    five = nn.zeros([nn.batch_dim, TIME, A, B, c])
+    assert nn.log_softmax(five, axis=A).layer_dict["class"] == "softmax_over_spatial"
+    with nn.Loop(axis=TIME) as loop:
+        frame = loop.unstack(x)  # 5 dims per frame, 6 where RETURNN moves the softmax out
+        in_loop = nn.softmax(frame, axis=A)
+    assert in_loop.layer_dict["class"] == "split_dims"
+
+
+def test_softmax_over_too_many_dynamic_dims_is_a_clear_error() -> None:
+    dyn = [nn.SpatialDim(f"t{i}") for i in range(4)]
+    x = nn.zeros([nn.batch_dim, *dyn, A])
+    with pytest.raises(nn.AxisError, match=r"softmax: .* has 6 dims .* at most 5") as info:
+        nn.softmax(x, axis=A)  # the user's line
+    assert _line_of("nn.softmax(x, axis=A)  # the user's line") in str(info.value)

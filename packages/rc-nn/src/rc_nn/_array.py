@@ -7,8 +7,10 @@ from typing import Any
 
 from returnn.tensor import Dim
 
+from ._control import current_block
 from ._cum_concat import cum_concat_axes, with_loop_frame
 from ._errors import AxisError, DimMismatchError
+from ._shape import merge_dims, split_dims
 from ._tensor import (
     Template,
     Tensor,
@@ -221,7 +223,9 @@ def softmax(x: Tensor, *, axis: Dim) -> Tensor:
     """Softmax over ``axis`` (padding frames of a dynamic axis get probability 0).
 
     The result has ``axis`` as its last dim, as RETURNN's ``softmax_over_spatial``
-    orders it (rc-nn ops address dims by object, so the order rarely matters).
+    orders it (rc-nn ops address dims by object, so the order rarely matters). On a
+    tensor with more than 5 dims the static dims besides ``axis`` are merged around
+    the softmax (see :func:`_softmax_over`), which changes the order of the others.
 
     Example:
         >>> import rc_nn as nn
@@ -229,17 +233,13 @@ def softmax(x: Tensor, *, axis: Dim) -> Tensor:
         >>> nn.softmax(nn.zeros([f]), axis=f).dims == (f,)
         True
     """
-    x = as_tensor(x, "softmax")
-    check_axis(x, axis, "softmax")
-    x = with_loop_frame(x, cum_concat_axes(x, [axis]), "softmax")
-    layer = {"class": "softmax_over_spatial", "from": x, "axis": axis}
-    return make_layer_tensor(layer, _axis_last(x, axis), name_hint="softmax")
+    return _softmax_over(x, axis, "softmax", log_space=False)
 
 
 def log_softmax(x: Tensor, *, axis: Dim) -> Tensor:
     """log(softmax(x)) over ``axis``, computed stably; ``axis`` becomes the last dim.
 
-    Padding frames of a dynamic ``axis`` are ``-inf``.
+    Padding frames of a dynamic ``axis`` are ``-inf``. More than 5 dims: as :func:`softmax`.
 
     Example:
         >>> import rc_nn as nn
@@ -247,11 +247,50 @@ def log_softmax(x: Tensor, *, axis: Dim) -> Tensor:
         >>> nn.log_softmax(nn.zeros([t, f]), axis=t).dims == (f, t)
         True
     """
-    x = as_tensor(x, "log_softmax")
-    check_axis(x, axis, "log_softmax")
-    x = with_loop_frame(x, cum_concat_axes(x, [axis]), "log_softmax")
-    layer = {"class": "softmax_over_spatial", "from": x, "axis": axis, "log_space": True}
-    return make_layer_tensor(layer, _axis_last(x, axis), name_hint="log_softmax")
+    return _softmax_over(x, axis, "log_softmax", log_space=True)
+
+
+#: The most dims TF's oneDNN softmax kernel takes (``mkl_softmax_op.cc``: "Input dims must
+#: be <= 5 and >=1", an error at run time; TF CPU builds use oneDNN by default).
+_MAX_SOFTMAX_DIMS = 5
+
+
+def _softmax_over(x: Tensor, axis: Dim, what: str, *, log_space: bool) -> Tensor:
+    """One ``softmax_over_spatial`` layer, with the static dims besides ``axis`` merged
+    into one around it where the tensor has too many dims for TF's oneDNN kernel.
+
+    The softmax is independent per position of the other dims, so merging them (a
+    reshape) and splitting them back gives the same numbers. A layer in a loop may be
+    moved out of it by RETURNN, which adds the loop's time dim: each enclosing loop
+    counts as one more dim. Only static dims are merged (merging a dynamic dim would
+    need a padded product); too many dims left after that is a clear error here rather
+    than the kernel's at run time.
+    """
+    x = as_tensor(x, what)
+    check_axis(x, axis, what)
+    x = with_loop_frame(x, cum_concat_axes(x, [axis]), what)
+    block = current_block(x.root)
+    extra = block.depth_in_loops() if block is not None else 0
+    others = [
+        d for d in x.dims if d is not axis and not d.is_batch_dim() and d.dimension is not None
+    ]
+    merged: Dim | None = None
+    if len(x.dims) + extra > _MAX_SOFTMAX_DIMS and len(others) >= 2:
+        x, merged = merge_dims(x, axes=others)
+    if len(x.dims) > _MAX_SOFTMAX_DIMS:
+        raise AxisError(
+            f"{what}: {x!r} has {len(x.dims)} dims (dims: {', '.join(_dim_str(d) for d in x.dims)}) "
+            f"after merging its static dims besides the axis {_dim_str(axis)}; TF's oneDNN "
+            f"softmax kernel takes at most {_MAX_SOFTMAX_DIMS} (it fails at run time; at "
+            f"{user_location(3)}). Reduce or merge some of the other dynamic dims first."
+        )
+    layer: dict[str, Any] = {"class": "softmax_over_spatial", "from": x, "axis": axis}
+    if log_space:
+        layer["log_space"] = True
+    out = make_layer_tensor(layer, _axis_last(x, axis), name_hint=what)
+    if merged is not None:
+        out = split_dims(out, axis=merged, dims=others)
+    return out
 
 
 def _axis_last(x: Tensor, axis: Dim) -> Template:

@@ -9,6 +9,7 @@ from returnn.tensor import Tensor as Template
 
 from ._dimargs import as_dim, dims_str
 from ._errors import DimMismatchError
+from ._math import _common_template
 from ._slice import _gather_dims
 from ._tensor import (
     Tensor,
@@ -119,6 +120,12 @@ def where(
             f"(at {user_location()})"
         ) from exc
     assert common is not None
+    if all(len(t.dims) < len(common.dims) for t in (true_t, false_t, cond.data)):
+        # No input has all dims: RETURNN's switch layer refuses such a broadcast (it has no
+        # allow_broadcast_all_sources option; RequirementNotSatisfied under the config's
+        # behavior version, fuzz-found). The condition is broadcast to all dims first.
+        cond = _broadcast_condition(cond, [t for t in (true_, false_) if isinstance(t, Tensor)])
+        common = common_template([true_t, false_t, cond.data])
     out_dtype = str(true_t.dtype)
     feature = common.feature_dim if common.feature_dim_axis is not None else None
     template = make_template(
@@ -126,6 +133,25 @@ def where(
     )
     layer = {"class": "switch", "condition": cond, "true_from": true_, "false_from": false_}
     return make_layer_tensor(layer, template, name_hint="where")
+
+
+def _broadcast_condition(cond: Tensor, branches: list[Tensor]) -> Tensor:
+    """``cond`` with the dims of ``branches`` too (same values): ``cond or False``, an
+    ``eval`` layer that allows broadcasting all its sources. Its sources are in the
+    switch's order (true, false, condition), so RETURNN orders the dims as it would."""
+    sources = [*branches, cond]
+    expr = f"source({len(branches)})"
+    for i in range(len(branches)):
+        expr = f"tf.logical_or({expr}, tf.zeros_like(source({i}), dtype=tf.bool))"
+    common, _ = _common_template(sources, "where")  # eval is a combine layer: its rules
+    layer: dict[str, Any] = {
+        "class": "eval",
+        "from": sources,
+        "eval": expr,
+        "out_type": {"dtype": "bool"},
+        "allow_broadcast_all_sources": True,
+    }
+    return make_layer_tensor(layer, make_template(common.dims, "bool"), name_hint="where_cond")
 
 
 def top_k(

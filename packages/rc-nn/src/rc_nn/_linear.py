@@ -96,6 +96,8 @@ class Linear(Module):
         ``b`` (the outputs of their ``variable`` layers), so it creates no variables of
         its own. Same numbers as ``dot`` + bias add, but one layer instead of two or
         three (a square weight needs no renamed input axis: ``linear`` checks sizes only).
+        The layer states ``in_dim``, so RETURNN transforms that axis whichever it takes for
+        the input's feature axis.
         """
         params: dict[str, Any] = {"W": {"layer_output": self.weight}}
         if self.with_bias:
@@ -103,6 +105,11 @@ class Linear(Module):
         layer: dict[str, Any] = {
             "class": "linear",
             "from": x,
+            # in_dim stated: RETURNN's linear layer transforms its input's feature axis, and
+            # RETURNN's choice of that axis may differ from ours (e.g. after slice_nd it
+            # takes the new window dim): it then replaced another dim, and a square Linear
+            # gave out_dim twice (fuzz-found). With in_dim it takes that axis.
+            "in_dim": self.in_dim,
             "out_dim": self.out_dim,
             "with_bias": self.with_bias,
             "reuse_params": {"map": params},

@@ -170,7 +170,9 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
     """Merge ``axes`` (in the given order, row-major) into one dim (RETURNN ``merge_dims``).
 
     Returns the tensor and the merged dim. Without ``out_dim`` the merged dim is
-    the product of ``axes`` (``a * b``), which RETURNN derives the same way.
+    the product of ``axes`` (``a * b``), which RETURNN derives the same way; with a
+    dynamic dim among ``axes`` it is a new dynamic dim named like the product (RETURNN's
+    product dim would be taken for that dynamic dim when broadcasting).
 
     Example:
         >>> import rc_nn as nn
@@ -195,8 +197,15 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
     derived = merged[0]
     for dim in merged[1:]:
         derived = derived * dim
+    # A merge with a dynamic dim: RETURNN's product dim is derived from that dim, and its
+    # broadcasting (get_common_data, derived_matches) takes it for the dynamic dim itself:
+    # combining the merged tensor with one that has the dynamic dim (time*s with time)
+    # then fails ("cannot match the axes", fuzz-found), also with an out_dim, which RETURNN
+    # only declares the same as its product. So the product is renamed to a dim that is not
+    # derived (reinterpret_data set_dim_tags, as replace_dim), made here if not given.
+    rename = any(d.dimension is None for d in merged)
     if out_dim is None:
-        out_dim = derived
+        out_dim = Dim(None, name=derived.description, kind=Dim.Types.Spatial) if rename else derived
     else:
         out_dim = as_dim(out_dim, "merge_dims", "out_dim")
         if (
@@ -215,17 +224,38 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
     else:
         target = min(positions)
     rest = [d for i, d in enumerate(x.dims) if i not in positions]
-    dims = [*rest[:target], out_dim, *rest[target:]]
-    feature = out_dim if x.feature_dim in merged else _feature_after(x, dims)
+    if sorted(positions) != list(range(min(positions), min(positions) + len(positions))):
+        # RETURNN puts the merged dim where its feature axis was, if that is merged, and
+        # RETURNN's choice of the feature axis is not always ours (e.g. after slice_nd:
+        # wrong template, fuzz-found). With the axes next to each other the place does not
+        # depend on it: move them there first (they keep their order), at our place.
+        block = [d for d in x.dims if d in merged]
+        order = [*rest[:target], *block, *rest[target:]]
+        layer_t = {"class": "transpose", "from": x, "perm": order}
+        x = make_layer_tensor(
+            layer_t,
+            make_template(order, x.dtype, sparse_dim=x.sparse_dim, feature_dim=x.feature_dim),
+            name_hint="merge_dims_transpose",
+        )
+    layer_dim = derived if rename else out_dim  # the merge_dims layer's own out dim
+    dims = [*rest[:target], layer_dim, *rest[target:]]
+    feature = layer_dim if x.feature_dim in merged else _feature_after(x, dims)
     layer = {
         "class": "merge_dims",
         "from": x,
         "axes": merged,
         "keep_order": True,
-        "out_dim": out_dim,
+        "out_dim": layer_dim,
     }
     template = make_template(dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=feature)
-    return make_layer_tensor(layer, template, name_hint="merge_dims"), out_dim
+    y = make_layer_tensor(layer, template, name_hint="merge_dims")
+    if layer_dim is not out_dim:
+        renamed = [out_dim if d is derived else d for d in dims]
+        feature = out_dim if feature is derived else feature
+        layer = {"class": "reinterpret_data", "from": y, "set_dim_tags": {derived: out_dim}}
+        template = make_template(renamed, x.dtype, sparse_dim=x.sparse_dim, feature_dim=feature)
+        y = make_layer_tensor(layer, template, name_hint="merge_dims")
+    return y, out_dim
 
 
 def expand_dim(x: Tensor, *, dim: Dim) -> Tensor:

@@ -156,6 +156,18 @@ def slice_nd(x: Tensor, *, axis: Dim, start: Tensor, size: Dim) -> Tensor:
         raise DimMismatchError(
             f"slice_nd: size {_dim_str(size)} is already a dim of {x!r} (at {user_location()})"
         )
+    if any(d.is_batch_dim() for d in x.dims[1:]):
+        # RETURNN's slice_nd builds its gather positions batch-major but gathers from the
+        # input as it is: with the batch dim not first (e.g. after window over time) it fails
+        # ("Mismatching shape", fuzz-found). Make the input batch-major first (same values).
+        order = [d for d in x.dims if d.is_batch_dim()] + [
+            d for d in x.dims if not d.is_batch_dim()
+        ]
+        x = make_layer_tensor(
+            {"class": "transpose", "from": x, "perm": order},
+            make_template(order, x.dtype, sparse_dim=x.sparse_dim, feature_dim=x.feature_dim),
+            name_hint="slice_nd_batch_major",
+        )
     positions = [*start.dims, size]
     dims = _gather_dims(x, axis, positions)
     feature = x.feature_dim if x.feature_dim in dims else None
