@@ -419,3 +419,23 @@ def test_softmax_over_too_many_dynamic_dims_is_a_clear_error() -> None:
     with pytest.raises(nn.AxisError, match=r"softmax: .* has 6 dims .* at most 5") as info:
         nn.softmax(x, axis=A)  # the user's line
     assert _line_of("nn.softmax(x, axis=A)  # the user's line") in str(info.value)
+
+
+@pytest.mark.parametrize("derive", ["slice", "pad"])
+def test_broadcast_with_a_dim_derived_from_another_is_a_clear_error(derive: str) -> None:
+    """time and ⌈time/2⌉ (or time+2) are different axes, but RETURNN matches a dim with one
+    derived from it when broadcasting and then fails constructing the layer (fuzz-found)."""
+    time, g = nn.SpatialDim("time"), nn.FeatureDim("g", 3)
+    x = nn.zeros([nn.batch_dim, time, g])
+    o = nn.zeros([nn.batch_dim, time])
+    if derive == "slice":
+        y, short = nn.slice(x, axis=time, slice_start=0, slice_step=2)
+    else:
+        y, (short,) = nn.pad(x, axes=[time], padding=[(1, 1)])
+    with pytest.raises(nn.DimMismatchError, match=r"derived from the other.*test_tensor_ops\.py"):
+        _ = y + o
+    # Same dim on both sides: fine; an unrelated new dim: broadcast.
+    assert (y + nn.reduce_sum(y, axis=g)).dims == y.dims
+    fresh = nn.SpatialDim("fresh")
+    z = nn.replace_dim(y, in_dim=short, out_dim=fresh)[0] + o
+    assert set(z.dims) == {nn.batch_dim, fresh, g, time}

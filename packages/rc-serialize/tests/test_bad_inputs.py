@@ -44,6 +44,36 @@ USER_MODULE = textwrap.dedent(
         net(_x(g)).mark_as_default_output()  # the input has g, the Linear wants f
         return net
 
+    class Halve(nn.Module):
+        def forward(self, x, time):
+            y, _ = nn.slice(x, axis=time, slice_step=2)
+            return y + x  # [⌈time/2⌉] with [time]
+
+    def derived_dim_broadcast():
+        time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        net = Halve()
+        net(_x(time, f), time).mark_as_default_output()
+        return net
+
+    class TwoResults(nn.Module):
+        def forward(self, x, f):
+            loop = nn.Loop(max_seq_len=2)
+            loop.state.h = x
+            with loop:
+                with nn.Cond(nn.reduce_sum(loop.state.h, axis=[nn.batch_dim, f]) > 0.0) as cond:
+                    cond.true = (loop.state.h, -loop.state.h)
+                    cond.false = (-loop.state.h, loop.state.h)
+                loop.state.h = nn.tanh(cond.result[0] + cond.result[1])
+                loop.end(loop.iteration >= 1, include_eos=True)
+                ys = loop.stack(loop.state.h)
+            return nn.reduce_mean(ys, axis=loop.axis)
+
+    def cond_two_results_in_loop():
+        f = nn.FeatureDim("f", 3)
+        net = TwoResults()
+        net(_x(f), f).mark_as_default_output()
+        return net
+
     class Unreachable(nn.Module):
         def __init__(self, f, o):
             super().__init__()
@@ -185,6 +215,8 @@ ERROR_ROWS = [
     ("method_dict_key", "ValueError", "would hide the attribute ModuleDict.keys", False),
     ("bad_loss_name", "RcNnError", "my loss/1", True),
     ("bad_output_name", "RcNnError", "out:1", True),
+    ("derived_dim_broadcast", "DimMismatchError", "derived from the other", True),
+    ("cond_two_results_in_loop", "ControlFlowError", "one tensor only", True),
 ]
 
 

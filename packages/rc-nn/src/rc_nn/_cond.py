@@ -170,6 +170,17 @@ class Cond:
                 f"{user_location(2)})"
             )
         leaves = self._leaves(value, "cond.true")
+        if len(leaves) > 1 and self._true_block.depth_in_loops() > 0:
+            # The extra results are sub-layers of the cond layer (cond/result_1), which
+            # RETURNN's rec unit cannot resolve while it builds its templates ("Unexpected
+            # layer name 'result_1'"), in any kind of loop.
+            raise ControlFlowError(
+                f"cond.true: an nn.Cond inside an nn.Loop can pass out one tensor only, got "
+                f"{len(leaves)} ({', '.join(_render(p) or 'result' for p, _ in leaves)}; at "
+                f"{user_location(2)}). RETURNN cannot read further results of a cond layer "
+                "inside a loop. Use one nn.Cond per result, or nn.where(condition, a, b) when "
+                "both branches are cheap to compute."
+            )
         check_access([t for _, t in leaves], self._true_block, "cond.true")
         self._structure = value
         self._true_leaves = leaves

@@ -18,7 +18,7 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
-from ._errors import AxisError, NotATensorError, RcNnError
+from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
 from ._userloc import user_location
 
@@ -85,6 +85,18 @@ def _dims_match(tag: Dim, other: Dim, opts: dict[str, bool]) -> bool:
     if tag.kind == Dim.Types.Batch and other.kind == Dim.Types.Batch:
         return True
     if tag.get_same_derived_base(same_dim=True) is other.get_same_derived_base(same_dim=True):
+        if tag.get_same_base() is not other.get_same_base() and (
+            tag.dimension is None or tag.dimension != other.dimension
+        ):
+            # RETURNN matches a dim with one derived from it (time, ⌈time/2⌉) when it
+            # broadcasts, and then fails: they are different axes of different sizes.
+            raise DimMismatchError(
+                f"cannot broadcast {_dim_str(tag)} together with {_dim_str(other)}: one is "
+                f"derived from the other (slice, pad, conv, pool, window, ...) and has another "
+                f"size, and RETURNN would take them for the same axis (at {user_location(2)}). "
+                "Reduce one of them away first, or use nn.replace_dim to give a tensor a "
+                "new, unrelated dim."
+            )
         return True
     return bool(tag.auto_generated and other.auto_generated)
 

@@ -770,6 +770,10 @@ class Generator:
         self.used("Cond")
 
         def step(x: nn.Tensor) -> nn.Tensor:
+            # Inside a loop a cond passes out one tensor only (a ControlFlowError otherwise:
+            # test_regressions.py::test_cond_with_two_results_inside_a_loop_is_refused).
+            block_now = current_block(nn.current_root())
+            two_results = nested and (block_now is None or block_now.depth_in_loops() == 0)
             xf = x if x.dtype == "float32" else nn.cast(x, "float32")
             total = nn.reduce_sum(xf, axis=list(xf.dims))
             if not fns:
@@ -779,12 +783,12 @@ class Generator:
             try:
                 with nn.Cond(total > 0.0) as cond:
                     a = fns[0](xf)
-                    cond.true = {"y": a, "z": a * 2.0} if nested else a
+                    cond.true = {"y": a, "z": a * 2.0} if two_results else a
                     b = fns[1](xf)
-                    cond.false = {"y": b, "z": -b} if nested else b
+                    cond.false = {"y": b, "z": -b} if two_results else b
             finally:
                 self.control_depth -= 1
-            if nested:
+            if two_results:
                 return cond.result["y"] + cond.result["z"]  # type: ignore[no-any-return]
             return cond.result  # type: ignore[no-any-return]
 

@@ -898,3 +898,46 @@ def test_cum_concat_of_input_frames_attended_by_the_loop_state(roundtrip: Roundt
     net = _Fn(fn)
     nn.reduce_mean(net(_data(feat, time)), axis=time).mark_as_default_output()
     roundtrip(net)
+
+
+@pytest.mark.parametrize("loop_kind", ["generating", "scan"])
+def test_cond_with_two_results_inside_a_loop_is_refused(
+    roundtrip: Roundtrip, loop_kind: str
+) -> None:
+    """An nn.Cond with two results inside a loop (found by the fuzzer): RETURNN's rec unit
+    cannot resolve the cond layer's second result (``cond/result_1``: "Unexpected layer name
+    'result_1'"), so rc-nn refuses it at the user's line; one Cond per result works."""
+    feat, time = nn.FeatureDim("s0", 1), nn.SpatialDim("time")
+    x, xs = _data(feat), nn.get_extern_data(nn.Data("xs", dim_tags=[B, time, feat]))
+
+    def fn(x: nn.Tensor, two_results: bool) -> nn.Tensor:
+        loop = nn.Loop(max_seq_len=2) if loop_kind == "generating" else nn.Loop(axis=time)
+        loop.state.h = x
+        with loop:
+            h = loop.state.h if loop_kind == "generating" else loop.state.h + loop.unstack(xs)
+            positive = nn.reduce_sum(h, axis=[B, feat]) > 0.0
+            if two_results:
+                with nn.Cond(positive) as cond:
+                    cond.true = {"y": nn.tanh(h), "z": nn.tanh(h) * 2.0}
+                    cond.false = {"y": nn.tanh(h), "z": -nn.tanh(h)}
+                y, z = cond.result["y"], cond.result["z"]
+            else:
+                with nn.Cond(positive) as cond_y:
+                    cond_y.true = nn.tanh(h)
+                    cond_y.false = nn.tanh(h)
+                with nn.Cond(positive) as cond_z:
+                    cond_z.true = nn.tanh(h) * 2.0
+                    cond_z.false = -nn.tanh(h)
+                y, z = cond_y.result, cond_z.result
+            loop.state.h = nn.tanh(y + z)
+            if loop_kind == "generating":
+                loop.end(loop.iteration >= 1, include_eos=True)
+            ys = loop.stack(loop.state.h)
+        return nn.reduce_mean(ys, axis=loop.axis)
+
+    with pytest.raises(nn.ControlFlowError, match=r"one tensor only.*test_regressions\.py"):
+        fn(x, two_results=True)
+    net = _Fn(lambda x: fn(x, two_results=False))
+    net(x).mark_as_default_output()
+    result = roundtrip(net)
+    assert numpy.all(numpy.isfinite(result.output()))
