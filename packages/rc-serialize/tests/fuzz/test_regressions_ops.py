@@ -7,33 +7,15 @@ agreement). Control-flow bugs are in ``test_regressions.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy
 import pytest
+from rc_regression_helpers import B, Roundtrip
+from rc_regression_helpers import Fn as _Fn
+from rc_regression_helpers import data as _data
 
 import rc_nn as nn
 
 pytestmark = pytest.mark.returnn
-
-Roundtrip = Callable[..., Any]
-B = nn.batch_dim
-
-
-def _data(*dims: nn.Dim, name: str = "data") -> nn.Tensor:
-    return nn.get_extern_data(nn.Data(name, dim_tags=[B, *dims]))
-
-
-class _Fn(nn.Module):
-    """A root module that runs ``fn``."""
-
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def forward(self, *args: Any) -> Any:
-        return self.fn(*args)
 
 
 @pytest.mark.parametrize("square", [True, False])

@@ -255,41 +255,28 @@ def test_batch_norm_no_affine_no_mask(roundtrip: RoundTripFn) -> None:
 
 def test_batch_norm_updates_our_running_stats(returnn_tf: Any, tmp_path: Any) -> None:
     """RETURNN's update ops (run with the train step via UPDATE_OPS) write into our variables."""
-    from rc_serialize import get_returnn_config_serialized
-    from rc_serialize._returnn_check import _construct, _load_config, _random_feed
-
-    tf = returnn_tf
     feat = nn.FeatureDim("feat", 2)
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
     bn = nn.BatchNorm(feat, momentum=0.5, use_mask=False)
     bn(x * 2.0 + 3.0).mark_as_default_output()
-    path = tmp_path / "config.py"
-    path.write_text(get_returnn_config_serialized(bn), encoding="utf-8")
-    built = _construct(_load_config(path), train=True, search=False, seed=1)
-    network = built.network
-    with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
-        network.initialize_params(session)
-        feed = _random_feed(network, rng=numpy.random.RandomState(0), batch=50, max_time=1)
-        out = network.get_default_output_layer().output.placeholder
-        session.run([out, *network.get_post_control_dependencies()], feed_dict=feed)
-        variables = {v.name[:-2]: v for v in tf.compat.v1.global_variables()}
-        assert set(variables) == {
-            "running_mean/param",
-            "running_variance/param",
-            "gamma/param",
-            "beta/param",
-        }
-        mean = session.run(variables["running_mean/param"])
-        var = session.run(variables["running_variance/param"])
-        data = feed[network.extern_data.data["data"].placeholder] * 2.0 + 3.0
+    mean, var, fed, _, names = _batch_norm_train_stats(returnn_tf, tmp_path, bn, batch=50)
+    assert names == {
+        "running_mean/param",
+        "running_variance/param",
+        "gamma/param",
+        "beta/param",
+    }
+    data = fed * 2.0 + 3.0
     # momentum 0.5 from the initial 0 / 1; TF's fused batch norm keeps the unbiased variance
     numpy.testing.assert_allclose(mean, 0.5 * data.mean(axis=0), rtol=1e-4)
     numpy.testing.assert_allclose(var, 0.5 + 0.5 * data.var(axis=0, ddof=1), rtol=1e-4)
 
 
-def _batch_norm_train_stats(returnn_tf: Any, tmp_path: Any, root: nn.Module) -> Any:
+def _batch_norm_train_stats(
+    returnn_tf: Any, tmp_path: Any, root: nn.Module, *, batch: int = 4, max_time: int = 5
+) -> Any:
     """Run ``root``'s config once in training; the running stats (momentum 1: the batch's
-    statistics), the fed input and its sequence lengths."""
+    statistics), the fed input, its sequence lengths and the TF variable names."""
     from rc_serialize import get_returnn_config_serialized
     from rc_serialize._returnn_check import _construct, _load_config, _random_feed
 
@@ -300,7 +287,9 @@ def _batch_norm_train_stats(returnn_tf: Any, tmp_path: Any, root: nn.Module) -> 
     network = built.network
     with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
         network.initialize_params(session)
-        feed = _random_feed(network, rng=numpy.random.RandomState(0), batch=4, max_time=5)
+        feed = _random_feed(
+            network, rng=numpy.random.RandomState(0), batch=batch, max_time=max_time
+        )
         out = network.get_default_output_layer().output.placeholder
         session.run([out, *network.get_post_control_dependencies()], feed_dict=feed)
         variables = {v.name[:-2]: v for v in tf.compat.v1.global_variables()}
@@ -309,7 +298,7 @@ def _batch_norm_train_stats(returnn_tf: Any, tmp_path: Any, root: nn.Module) -> 
         data = network.extern_data.data["data"]
         dynamic = [d for d in data.dims if d.dimension is None and not d.is_batch_dim()]
         lengths = feed[dynamic[0].dyn_size_ext.raw_tensor] if dynamic else None
-        return mean, var, feed[data.placeholder], lengths
+        return mean, var, feed[data.placeholder], lengths, set(variables)
 
 
 def test_batch_norm_masked_statistics_over_in_dim_before_another_static_dim(
@@ -323,7 +312,7 @@ def test_batch_norm_masked_statistics_over_in_dim_before_another_static_dim(
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, f, g]))
     bn = nn.BatchNorm(f, momentum=1.0)
     bn(x).mark_as_default_output()
-    mean, var, data, lengths = _batch_norm_train_stats(returnn_tf, tmp_path, bn)
+    mean, var, data, lengths, _ = _batch_norm_train_stats(returnn_tf, tmp_path, bn)
     frames = numpy.concatenate([data[b, : lengths[b]] for b in range(data.shape[0])])  # [N, f, g]
     frames = frames.transpose(0, 2, 1).reshape(-1, 3)  # [N * g, f]
     numpy.testing.assert_allclose(mean, frames.mean(axis=0), rtol=1e-4, atol=1e-6)
@@ -337,7 +326,7 @@ def test_batch_norm_without_time_axis_default_options(returnn_tf: Any, tmp_path:
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f, s]))
     bn = nn.BatchNorm(f, momentum=1.0)
     bn(x).mark_as_default_output()
-    mean, var, data, _ = _batch_norm_train_stats(returnn_tf, tmp_path, bn)
+    mean, var, data, _, _ = _batch_norm_train_stats(returnn_tf, tmp_path, bn)
     frames = data.transpose(0, 2, 1).reshape(-1, 3)  # [B * s, f]
     numpy.testing.assert_allclose(mean, frames.mean(axis=0), rtol=1e-4, atol=1e-6)
     # the fused TF kernel (affine, unmasked) keeps the unbiased variance
