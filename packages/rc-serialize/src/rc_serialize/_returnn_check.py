@@ -81,6 +81,9 @@ class LayerTemplate:
         sparse_dim: the sparse dim (class dim) of sparse outputs, else ``None``.
         feature_dim_axis: the axis RETURNN treats as feature axis, if any.
         time_dim_axis: the axis RETURNN treats as time axis, if any.
+        moved_out_of_loop: a layer of a rec unit that RETURNN computed outside the loop
+            (its optimization; the template then is the whole sequence, in an order of
+            RETURNN's choice), not per frame.
     """
 
     dims: tuple[DimInfo, ...]
@@ -88,6 +91,7 @@ class LayerTemplate:
     sparse_dim: DimInfo | None
     feature_dim_axis: int | None
     time_dim_axis: int | None
+    moved_out_of_loop: bool = False
 
 
 @dataclasses.dataclass
@@ -404,7 +408,12 @@ def _layer_templates(network: Any) -> dict[str, LayerTemplate]:
         if _is_internal_layer_name(name):
             continue
         if name not in result and layer.output is not None:
-            result[name] = template_of(layer.output)
+            template = template_of(layer.output)
+            # RETURNN computes the layers it moves out of a rec loop in nets of their own.
+            net_name = str(getattr(layer.network, "name", ""))
+            if net_name.endswith(("(rec-subnet-input)", "(rec-subnet-output)")):
+                template = dataclasses.replace(template, moved_out_of_loop=True)
+            result[name] = template
     return result
 
 

@@ -97,6 +97,11 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
         if ours_key != theirs_frame and moved and not skip & set(theirs_key):
             ours_key = [k for k in ours_key if k not in moved]
             theirs_frame = [k for k in theirs_frame if k not in moved]
+        if ours_key != theirs_frame and theirs.moved_out_of_loop and set(ours_key) & histories:
+            # Moved out and combined with the whole sequence, a layer with a history dim has
+            # RETURNN's order of the outside (loop axis and history dim both present): the
+            # same dims per frame, in an order that is RETURNN's business there.
+            ours_key, theirs_frame = sorted(ours_key, key=str), sorted(theirs_frame, key=str)
         if ours_key != theirs_frame or ours.dtype != theirs.dtype:
             problems.append(
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "

@@ -926,3 +926,19 @@ def test_cond_with_two_results_inside_a_loop_is_refused(
     net(x).mark_as_default_output()
     result = roundtrip(net)
     assert numpy.all(numpy.isfinite(result.output()))
+
+
+def test_moved_out_layer_with_history_dim_is_compared_by_its_dims(roundtrip: Roundtrip) -> None:
+    """A generated model (1,000-example campaign; replayed from its recorded choices): a
+    reduce in a loop over a tensor with a cum_concat_step history dim, which RETURNN moves out
+    of the loop and computes on the whole sequence as ``[cum-concat, time, batch, cell]``.
+    Per frame that is our ``[batch, cum-concat, cell]`` in RETURNN's outside order; the round
+    trip compares such moved-out layers by their dims (the checker, not the model, was
+    wrong)."""
+    from test_fuzz_pipeline import build, check_model
+
+    from rc_serialize import get_returnn_config_serialized
+
+    choices = [20, 0, 1, 1, 0, 0, 2, 0, 0, 1, 13, 0, 30, 0, 0, 1, 0, 30, 1, 0, 0, 0, 0]
+    model, _ = build(choices)
+    check_model(model, get_returnn_config_serialized(model.root), roundtrip)
