@@ -161,12 +161,6 @@ class _ConvBase(Module):
                     f"{name}: {arg} {_dim_str(dim)} is dynamic; the channel dims of a convolution "
                     f"must be static, e.g. nn.FeatureDim('channels', 32) (at {user_location()})"
                 )
-        if in_dim is out_dim and groups == 1:
-            raise DimMismatchError(
-                f"{name}: in_dim and out_dim are the same dim {_dim_str(in_dim)}; "
-                f"create a new out dim, e.g. nn.FeatureDim('out', {in_dim.dimension}) "
-                f"(at {user_location()})"
-            )
         self.in_dim = in_dim
         self.out_dim = out_dim
         self.filter_size = positive_ints(filter_size, self.nd, name, "filter_size")
@@ -186,6 +180,12 @@ class _ConvBase(Module):
         # Grouped convolution: each output channel sees in_dim // groups input channels
         # (RETURNN derives the same dim, so the filter parameter matches its layout).
         filter_in = in_dim // self.groups if self.groups != 1 else in_dim
+        if filter_in == out_dim:
+            # in_dim is out_dim (e.g. Conv1d(dim, dim, 3), as the predecessor allowed): the
+            # filter's input axis is a separate dim of the same size, as in Linear.
+            filter_in = Dim(filter_in.dimension, name=f"{in_dim.description}:in", kind=in_dim.kind)
+        # The dim the layer convolves over: in_dim, or its renamed copy (see above).
+        self._conv_in_dim = filter_in if self.groups == 1 else in_dim
         channels = [out_dim, filter_in] if self.transposed else [filter_in, out_dim]
         self.filter = Parameter([*self.filter_dims, *channels], initial=Glorot())
         if self.with_bias:
@@ -239,10 +239,16 @@ class _ConvBase(Module):
         # RETURNN's output: the other dims (batch first, input order), the spatial dims
         # in the given order, then the channel dim (channel-last, as on CPU).
         others = [d for d in x.dims if d not in spatial and d is not self.in_dim]
+        if self._conv_in_dim is not self.in_dim:
+            # RETURNN matches the filter's axes to in_dim and out_dim by dim tag: with
+            # in_dim == out_dim, the input axis is renamed to the filter's separate dim.
+            from ._dim_ops import replace_dim
+
+            x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=self._conv_in_dim)
         layer: dict[str, Any] = {
             "class": self.layer_class,
             "from": x,
-            "in_dim": self.in_dim,
+            "in_dim": self._conv_in_dim,
             "out_dim": self.out_dim,
             "filter_size": list(self.filter_size),
             "padding": self.padding,
