@@ -67,7 +67,7 @@ def test_lstm_single_step_in_loop() -> None:
     # our ops on our parameters, not the native op
     assert {"dot", "split", "activation", "combine"} <= classes
     assert "rec" not in classes
-    assert [name for name, _ in lstm.named_parameters()] == ["ff_weight", "rec_weight", "bias"]
+    assert [name for name, _ in lstm.named_parameters()] == ["param_W_re", "param_W", "param_b"]
 
 
 def test_lstm_single_step_without_state_starts_from_zeros() -> None:
@@ -349,12 +349,12 @@ def test_blstm_encoder_names_and_dims() -> None:
     enc = nn.BlstmEncoder(feat, dim, num_layers=3, time_reduction=[2, 2], dropout=0.1)
     names = [n for n, _ in enc.named_parameters()]
     assert len(names) == 18 and names[:6] == [
-        "layers.0.fw.ff_weight",
-        "layers.0.fw.rec_weight",
-        "layers.0.fw.bias",
-        "layers.0.bw.ff_weight",
-        "layers.0.bw.rec_weight",
-        "layers.0.bw.bias",
+        "layers.0.fw.param_W_re",
+        "layers.0.fw.param_W",
+        "layers.0.fw.param_b",
+        "layers.0.bw.param_W_re",
+        "layers.0.bw.param_W",
+        "layers.0.bw.param_b",
     ]
     out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
     assert out.dims_set() == {nn.batch_dim, out_time, enc.out_dim}

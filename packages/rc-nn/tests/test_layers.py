@@ -357,10 +357,10 @@ def test_lstm_names_templates_and_state() -> None:
     time, feat, x = _btf()
     hid = nn.FeatureDim("hid", 4)
     lstm = nn.LSTM(feat, hid)
-    assert _names(lstm) == ["ff_weight", "rec_weight", "bias"]
-    assert [d.dimension for d in lstm.ff_weight.dims] == [3, 16]
-    assert lstm.rec_weight.dims == (hid, 4 * hid)
-    assert lstm.bias.dims == (4 * hid,)
+    assert _names(lstm) == ["param_W_re", "param_W", "param_b"]
+    assert [d.dimension for d in lstm.param_W.dims] == [3, 16]
+    assert lstm.param_W_re.dims == (hid, 4 * hid)
+    assert lstm.param_b.dims == (4 * hid,)
     y, state = lstm(x, spatial_dim=time)
     assert y.dims == (time, nn.batch_dim, hid)  # RETURNN's time-major rec output
     assert isinstance(state, nn.LstmState)

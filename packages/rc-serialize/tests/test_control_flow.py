@@ -390,7 +390,7 @@ def test_nested_lstm_state_in_loop_trains(roundtrip: Roundtrip) -> None:
             self.gates = nn.ModuleList([nn.Linear(feat + hidden, hidden) for _ in range(4)])
 
         def forward(self, x_t: nn.Tensor, state: nn.LstmState) -> nn.LstmState:
-            xh = nn.concat((x_t, feat), (state.h, hidden), out_dim=feat + hidden)
+            xh, _ = nn.concat((x_t, feat), (state.h, hidden), out_dim=feat + hidden)
             i, f, o, g = (gate(xh) for gate in self.gates)
             c = nn.sigmoid(f) * state.c + nn.sigmoid(i) * nn.tanh(g)
             return nn.LstmState(h=nn.sigmoid(o) * nn.tanh(c), c=c)

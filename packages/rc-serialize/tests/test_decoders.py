@@ -66,9 +66,9 @@ def test_lstm_single_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
     nn.reduce_sum(steps * steps, axis=[time, hidden]).mark_as_loss("l2")
     result = roundtrip(net, train_steps=2)
     assert result.report.variable_names == {
-        "lstm/ff_weight/param",
-        "lstm/rec_weight/param",
-        "lstm/bias/param",
+        "lstm/param_W/param",
+        "lstm/param_W_re/param",
+        "lstm/param_b/param",
     }
     assert result.serialized.network["output"]["unit"] == "nativelstm2"
     full_values, step_values = result.output(), result.output("steps")  # both [T, B, h]
@@ -101,14 +101,14 @@ LSTM_AED_PARAMS = {
         f"encoder.layers.{i}.{d}.{p}"
         for i in (0, 1)
         for d in ("fw", "bw")
-        for p in ("ff_weight", "rec_weight", "bias")
+        for p in ("param_W", "param_W_re", "param_b")
     ),
     "decoder.enc_ctx.weight",
     "decoder.enc_ctx.bias",
     "decoder.target_embed.weight",
-    "decoder.s.ff_weight",
-    "decoder.s.rec_weight",
-    "decoder.s.bias",
+    "decoder.s.param_W",
+    "decoder.s.param_W_re",
+    "decoder.s.param_b",
     "decoder.s_transformed.weight",
     "decoder.energy.weight",
     "decoder.readout_in.weight",

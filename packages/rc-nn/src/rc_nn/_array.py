@@ -334,9 +334,10 @@ def dropout(x: Tensor, dropout: float, *, axis: Dim | Sequence[Dim] | None = Non
 
 def concat(
     *sources: tuple[Tensor, Dim], out_dim: Dim | None = None, allow_broadcast: bool = False
-) -> Tensor:
+) -> tuple[Tensor, Dim]:
     """Concatenate ``(tensor, dim)`` pairs along their ``dim``s into ``out_dim``.
 
+    Returns ``(result, out_dim)``, as the predecessor (returnn_common) did.
     ``out_dim`` defaults to a new dim of the summed size. With ``allow_broadcast``,
     dims that only some inputs have are broadcast; the result has the union of the
     dims (ordered as RETURNN's ``concat`` orders them).
@@ -344,8 +345,9 @@ def concat(
     Example:
         >>> import rc_nn as nn
         >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> nn.concat((nn.zeros([a]), a), (nn.zeros([b]), b)).dims[0].dimension
-        5
+        >>> y, ab = nn.concat((nn.zeros([a]), a), (nn.zeros([b]), b))
+        >>> ab.dimension, y.dims == (ab,)
+        (5, True)
     """
     if not sources:
         raise ValueError("concat: needs at least one (tensor, dim) pair")
@@ -391,7 +393,7 @@ def concat(
     }
     if allow_broadcast:
         layer["allow_broadcast"] = True
-    return make_layer_tensor(layer, template, name_hint="concat")
+    return make_layer_tensor(layer, template, name_hint="concat"), out_dim
 
 
 def make_layer(

@@ -6,7 +6,9 @@ in the variable scope ``<layer>/rec/``, to which the names are relative. The
 generic ``reuse_params`` option maps each of them to the output of our
 parameters' ``variable`` layers (``{"layer_output": ...}``), so
 the TF variables are our ``nn.Parameter`` s, named by attribute path (rule N3):
-``lstm.ff_weight``, ``lstm.rec_weight``, ``lstm.bias``.
+``lstm.param_W``, ``lstm.param_W_re``, ``lstm.param_b`` (the predecessor's names, so its
+checkpoints load; rc-nn 0.1 called them ``ff_weight``, ``rec_weight``, ``bias``, declared
+as renames so rc 0.1 checkpoints migrate).
 
 The final state comes from two ``get_last_hidden_state`` layers (keys ``h``
 and ``c``); an initial state is passed as ``initial_state={"h": ..., "c": ...}``.
@@ -22,8 +24,10 @@ with our ops on the same parameters (``dot`` + gates in the native op's layout
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from rc_naming import renamed
 from returnn.tensor import batch_dim, single_step_dim
 
 from ._array import dot
@@ -55,12 +59,16 @@ class LstmState(NamedTuple):
     c: Tensor
 
 
+# Version 2 = rc-nn 0.2, which took over the predecessor's (returnn_common) names.
+@renamed(param_W=("ff_weight", 2), param_W_re=("rec_weight", 2), param_b=("bias", 2))
 class LSTM(Module):
     """Long short-term memory over a spatial dim (RETURNN native LSTM, ``nativelstm2``).
 
-    Parameters (the predecessor's names): ``ff_weight`` [in_dim, 4*out_dim],
-    ``rec_weight`` [out_dim, 4*out_dim] (both Glorot uniform) and ``bias``
-    [4*out_dim] (zeros). The gate layout inside the ``4*out_dim`` axis is the
+    Parameters (the predecessor's names, so its checkpoints load): ``param_W_re``
+    [out_dim, 4*out_dim], ``param_W`` [in_dim, 4*out_dim] (both Glorot uniform) and
+    ``param_b`` [4*out_dim] (zeros); rc-nn 0.1 called them ``rec_weight``,
+    ``ff_weight`` and ``bias`` (declared renames, so ``rc-serialize migrate`` maps them).
+    The gate layout inside the ``4*out_dim`` axis is the
     one of RETURNN's native op. Called as ``lstm(x, spatial_dim=time)``, it
     returns the output [batch, time, out_dim] (in RETURNN's time-major order)
     and the final ``LstmState``. Inside an ``nn.Loop``,
@@ -72,7 +80,7 @@ class LSTM(Module):
         >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
         >>> lstm = nn.LSTM(feat, out)
         >>> [name for name, _ in lstm.named_parameters()]
-        ['ff_weight', 'rec_weight', 'bias']
+        ['param_W_re', 'param_W', 'param_b']
         >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
         >>> y.dims_set() == {nn.batch_dim, time, out}, state.c.dims == (nn.batch_dim, out)
         (True, True)
@@ -80,7 +88,7 @@ class LSTM(Module):
     One frame per loop iteration:
         >>> x = nn.zeros([nn.batch_dim, time, feat])
         >>> loop = nn.Loop(axis=time)
-        >>> loop.state.lstm = lstm.default_initial_state()
+        >>> loop.state.lstm = lstm.default_initial_state(batch_dims=[nn.batch_dim])
         >>> with loop:
         ...     h, loop.state.lstm = lstm(
         ...         loop.unstack(x),
@@ -107,19 +115,30 @@ class LSTM(Module):
         self.in_dim = in_dim
         self.out_dim = out_dim
         self.gates_dim = 4 * out_dim
-        self.ff_weight = Parameter([in_dim, self.gates_dim], initial=Glorot())
-        self.rec_weight = Parameter([out_dim, self.gates_dim], initial=Glorot())
-        self.bias = Parameter([self.gates_dim], initial=0.0)
+        # Assignment order as in the predecessor (it decides nothing but the listing order).
+        self.param_W_re = Parameter([out_dim, self.gates_dim], initial=Glorot())
+        self.param_W = Parameter([in_dim, self.gates_dim], initial=Glorot())
+        self.param_b = Parameter([self.gates_dim], initial=0.0)
 
-    def default_initial_state(self) -> LstmState:
-        """Zeros for ``h`` and ``c``, [batch, out_dim] (what RETURNN uses when no state is given).
+    def default_initial_state(self, *, batch_dims: Sequence[Dim] | None = None) -> LstmState:
+        """Zeros for ``h`` and ``c``, [*batch_dims, out_dim] (what RETURNN uses when no state is given).
+
+        ``batch_dims`` defaults to ``[nn.batch_dim]`` (the predecessor required it).
 
         Example:
             >>> import rc_nn as nn
-            >>> nn.LSTM(nn.FeatureDim("i", 2), nn.FeatureDim("o", 3)).default_initial_state().h.dtype
+            >>> lstm = nn.LSTM(nn.FeatureDim("i", 2), nn.FeatureDim("o", 3))
+            >>> lstm.default_initial_state(batch_dims=[nn.batch_dim]).h.dtype
             'float32'
         """
-        dims = [batch_dim, self.out_dim]
+        if batch_dims is None:
+            batch_dims = [batch_dim]
+        if isinstance(batch_dims, Dim) or not all(isinstance(d, Dim) for d in batch_dims):
+            raise TypeError(
+                f"LSTM.default_initial_state: batch_dims must be a list of nn.Dim, got "
+                f"{batch_dims!r} (called at {user_location()})"
+            )
+        dims = [*batch_dims, self.out_dim]
         return LstmState(h=_zeros(dims), c=_zeros(dims))
 
     def forward(
@@ -183,9 +202,9 @@ class LSTM(Module):
             **({"direction": -1} if direction == -1 else {}),
             "reuse_params": {
                 "map": {
-                    "W": {"layer_output": self.ff_weight},
-                    "W_re": {"layer_output": self.rec_weight},
-                    "b": {"layer_output": self.bias},
+                    "W": {"layer_output": self.param_W},
+                    "W_re": {"layer_output": self.param_W_re},
+                    "b": {"layer_output": self.param_b},
                 }
             },
         }
@@ -208,7 +227,7 @@ class LSTM(Module):
     def _step(self, x: Tensor, state: LstmState | None, what: str) -> tuple[Tensor, LstmState]:
         """One frame (inside ``nn.Loop``): the cell written with our ops and our parameters.
 
-        ``gates = x . ff_weight + h . rec_weight + bias``, split as in RETURNN's native
+        ``gates = x . param_W + h . param_W_re + param_b``, split as in RETURNN's native
         op into cell input ``j`` and the input, forget and output gates ``i, f, o``
         (in this order, each ``out_dim``, no forget bias);
         ``c' = sigmoid(f) * c + sigmoid(i) * tanh(j)``, ``h' = sigmoid(o) * tanh(c')``.
@@ -222,8 +241,8 @@ class LSTM(Module):
                 f"{what}: the state must not have the input dim {_dim_str(self.in_dim)} "
                 f"(state.h {h_prev!r}; called at {user_location(3)})"
             )
-        gates = dot(x, self.ff_weight, reduce=self.in_dim)
-        gates = gates + dot(h_prev, self.rec_weight, reduce=self.out_dim) + self.bias
+        gates = dot(x, self.param_W, reduce=self.in_dim)
+        gates = gates + dot(h_prev, self.param_W_re, reduce=self.out_dim) + self.param_b
         cell_in, in_gate, forget_gate, out_gate = _split_gates(gates, self.gates_dim, self.out_dim)
         c = sigmoid(forget_gate) * c_prev + sigmoid(in_gate) * tanh(cell_in)
         h = sigmoid(out_gate) * tanh(c)

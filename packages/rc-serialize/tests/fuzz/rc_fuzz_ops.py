@@ -252,11 +252,11 @@ def concat(gen: Generator, block: Block, x: nn.Tensor) -> Step:
 
     def step(x: nn.Tensor) -> nn.Tensor:
         if broadcast:
-            y = nn.concat(
+            y, _ = nn.concat(
                 (x, d), (gen.other, d), out_dim=out[0] if out else None, allow_broadcast=True
             )
         else:
-            y = nn.concat((x, d), (nn.tanh(x), d), out_dim=out[0] if out else None)
+            y, _ = nn.concat((x, d), (nn.tanh(x), d), out_dim=out[0] if out else None)
         if not out:
             out.extend(e for e in y.dims if e not in x.dims and e not in gen.other.dims)
         return y
@@ -304,7 +304,7 @@ def split(gen: Generator, block: Block, x: nn.Tensor) -> Step:
     def step(x: nn.Tensor) -> nn.Tensor:
         left, right = nn.split(x, axis=d, out_dims=[a, b])
         if back:
-            return nn.concat((nn.tanh(left), a), (right, b), out_dim=d)
+            return nn.concat((nn.tanh(left), a), (right, b), out_dim=d)[0]
         return left
 
     return step

@@ -360,10 +360,10 @@ def test_lstm_names_state_and_training(roundtrip: RoundTripFn) -> None:
     loss.mark_as_loss("l")
     result = roundtrip(net, train_steps=2)
     assert result.report.variable_names == {
-        f"{m}/{p}/param" for m in ("lstm", "lstm2") for p in ("ff_weight", "rec_weight", "bias")
+        f"{m}/{p}/param" for m in ("lstm", "lstm2") for p in ("param_W", "param_W_re", "param_b")
     }
-    assert result.report.variable_shapes["lstm/ff_weight/param"] == (3, 8)
-    assert result.report.variable_shapes["lstm/rec_weight/param"] == (2, 8)
+    assert result.report.variable_shapes["lstm/param_W/param"] == (3, 8)
+    assert result.report.variable_shapes["lstm/param_W_re/param"] == (2, 8)
     assert result.report.variable_shapes["lstm/bias/param"] == (8,)
     out = result.output()  # [T, B, hid]
     h = result.output("final_h")  # [B, hid]
@@ -386,8 +386,8 @@ def test_lstm_numbers_against_numpy(roundtrip: RoundTripFn) -> None:
             )
             self.lstm = nn.LSTM(feat, hid)
             # Gates in the 4 * hid axis: distinct weights to see which one is which.
-            self.lstm.ff_weight.initial = numpy.array([[0.5, 1.0, -1.0, 2.0]], dtype="float32")
-            self.lstm.bias.initial = numpy.zeros(4, dtype="float32")
+            self.lstm.param_W.initial = numpy.array([[0.5, 1.0, -1.0, 2.0]], dtype="float32")
+            self.lstm.param_b.initial = numpy.zeros(4, dtype="float32")
 
         def forward(self, x: nn.Tensor) -> tuple[nn.Tensor, nn.LstmState]:
             return self.lstm(self.source + x * 0.0, spatial_dim=one)

@@ -314,14 +314,15 @@ def arrays(returnn_tf: Any) -> Iterator[Any]:
         lin.bias.initial = numpy.array([0.5, -0.5], dtype="float32")
         lin(x).mark_as_output("linear")
         nn.dot(x, lin.weight, reduce=feat).mark_as_output("dot_param")
-        nn.concat((x, feat), (x * 2.0, feat)).mark_as_output("concat")
+        nn.concat((x, feat), (x * 2.0, feat))[0].mark_as_output("concat")
         six = nn.FeatureDim("six", 6)
-        both = nn.concat((x, feat), (nn.relu(x), feat), out_dim=six)
+        both, both_dim = nn.concat((x, feat), (nn.relu(x), feat), out_dim=six)
+        assert both_dim is six
         assert both.dims == (B, time, six)
         both.mark_as_output("concat_out_dim")
-        nn.concat((y, feat), (nn.expand_dim(z, dim=hid), hid), allow_broadcast=True).mark_as_output(
-            "concat_broadcast"
-        )
+        nn.concat((y, feat), (nn.expand_dim(z, dim=hid), hid), allow_broadcast=True)[
+            0
+        ].mark_as_output("concat_broadcast")
         nn.cast(x * 3.0, "int32").mark_as_output("cast_int")
         nn.cast(x > 0.0, "float32").mark_as_output("cast_bool_float")
         (x + nn.constant(1.5, [feat])).mark_as_output("constant_add")

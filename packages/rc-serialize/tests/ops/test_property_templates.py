@@ -116,6 +116,6 @@ def test_random_compositions_agree_with_returnn(
                 x = nn.log_softmax(x, axis=axis) if log else nn.softmax(x, axis=axis)
             elif op == "concat" and static:
                 axis = data.draw(st.sampled_from(static), label="concat axis")
-                x = nn.concat((x, axis), (nn.tanh(x), axis))
+                x, _ = nn.concat((x, axis), (nn.tanh(x), axis))
         x.mark_as_default_output()
         roundtrip(model)  # asserts template agreement for every layer

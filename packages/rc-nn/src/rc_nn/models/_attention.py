@@ -425,7 +425,7 @@ def _rel_pos_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim, Ten
     freq_index = cast(range_over_dim(half, sparse=False), "float32")
     inv_freq = exp(freq_index * (-2.0 * math.log(10000.0) / size))
     angles = rel * inv_freq  # [pos, half]
-    enc = concat(
+    enc, _ = concat(
         (activation(angles, "sin"), half), (activation(angles, "cos"), half), out_dim=feat_dim
     )
     entries.append((block, (enc, pos_dim, offset)))

@@ -104,7 +104,7 @@ class BlstmSingleLayer(Module):
         >>> time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4)
         >>> layer = nn.BlstmSingleLayer(feat, dim)
         >>> [name for name, _ in layer.named_parameters()][:3]
-        ['fw.ff_weight', 'fw.rec_weight', 'fw.bias']
+        ['fw.param_W_re', 'fw.param_W', 'fw.param_b']
         >>> layer(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time).dims_set() == {
         ...     time, nn.batch_dim, layer.out_dim}
         True
@@ -122,7 +122,8 @@ class BlstmSingleLayer(Module):
         """Both directions over ``spatial_dim``, concatenated on the feature dim."""
         fw, _ = self.fw(x, spatial_dim=spatial_dim)
         bw, _ = self.bw(x, spatial_dim=spatial_dim, direction=-1)
-        return concat((fw, self.dim), (bw, self.dim), out_dim=self.out_dim)
+        out, _ = concat((fw, self.dim), (bw, self.dim), out_dim=self.out_dim)
+        return out
 
 
 class BlstmEncoder(Module):
@@ -136,8 +137,8 @@ class BlstmEncoder(Module):
 
     ``dim`` defaults to a new ``FeatureDim("lstm-dim", 1024)``.
 
-    Parameter names: ``layers.<i>.fw.ff_weight``, ``layers.<i>.fw.rec_weight``,
-    ``layers.<i>.fw.bias`` and the same for ``bw``.
+    Parameter names: ``layers.<i>.fw.param_W``, ``layers.<i>.fw.param_W_re``,
+    ``layers.<i>.fw.param_b`` and the same for ``bw``.
 
     Example:
         >>> import rc_nn as nn
@@ -237,7 +238,7 @@ class LstmAttentionDecoder(Module):
     LSTM 1024, attention key 1024, readout 1024).
 
     Parameters: ``enc_ctx.weight``/``bias``, ``target_embed.weight``,
-    ``s.ff_weight``/``rec_weight``/``bias``, ``s_transformed.weight``,
+    ``s.param_W``/``param_W_re``/``param_b``, ``s_transformed.weight``,
     ``energy.weight``, ``readout_in.weight``/``bias``, ``output_prob.weight``/``bias``.
 
     Example:
@@ -360,21 +361,20 @@ class LstmAttentionDecoder(Module):
                 f"(called at {user_location(3)})"
             )
         emb = dropout(self.target_embed(prev_label), self.dropout, axis=self.embed_dim)
-        s_in = concat((emb, self.embed_dim), (state.att, self.att_dim), out_dim=self.s_in_dim)
+        s_in, _ = concat((emb, self.embed_dim), (state.att, self.att_dim), out_dim=self.s_in_dim)
         s, s_state = self.s(s_in, state=state.s, spatial_dim=single_step_dim)
         energy_in = encoder.enc_ctx + self.s_transformed(s)
         energy = self.energy(tanh(energy_in))  # [batch, enc_time, heads]
         weights = softmax(energy, axis=encoder.spatial_dim)
         att = dot(weights, encoder.enc, reduce=encoder.spatial_dim)  # [batch, heads, enc]
         att = reshape(att, in_dims=[self.att_heads_dim, self.encoder_dim], out_dims=[self.att_dim])
-        readout_in = self.readout_in(
-            concat(
-                (s, self.lstm_dim),
-                (emb, self.embed_dim),
-                (att, self.att_dim),
-                out_dim=self.readout_in_dim,
-            )
+        readout_in, _ = concat(
+            (s, self.lstm_dim),
+            (emb, self.embed_dim),
+            (att, self.att_dim),
+            out_dim=self.readout_in_dim,
         )
+        readout_in = self.readout_in(readout_in)
         pairs = split_dims(
             readout_in, axis=self.readout_dim, dims=[self.maxout_dim, self.maxout_pair_dim]
         )
