@@ -8,9 +8,11 @@ import. Everything here is also exported from ``rc_nn`` itself.
 
 from ._attention import (
     CausalSelfAttention,
+    CausalSelfAttentionState,
     CrossAttention,
     CrossAttentionEncoded,
     GenericSelfAttention,
+    LearnedRelativePositionalEncoding,
     RelPosSelfAttention,
     SelfAttention,
     dot_attention,
@@ -43,6 +45,7 @@ __all__ = [
     "BlstmEncoder",
     "BlstmSingleLayer",
     "CausalSelfAttention",
+    "CausalSelfAttentionState",
     "ConformerConvBlock",
     "ConformerConvSubsample",
     "ConformerEncoder",
@@ -51,6 +54,7 @@ __all__ = [
     "CrossAttention",
     "CrossAttentionEncoded",
     "GenericSelfAttention",
+    "LearnedRelativePositionalEncoding",
     "LstmAttentionDecoder",
     "LstmAttentionDecoderState",
     "LstmAttentionEncoded",

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import weakref
-from typing import NamedTuple, TypeVar
+from collections.abc import Sequence
+from typing import NamedTuple, TypeVar, overload
 
 import rc_naming
 
@@ -34,7 +35,7 @@ from .._gather import gather, where
 from .._init import Glorot
 from .._layer_checks import dims_str, require_dim, require_float
 from .._linear import Linear
-from .._math import activation, exp
+from .._math import activation, clip_by_value, exp
 from .._module import Module
 from .._parameter import Parameter
 from .._range import dim_value, range_over_dim
@@ -44,9 +45,11 @@ from .._userloc import user_location
 
 __all__ = [
     "CausalSelfAttention",
+    "CausalSelfAttentionState",
     "CrossAttention",
     "CrossAttentionEncoded",
     "GenericSelfAttention",
+    "LearnedRelativePositionalEncoding",
     "RelPosSelfAttention",
     "SelfAttention",
     "dot_attention",
@@ -313,6 +316,25 @@ class SelfAttention(GenericSelfAttention):
     """
 
 
+class CausalSelfAttentionState(NamedTuple):
+    """The loop state of a step-wise ``CausalSelfAttention`` (``att.default_initial_state(...)``).
+
+    It holds no tensors: the keys and values of the earlier frames are kept by RETURNN's
+    ``cum_concat`` layers inside the loop (each carries its own previous frame and is
+    reordered with the beam in search). It exists so that the predecessor's form
+    ``loop.state.att = att.default_initial_state(batch_dims=[nn.batch_dim])`` and
+    ``y, loop.state.att = att(x, axis=nn.single_step_dim, state=loop.state.att)`` runs
+    unchanged.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> d = nn.FeatureDim("model", 8)
+        >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> att.default_initial_state(batch_dims=[nn.batch_dim])
+        CausalSelfAttentionState()
+    """
+
+
 class CausalSelfAttention(GenericSelfAttention):
     """Self-attention where frame ``t`` only attends to frames ``<= t`` (a decoder's self-attention).
 
@@ -338,7 +360,29 @@ class CausalSelfAttention(GenericSelfAttention):
         ...     y = loop.stack(y_t)
         >>> y_t.dims_set() == {nn.batch_dim, d}
         True
+
+    The predecessor's form, with a loop state (then the call returns ``(out, new_state)``):
+        >>> loop = nn.Loop(axis=time)
+        >>> loop.state.att = att.default_initial_state(batch_dims=[nn.batch_dim])
+        >>> with loop:
+        ...     y_t, loop.state.att = att(loop.unstack(x), axis=nn.single_step_dim, state=loop.state.att)
+        ...     y = loop.stack(y_t)
+        >>> y_t.dims_set() == {nn.batch_dim, d}
+        True
     """
+
+    def default_initial_state(self, *, batch_dims: Sequence[Dim]) -> CausalSelfAttentionState:
+        """The initial loop state for step-wise attention (see ``CausalSelfAttentionState``).
+
+        ``batch_dims`` (the predecessor's argument) are checked but not needed: the
+        history starts empty in every sequence.
+        """
+        if isinstance(batch_dims, Dim) or not all(isinstance(d, Dim) for d in batch_dims):
+            raise TypeError(
+                "CausalSelfAttention.default_initial_state: batch_dims must be a list of nn.Dim, "
+                f"got {batch_dims!r} (called at {user_location()})"
+            )
+        return CausalSelfAttentionState()
 
     def _step(self, source: Tensor) -> Tensor:
         source = self._check_input(source, single_step_dim)
@@ -348,15 +392,36 @@ class CausalSelfAttention(GenericSelfAttention):
         v_accum, _ = cum_concat_step(v, out_spatial_dim=history)
         return self.attention(q, k_accum, v_accum, kv_axis=history)
 
-    def forward(self, source: Tensor, *, axis: Dim, state: object | None = None) -> Tensor:
-        """Attend to the current and earlier frames of ``axis`` (or, step-wise, of the loop)."""
+    @overload
+    def forward(self, source: Tensor, *, axis: Dim, state: None = None) -> Tensor: ...
+
+    @overload
+    def forward(
+        self, source: Tensor, *, axis: Dim, state: CausalSelfAttentionState
+    ) -> tuple[Tensor, CausalSelfAttentionState]: ...
+
+    def forward(
+        self, source: Tensor, *, axis: Dim, state: CausalSelfAttentionState | None = None
+    ) -> Tensor | tuple[Tensor, CausalSelfAttentionState]:
+        """Attend to the current and earlier frames of ``axis`` (or, step-wise, of the loop).
+
+        With ``state`` (from ``default_initial_state``, carried in ``loop.state``; only
+        step-wise) the result is ``(out, new_state)`` as in the predecessor, else ``out``.
+        """
         if state is not None:
-            raise TypeError(
-                "CausalSelfAttention: state must be None; in step-wise mode "
-                "(axis=nn.single_step_dim inside nn.Loop) the keys and values of the earlier "
-                "frames are kept by RETURNN's cum_concat layers inside the loop (their own "
-                f"previous frame), not passed in loop.state (called at {user_location(3)})"
-            )
+            if not isinstance(state, CausalSelfAttentionState):
+                raise TypeError(
+                    "CausalSelfAttention: state must come from att.default_initial_state(...) "
+                    f"(carried in loop.state), got {type(state).__name__} "
+                    f"(called at {user_location(3)})"
+                )
+            if axis != single_step_dim:
+                raise ValueError(
+                    "CausalSelfAttention: a state is only used step by step "
+                    "(axis=nn.single_step_dim inside nn.Loop); on a whole sequence leave it "
+                    f"out (called at {user_location(3)})"
+                )
+            return self._step(source), CausalSelfAttentionState()
         if axis == single_step_dim:
             return self._step(source)
         source = self._check_input(source, axis)
@@ -391,7 +456,8 @@ def relative_positional_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tenso
     Returns ``(encoding [pos, feat_dim], pos)`` where ``pos`` is the derived dim
     ``2 * T - 1`` (entry ``p`` is relative position ``p - (T_max - 1)``, with
     ``T_max`` the longest sequence of the batch). The first half of ``feat_dim``
-    holds ``sin(r / 10000^(2i/F))``, the second half the cosines.
+    holds ``sin(r / 10000^(2i/F))``, the second half the cosines (computed as
+    ``sin(x + pi/2)``, as in the predecessor, so the float32 values agree).
 
     Example:
         >>> import rc_nn as nn
@@ -418,31 +484,87 @@ def _rel_pos_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim, Ten
     for made_in, cached in entries:
         if made_in is None or (block is not None and block.is_inside(made_in)):
             return cached
-    pos_dim = spatial_dim - 1 + spatial_dim
+    pos_dim, offset, rel = _rel_positions(spatial_dim)
     half = feat_dim.div_left(2)
-    offset = dim_value(spatial_dim) - 1  # T_max - 1: scalar int
-    rel = cast(range_over_dim(pos_dim, sparse=False), "float32") - cast(offset, "float32")
     freq_index = cast(range_over_dim(half, sparse=False), "float32")
     inv_freq = exp(freq_index * (-2.0 * math.log(10000.0) / size))
-    angles = rel * inv_freq  # [pos, half]
+    angles = cast(rel, "float32") * inv_freq  # [pos, half]
     enc, _ = concat(
-        (activation(angles, "sin"), half), (activation(angles, "cos"), half), out_dim=feat_dim
+        (activation(angles, "sin"), half),
+        (activation(angles + math.pi / 2.0, "sin"), half),
+        out_dim=feat_dim,
     )
     entries.append((block, (enc, pos_dim, offset)))
     return enc, pos_dim, offset
 
 
+def _rel_positions(spatial_dim: Dim) -> tuple[Dim, Tensor, Tensor]:
+    """``(pos_dim, offset, rel)``: the dim ``2T-1``, ``T_max - 1`` and the int positions ``[pos]``."""
+    pos_dim = spatial_dim - 1 + spatial_dim
+    offset = dim_value(spatial_dim) - 1  # T_max - 1: scalar int
+    rel = range_over_dim(pos_dim, sparse=False) - offset
+    return pos_dim, offset, rel
+
+
+class LearnedRelativePositionalEncoding(Module):
+    """Learned encodings of the relative positions, clipped at ``clipping`` (Shaw et al., 2018).
+
+    Parameter ``pos_emb`` ``[2 * clipping + 1, feat_dim]``: row ``clipping + r`` encodes
+    relative position ``r`` in ``-clipping .. clipping``; farther positions use the first
+    or last row. Same interface as ``nn.relative_positional_encoding``:
+    ``enc(spatial_dim)`` returns ``(encoding [pos, feat_dim], pos)`` with ``pos`` the
+    dim ``2 * T - 1`` (entry ``p`` is relative position ``p - (T_max - 1)``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+        >>> enc = nn.LearnedRelativePositionalEncoding(d, clipping=4)
+        >>> [(name, p.dims[0].dimension) for name, p in enc.named_parameters()]
+        [('pos_emb', 9)]
+        >>> emb, pos = enc(time)
+        >>> emb.dims == (pos, d)
+        True
+    """
+
+    def __init__(self, feat_dim: Dim, *, clipping: int = 16, dtype: str = "float32") -> None:
+        super().__init__()
+        what = "LearnedRelativePositionalEncoding"
+        _check_static(feat_dim, what, "feat_dim")
+        if not isinstance(clipping, int) or isinstance(clipping, bool) or clipping < 1:
+            raise ValueError(f"{what}: clipping must be a positive int, got {clipping!r}")
+        self.feat_dim = feat_dim
+        self.clipping = clipping
+        self.clipped_spatial_dim = SpatialDim("learned-rel-pos", 2 * clipping + 1)
+        self.pos_emb = Parameter([self.clipped_spatial_dim, feat_dim], dtype=dtype, initial=Glorot())
+
+    def forward(self, spatial_dim: Dim) -> tuple[Tensor, Dim]:
+        """``(encoding [pos, feat_dim], pos)`` for the relative positions of ``spatial_dim``."""
+        pos_dim, _offset, rel = _rel_positions(spatial_dim)
+        clipped = clip_by_value(cast(rel, "float32"), -self.clipping, self.clipping)
+        index = cast(clipped, "int32") + self.clipping
+        emb = gather(self.pos_emb, indices=index, axis=self.clipped_spatial_dim)
+        return emb, pos_dim
+
+
 class RelPosSelfAttention(GenericSelfAttention):
     """Self-attention with relative positional encoding (Transformer-XL style, as in the Conformer).
 
-    Scores per head: ``(q + pos_bias_u) . k_j + (q + pos_bias_v) . W_pos r_{i-j}``,
-    scaled by ``1/sqrt(key_dim_per_head)``, where ``r`` are sinusoidal encodings of
-    the relative position (see ``relative_positional_encoding``) and ``W_pos`` is
-    ``linear_pos`` (no bias). Parameters: ``qkv``, ``proj``, ``linear_pos.weight``,
-    ``pos_bias_u`` and ``pos_bias_v`` (both ``[num_heads, key_dim_per_head]``).
+    Scores per head: ``(q_i + pos_bias_u) . k_j + (q_i + pos_bias_v) . W_pos r_{j-i}``,
+    scaled by ``1/sqrt(key_dim_per_head)``, where ``r`` are the encodings of the
+    relative position ``j - i`` (key frame minus query frame, the predecessor's
+    convention, so its checkpoints compute the same) and ``W_pos`` is ``linear_pos``
+    (no bias). The encodings are sinusoidal (``nn.relative_positional_encoding``) or,
+    with ``learnable_pos_emb``, learned (``learned_pos_emb``, an
+    ``nn.LearnedRelativePositionalEncoding`` clipped at ``learnable_pos_emb_clipping``).
+
+    Options as in the predecessor: ``with_linear_pos`` (``linear_pos`` from ``in_dim``;
+    without it the encodings have the key dim themselves), ``with_pos_bias``
+    (``pos_bias_u``, ``pos_bias_v``, both ``[num_heads, key_dim_per_head]``),
+    ``separate_pos_emb_per_head`` (one encoding per head, else one shared by all heads),
+    ``pos_emb_dropout`` (on the encodings, training only).
 
     The relative scores are picked from the ``[time, 2*time-1]`` matrix with one
-    ``gather`` (indices ``i - j + T_max - 1``) instead of the pad/reshape "shift"
+    ``gather`` (indices ``j - i + T_max - 1``) instead of the pad/reshape "shift"
     trick; the result is the same.
 
     Example:
@@ -464,8 +586,13 @@ class RelPosSelfAttention(GenericSelfAttention):
         value_dim_total: Dim,
         num_heads: int | Dim,
         with_bias: bool = True,
-        att_dropout: float = 0.1,
+        with_linear_pos: bool = True,
+        with_pos_bias: bool = True,
+        learnable_pos_emb: bool = False,
+        learnable_pos_emb_clipping: int = 16,
+        separate_pos_emb_per_head: bool = True,
         pos_emb_dropout: float = 0.0,
+        att_dropout: float = 0.1,
     ) -> None:
         super().__init__(
             in_dim,
@@ -480,11 +607,24 @@ class RelPosSelfAttention(GenericSelfAttention):
             raise ValueError(
                 f"RelPosSelfAttention: pos_emb_dropout must be in [0, 1), got {pos_emb_dropout!r}"
             )
+        self.separate_pos_emb_per_head = bool(separate_pos_emb_per_head)
+        pos_key_dim = self.key_dim_total if separate_pos_emb_per_head else self.key_dim_per_head
+        self.pos_key_dim = pos_key_dim
+        self.pos_emb_feat_dim = in_dim if with_linear_pos else pos_key_dim
+        self.linear_pos: Linear | None = None
+        if with_linear_pos:
+            self.linear_pos = Linear(in_dim, pos_key_dim, with_bias=False)
+        self.learned_pos_emb: LearnedRelativePositionalEncoding | None = None
+        if learnable_pos_emb:
+            self.learned_pos_emb = LearnedRelativePositionalEncoding(
+                self.pos_emb_feat_dim, clipping=learnable_pos_emb_clipping
+            )
+        self.pos_bias_u: Parameter | None = None
+        self.pos_bias_v: Parameter | None = None
+        if with_pos_bias:
+            self.pos_bias_u = Parameter([self.num_heads, self.key_dim_per_head], initial=Glorot())
+            self.pos_bias_v = Parameter([self.num_heads, self.key_dim_per_head], initial=Glorot())
         self.pos_emb_dropout = float(pos_emb_dropout)
-        self.pos_emb_feat_dim = in_dim
-        self.linear_pos = Linear(in_dim, key_dim_total, with_bias=False)
-        self.pos_bias_u = Parameter([self.num_heads, self.key_dim_per_head], initial=Glorot())
-        self.pos_bias_v = Parameter([self.num_heads, self.key_dim_per_head], initial=Glorot())
 
     def forward(self, source: Tensor, *, axis: Dim) -> Tensor:
         """Attend over all frames of ``axis`` with relative position scores."""
@@ -496,18 +636,30 @@ class RelPosSelfAttention(GenericSelfAttention):
                 "the bias terms) would need the loop frame index and the history; call it on the "
                 "whole sequence, or use nn.CausalSelfAttention for step-wise decoding"
             )
-        enc, pos_dim, offset = _rel_pos_encoding(axis, self.pos_emb_feat_dim)
-        enc = dropout(enc, self.pos_emb_dropout, axis=self.pos_emb_feat_dim)
-        pos = self.linear_pos(enc)  # [pos, key_dim_total]
-        pos = split_dims(pos, axis=self.key_dim_total, dims=[self.num_heads, self.key_dim_per_head])
+        if self.learned_pos_emb is not None:
+            enc, pos_dim = self.learned_pos_emb(axis)
+            offset = dim_value(axis) - 1
+        else:
+            enc, pos_dim, offset = _rel_pos_encoding(axis, self.pos_emb_feat_dim)
+        enc = dropout(enc, self.pos_emb_dropout, axis=list(enc.dims))
+        pos = self.linear_pos(enc) if self.linear_pos is not None else enc
+        if self.separate_pos_emb_per_head:
+            pos = split_dims(
+                pos, axis=self.key_dim_total, dims=[self.num_heads, self.key_dim_per_head]
+            )
+        elif self.linear_pos is None:
+            pos, _ = replace_dim(pos, in_dim=self.pos_key_dim, out_dim=self.key_dim_per_head)
         q, k, v = self.forward_qkv(source)
         k, v, kv_axis = self._keys_values(k, v, axis)
         kph = self.key_dim_per_head
-        content = dot(q + self.pos_bias_u, k, reduce=kph)  # [B, H, T, T:kv]
-        position_all = dot(q + self.pos_bias_v, pos, reduce=kph)  # [B, H, T, pos]
+        q_u = q + self.pos_bias_u if self.pos_bias_u is not None else q
+        q_v = q + self.pos_bias_v if self.pos_bias_v is not None else q
+        content = dot(q_u, k, reduce=kph)  # [B, H, T, T:kv]
+        position_all = dot(q_v, pos, reduce=kph)  # [B, H, T, pos]
         query_pos = range_over_dim(axis, sparse=False)
         key_pos, _ = replace_dim(query_pos, in_dim=axis, out_dim=kv_axis)
-        indices = query_pos - key_pos + offset  # [T, T:kv], relative position i - j shifted
+        # Relative position j - i (key minus query), shifted to the index into pos_dim.
+        indices = key_pos - query_pos + offset  # [T, T:kv]
         position = gather(position_all, indices=indices, axis=pos_dim)
         scores = (content + position) * (float(kph.dimension or 1) ** -0.5)
         return self._softmax_attend(scores, v, kv_axis)
