@@ -210,14 +210,14 @@ def test_transformer_decoder_layer_names_and_modes() -> None:
     layer = nn.TransformerDecoderLayer(enc_dim, d, ff_dim=nn.FeatureDim("ff", 12), num_heads=2)
     prefixes = sorted({name.rsplit(".", 1)[0] for name, _ in layer.named_parameters()})
     assert prefixes == [
+        "cross_att_norm",
         "cross_attn.kv",
         "cross_attn.proj",
         "cross_attn.q",
+        "ff_norm",
         "linear_ff",
         "linear_out",
-        "norm1",
-        "norm2",
-        "norm3",
+        "self_att_norm",
         "self_attn.proj",
         "self_attn.qkv",
     ]

@@ -174,10 +174,10 @@ def test_transformer_encoder_layer_names_and_template() -> None:
         "linear_ff.bias",
         "linear_out.weight",
         "linear_out.bias",
-        "norm1.scale",
-        "norm1.bias",
-        "norm2.scale",
-        "norm2.bias",
+        "self_att_norm.scale",
+        "self_att_norm.bias",
+        "ff_norm.scale",
+        "ff_norm.bias",
     ]
 
 

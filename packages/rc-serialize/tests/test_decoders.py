@@ -239,8 +239,8 @@ TRANSFORMER_PARAMS = {
     *_linear("encoder.layers.0.self_attn.proj"),
     *_linear("encoder.layers.0.linear_ff"),
     *_linear("encoder.layers.0.linear_out"),
-    *_norm("encoder.layers.0.norm1"),
-    *_norm("encoder.layers.0.norm2"),
+    *_norm("encoder.layers.0.self_att_norm"),
+    *_norm("encoder.layers.0.ff_norm"),
     *_norm("encoder.norm"),
     "decoder.input_embedding.weight",
     *(
@@ -254,9 +254,9 @@ TRANSFORMER_PARAMS = {
             *_linear(f"decoder.layers.{i}.cross_attn.proj"),
             *_linear(f"decoder.layers.{i}.linear_ff"),
             *_linear(f"decoder.layers.{i}.linear_out"),
-            *_norm(f"decoder.layers.{i}.norm1"),
-            *_norm(f"decoder.layers.{i}.norm2"),
-            *_norm(f"decoder.layers.{i}.norm3"),
+            *_norm(f"decoder.layers.{i}.self_att_norm"),
+            *_norm(f"decoder.layers.{i}.cross_att_norm"),
+            *_norm(f"decoder.layers.{i}.ff_norm"),
         )
     ),
     *_norm("decoder.final_layer_norm"),

@@ -215,10 +215,10 @@ def test_transformer_encoder_names_and_training(roundtrip: RoundTripFn) -> None:
         "linear_ff.bias",
         "linear_out.weight",
         "linear_out.bias",
-        "norm1.scale",
-        "norm1.bias",
-        "norm2.scale",
-        "norm2.bias",
+        "self_att_norm.scale",
+        "self_att_norm.bias",
+        "ff_norm.scale",
+        "ff_norm.bias",
     }
     expected = (
         {
@@ -263,10 +263,10 @@ def test_transformer_encoder_predecessor_form_post_norm(roundtrip: RoundTripFn) 
             "linear_ff.bias",
             "linear_out.weight",
             "linear_out.bias",
-            "norm1.scale",
-            "norm1.bias",
-            "norm2.scale",
-            "norm2.bias",
+            "self_att_norm.scale",
+            "self_att_norm.bias",
+            "ff_norm.scale",
+            "ff_norm.bias",
         )
     }
     _train_and_check(roundtrip, net)

@@ -2,20 +2,25 @@
 
 Signatures follow the predecessor (returnn_common), which followed PyTorch:
 
-* ``TransformerEncoderLayer(out_dim, *, ff_dim=None, ff_activation=nn.relu,
-  dropout=0.1, num_heads=8, self_attention=None, att_dropout=0.1,
+* ``TransformerEncoderLayer(out_dim, *, self_attention=None, ff_dim=None,
+  ff_activation=nn.relu, dropout=0.1, num_heads=8, att_dropout=0.1,
   norm_eps=1e-6, norm_first=True, norm=nn.LayerNorm)``, called as
-  ``layer(x, spatial_dim=time_dim)``; attributes ``self_attn`` (an
-  ``nn.SelfAttention``), ``linear_ff``, ``linear_out``, ``norm1``, ``norm2``.
+  ``layer(x, axis=time_dim)`` (or ``spatial_dim=time_dim``); attributes
+  ``self_attn`` (a copy of ``self_attention``, default an ``nn.SelfAttention``),
+  ``linear_ff``, ``linear_out``, ``self_att_norm``, ``ff_norm`` (the predecessor's
+  names; rc-nn 0.1 called the norms ``norm1``, ``norm2``, declared as renames).
 * ``TransformerEncoder(encoder_layer, *, num_layers, norm=nn.LayerNorm,
   norm_eps=1e-6)``: ``num_layers`` deep copies of ``encoder_layer`` in
-  ``layers`` (``layers.0``, ``layers.1``, ...) and a final ``norm``, called as
-  ``enc(x, spatial_dim=time_dim)``. As a convenience ``encoder_layer`` may be
-  left out and the layer built from ``model_dim`` and the layer options;
-  ``in_dim`` (if it differs from the model dim) adds ``input_projection``.
+  ``layers`` (``layers.0``, ``layers.1``, ...) and a final ``norm`` (a module
+  instance as in the predecessor, e.g. ``nn.LayerNorm(model_dim)``, a class, or
+  ``None``), called as ``enc(x, axis=time_dim)`` (or ``spatial_dim=``). As a
+  convenience ``encoder_layer`` may be left out and the layer built from
+  ``model_dim`` and the layer options; ``in_dim`` (if it differs from the model
+  dim) adds ``input_projection``.
 * ``TransformerDecoderLayer(encoder_dim, out_dim, *, ...)``: causal
   self-attention ``self_attn``, cross attention ``cross_attn`` over the encoder,
-  feed-forward ``linear_ff``/``linear_out``, norms ``norm1``/``norm2``/``norm3``;
+  feed-forward ``linear_ff``/``linear_out``, norms ``self_att_norm``,
+  ``cross_att_norm``, ``ff_norm`` (rc-nn 0.1: ``norm1``/``norm2``/``norm3``);
   ``layer(x, spatial_dim=..., encoder=layer.transform_encoder(enc, axis=...))``
   with ``spatial_dim`` the decoder's time dim (whole sequence) or
   ``nn.single_step_dim`` (one frame inside ``nn.Loop``).
@@ -52,6 +57,7 @@ from .._norm import LayerNorm
 from .._search import choice, decide
 from .._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from .._userloc import user_location
+from rc_naming import renamed
 from ._attention import (
     CausalSelfAttention,
     CrossAttention,
@@ -78,9 +84,15 @@ def _check_rate(value: float, what: str, arg: str) -> float:
     return float(value)
 
 
-def _make_norm(norm: Any, dim: Dim, eps: float) -> Module:
+def _make_norm(norm: Any, dim: Dim, eps: float | None) -> Module:
+    """A fresh norm over ``dim``; ``eps=None``: the norm's own default (no eps passed)."""
     if norm is LayerNorm:
-        return LayerNorm(dim, eps=eps)
+        return LayerNorm(dim) if eps is None else LayerNorm(dim, eps=eps)
+    if isinstance(norm, Module):
+        raise TypeError(
+            f"norm must be a Module class or a factory dim -> Module here (one fresh norm per "
+            f"use), got the instance {norm!r}"
+        )
     if callable(norm):
         made = norm(dim)
         if isinstance(made, Module):
@@ -90,9 +102,30 @@ def _make_norm(norm: Any, dim: Dim, eps: float) -> Module:
     )
 
 
-def _make_norms(norm: Any, dim: Dim, eps: float, count: int) -> tuple[Module, ...]:
-    """``count`` fresh norms over ``dim`` (``norm1``, ``norm2``, ... of a block)."""
-    return tuple(_make_norm(norm, dim, eps) for _ in range(count))
+def _final_norm(norm: Any, dim: Dim, eps: float, what: str) -> Module | None:
+    """The final norm of an encoder/decoder: an instance (predecessor), ``None``, or made here."""
+    if norm is None or isinstance(norm, Module):
+        return norm
+    try:
+        return _make_norm(norm, dim, eps)
+    except TypeError as exc:
+        raise TypeError(f"{what}: {exc}; or a module instance, or None") from None
+
+
+def _time_axis(axis: Dim | None, spatial_dim: Dim | None, what: str) -> Dim:
+    """The time dim from ``axis=`` (the predecessor's keyword) or ``spatial_dim=``."""
+    if axis is not None and spatial_dim is not None and axis != spatial_dim:
+        raise TypeError(
+            f"{what}: give the time dim once, as axis= or spatial_dim=, not both "
+            f"(called at {user_location(4)})"
+        )
+    dim = axis if axis is not None else spatial_dim
+    if dim is None:
+        raise TypeError(
+            f"{what}: the time dim is missing: call it as layer(x, axis=time_dim) "
+            f"(called at {user_location(4)})"
+        )
+    return dim
 
 
 def _check_num_layers(num_layers: object, what: str) -> None:
@@ -150,20 +183,26 @@ class _TransformerBlock(Module):
         return dropout_op(self.linear_out(hidden), self.dropout, axis=self.out_dim)
 
 
+# Version 2 = rc-nn 0.2, which took over the predecessor's (returnn_common) names.
+@renamed(self_att_norm=("norm1", 2), ff_norm=("norm2", 2))
 class TransformerEncoderLayer(_TransformerBlock):
     """One Transformer encoder block: self-attention and feed-forward, each with a residual.
 
     With ``norm_first`` (default, "pre-norm"):
-    ``x = x + drop(self_attn(norm1(x)))``; ``x = x + drop(linear_out(drop(act(linear_ff(norm2(x))))))``.
+    ``x = x + drop(self_attn(self_att_norm(x)))``;
+    ``x = x + drop(linear_out(drop(act(linear_ff(ff_norm(x))))))``.
     Otherwise ("post-norm", the original paper) the norms come after each residual sum.
+    ``self_attention`` is copied (fresh parameters), as in the predecessor. As there,
+    ``norm_eps`` applies to ``self_att_norm``; ``ff_norm`` has the norm's default eps.
 
     Example:
         >>> import rc_nn as nn
         >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> layer = nn.TransformerEncoderLayer(d, ff_dim=nn.FeatureDim("ff", 16), num_heads=2)
-        >>> [name for name, _ in layer.named_parameters()][:4]
-        ['self_attn.qkv.weight', 'self_attn.qkv.bias', 'self_attn.proj.weight', 'self_attn.proj.bias']
-        >>> layer(nn.zeros([nn.batch_dim, time, d]), spatial_dim=time).dims == (nn.batch_dim, time, d)
+        >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> layer = nn.TransformerEncoderLayer(d, self_attention=att, ff_dim=nn.FeatureDim("ff", 16))
+        >>> [name for name, _ in layer.named_parameters()][-4:]
+        ['self_att_norm.scale', 'self_att_norm.bias', 'ff_norm.scale', 'ff_norm.bias']
+        >>> layer(nn.zeros([nn.batch_dim, time, d]), axis=time).dims == (nn.batch_dim, time, d)
         True
     """
 
@@ -175,7 +214,7 @@ class TransformerEncoderLayer(_TransformerBlock):
         ff_activation: Activation = relu,
         dropout: float = 0.1,
         num_heads: int = 8,
-        self_attention: SelfAttention | None = None,
+        self_attention: GenericSelfAttention | Module | None = None,
         att_dropout: float = 0.1,
         norm_eps: float = 1e-6,
         norm_first: bool = True,
@@ -194,30 +233,41 @@ class TransformerEncoderLayer(_TransformerBlock):
             self_attention = _square_self_attention(
                 SelfAttention, out_dim, num_heads=num_heads, att_dropout=att_dropout
             )
+        elif not isinstance(self_attention, Module):
+            raise TypeError(
+                f"{what}: self_attention must be an nn.Module (e.g. nn.SelfAttention), got "
+                f"{self_attention!r}"
+            )
         else:
-            _check_self_attention_dims(self_attention, out_dim, what)
+            if isinstance(self_attention, GenericSelfAttention):
+                _check_self_attention_dims(self_attention, out_dim, what)
+            self_attention = copy.deepcopy(self_attention)
         self.self_attn = self_attention
         self.linear_ff = Linear(out_dim, ff_dim)
         self.linear_out = Linear(ff_dim, out_dim)
-        self.norm1, self.norm2 = _make_norms(norm, out_dim, norm_eps, 2)
+        self.self_att_norm = _make_norm(norm, out_dim, norm_eps)
+        self.ff_norm = _make_norm(norm, out_dim, None)
 
     def _self_attention_block(self, x: Tensor, spatial_dim: Dim) -> Tensor:
         out: Tensor = self.self_attn(x, axis=spatial_dim)
         return dropout_op(out, self.dropout, axis=self.out_dim)
 
-    def forward(self, inp: Tensor, *, spatial_dim: Dim) -> Tensor:
-        """The block's output, same dims as ``inp``."""
+    def forward(
+        self, inp: Tensor, *, axis: Dim | None = None, spatial_dim: Dim | None = None
+    ) -> Tensor:
+        """The block's output, same dims as ``inp``; ``axis`` (or ``spatial_dim``) is the time dim."""
         what = f"TransformerEncoderLayer({_dim_str(self.out_dim)})"
+        spatial_dim = _time_axis(axis, spatial_dim, what)
         x = as_tensor(inp, what)
         require_dim(x, self.out_dim, what)
         require_float(x, what)
         require_dim(x, spatial_dim, what, role="spatial dim")
         if self.norm_first:
-            x = x + self._self_attention_block(self.norm1(x), spatial_dim)
-            x = x + self._feed_forward_block(self.norm2(x))
+            x = x + self._self_attention_block(self.self_att_norm(x), spatial_dim)
+            x = x + self._feed_forward_block(self.ff_norm(x))
         else:
-            x = self.norm1(x + self._self_attention_block(x, spatial_dim))
-            x = self.norm2(x + self._feed_forward_block(x))
+            x = self.self_att_norm(x + self._self_attention_block(x, spatial_dim))
+            x = self.ff_norm(x + self._feed_forward_block(x))
         return x
 
 
@@ -229,7 +279,9 @@ class TransformerEncoder(Module):
     ``TransformerEncoder(model_dim=d, num_layers=6, ff_dim=..., num_heads=8,
     dropout=0.1, att_dropout=0.1)`` builds the layer itself; with ``in_dim``
     different from ``model_dim`` an ``input_projection`` (Linear) comes first.
-    With ``norm_first=False`` (post-norm layers) there is no final norm.
+    With ``norm_first=False`` (post-norm layers) and a norm class there is no final
+    norm. ``norm`` may also be a module instance (the predecessor's form, e.g.
+    ``norm=nn.LayerNorm(model_dim)``; used as given) or ``None`` (no final norm).
 
     Parameter names: ``input_projection.*`` (if any), ``layers.<i>.self_attn.qkv.weight``, ...,
     ``norm.scale``, ``norm.bias``.
@@ -238,9 +290,16 @@ class TransformerEncoder(Module):
         >>> import rc_nn as nn
         >>> time, feat, d = nn.SpatialDim("time"), nn.FeatureDim("in", 5), nn.FeatureDim("model", 8)
         >>> enc = nn.TransformerEncoder(in_dim=feat, model_dim=d, num_layers=2, num_heads=2)
-        >>> y = enc(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+        >>> y = enc(nn.zeros([nn.batch_dim, time, feat]), axis=time)
         >>> y.dims == (nn.batch_dim, time, d), len(enc.layers)
         (True, 2)
+
+    The predecessor's form:
+        >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> layer = nn.TransformerEncoderLayer(d, self_attention=att, ff_dim=nn.FeatureDim("ff", 16))
+        >>> enc = nn.TransformerEncoder(layer, num_layers=2, norm=nn.LayerNorm(d))
+        >>> enc(nn.zeros([nn.batch_dim, time, d]), axis=time).dims == (nn.batch_dim, time, d)
+        True
     """
 
     def __init__(
@@ -295,12 +354,15 @@ class TransformerEncoder(Module):
         self.num_layers = num_layers
         self.layers = Sequential(copy.deepcopy(encoder_layer) for _ in range(num_layers))
         self.norm: Module | None = None
-        if getattr(encoder_layer, "norm_first", True):
-            self.norm = _make_norm(norm, self.model_dim, norm_eps)
+        if isinstance(norm, Module) or getattr(encoder_layer, "norm_first", True):
+            self.norm = _final_norm(norm, self.model_dim, norm_eps, what)
 
-    def forward(self, inp: Tensor, *, spatial_dim: Dim) -> Tensor:
-        """Encode ``inp`` [..., spatial_dim, in_dim] into [..., spatial_dim, model_dim]."""
+    def forward(
+        self, inp: Tensor, *, axis: Dim | None = None, spatial_dim: Dim | None = None
+    ) -> Tensor:
+        """Encode ``inp`` [..., axis, in_dim] into [..., axis, model_dim] (``spatial_dim=``: same)."""
         what = f"TransformerEncoder({_dim_str(self.in_dim)} -> {_dim_str(self.model_dim)})"
+        spatial_dim = _time_axis(axis, spatial_dim, what)
         x = as_tensor(inp, what)
         require_dim(x, self.in_dim, what)
         require_dim(x, spatial_dim, what, role="spatial dim")
@@ -322,6 +384,7 @@ def _check_spatial(x: Tensor, spatial_dim: Dim, what: str) -> None:
         require_dim(x, spatial_dim, what, role="spatial dim")
 
 
+@renamed(self_att_norm=("norm1", 2), cross_att_norm=("norm2", 2), ff_norm=("norm3", 2))
 class TransformerDecoderLayer(_TransformerBlock):
     """One Transformer decoder block: causal self-attention, cross attention, feed-forward.
 
@@ -335,7 +398,8 @@ class TransformerDecoderLayer(_TransformerBlock):
 
     Attributes (parameter path prefixes): ``self_attn`` (``CausalSelfAttention``:
     ``qkv``, ``proj``), ``cross_attn`` (``CrossAttention``: ``q``, ``kv``,
-    ``proj``), ``linear_ff``, ``linear_out``, ``norm1``, ``norm2``, ``norm3``.
+    ``proj``), ``linear_ff``, ``linear_out``, ``self_att_norm``, ``cross_att_norm``,
+    ``ff_norm`` (the predecessor's norm names; rc-nn 0.1: ``norm1``, ``norm2``, ``norm3``).
 
     Example:
         >>> import rc_nn as nn
@@ -408,7 +472,9 @@ class TransformerDecoderLayer(_TransformerBlock):
         self.cross_attn = cross_attention
         self.linear_ff = Linear(out_dim, ff_dim)
         self.linear_out = Linear(ff_dim, out_dim)
-        self.norm1, self.norm2, self.norm3 = _make_norms(norm, out_dim, norm_eps, 3)
+        self.self_att_norm = _make_norm(norm, out_dim, norm_eps)
+        self.cross_att_norm = _make_norm(norm, out_dim, norm_eps)
+        self.ff_norm = _make_norm(norm, out_dim, norm_eps)
 
     def transform_encoder(self, encoder: Tensor, *, axis: Dim) -> CrossAttentionEncoded:
         """Keys and values of the cross attention (compute once, before a decoder loop)."""
@@ -431,13 +497,13 @@ class TransformerDecoderLayer(_TransformerBlock):
             return dropout_op(out, self.dropout, axis=self.out_dim)
 
         if self.norm_first:
-            x = x + self_att(self.norm1(x))
-            x = x + cross_att(self.norm2(x))
-            x = x + self._feed_forward_block(self.norm3(x))
+            x = x + self_att(self.self_att_norm(x))
+            x = x + cross_att(self.cross_att_norm(x))
+            x = x + self._feed_forward_block(self.ff_norm(x))
         else:
-            x = self.norm1(x + self_att(x))
-            x = self.norm2(x + cross_att(x))
-            x = self.norm3(x + self._feed_forward_block(x))
+            x = self.self_att_norm(x + self_att(x))
+            x = self.cross_att_norm(x + cross_att(x))
+            x = self.ff_norm(x + self._feed_forward_block(x))
         return x
 
 
