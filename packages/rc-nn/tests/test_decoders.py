@@ -335,13 +335,34 @@ def test_transformer_forward_and_search_templates() -> None:
 
 
 def test_time_reduction_factors() -> None:
-    assert _time_reductions(6, 6) == [3, 2]
-    assert _time_reductions(6, 2) == [6]
-    assert _time_reductions(8, 6) == [2, 2, 2]
-    assert _time_reductions(1, 1) == []
-    assert _time_reductions([2, 1, 3], 4) == [2, 3]
+    # As the predecessor: entry i pools after layer i; too many entries merge the first.
+    assert _time_reductions(6, 6, False) == [3, 2]
+    assert _time_reductions(6, 2, False) == [6]
+    assert _time_reductions(8, 6, False) == [2, 2, 2]
+    assert _time_reductions(1, 1, False) == []
+    assert _time_reductions([2, 1, 3], 4, False) == [2, 1, 3]  # a 1 keeps its position
+    assert _time_reductions([2, 1, 3], 3, False) == [2, 3]
+    assert _time_reductions(6, 2, True) == [3, 2]
+    assert _time_reductions(2, 1, True) == [2]
     with pytest.raises(ValueError, match="at least two layers"):
-        _time_reductions(2, 1)
+        _time_reductions(2, 1, False)
+
+
+def test_blstm_encoder_pool_last_and_l2() -> None:
+    time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("lstm", 4)
+    enc = nn.BlstmEncoder(feat, dim, num_layers=1, time_reduction=2, allow_pool_last=True)
+    out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
+    assert out_time.description == "⌈time/2⌉" and out.dims_set() == {
+        nn.batch_dim,
+        out_time,
+        enc.out_dim,
+    }
+    assert {p.weight_decay for p in enc.parameters()} == {0.0001}  # the predecessor's l2
+    assert {p.weight_decay for p in nn.BlstmEncoder(feat, dim, num_layers=1, time_reduction=1, l2=0.0).parameters()} == {None}
+    with pytest.raises(NotImplementedError, match="rec_weight_dropout"):
+        nn.BlstmEncoder(feat, dim, num_layers=2, rec_weight_dropout=0.1)
+    with pytest.raises(TypeError, match="time dim is missing"):
+        enc(nn.zeros([nn.batch_dim, time, feat]))
 
 
 def test_blstm_encoder_names_and_dims() -> None:

@@ -211,8 +211,13 @@ def test_conv_errors_other() -> None:
     feat = nn.FeatureDim("in", 2)
     with pytest.raises(ValueError, match="padding must be 'same' or 'valid'"):
         nn.Conv1d(feat, nn.FeatureDim("o", 2), 3, padding="full")
-    with pytest.raises(nn.DimMismatchError, match="same dim"):
-        nn.Conv1d(feat, feat, 3)
+    # in_dim == out_dim is fine (as in the predecessor): the filter's input axis is its own dim.
+    square = nn.Conv1d(feat, feat, 3)
+    assert [d.dimension for d in square.filter.dims] == [3, 2, 2]
+    assert square.filter.dims[1] is not feat and square.filter.dims[2] is feat
+    t = nn.SpatialDim("t")
+    y, t_out = square(nn.zeros([nn.batch_dim, t, feat]), in_spatial_dim=t, out_spatial_dim=t)
+    assert y.dims == (nn.batch_dim, t, feat) and t_out is t
     with pytest.raises(nn.DimMismatchError, match="dynamic"):
         nn.Conv1d(nn.SpatialDim("t"), nn.FeatureDim("o", 2), 3)
     with pytest.raises(ValueError, match="strides must be 1 positive int"):

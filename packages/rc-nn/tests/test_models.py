@@ -107,13 +107,31 @@ def test_self_attention_errors() -> None:
         att(x, axis=3)  # type: ignore[arg-type]
 
 
-def test_causal_self_attention_step_needs_loop_and_no_state() -> None:
+def test_causal_self_attention_step_needs_loop_and_a_valid_state() -> None:
     x, time, feat = _input()
     att = CausalSelfAttention(feat, feat, key_dim_total=feat, value_dim_total=feat, num_heads=2)
     with pytest.raises(NotImplementedError, match=r"inside an nn\.Loop"):
         att(nn.zeros([nn.batch_dim, feat]), axis=nn.single_step_dim)
-    with pytest.raises(TypeError, match="state must be None"):
-        att(x, axis=time, state=object())
+    with pytest.raises(TypeError, match=r"state must come from att\.default_initial_state"):
+        att(x, axis=time, state=object())  # type: ignore[call-overload]
+    state = att.default_initial_state(batch_dims=[nn.batch_dim])
+    with pytest.raises(ValueError, match="only used step by step"):
+        att(x, axis=time, state=state)
+    with pytest.raises(TypeError, match="batch_dims must be a list"):
+        att.default_initial_state(batch_dims=nn.batch_dim)  # type: ignore[arg-type]
+
+
+def test_causal_self_attention_loop_state_form() -> None:
+    """The predecessor's form: state in loop.state, the call returns (out, new_state)."""
+    x, time, feat = _input()
+    att = CausalSelfAttention(feat, feat, key_dim_total=feat, value_dim_total=feat, num_heads=2)
+    loop = nn.Loop(axis=time)
+    loop.state.att = att.default_initial_state(batch_dims=[nn.batch_dim])
+    with loop:
+        y, loop.state.att = att(loop.unstack(x), axis=nn.single_step_dim, state=loop.state.att)
+        out = loop.stack(y)
+    assert isinstance(loop.state.att, nn.CausalSelfAttentionState)
+    assert out.dims_set() == {time, nn.batch_dim, feat}
 
 
 def test_relative_positional_encoding_cached_per_root() -> None:

@@ -10,13 +10,19 @@
   channel in), activation, max pooling; finally the (pooled) feature axis and
   the channels are merged. Called as ``y, out_time = sub(x, in_spatial_dim=time)``.
 * ``ConformerEncoderLayer(out_dim, *, ff_dim, ff_activation, dropout,
-  conv_kernel_size, conv_norm, num_heads, att_dropout, ...)``: ``ffn1``,
+  conv_kernel_size, conv_norm, conv_norm_opts, num_heads, self_att, self_att_opts,
+  att_dropout)``: ``ffn1``,
   ``ffn1_layer_norm``, ``self_att`` (``RelPosSelfAttention``),
   ``self_att_layer_norm``, ``conv_block``, ``conv_layer_norm``, ``ffn2``,
   ``ffn2_layer_norm``, ``final_layer_norm``; called as ``layer(x, spatial_dim=time)``.
-* ``ConformerEncoder(in_dim, out_dim, *, num_layers, input_layer, ...)``:
-  ``input_layer``, ``input_projection`` (no bias), ``layers.<i>``; called as
-  ``out, out_spatial_dim = enc(x, in_spatial_dim=time)``.
+* ``ConformerEncoder(in_dim, out_dim, *, num_layers, input_layer, ...,
+  encoder_layer, encoder_layer_opts)``: ``input_layer``, ``input_projection`` (no
+  bias), ``layers.<i>``; called as ``out, out_spatial_dim = enc(x,
+  in_spatial_dim=time, collected_outputs=None)``.
+
+The conv module's default norm is ``nn.BatchNorm(out_dim, use_mask=False)`` as in the
+predecessor (rc-nn 0.1 masked the padding frames out of the batch statistics, which
+changed training against the predecessor; eval outputs are the same).
 """
 
 from __future__ import annotations
@@ -40,7 +46,7 @@ from .._pool import pool2d
 from .._shape import expand_dim, merge_dims
 from .._tensor import Tensor, _dim_str, as_tensor
 from .._userloc import user_location
-from ._attention import RelPosSelfAttention, _square_self_attention
+from ._attention import RelPosSelfAttention
 
 __all__ = [
     "ConformerConvBlock",
@@ -114,9 +120,11 @@ class ConformerPositionwiseFeedForward(Module):
 class ConformerConvBlock(Module):
     """Conformer convolution module: pointwise conv, GLU, depthwise conv, norm, swish, pointwise conv.
 
-    ``norm`` defaults to ``nn.BatchNorm(out_dim)``; any module mapping
-    ``[..., out_dim]`` to the same dims works (e.g. ``nn.LayerNorm(out_dim)``).
-    The pointwise convolutions are ``nn.Linear`` (as in the predecessor).
+    ``norm`` defaults to ``nn.BatchNorm(out_dim, use_mask=False)`` (the predecessor's
+    Conformer default: batch statistics over all frames, padding included, as in most
+    other implementations); any module mapping ``[..., out_dim]`` to the same dims
+    works (e.g. ``nn.LayerNorm(out_dim)``). The pointwise convolutions are
+    ``nn.Linear`` (as in the predecessor).
 
     Example:
         >>> import rc_nn as nn
@@ -134,7 +142,7 @@ class ConformerConvBlock(Module):
         self.out_dim = _static_dim(out_dim, what, "out_dim")
         positive_ints(kernel_size, 1, what, "kernel_size")
         if norm is None:
-            norm = BatchNorm(out_dim)
+            norm = BatchNorm(out_dim, use_mask=False)
         elif not isinstance(norm, Module):
             raise TypeError(f"{what}: norm must be an nn.Module, got {norm!r}")
         self.positionwise_conv1 = Linear(out_dim, 2 * out_dim)
@@ -282,8 +290,17 @@ class ConformerEncoderLayer(Module):
 
     ``x = x + 0.5 * drop(ffn1(ln(x)))``; ``x = x + drop(self_att(ln(x)))``;
     ``x = x + drop(conv_block(ln(x)))``; ``x = x + 0.5 * drop(ffn2(ln(x)))``;
-    ``out = final_layer_norm(x)``. ``self_att`` is an ``nn.RelPosSelfAttention``.
-    ``ff_dim`` defaults to ``4 * out_dim``, ``conv_norm`` to ``nn.BatchNorm(out_dim)``.
+    ``out = final_layer_norm(x)``.
+
+    Options as in the predecessor: ``ff_dim`` defaults to ``4 * out_dim``;
+    ``conv_norm`` is a module, a module class (made with ``conv_norm_opts``) or, by
+    default, ``nn.BatchNorm`` with ``use_mask=False`` (unless ``conv_norm_opts`` says
+    otherwise); ``self_att`` is a module, a class (made as ``cls(in_dim=out_dim,
+    proj_dim=out_dim, key_dim_total=out_dim, value_dim_total=out_dim,
+    num_heads=num_heads, att_dropout=att_dropout, **self_att_opts)``) or, by default,
+    an ``nn.RelPosSelfAttention`` made that way. The class attribute
+    ``use_dropout_after_self_att`` (default ``True``; ``False`` for old experiments of
+    the predecessor) switches the dropout on the self-attention output.
 
     Example:
         >>> import rc_nn as nn
@@ -296,21 +313,28 @@ class ConformerEncoderLayer(Module):
         True
     """
 
+    # The predecessor's switch for old experiments (returnn_common issue 245).
+    use_dropout_after_self_att: bool = True
+
     def __init__(
         self,
-        out_dim: Dim,
+        out_dim: Dim | None = None,
         *,
         ff_dim: Dim | None = None,
         ff_activation: Activation = swish,
         dropout: float = 0.1,
         conv_kernel_size: int = 32,
-        conv_norm: Module | None = None,
+        conv_norm: Module | type | None = None,
+        conv_norm_opts: dict[str, Any] | None = None,
         num_heads: int = 4,
-        self_att: Module | None = None,
+        self_att: Module | type | None = None,
+        self_att_opts: dict[str, Any] | None = None,
         att_dropout: float = 0.1,
     ) -> None:
         super().__init__()
         what = "ConformerEncoderLayer"
+        if out_dim is None:
+            out_dim = FeatureDim("conformer-enc-default-out-dim", 512)
         self.out_dim = _static_dim(out_dim, what, "out_dim")
         if ff_dim is None:
             ff_dim = 4 * out_dim
@@ -323,13 +347,15 @@ class ConformerEncoderLayer(Module):
             out_dim, ff_dim=ff_dim, dropout=dropout, activation=ff_activation
         )
         self.ffn2_layer_norm = LayerNorm(out_dim)
-        self.conv_block = ConformerConvBlock(out_dim, kernel_size=conv_kernel_size, norm=conv_norm)
+        self.conv_block = ConformerConvBlock(
+            out_dim,
+            kernel_size=conv_kernel_size,
+            norm=_make_conv_norm(conv_norm, conv_norm_opts, out_dim, what),
+        )
         self.conv_layer_norm = LayerNorm(out_dim)
-        if self_att is None:
-            self_att = _square_self_attention(
-                RelPosSelfAttention, out_dim, num_heads=num_heads, att_dropout=att_dropout
-            )
-        self.self_att = self_att
+        self.self_att = _make_self_att(
+            self_att, self_att_opts, out_dim, num_heads=num_heads, att_dropout=att_dropout, what=what
+        )
         self.self_att_layer_norm = LayerNorm(out_dim)
         self.final_layer_norm = LayerNorm(out_dim)
 
@@ -342,11 +368,64 @@ class ConformerEncoderLayer(Module):
             inp, self.out_dim, spatial_dim, f"ConformerEncoderLayer({_dim_str(self.out_dim)})"
         )
         x = x + 0.5 * self._drop(self.ffn1(self.ffn1_layer_norm(x)))
-        x = x + self._drop(self.self_att(self.self_att_layer_norm(x), axis=spatial_dim))
+        att = self.self_att(self.self_att_layer_norm(x), axis=spatial_dim)
+        x = x + (self._drop(att) if self.use_dropout_after_self_att else att)
         x = x + self._drop(self.conv_block(self.conv_layer_norm(x), spatial_dim=spatial_dim))
         x = x + 0.5 * self._drop(self.ffn2(self.ffn2_layer_norm(x)))
         out: Tensor = self.final_layer_norm(x)
         return out
+
+
+def _make_conv_norm(
+    conv_norm: Module | type | None, opts: dict[str, Any] | None, out_dim: Dim, what: str
+) -> Module:
+    """The conv block's norm: an instance as given, else made from a class (default BatchNorm)."""
+    if isinstance(conv_norm, Module):
+        if opts:
+            raise TypeError(f"{what}: conv_norm_opts only apply when conv_norm is a class")
+        return conv_norm
+    if conv_norm is None or conv_norm is BatchNorm:
+        kwargs = dict(opts or {})
+        kwargs.setdefault("use_mask", False)
+        return BatchNorm(out_dim, **kwargs)
+    if isinstance(conv_norm, type) and issubclass(conv_norm, Module):
+        made = conv_norm(out_dim, **(opts or {}))
+        return made
+    raise TypeError(
+        f"{what}: conv_norm must be an nn.Module, a Module class or None, got {conv_norm!r}"
+    )
+
+
+def _make_self_att(
+    self_att: Module | type | None,
+    opts: dict[str, Any] | None,
+    out_dim: Dim,
+    *,
+    num_heads: int,
+    att_dropout: float,
+    what: str,
+) -> Module:
+    """The self-attention: an instance as given, else made from a class (default RelPosSelfAttention)."""
+    if isinstance(self_att, Module):
+        if opts:
+            raise TypeError(f"{what}: self_att_opts only apply when self_att is a class")
+        return self_att
+    if self_att is None or (isinstance(self_att, type) and issubclass(self_att, Module)):
+        kwargs: dict[str, Any] = {
+            "in_dim": out_dim,
+            "proj_dim": out_dim,
+            "key_dim_total": out_dim,
+            "value_dim_total": out_dim,
+            "num_heads": num_heads,
+            "att_dropout": att_dropout,
+        }
+        kwargs.update(opts or {})
+        cls = RelPosSelfAttention if self_att is None else self_att
+        made: Module = cls(**kwargs)
+        return made
+    raise TypeError(
+        f"{what}: self_att must be an nn.Module, a Module class or None, got {self_att!r}"
+    )
 
 
 class ConformerEncoder(Module):
@@ -360,10 +439,15 @@ class ConformerEncoder(Module):
             ``(y, out_spatial_dim)`` with an ``out_dim`` attribute, or ``None``.
         input_dropout: dropout after ``input_projection`` (a Linear without bias).
         ff_dim, ff_activation, dropout, conv_kernel_size, conv_norm, num_heads,
-        att_dropout: options of each ``ConformerEncoderLayer``.
-        encoder_layer: a layer to copy instead (each copy gets its own parameters).
+        att_dropout: options of each ``ConformerEncoderLayer`` (``conv_norm`` a module,
+            a class or ``None``: ``nn.BatchNorm(out_dim, use_mask=False)``).
+        encoder_layer: a layer to copy (each copy gets its own parameters), or a layer
+            class made with the options above and ``encoder_layer_opts``.
+        encoder_layer_opts: options for the layer (override the ones above).
 
-    Called as ``out, out_spatial_dim = enc(x, in_spatial_dim=time_dim)``.
+    Called as ``out, out_spatial_dim = enc(x, in_spatial_dim=time_dim)``; with
+    ``collected_outputs`` (a dict) the output of every block is stored under its index
+    (``"0"``, ``"1"``, ...), as in the predecessor.
 
     Example:
         >>> import rc_nn as nn
@@ -372,9 +456,11 @@ class ConformerEncoder(Module):
         ...                                 filter_sizes=[(3, 3)], pool_sizes=[(2, 2)])
         >>> enc = nn.ConformerEncoder(feat, d, ff_dim=nn.FeatureDim("ff", 16), input_layer=sub,
         ...                           num_layers=2, num_heads=2, conv_kernel_size=3)
-        >>> y, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
-        >>> y.dims == (nn.batch_dim, out_time, d), len(list(enc.parameters()))
-        (True, 73)
+        >>> outputs = {}
+        >>> y, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time,
+        ...                   collected_outputs=outputs)
+        >>> y.dims == (nn.batch_dim, out_time, d), len(list(enc.parameters())), sorted(outputs)
+        (True, 73, ['0', '1'])
     """
 
     def __init__(
@@ -389,10 +475,11 @@ class ConformerEncoder(Module):
         ff_activation: Activation = swish,
         dropout: float = 0.1,
         conv_kernel_size: int = 32,
-        conv_norm: Module | None = None,
+        conv_norm: Module | type | None = None,
         num_heads: int = 4,
         att_dropout: float = 0.1,
-        encoder_layer: ConformerEncoderLayer | None = None,
+        encoder_layer: ConformerEncoderLayer | Module | type | None = None,
+        encoder_layer_opts: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
         what = "ConformerEncoder"
@@ -400,6 +487,7 @@ class ConformerEncoder(Module):
         self.out_dim = _static_dim(out_dim, what, "out_dim")
         if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
             raise ValueError(f"{what}: num_layers must be a positive int, got {num_layers!r}")
+        self.dropout = _rate(dropout, what, "dropout")
         self.input_layer = input_layer
         if input_layer is not None:
             if not isinstance(input_layer, Module):
@@ -416,33 +504,62 @@ class ConformerEncoder(Module):
             proj_in = in_dim
         self.input_projection = Linear(proj_in, out_dim, with_bias=False)
         self.input_dropout = _rate(input_dropout, what, "input_dropout")
-        if encoder_layer is None:
-            encoder_layer = ConformerEncoderLayer(
-                out_dim,
-                ff_dim=ff_dim,
-                ff_activation=ff_activation,
-                dropout=dropout,
-                conv_kernel_size=conv_kernel_size,
-                conv_norm=conv_norm,
-                num_heads=num_heads,
-                att_dropout=att_dropout,
+        if encoder_layer is None or isinstance(encoder_layer, type):
+            opts: dict[str, Any] = {
+                "out_dim": out_dim,
+                "ff_dim": ff_dim,
+                "ff_activation": ff_activation,
+                "dropout": dropout,
+                "conv_kernel_size": conv_kernel_size,
+                "conv_norm": conv_norm,
+                "num_heads": num_heads,
+                "att_dropout": att_dropout,
+            }
+            opts.update(encoder_layer_opts or {})
+            cls = ConformerEncoderLayer if encoder_layer is None else encoder_layer
+            if not issubclass(cls, Module):
+                raise TypeError(f"{what}: encoder_layer class {cls!r} is not an nn.Module")
+            encoder_layer = cls(**opts)
+        elif not isinstance(encoder_layer, Module):
+            raise TypeError(
+                f"{what}: encoder_layer must be an nn.Module, a Module class or None, got "
+                f"{encoder_layer!r}"
             )
-        elif encoder_layer.out_dim != out_dim:
+        elif encoder_layer_opts:
+            raise TypeError(f"{what}: encoder_layer_opts only apply when encoder_layer is a class")
+        layer_dim = getattr(encoder_layer, "out_dim", out_dim)
+        if layer_dim != out_dim:
             raise DimMismatchError(
-                f"{what}: encoder_layer has out_dim {_dim_str(encoder_layer.out_dim)}, "
+                f"{what}: encoder_layer has out_dim {_dim_str(layer_dim)}, "
                 f"expected {_dim_str(out_dim)}"
             )
         self.num_layers = num_layers
         self.layers = Sequential(copy.deepcopy(encoder_layer) for _ in range(num_layers))
 
-    def forward(self, source: Tensor, *, in_spatial_dim: Dim) -> tuple[Tensor, Dim]:
+    def forward(
+        self,
+        source: Tensor,
+        *,
+        in_spatial_dim: Dim,
+        collected_outputs: dict[str, Tensor] | None = None,
+    ) -> tuple[Tensor, Dim]:
         """``(output [..., out_spatial_dim, out_dim], out_spatial_dim)``."""
         what = f"ConformerEncoder({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})"
         x = _check_input(source, self.in_dim, in_spatial_dim, what)
+        if collected_outputs is not None and not isinstance(collected_outputs, dict):
+            raise TypeError(
+                f"{what}: collected_outputs must be a dict (filled with each block's output), "
+                f"got {type(collected_outputs).__name__} (called at {user_location(3)})"
+            )
         spatial_dim = in_spatial_dim
         if self.input_layer is not None:
             x, spatial_dim = self.input_layer(x, in_spatial_dim=in_spatial_dim)
         x = self.input_projection(x)
         x = dropout_op(x, self.input_dropout, axis=self.out_dim)
-        out: Tensor = self.layers(x, spatial_dim=spatial_dim)
-        return out, spatial_dim
+        if collected_outputs is None:
+            out: Tensor = self.layers(x, spatial_dim=spatial_dim)
+            return out, spatial_dim
+        for index, layer in enumerate(self.layers):
+            x = layer(x, spatial_dim=spatial_dim)
+            collected_outputs[str(index)] = x
+        return x, spatial_dim

@@ -66,8 +66,14 @@ def _positive_int(value: object, what: str, arg: str) -> int:
     return value
 
 
-def _time_reductions(time_reduction: int | Sequence[int], num_layers: int) -> list[int]:
-    """Pool sizes between the layers: an int is factored into primes (largest first)."""
+def _time_reductions(
+    time_reduction: int | Sequence[int], num_layers: int, allow_pool_last: bool
+) -> list[int]:
+    """Pool sizes after each layer (as the predecessor): an int is factored into primes, largest first.
+
+    Entry ``i`` pools after layer ``i``; there are at most ``num_layers - 1`` entries
+    (``num_layers`` with ``allow_pool_last``), else the first ones are merged.
+    """
     if isinstance(time_reduction, bool):
         raise ValueError("BlstmEncoder: time_reduction must be an int or a list of ints")
     if isinstance(time_reduction, int):
@@ -81,14 +87,13 @@ def _time_reductions(time_reduction: int | Sequence[int], num_layers: int) -> li
             factor += 1
     else:
         factors = [_positive_int(f, "BlstmEncoder", "time_reduction") for f in time_reduction]
-    factors = [f for f in factors if f > 1]
-    if num_layers == 1 and factors:
+    if num_layers == 1 and not allow_pool_last and any(f > 1 for f in factors):
         raise ValueError(
             f"BlstmEncoder: time_reduction {factors} needs at least two layers (pooling is done "
-            "between layers)"
+            "between layers), or allow_pool_last=True"
         )
-    # At most num_layers - 1 pooling steps: merge the first ones.
-    while len(factors) > num_layers - 1:
+    limit = num_layers if allow_pool_last else num_layers - 1
+    while len(factors) > limit:
         factors[:2] = [factors[0] * factors[1]]
     return factors
 
@@ -130,10 +135,12 @@ class BlstmEncoder(Module):
     """A multi-layer BLSTM encoder with max pooling over time between the layers.
 
     ``time_reduction`` (int, factored into pool sizes, largest first, or a list
-    of pool sizes) downsamples the time axis between the layers (``pool1d`` max,
-    ``padding="same"``); ``dropout`` is applied to the input of every layer
-    but the first. ``enc(x, spatial_dim=time)`` returns ``(out, out_time)``
-    with ``out`` ``[out_time, batch, dim + dim]``.
+    of pool sizes, entry ``i`` after layer ``i``) downsamples the time axis between
+    the layers (``pool1d`` max, ``padding="same"``), and with ``allow_pool_last``
+    also after the last layer; ``dropout`` is applied to the input of every layer
+    but the first; ``l2`` is the weight decay of every parameter (the predecessor's
+    default 1e-4). ``enc(x, in_spatial_dim=time)`` (or ``spatial_dim=time``) returns
+    ``(out, out_time)`` with ``out`` ``[out_time, batch, dim + dim]``.
 
     ``dim`` defaults to a new ``FeatureDim("lstm-dim", 1024)``.
 
@@ -144,7 +151,7 @@ class BlstmEncoder(Module):
         >>> import rc_nn as nn
         >>> time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4)
         >>> enc = nn.BlstmEncoder(feat, dim, num_layers=2, time_reduction=2)
-        >>> out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+        >>> out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
         >>> out_time.description, enc.out_dim.dimension
         ('⌈time/2⌉', 8)
     """
@@ -156,7 +163,10 @@ class BlstmEncoder(Module):
         *,
         num_layers: int = 6,
         time_reduction: int | Sequence[int] = 6,
+        allow_pool_last: bool = False,
+        l2: float = 0.0001,
         dropout: float = 0.3,
+        rec_weight_dropout: float = 0.0,
     ) -> None:
         super().__init__()
         what = "BlstmEncoder"
@@ -168,7 +178,15 @@ class BlstmEncoder(Module):
         if not isinstance(dropout, int | float) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"{what}: dropout must be in [0, 1), got {dropout!r}")
         self.dropout = float(dropout)
-        self.time_reduction = _time_reductions(time_reduction, num_layers)
+        if rec_weight_dropout:
+            raise NotImplementedError(
+                f"{what}: rec_weight_dropout is not implemented (neither in the predecessor); "
+                "leave it 0"
+            )
+        if isinstance(l2, bool) or not isinstance(l2, int | float) or l2 < 0:
+            raise ValueError(f"{what}: l2 must be a non-negative number, got {l2!r}")
+        self.allow_pool_last = bool(allow_pool_last)
+        self.time_reduction = _time_reductions(time_reduction, num_layers, self.allow_pool_last)
         self.in_dim = in_dim
         self.dim = dim
         first = BlstmSingleLayer(in_dim, dim)
@@ -178,26 +196,43 @@ class BlstmEncoder(Module):
         self.layers = ModuleList(
             [first] + [BlstmSingleLayer(self.out_dim, dim) for _ in range(num_layers - 1)]
         )
+        self.l2 = float(l2)
+        if self.l2:
+            for param in self.parameters():
+                param.weight_decay = self.l2
 
-    def forward(self, x: Tensor, *, spatial_dim: Dim) -> tuple[Tensor, Dim]:
-        """Encode ``x`` ``[batch, time, in_dim]``; returns ``(out, out_spatial_dim)``."""
+    def forward(
+        self, x: Tensor, *, in_spatial_dim: Dim | None = None, spatial_dim: Dim | None = None
+    ) -> tuple[Tensor, Dim]:
+        """Encode ``x`` ``[batch, time, in_dim]``; returns ``(out, out_spatial_dim)``.
+
+        The time dim is ``in_spatial_dim`` (the predecessor's keyword) or ``spatial_dim``.
+        """
         what = f"BlstmEncoder({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})"
+        if in_spatial_dim is not None and spatial_dim is not None and in_spatial_dim != spatial_dim:
+            raise TypeError(f"{what}: give the time dim once (in_spatial_dim= or spatial_dim=)")
+        time = in_spatial_dim if in_spatial_dim is not None else spatial_dim
+        if time is None:
+            raise TypeError(
+                f"{what}: the time dim is missing: enc(x, in_spatial_dim=time) "
+                f"(called at {user_location(3)})"
+            )
         x = as_tensor(x, what)
         require_dim(x, self.in_dim, what)
-        require_dim(x, spatial_dim, what, role="spatial dim")
+        require_dim(x, time, what, role="spatial dim")
         for index, layer in enumerate(self.layers):
             if index > 0:
-                if index - 1 < len(self.time_reduction):
-                    x, spatial_dim = pool1d(
-                        x,
-                        mode="max",
-                        pool_size=self.time_reduction[index - 1],
-                        padding="same",
-                        in_spatial_dim=spatial_dim,
-                    )
                 x = dropout(x, self.dropout, axis=self.out_dim)
-            x = layer(x, spatial_dim=spatial_dim)
-        return x, spatial_dim
+            x = layer(x, spatial_dim=time)
+            if index < len(self.time_reduction) and self.time_reduction[index] > 1:
+                x, time = pool1d(
+                    x,
+                    mode="max",
+                    pool_size=self.time_reduction[index],
+                    padding="same",
+                    in_spatial_dim=time,
+                )
+        return x, time
 
 
 class LstmAttentionEncoded(NamedTuple):
