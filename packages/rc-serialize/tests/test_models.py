@@ -113,6 +113,18 @@ def test_self_attention_variants_train(roundtrip: RoundTripFn, cls: type) -> Non
     assert result.report.variable_names == _tf_names(expected)
 
 
+def _rel_shift(x: numpy.ndarray) -> numpy.ndarray:
+    """The predecessor's (Transformer-XL) shift: [..., T, 2T-1] scores per relative position
+    to [..., T, T] scores per key frame: pad one zero column in front, read the buffer as
+    [2T, T], drop the first row, read it as [T, 2T-1], keep the first T columns. Entry
+    (i, j) ends up at relative position j - i (written out, not derived from our gather).
+    """
+    *batch, frames, positions = x.shape
+    padded = numpy.concatenate([numpy.zeros([*batch, frames, 1]), x], axis=-1)
+    padded = padded.reshape(*batch, positions + 1, frames)[..., 1:, :]
+    return padded.reshape(*batch, frames, positions)[..., :frames]
+
+
 def _numpy_attention(
     x: numpy.ndarray,
     lens: numpy.ndarray,
@@ -134,9 +146,8 @@ def _numpy_attention(
         enc = numpy.concatenate([numpy.sin(angles), numpy.cos(angles)], axis=-1)
         pos = (enc @ params["linear_pos.weight"]).reshape(2 * frames - 1, heads, dk)
         content = numpy.einsum("bihd,bjhd->bhij", q + params["pos_bias_u"], k)
-        idx = numpy.arange(frames)[:, None] - numpy.arange(frames)[None, :] + frames - 1
-        pos_ij = pos[idx]  # [i, j, h, d]
-        position = numpy.einsum("bihd,ijhd->bhij", q + params["pos_bias_v"], pos_ij)
+        position_all = numpy.einsum("bihd,phd->bhip", q + params["pos_bias_v"], pos)
+        position = _rel_shift(position_all)
         scores = (content + position) / numpy.sqrt(dk)
     else:
         scores = numpy.einsum("bihd,bjhd->bhij", q, k) / numpy.sqrt(dk)
@@ -182,6 +193,55 @@ def test_self_attention_numbers(
     ref = _numpy_attention(inp.astype("float64"), lens, params, 2, causal=causal, rel_pos=rel_pos)
     for b, length in enumerate(lens):
         numpy.testing.assert_allclose(ours[b, :length], ref[b, :length], rtol=1e-4, atol=1e-4)
+
+
+def test_rel_pos_sign_is_the_predecessors(roundtrip: RoundTripFn) -> None:
+    """Relative position ``j - i`` (key frame minus query frame), shown by behaviour.
+
+    No reference implementation: the position scores alone decide (content scores are
+    0), the learned encoding of relative position ``r`` gives score ``50 * r``, and the
+    values are the inputs. With the predecessor's sign the first frame attends to the
+    last valid frame of its sequence (largest ``j - i``); with ``i - j`` it would attend
+    to itself.
+    """
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    clipping = 8  # > max_time of the random data (7)
+    att = RelPosSelfAttention(
+        feat,
+        None,
+        key_dim_total=feat,
+        value_dim_total=feat,
+        num_heads=1,
+        with_linear_pos=False,
+        with_pos_bias=False,
+        learnable_pos_emb=True,
+        learnable_pos_emb_clipping=clipping,
+        separate_pos_emb_per_head=False,
+    )
+    weight = numpy.zeros((2, 6), "float32")  # per head: [q (2), k (2), v (2)]
+    weight[:, 4:6] = numpy.eye(2)  # v = x
+    bias = numpy.zeros(6, "float32")
+    bias[0] = 50.0  # q = [50, 0]; k = 0: no content scores
+    att.qkv.weight.initial = weight
+    att.qkv.bias.initial = bias
+    table = numpy.zeros((2 * clipping + 1, 2), "float32")
+    table[:, 0] = numpy.arange(-clipping, clipping + 1)  # row clipping + r: [r, 0]
+    assert att.learned_pos_emb is not None
+    att.learned_pos_emb.pos_emb.initial = table
+    att(x, axis=time).mark_as_default_output()
+    nn.make_layer({"class": "copy", "from": x}, name="inp", out=x.data).mark_as_output("inp")
+    nn.length(time).mark_as_output("lens")
+    result = roundtrip(att)
+    inp, lens, out = result.output("inp"), result.output("lens"), result.output()
+    if out.shape != inp.shape:  # [B, feat, T]: without proj the value dim is not moved last
+        out = out.transpose(0, 2, 1)
+    assert out.shape == inp.shape and inp.shape[1] == 7 and len(set(lens.tolist())) > 1
+    for b, length in enumerate(lens):
+        numpy.testing.assert_allclose(out[b, 0], inp[b, length - 1], atol=1e-4)
+        numpy.testing.assert_allclose(out[b, length - 1], inp[b, length - 1], atol=1e-4)
+        if length > 1:
+            assert not numpy.allclose(out[b, 0], inp[b, 0], atol=1e-3)
 
 
 # ---------------------------------------------------------------------------

@@ -647,8 +647,6 @@ class RelPosSelfAttention(GenericSelfAttention):
             pos = split_dims(
                 pos, axis=self.key_dim_total, dims=[self.num_heads, self.key_dim_per_head]
             )
-        elif self.linear_pos is None:
-            pos, _ = replace_dim(pos, in_dim=self.pos_key_dim, out_dim=self.key_dim_per_head)
         q, k, v = self.forward_qkv(source)
         k, v, kv_axis = self._keys_values(k, v, axis)
         kph = self.key_dim_per_head
