@@ -116,7 +116,7 @@ from .models import (
     relative_positional_encoding,
 )
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "LSTM",
