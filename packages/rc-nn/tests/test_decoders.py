@@ -358,7 +358,10 @@ def test_blstm_encoder_pool_last_and_l2() -> None:
         enc.out_dim,
     }
     assert {p.weight_decay for p in enc.parameters()} == {0.0001}  # the predecessor's l2
-    assert {p.weight_decay for p in nn.BlstmEncoder(feat, dim, num_layers=1, time_reduction=1, l2=0.0).parameters()} == {None}
+    assert {
+        p.weight_decay
+        for p in nn.BlstmEncoder(feat, dim, num_layers=1, time_reduction=1, l2=0.0).parameters()
+    } == {None}
     with pytest.raises(NotImplementedError, match="rec_weight_dropout"):
         nn.BlstmEncoder(feat, dim, num_layers=2, rec_weight_dropout=0.1)
     with pytest.raises(TypeError, match="time dim is missing"):

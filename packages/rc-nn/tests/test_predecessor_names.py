@@ -8,7 +8,6 @@ checkpoint's names to the new ones. The 0.1 names are written out literally here
 from __future__ import annotations
 
 import rc_naming
-
 import rc_nn as nn
 
 
@@ -37,7 +36,12 @@ def test_blstm_encoder_renames_below_module_paths() -> None:
     enc = nn.BlstmEncoder(
         nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4), num_layers=2, time_reduction=1
     )
-    old = [f"layers.{i}.{d}.{p}" for i in (0, 1) for d in ("fw", "bw") for p in ("ff_weight", "rec_weight", "bias")]
+    old = [
+        f"layers.{i}.{d}.{p}"
+        for i in (0, 1)
+        for d in ("fw", "bw")
+        for p in ("ff_weight", "rec_weight", "bias")
+    ]
     result = _mapping(enc, old)
     assert result.mapping["layers.1.bw.ff_weight"] == "layers.1.bw.param_W"
     assert result.mapping["layers.0.fw.rec_weight"] == "layers.0.fw.param_W_re"
@@ -100,7 +104,8 @@ def test_conformer_names_are_the_predecessors() -> None:
     assert shapes["layers.0.self_att.pos_bias_u"] == (4, 16)
     assert shapes["layers.0.self_att.linear_pos.weight"] == (64, 64)
     assert {n for n in shapes if n.startswith("layers.0.conv_block.norm.")} == {
-        f"layers.0.conv_block.norm.{p}" for p in ("running_mean", "running_variance", "gamma", "beta")
+        f"layers.0.conv_block.norm.{p}"
+        for p in ("running_mean", "running_variance", "gamma", "beta")
     }
     assert len(shapes) == 4 + 1 + 35
     # The predecessor's conv-module norm: batch norm without masking.

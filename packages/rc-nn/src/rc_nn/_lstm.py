@@ -27,8 +27,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from rc_naming import renamed
 from returnn.tensor import batch_dim, single_step_dim
+
+from rc_naming import renamed
 
 from ._array import dot
 from ._dims import Dim

@@ -535,7 +535,9 @@ class LearnedRelativePositionalEncoding(Module):
         self.feat_dim = feat_dim
         self.clipping = clipping
         self.clipped_spatial_dim = SpatialDim("learned-rel-pos", 2 * clipping + 1)
-        self.pos_emb = Parameter([self.clipped_spatial_dim, feat_dim], dtype=dtype, initial=Glorot())
+        self.pos_emb = Parameter(
+            [self.clipped_spatial_dim, feat_dim], dtype=dtype, initial=Glorot()
+        )
 
     def forward(self, spatial_dim: Dim) -> tuple[Tensor, Dim]:
         """``(encoding [pos, feat_dim], pos)`` for the relative positions of ``spatial_dim``."""

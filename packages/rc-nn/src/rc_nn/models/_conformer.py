@@ -354,7 +354,12 @@ class ConformerEncoderLayer(Module):
         )
         self.conv_layer_norm = LayerNorm(out_dim)
         self.self_att = _make_self_att(
-            self_att, self_att_opts, out_dim, num_heads=num_heads, att_dropout=att_dropout, what=what
+            self_att,
+            self_att_opts,
+            out_dim,
+            num_heads=num_heads,
+            att_dropout=att_dropout,
+            what=what,
         )
         self.self_att_layer_norm = LayerNorm(out_dim)
         self.final_layer_norm = LayerNorm(out_dim)
@@ -389,8 +394,8 @@ def _make_conv_norm(
         kwargs.setdefault("use_mask", False)
         return BatchNorm(out_dim, **kwargs)
     if isinstance(conv_norm, type) and issubclass(conv_norm, Module):
-        made = conv_norm(out_dim, **(opts or {}))
-        return made
+        factory: Callable[..., Module] = conv_norm
+        return factory(out_dim, **(opts or {}))
     raise TypeError(
         f"{what}: conv_norm must be an nn.Module, a Module class or None, got {conv_norm!r}"
     )

@@ -44,6 +44,8 @@ from typing import Any
 
 from returnn.tensor import batch_dim
 
+from rc_naming import renamed
+
 from .._array import dropout as dropout_op
 from .._containers import ModuleList, Sequential
 from .._dims import Dim, FeatureDim, single_step_dim
@@ -57,7 +59,6 @@ from .._norm import LayerNorm
 from .._search import choice, decide
 from .._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from .._userloc import user_location
-from rc_naming import renamed
 from ._attention import (
     CausalSelfAttention,
     CrossAttention,
