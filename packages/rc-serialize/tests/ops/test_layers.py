@@ -364,7 +364,7 @@ def test_lstm_names_state_and_training(roundtrip: RoundTripFn) -> None:
     }
     assert result.report.variable_shapes["lstm/param_W/param"] == (3, 8)
     assert result.report.variable_shapes["lstm/param_W_re/param"] == (2, 8)
-    assert result.report.variable_shapes["lstm/bias/param"] == (8,)
+    assert result.report.variable_shapes["lstm/param_b/param"] == (8,)
     out = result.output()  # [T, B, hid]
     h = result.output("final_h")  # [B, hid]
     assert out.shape[1:] == (3, 2) and h.shape == (3, 2)
