@@ -215,7 +215,7 @@ def hand_written_conformer(
     }
     net["rel_index"] = {
         "class": "combine",
-        "from": ["time_range", "kv_range"],
+        "from": ["kv_range", "time_range"],  # relative position j - i (the predecessor's)
         "kind": "sub",
         "allow_broadcast_all_sources": True,
     }
@@ -330,7 +330,7 @@ def hand_written_conformer(
         net[n + "bn"] = {
             "class": "batch_norm",
             "from": n + "depthwise",
-            "masked_time": True,
+            "masked_time": False,  # the predecessor's Conformer: BatchNorm(use_mask=False)
             "momentum": 0.1,
             "epsilon": 1e-3,
             "param_version": 2,
