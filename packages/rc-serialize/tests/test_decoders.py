@@ -339,3 +339,90 @@ def test_transformer_decoder_step_equals_full_sequence(roundtrip: Roundtrip) -> 
     result = roundtrip(net)
     full_values = result.output()  # [B, T, V]
     _valid_frames(result.output("steps"), full_values.transpose(1, 0, 2), result.output("lengths"))
+
+
+# -- Transformer decoder, the predecessor's form ---------------------------------------------
+
+
+class _PredecessorDecoder(nn.Module):
+    """returnn_common's TransformerDecoder(decoder_layer=, num_layers=, norm=), two ways.
+
+    Step by step in a loop with the decoder state in ``loop.state`` (the predecessor's
+    only way) and over the whole sequence (``state=None``, causal).
+    """
+
+    def __init__(self, model: nn.Dim) -> None:
+        super().__init__()
+        att = nn.CausalSelfAttention(
+            model, model, key_dim_total=model, value_dim_total=model, num_heads=2
+        )
+        layer = nn.TransformerDecoderLayer(
+            model,
+            causal_self_attention=att,
+            enc_dec_attention=nn.dot_attention,
+            ff_dim=nn.FeatureDim("ff", 12),
+            dropout=0.0,
+        )
+        self.decoder = nn.TransformerDecoder(
+            decoder_layer=layer, num_layers=2, norm=nn.LayerNorm(model)
+        )
+
+    def forward(
+        self, x: nn.Tensor, time: nn.Dim, memory: nn.Tensor, enc_time: nn.Dim
+    ) -> tuple[nn.Tensor, nn.Tensor]:
+        full, no_state = self.decoder(
+            x, axis=time, memory=memory, memory_spatial_axis=enc_time, state=None
+        )
+        assert no_state is None
+        loop = nn.Loop(axis=time)
+        loop.state.dec = self.decoder.default_initial_state(batch_dims=[nn.batch_dim])
+        with loop:
+            y, loop.state.dec = self.decoder(
+                loop.unstack(x),
+                axis=nn.single_step_dim,
+                memory=memory,
+                memory_spatial_axis=enc_time,
+                state=loop.state.dec,
+            )
+            steps = loop.stack(y)
+        return full, steps
+
+
+def test_transformer_decoder_predecessor_form(roundtrip: Roundtrip) -> None:
+    """The predecessor's names (cross attention = nn.dot_attention, no parameters); step == full."""
+    time, enc_time, model = (
+        nn.SpatialDim("time"),
+        nn.SpatialDim("enc-time"),
+        nn.FeatureDim("model", 8),
+    )
+    x = _data(time, model)
+    memory = _data(enc_time, model, name="memory")
+    net = _PredecessorDecoder(model)
+    full, steps = net(x, time, memory, enc_time)
+    full.mark_as_default_output()
+    steps.mark_as_output("steps")
+    nn.length(time).mark_as_output("lengths")
+    names = {name for name, _ in net.named_parameters()}
+    per_layer = [
+        "self_attn.qkv.weight",
+        "self_attn.qkv.bias",
+        "self_attn.proj.weight",
+        "self_attn.proj.bias",
+        "linear_ff.weight",
+        "linear_ff.bias",
+        "linear_out.weight",
+        "linear_out.bias",
+        *(
+            f"{n}.{p}"
+            for n in ("self_att_norm", "cross_att_norm", "ff_norm")
+            for p in ("scale", "bias")
+        ),
+    ]
+    assert names == {
+        *(f"decoder.layers.{i}.{p}" for i in (0, 1) for p in per_layer),
+        "decoder.norm.scale",
+        "decoder.norm.bias",
+    }
+    result = roundtrip(net)
+    full_values = result.output()  # [B, T, F]
+    _valid_frames(result.output("steps"), full_values.transpose(1, 0, 2), result.output("lengths"))

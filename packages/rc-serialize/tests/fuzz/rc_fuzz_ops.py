@@ -517,7 +517,7 @@ def dot_attention(gen: Generator, block: Block, x: nn.Tensor) -> Step:
 
     def step(x: nn.Tensor) -> nn.Tensor:
         kv, kv_time = nn.replace_dim(x, in_dim=time)
-        return nn.dot_attention(x, kv, kv, key_dim=key, axis=kv_time)
+        return nn.dot_attention(x, kv, kv, key_dim=key, axis=kv_time, att_dropout=0.0)
 
     return step
 

@@ -64,14 +64,14 @@ def dot_attention(
     *,
     key_dim: Dim,
     axis: Dim,
-    att_dropout: float = 0.0,
+    att_dropout: float = 0.1,
 ) -> Tensor:
     """Scaled dot-product attention: ``softmax_axis(q . k / sqrt(|key_dim|)) . v``.
 
     ``query`` has ``key_dim`` (and not ``axis``); ``keys`` have ``key_dim`` and
     ``axis``; ``values`` have ``axis``. Dims shared by all (batch, heads, query
-    time) are kept. ``att_dropout`` drops attention weights in training (the mask
-    varies along ``axis`` only, as in the predecessor).
+    time) are kept. ``att_dropout`` (default 0.1, the predecessor's) drops attention
+    weights in training (the mask varies along ``axis`` only, as in the predecessor).
 
     Example:
         >>> import rc_nn as nn

@@ -39,7 +39,7 @@ yourself if needed.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from returnn.tensor import batch_dim
@@ -402,6 +402,16 @@ class TransformerDecoderLayer(_TransformerBlock):
     ``proj``), ``linear_ff``, ``linear_out``, ``self_att_norm``, ``cross_att_norm``,
     ``ff_norm`` (the predecessor's norm names; rc-nn 0.1: ``norm1``, ``norm2``, ``norm3``).
 
+    The predecessor's form ``TransformerDecoderLayer(out_dim, *, causal_self_attention=att,
+    enc_dec_attention=nn.dot_attention, ff_dim=...)`` (one positional dim) gives its
+    attributes ``self_attn`` (a copy of ``causal_self_attention``), ``attn`` (the
+    ``enc_dec_attention`` function or module, called as ``attn(query=, keys=, values=,
+    axis=, key_dim=)``; ``nn.dot_attention`` has no parameters), ``linear_ff``,
+    ``linear_out``, ``self_att_norm``, ``cross_att_norm``, ``ff_norm``, and its call
+    ``y, state = layer(x, axis=..., memory=enc, memory_spatial_axis=enc_time,
+    state=state)`` (``state`` from ``default_initial_state``; ``None`` on a whole
+    sequence).
+
     Example:
         >>> import rc_nn as nn
         >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
@@ -411,12 +421,22 @@ class TransformerDecoderLayer(_TransformerBlock):
         >>> y = layer(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
         >>> y.dims_set() == {nn.batch_dim, dec_time, d}
         True
+
+    The predecessor's form:
+        >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+        >>> layer = nn.TransformerDecoderLayer(d, causal_self_attention=att,
+        ...     enc_dec_attention=nn.dot_attention, ff_dim=nn.FeatureDim("ff", 16))
+        >>> mem = nn.zeros([nn.batch_dim, enc_time, d])
+        >>> y, _ = layer(nn.zeros([nn.batch_dim, dec_time, d]), axis=dec_time, memory=mem,
+        ...     memory_spatial_axis=enc_time, state=None)
+        >>> y.dims_set() == {nn.batch_dim, dec_time, d}
+        True
     """
 
     def __init__(
         self,
         encoder_dim: Dim,
-        out_dim: Dim,
+        out_dim: Dim | None = None,
         *,
         ff_dim: Dim | None = None,
         ff_activation: Activation = relu,
@@ -424,6 +444,8 @@ class TransformerDecoderLayer(_TransformerBlock):
         num_heads: int = 8,
         self_attention: CausalSelfAttention | None = None,
         cross_attention: CrossAttention | None = None,
+        causal_self_attention: Module | None = None,
+        enc_dec_attention: Callable[..., Tensor] | Module | None = None,
         att_dropout: float = 0.1,
         norm_eps: float = 1e-6,
         norm_first: bool = True,
@@ -431,13 +453,36 @@ class TransformerDecoderLayer(_TransformerBlock):
     ) -> None:
         super().__init__()
         what = "TransformerDecoderLayer"
+        self.predecessor_form = out_dim is None
+        if out_dim is None:
+            # The predecessor's form: one positional dim (the model dim), attention given.
+            self._init_predecessor_form(
+                encoder_dim,
+                causal_self_attention=causal_self_attention,
+                enc_dec_attention=enc_dec_attention,
+                ff_dim=ff_dim,
+                ff_activation=ff_activation,
+                dropout=dropout,
+                norm_eps=norm_eps,
+                norm_first=norm_first,
+                norm=norm,
+                unused={"self_attention": self_attention, "cross_attention": cross_attention},
+            )
+            return
+        if causal_self_attention is not None or enc_dec_attention is not None:
+            raise TypeError(
+                f"{what}: causal_self_attention/enc_dec_attention are the predecessor's form "
+                "TransformerDecoderLayer(out_dim, causal_self_attention=..., "
+                "enc_dec_attention=..., ff_dim=...) with one positional dim; with "
+                "(encoder_dim, out_dim) use self_attention=/cross_attention="
+            )
         for arg, dim in (("encoder_dim", encoder_dim), ("out_dim", out_dim)):
             if not isinstance(dim, Dim) or dim.dimension is None:
                 raise DimMismatchError(f"{what}: {arg} must be a static nn.Dim, got {dim!r}")
         ff_dim = self._set_block_options(
             what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
         )
-        self.encoder_dim = encoder_dim
+        self.encoder_dim: Dim | None = encoder_dim
         if self_attention is None:
             self_attention = _square_self_attention(
                 CausalSelfAttention, out_dim, num_heads=num_heads, att_dropout=att_dropout
@@ -469,7 +514,7 @@ class TransformerDecoderLayer(_TransformerBlock):
                 f"{_dim_str(cross_attention.out_dim)}, the layer needs encoder "
                 f"{_dim_str(encoder_dim)} and {_dim_str(out_dim)} -> {_dim_str(out_dim)}"
             )
-        self.self_attn = self_attention
+        self.self_attn: Module = self_attention
         self.cross_attn = cross_attention
         self.linear_ff = Linear(out_dim, ff_dim)
         self.linear_out = Linear(ff_dim, out_dim)
@@ -477,25 +522,139 @@ class TransformerDecoderLayer(_TransformerBlock):
         self.cross_att_norm = _make_norm(norm, out_dim, norm_eps)
         self.ff_norm = _make_norm(norm, out_dim, norm_eps)
 
+    def _init_predecessor_form(
+        self,
+        out_dim: Dim,
+        *,
+        causal_self_attention: Module | None,
+        enc_dec_attention: Callable[..., Tensor] | Module | None,
+        ff_dim: Dim | None,
+        ff_activation: Activation,
+        dropout: float,
+        norm_eps: float,
+        norm_first: bool,
+        norm: Any,
+        unused: dict[str, object],
+    ) -> None:
+        what = "TransformerDecoderLayer"
+        if not isinstance(out_dim, Dim) or out_dim.dimension is None:
+            raise DimMismatchError(f"{what}: out_dim must be a static nn.Dim, got {out_dim!r}")
+        given = [name for name, value in unused.items() if value is not None]
+        if given:
+            raise TypeError(
+                f"{what}: {', '.join(given)} belong to the form (encoder_dim, out_dim, ...); the "
+                "predecessor's form (out_dim, ...) takes causal_self_attention= and "
+                "enc_dec_attention="
+            )
+        if causal_self_attention is None or enc_dec_attention is None:
+            raise TypeError(
+                f"{what}(out_dim, ...): the predecessor's form needs causal_self_attention= (e.g. "
+                "nn.CausalSelfAttention) and enc_dec_attention= (e.g. nn.dot_attention); or give "
+                "(encoder_dim, out_dim) for rc's form with its own cross attention"
+            )
+        if not isinstance(causal_self_attention, Module):
+            raise TypeError(
+                f"{what}: causal_self_attention must be an nn.Module, got {causal_self_attention!r}"
+            )
+        if not callable(enc_dec_attention):
+            raise TypeError(f"{what}: enc_dec_attention must be callable, got {enc_dec_attention!r}")
+        ff_dim = self._set_block_options(
+            what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
+        )
+        self.encoder_dim = None
+        # Assignment order and names as in the predecessor.
+        self.self_attn = copy.deepcopy(causal_self_attention)
+        self.attn = enc_dec_attention
+        self.linear_ff = Linear(out_dim, ff_dim)
+        self.linear_out = Linear(ff_dim, out_dim)
+        self.self_att_norm = _make_norm(norm, out_dim, norm_eps)
+        self.cross_att_norm = _make_norm(norm, out_dim, norm_eps)
+        self.ff_norm = _make_norm(norm, out_dim, norm_eps)
+
+    def default_initial_state(self, *, batch_dims: Sequence[Dim]) -> dict[str, Any]:
+        """The loop state of the predecessor's form: ``{"self_attn": <its state>}``."""
+        make = getattr(self.self_attn, "default_initial_state", None)
+        if make is None:
+            raise TypeError(
+                f"TransformerDecoderLayer: self_attn {type(self.self_attn).__name__} has no "
+                "default_initial_state"
+            )
+        return {"self_attn": make(batch_dims=batch_dims)}
+
     def transform_encoder(self, encoder: Tensor, *, axis: Dim) -> CrossAttentionEncoded:
         """Keys and values of the cross attention (compute once, before a decoder loop)."""
+        if self.predecessor_form:
+            raise TypeError(
+                "TransformerDecoderLayer.transform_encoder: the predecessor's form attends to "
+                "memory= directly (layer(x, axis=..., memory=enc, memory_spatial_axis=...))"
+            )
         return self.cross_attn.transform_encoder(encoder, axis=axis)
 
-    def forward(self, inp: Tensor, *, spatial_dim: Dim, encoder: CrossAttentionEncoded) -> Tensor:
-        """The block's output, same dims as ``inp``."""
+    def forward(
+        self,
+        inp: Tensor,
+        *,
+        spatial_dim: Dim | None = None,
+        encoder: CrossAttentionEncoded | None = None,
+        axis: Dim | None = None,
+        memory: Tensor | None = None,
+        memory_spatial_axis: Dim | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> Tensor | tuple[Tensor, dict[str, Any] | None]:
+        """The block's output, same dims as ``inp``.
+
+        rc's form: ``layer(x, spatial_dim=..., encoder=layer.transform_encoder(...))``.
+        The predecessor's form: ``layer(x, axis=..., memory=..., memory_spatial_axis=...,
+        state=...)`` returns ``(out, new_state)``.
+        """
         what = f"TransformerDecoderLayer({_dim_str(self.out_dim)})"
+        spatial_dim = _time_axis(axis, spatial_dim, what)
         x = as_tensor(inp, what)
         require_dim(x, self.out_dim, what)
         require_float(x, what)
         _check_spatial(x, spatial_dim, what)
+        new_state: dict[str, Any] | None = None
+        if self.predecessor_form:
+            if memory is None or memory_spatial_axis is None or encoder is not None:
+                raise TypeError(
+                    f"{what}: the predecessor's form is called as layer(x, axis=..., memory=enc, "
+                    f"memory_spatial_axis=enc_time, state=...) (called at {user_location(3)})"
+                )
+            mem, mem_axis = as_tensor(memory, f"{what} memory"), memory_spatial_axis
+            if state is not None:
+                new_state = {}
 
-        def self_att(y: Tensor) -> Tensor:
-            out: Tensor = self.self_attn(y, axis=spatial_dim)
-            return dropout_op(out, self.dropout, axis=self.out_dim)
+            def self_att(y: Tensor) -> Tensor:
+                if state is None:
+                    out: Tensor = self.self_attn(y, axis=spatial_dim)
+                else:
+                    assert new_state is not None
+                    out, new_state["self_attn"] = self.self_attn(
+                        y, axis=spatial_dim, state=state["self_attn"]
+                    )
+                return dropout_op(out, self.dropout, axis=self.out_dim)
 
-        def cross_att(y: Tensor) -> Tensor:
-            out: Tensor = self.cross_attn(y, encoder)
-            return dropout_op(out, self.dropout, axis=self.out_dim)
+            def cross_att(y: Tensor) -> Tensor:
+                out: Tensor = self.attn(
+                    query=y, keys=mem, values=mem, axis=mem_axis, key_dim=self.out_dim
+                )
+                return dropout_op(out, self.dropout, axis=self.out_dim)
+
+        else:
+            if encoder is None:
+                raise TypeError(
+                    f"{what}: encoder= (from layer.transform_encoder(enc, axis=...)) is missing "
+                    f"(called at {user_location(3)})"
+                )
+            encoded = encoder
+
+            def self_att(y: Tensor) -> Tensor:
+                out: Tensor = self.self_attn(y, axis=spatial_dim)
+                return dropout_op(out, self.dropout, axis=self.out_dim)
+
+            def cross_att(y: Tensor) -> Tensor:
+                out: Tensor = self.cross_attn(y, encoded)
+                return dropout_op(out, self.dropout, axis=self.out_dim)
 
         if self.norm_first:
             x = x + self_att(self.self_att_norm(x))
@@ -505,6 +664,8 @@ class TransformerDecoderLayer(_TransformerBlock):
             x = self.self_att_norm(x + self_att(x))
             x = self.cross_att_norm(x + cross_att(x))
             x = self.ff_norm(x + self._feed_forward_block(x))
+        if self.predecessor_form:
+            return x, new_state
         return x
 
 
@@ -538,8 +699,8 @@ class TransformerDecoder(Module):
 
     def __init__(
         self,
-        encoder_dim: Dim,
-        vocab_dim: Dim,
+        encoder_dim: Dim | None = None,
+        vocab_dim: Dim | None = None,
         model_dim: Dim | None = None,
         *,
         num_layers: int,
@@ -551,7 +712,7 @@ class TransformerDecoder(Module):
         norm: Any = LayerNorm,
         norm_eps: float = 1e-6,
         norm_first: bool = True,
-        decoder_layer: TransformerDecoderLayer | None = None,
+        decoder_layer: TransformerDecoderLayer | Module | None = None,
         input_embedding_scale: float | None = None,
         input_dropout: float | None = None,
         logits_with_bias: bool = False,
@@ -559,6 +720,24 @@ class TransformerDecoder(Module):
         super().__init__()
         what = "TransformerDecoder"
         _check_num_layers(num_layers, what)
+        self.predecessor_form = encoder_dim is None and vocab_dim is None
+        if self.predecessor_form:
+            # The predecessor's form: TransformerDecoder(decoder_layer=, num_layers=, norm=).
+            if decoder_layer is None or not isinstance(decoder_layer, Module):
+                raise TypeError(
+                    f"{what}: give encoder_dim and vocab_dim (rc's decoder with embedding and "
+                    "logits), or the predecessor's form TransformerDecoder(decoder_layer=layer, "
+                    "num_layers=..., norm=...)"
+                )
+            self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+            self.num_layers = num_layers
+            layer_dim = getattr(decoder_layer, "out_dim", None)
+            if norm is not None and not isinstance(norm, Module) and not isinstance(layer_dim, Dim):
+                raise TypeError(f"{what}: norm must be a module instance or None here")
+            self.norm = _final_norm(norm, layer_dim, norm_eps, what) if layer_dim else norm
+            return
+        if encoder_dim is None or vocab_dim is None:
+            raise TypeError(f"{what}: give both encoder_dim and vocab_dim (or neither)")
         if not isinstance(vocab_dim, Dim) or vocab_dim.dimension is None:
             raise DimMismatchError(f"{what}: vocab_dim must be a static nn.Dim, got {vocab_dim!r}")
         if decoder_layer is None:
@@ -615,10 +794,42 @@ class TransformerDecoder(Module):
         """Keys and values of every layer's cross attention (compute once, before a loop)."""
         return [layer.transform_encoder(encoder, axis=axis) for layer in self.layers]
 
+    def default_initial_state(self, *, batch_dims: Sequence[Dim]) -> dict[str, Any]:
+        """The loop state of the predecessor's form: one entry per layer (``"0"``, ``"1"``, ...)."""
+        return {
+            str(i): layer.default_initial_state(batch_dims=batch_dims)
+            for i, layer in enumerate(self.layers)
+        }
+
     def forward(
-        self, source: Tensor, *, spatial_dim: Dim, encoder: list[CrossAttentionEncoded]
-    ) -> Tensor:
-        """Logits over ``vocab_dim`` for the labels ``source`` (next-label scores per frame)."""
+        self,
+        source: Tensor,
+        *,
+        spatial_dim: Dim | None = None,
+        encoder: list[CrossAttentionEncoded] | None = None,
+        axis: Dim | None = None,
+        memory: Tensor | None = None,
+        memory_spatial_axis: Dim | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> Tensor | tuple[Tensor, dict[str, Any] | None]:
+        """Logits over ``vocab_dim`` for the labels ``source`` (next-label scores per frame).
+
+        The predecessor's form: ``y, state = dec(x, axis=..., memory=enc,
+        memory_spatial_axis=enc_time, state=state)``: the layers and the final norm.
+        """
+        if self.predecessor_form:
+            return self._forward_predecessor(
+                source,
+                axis=_time_axis(axis, spatial_dim, "TransformerDecoder"),
+                memory=memory,
+                memory_spatial_axis=memory_spatial_axis,
+                state=state,
+            )
+        if spatial_dim is None or encoder is None:
+            raise TypeError(
+                "TransformerDecoder: call it as dec(labels, spatial_dim=..., "
+                f"encoder=dec.transform_encoder(enc, axis=...)) (called at {user_location(3)})"
+            )
         what = f"TransformerDecoder({_dim_str(self.vocab_dim)})"
         source = as_tensor(source, what)
         if source.sparse_dim != self.vocab_dim:
@@ -641,6 +852,31 @@ class TransformerDecoder(Module):
             x = self.final_layer_norm(x)
         out: Tensor = self.logits(x)
         return out
+
+    def _forward_predecessor(
+        self,
+        x: Tensor,
+        *,
+        axis: Dim,
+        memory: Tensor | None,
+        memory_spatial_axis: Dim | None,
+        state: dict[str, Any] | None,
+    ) -> tuple[Tensor, dict[str, Any] | None]:
+        new_state: dict[str, Any] | None = None if state is None else dict(state)
+        for index, layer in enumerate(self.layers):
+            key = str(index)
+            x, layer_state = layer(
+                x,
+                axis=axis,
+                memory=memory,
+                memory_spatial_axis=memory_spatial_axis,
+                state=None if state is None else state[key],
+            )
+            if new_state is not None:
+                new_state[key] = layer_state
+        if self.norm is not None:
+            x = self.norm(x)
+        return x, new_state
 
 
 def _label_constant(target_dim: Dim, value: int) -> Tensor:
