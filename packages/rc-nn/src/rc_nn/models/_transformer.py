@@ -557,7 +557,9 @@ class TransformerDecoderLayer(_TransformerBlock):
                 f"{what}: causal_self_attention must be an nn.Module, got {causal_self_attention!r}"
             )
         if not callable(enc_dec_attention):
-            raise TypeError(f"{what}: enc_dec_attention must be callable, got {enc_dec_attention!r}")
+            raise TypeError(
+                f"{what}: enc_dec_attention must be callable, got {enc_dec_attention!r}"
+            )
         ff_dim = self._set_block_options(
             what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
         )
