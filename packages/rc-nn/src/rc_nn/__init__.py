@@ -47,7 +47,7 @@ from ._gather import gather, one_hot, top_k, where
 from ._linear import Embedding, Linear
 from ._loop import Loop
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
-from ._lstm import LSTM, LstmState
+from ._lstm import LSTM, LstmState, ZoneoutLSTM
 from ._masked import MaskedComputation
 from ._math import (
     abs_,
@@ -78,7 +78,7 @@ from ._math import (
     tanh,
 )
 from ._module import Module
-from ._norm import BatchNorm, LayerNorm
+from ._norm import BatchNorm, LayerNorm, Normalize, moments, normalize
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
 from ._random import random_bernoulli, random_normal, random_uniform
@@ -158,6 +158,7 @@ __all__ = [
     "ModuleDict",
     "ModuleList",
     "NoOutputError",
+    "Normalize",
     "NotATensorError",
     "Parameter",
     "ParameterList",
@@ -175,6 +176,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "TransposedConv1d",
     "TransposedConv2d",
+    "ZoneoutLSTM",
     "__version__",
     "abs_",
     "activation",
@@ -219,7 +221,9 @@ __all__ = [
     "mean_squared_difference",
     "merge_dims",
     "minimum",
+    "moments",
     "neg",
+    "normalize",
     "one_hot",
     "ones",
     "pad",

@@ -42,7 +42,7 @@ from ._parameter import Parameter
 from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
-__all__ = ["LSTM", "LstmState"]
+__all__ = ["LSTM", "LstmState", "ZoneoutLSTM"]
 
 
 class LstmState(NamedTuple):
@@ -163,7 +163,7 @@ class LSTM(Module):
                 f"LSTM: direction must be 1 (forward) or -1 (backward), got {direction!r} "
                 f"(called at {user_location()})"
             )
-        what = f"LSTM({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})"
+        what = f"{type(self).__name__}({_dim_str(self.in_dim)} -> {_dim_str(self.out_dim)})"
         x = as_tensor(x, what)
         require_dim(x, self.in_dim, what)
         require_float(x, what)
@@ -195,18 +195,15 @@ class LSTM(Module):
             )
         layer: dict[str, Any] = {
             "class": "rec",
-            "unit": "nativelstm2",
+            "unit": self._unit,
             "from": x,
             "in_dim": self.in_dim,
             "out_dim": self.out_dim,
             "axis": spatial_dim,
             **({"direction": -1} if direction == -1 else {}),
+            **({"unit_opts": self._unit_opts()} if self._unit_opts() else {}),
             "reuse_params": {
-                "map": {
-                    "W": {"layer_output": self.param_W},
-                    "W_re": {"layer_output": self.param_W_re},
-                    "b": {"layer_output": self.param_b},
-                }
+                "map": {key: {"layer_output": param} for key, param in self._reuse_map().items()}
             },
         }
         if state is not None:
@@ -224,6 +221,15 @@ class LSTM(Module):
         )
         final = LstmState(h=self._last_state(out, "h"), c=self._last_state(out, "c"))
         return out, final
+
+    # RETURNN's rec unit and its variables (relative to the unit's scope) -> our parameters.
+    _unit = "nativelstm2"
+
+    def _unit_opts(self) -> dict[str, Any]:
+        return {}
+
+    def _reuse_map(self) -> dict[str, Parameter]:
+        return {"W": self.param_W, "W_re": self.param_W_re, "b": self.param_b}
 
     def _step(self, x: Tensor, state: LstmState | None, what: str) -> tuple[Tensor, LstmState]:
         """One frame (inside ``nn.Loop``): the cell written with our ops and our parameters.
@@ -278,6 +284,81 @@ class LSTM(Module):
             make_template([batch_dim, self.out_dim], out.dtype, feature_dim=self.out_dim),
             name_hint=f"state_{key}",
         )
+
+
+class ZoneoutLSTM(LSTM):
+    """LSTM with zoneout (Krueger et al., 2016) over a spatial dim (RETURNN unit ``zoneoutlstm``).
+
+    The predecessor's module and names: ``param_kernel`` [in_dim + out_dim, 4*out_dim]
+    (Glorot uniform) and ``param_bias`` [4*out_dim] (zeros), handed to RETURNN's
+    ``lstm_cell/kernel`` and ``lstm_cell/bias`` (TensorFlow's ``LSTMCell`` layout).
+    ``zoneout_factor_cell`` / ``zoneout_factor_output`` are the zoneout rates (RETURNN
+    keeps the previous value with that probability in training and mixes with it by
+    that factor otherwise). Called like ``nn.LSTM`` on a whole sequence; the
+    single-step mode is not implemented.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
+        >>> lstm = nn.ZoneoutLSTM(feat, out, zoneout_factor_cell=0.15, zoneout_factor_output=0.05)
+        >>> [(n, [d.dimension for d in p.dims]) for n, p in lstm.named_parameters()]
+        [('param_kernel', [7, 16]), ('param_bias', [16])]
+        >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+        >>> y.dims_set() == {nn.batch_dim, time, out}
+        True
+    """
+
+    _unit = "zoneoutlstm"
+
+    def __init__(
+        self,
+        in_dim: Dim,
+        out_dim: Dim,
+        *,
+        zoneout_factor_cell: float = 0.0,
+        zoneout_factor_output: float = 0.0,
+    ) -> None:
+        Module.__init__(self)
+        _check_lstm_dims(in_dim, out_dim, "ZoneoutLSTM")
+        for arg, rate in (
+            ("zoneout_factor_cell", zoneout_factor_cell),
+            ("zoneout_factor_output", zoneout_factor_output),
+        ):
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
+                raise ValueError(f"ZoneoutLSTM: {arg} must be in [0, 1), got {rate!r}")
+        self.in_dim = in_dim
+        self.out_dim = out_dim
+        self.gates_dim = 4 * out_dim
+        self.zoneout_factor_cell = float(zoneout_factor_cell)
+        self.zoneout_factor_output = float(zoneout_factor_output)
+        self.param_kernel = Parameter([in_dim + out_dim, self.gates_dim], initial=Glorot())
+        self.param_bias = Parameter([self.gates_dim], initial=0.0)
+
+    def _unit_opts(self) -> dict[str, Any]:
+        return {
+            "zoneout_factor_cell": self.zoneout_factor_cell,
+            "zoneout_factor_output": self.zoneout_factor_output,
+        }
+
+    def _reuse_map(self) -> dict[str, Parameter]:
+        return {"lstm_cell/kernel": self.param_kernel, "lstm_cell/bias": self.param_bias}
+
+    def _step(self, x: Tensor, state: LstmState | None, what: str) -> tuple[Tensor, LstmState]:
+        raise NotImplementedError(
+            f"{what}: ZoneoutLSTM step by step (spatial_dim=nn.single_step_dim) is not "
+            "implemented; run it over the whole sequence, or use nn.LSTM for step-wise decoding"
+        )
+
+
+def _check_lstm_dims(in_dim: object, out_dim: object, what: str) -> None:
+    for arg, dim in (("in_dim", in_dim), ("out_dim", out_dim)):
+        if not isinstance(dim, Dim):
+            raise TypeError(f"{what}: {arg} must be an nn.Dim, got {dim!r} (at {user_location(3)})")
+        if dim.dimension is None:
+            raise DimMismatchError(
+                f"{what}: {arg} {_dim_str(dim)} is dynamic; it must be a static feature dim, "
+                f"e.g. nn.FeatureDim('hidden', 256) (at {user_location(3)})"
+            )
 
 
 def _split_gates(gates: Tensor, gates_dim: Dim, out_dim: Dim) -> tuple[Tensor, ...]:

@@ -12,15 +12,114 @@ are our ``nn.Parameter`` s, named by their attribute paths (rule N3).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from ._array import reduce, stop_gradient
 from ._dims import Dim
+from ._errors import DimMismatchError
 from ._layer_checks import require_dim, require_float
+from ._math import rsqrt, square
 from ._module import Module
 from ._parameter import Parameter
 from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
+from ._userloc import user_location
 
-__all__ = ["BatchNorm", "LayerNorm"]
+__all__ = ["BatchNorm", "LayerNorm", "Normalize", "moments", "normalize"]
+
+
+def _axes(axis: Dim | Sequence[Dim], what: str) -> list[Dim]:
+    axes = [axis] if isinstance(axis, Dim) else list(axis)
+    if not axes or not all(isinstance(d, Dim) for d in axes):
+        raise TypeError(f"{what}: axis must be an nn.Dim or a list of them, got {axis!r}")
+    return axes
+
+
+def moments(x: Tensor, axis: Dim | Sequence[Dim]) -> tuple[Tensor, Tensor]:
+    """Mean and variance of ``x`` over ``axis`` (padding frames excluded), as the predecessor.
+
+    The variance is ``mean((x - stop_gradient(mean))^2)`` (the same gradient).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        >>> mean, var = nn.moments(nn.zeros([nn.batch_dim, time, f]), axis=f)
+        >>> mean.dims_set() == var.dims_set() == {nn.batch_dim, time}
+        True
+    """
+    axes = _axes(axis, "moments")
+    x = as_tensor(x, "moments")
+    mean = reduce(x, mode="mean", axis=axes)
+    variance = reduce(square(x - stop_gradient(mean)), mode="mean", axis=axes)
+    return mean, variance
+
+
+def normalize(a: Tensor, *, axis: Dim | Sequence[Dim], epsilon: float = 1e-6) -> Tensor:
+    """``(a - mean) / sqrt(variance + epsilon)`` over ``axis`` (see ``moments``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 3)
+        >>> nn.normalize(nn.zeros([nn.batch_dim, f]), axis=f).dims_set() == {nn.batch_dim, f}
+        True
+    """
+    if not epsilon > 0.0:
+        raise ValueError(f"normalize: epsilon must be positive, got {epsilon!r}")
+    mean, variance = moments(a, axis=axis)
+    return (as_tensor(a, "normalize") - mean) * rsqrt(variance + epsilon)
+
+
+class Normalize(Module):
+    """``normalize`` with a trainable ``scale`` (ones) and ``bias`` (zeros) of ``param_shape``.
+
+    The predecessor's module: ``Normalize(param_shape=f)`` called as ``norm(x, axis=...)``
+    (the statistics axis is given at call time). ``scale=False`` / ``bias=False`` leave
+    the parameter out.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 3)
+        >>> norm = nn.Normalize(param_shape=f)
+        >>> [name for name, _ in norm.named_parameters()]
+        ['scale', 'bias']
+        >>> norm(nn.zeros([nn.batch_dim, f]), axis=f).dims_set() == {nn.batch_dim, f}
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        param_shape: Dim | Sequence[Dim],
+        epsilon: float = 1e-6,
+        scale: bool = True,
+        bias: bool = True,
+    ) -> None:
+        super().__init__()
+        dims = _axes(param_shape, "Normalize param_shape")
+        if not epsilon > 0.0:
+            raise ValueError(f"Normalize: epsilon must be positive, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self.param_shape = dims
+        self.scale: Parameter | None = None
+        if scale:
+            self.scale = Parameter(dims, initial=1.0)
+        self.bias: Parameter | None = Parameter(dims, initial=0.0) if bias else None
+
+    def forward(self, a: Tensor, *, axis: Dim | Sequence[Dim]) -> Tensor:
+        """Normalize ``a`` over ``axis``, then scale and shift."""
+        a = as_tensor(a, "Normalize")
+        for dim in self.param_shape:
+            if dim not in a.dims:
+                raise DimMismatchError(
+                    f"Normalize: the input {a!r} has no dim {_dim_str(dim)} of param_shape "
+                    f"(called at {user_location(3)})"
+                )
+        out = normalize(a, axis=axis, epsilon=self.epsilon)
+        if self.scale is not None:
+            out = self.scale * out
+        if self.bias is not None:
+            out = out + self.bias
+        return out
 
 
 class LayerNorm(Module):
