@@ -7,6 +7,8 @@ checkpoint's names to the new ones. The 0.1 names are written out literally here
 
 from __future__ import annotations
 
+import pytest
+
 import rc_naming
 import rc_nn as nn
 
@@ -138,3 +140,22 @@ def test_rel_pos_self_attention_options() -> None:
     time = nn.SpatialDim("time")
     out = plain(nn.zeros([nn.batch_dim, time, d]), axis=time)
     assert out.dims_set() == {nn.batch_dim, time, d}
+
+
+def test_transposed_conv3d_has_parameters_but_no_call() -> None:
+    a, b, c = nn.SpatialDim("a", 2), nn.SpatialDim("b", 2), nn.SpatialDim("c", 2)
+    ch, out = nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3)
+    conv = nn.TransposedConv3d(ch, out, 2)
+    assert [n for n, _ in conv.named_parameters()] == ["filter", "bias"]
+    with pytest.raises(NotImplementedError, match="1-D and 2-D only"):
+        conv(nn.zeros([nn.batch_dim, a, b, c, ch]), in_spatial_dims=[a, b, c])
+
+
+def test_make_conv_out_spatial_dims() -> None:
+    time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 40)
+    same = nn.make_conv_out_spatial_dims([time, freq], filter_size=3, padding="same")
+    assert same[0] is time and same[1] is freq
+    valid = nn.make_conv_out_spatial_dims(
+        [time, freq], filter_size=[3, 5], padding="valid", strides=[1, 2]
+    )
+    assert valid[0] is not time and valid[1].dimension == 18  # (40 - 4) / 2

@@ -37,7 +37,15 @@ from ._array import (
 from ._cond import Cond
 from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
 from ._control import ControlFlowError
-from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
+from ._conv import (
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    TransposedConv1d,
+    TransposedConv2d,
+    TransposedConv3d,
+    make_conv_out_spatial_dims,
+)
 from ._cum_concat import cum_concat_step
 from ._dim_ops import glu, replace_dim
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
@@ -176,6 +184,7 @@ __all__ = [
     "TransformerEncoderLayer",
     "TransposedConv1d",
     "TransposedConv2d",
+    "TransposedConv3d",
     "ZoneoutLSTM",
     "__version__",
     "abs_",
@@ -216,6 +225,7 @@ __all__ = [
     "log_sigmoid",
     "log_softmax",
     "logical_not",
+    "make_conv_out_spatial_dims",
     "make_layer",
     "maximum",
     "mean_squared_difference",

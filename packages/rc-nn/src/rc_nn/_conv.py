@@ -38,7 +38,9 @@ __all__ = [
     "Conv3d",
     "TransposedConv1d",
     "TransposedConv2d",
+    "TransposedConv3d",
     "conv_out_dim",
+    "make_conv_out_spatial_dims",
     "transposed_conv_out_dim",
 ]
 
@@ -470,3 +472,66 @@ class TransposedConv2d(_TransposedConvNd):
     ) -> tuple[Tensor, list[Dim]]:
         """Transposed convolution over ``in_spatial_dims``."""
         return self._apply(x, in_spatial_dims, out_spatial_dims, "spatial_dims")
+
+
+class TransposedConv3d(_TransposedConvNd):
+    """3D transposed convolution: the predecessor's module, parameters only.
+
+    Parameters ``filter`` [filter-dim0, filter-dim1, filter-dim2, out_dim, in_dim] and
+    ``bias`` [out_dim] (so checkpoints map by name). Calling it raises
+    ``NotImplementedError``: RETURNN's TF ``transposed_conv`` layer implements 1-D and
+    2-D only ("3-D not yet implemented"), for the predecessor as well.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> conv = nn.TransposedConv3d(nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3), 2)
+        >>> [d.dimension for d in conv.filter.dims]
+        [2, 2, 2, 3, 2]
+    """
+
+    nd = 3
+
+    def forward(
+        self,
+        x: Tensor,
+        *,
+        in_spatial_dims: Sequence[Dim] | None = None,
+        out_spatial_dims: Sequence[Dim] | None = None,
+    ) -> tuple[Tensor, list[Dim]]:
+        """Not implemented (RETURNN's TF backend has no 3-D transposed convolution)."""
+        raise NotImplementedError(
+            f"{self._describe()}: RETURNN's TF transposed_conv layer implements 1-D and 2-D "
+            f"only (3-D fails constructing the network); called at {user_location(3)}"
+        )
+
+
+def make_conv_out_spatial_dims(
+    in_spatial_dims: Sequence[Dim],
+    *,
+    filter_size: Sequence[int] | int,
+    padding: str,
+    strides: Sequence[int] | int = 1,
+    dilation_rate: Sequence[int] | int = 1,
+) -> list[Dim]:
+    """The output spatial dims of a convolution (the predecessor's helper; see ``conv_out_dim``).
+
+    A dim stays itself where the convolution keeps it (stride 1 with "same" padding, or
+    filter size and stride 1).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 40)
+        >>> out = nn.make_conv_out_spatial_dims([time, freq], filter_size=3, padding="same", strides=[1, 2])
+        >>> out[0] is time, out[1].dimension
+        (True, 20)
+    """
+    what = "make_conv_out_spatial_dims"
+    dims = list(in_spatial_dims)
+    n = len(dims)
+    sizes = positive_ints(filter_size, n, what, "filter_size")
+    steps = positive_ints(strides, n, what, "strides")
+    rates = positive_ints(dilation_rate, n, what, "dilation_rate")
+    return [
+        conv_out_dim(dim, filter_size=size, stride=step, padding=padding, dilation_rate=rate)
+        for dim, size, step, rate in zip(dims, sizes, steps, rates, strict=True)
+    ]
