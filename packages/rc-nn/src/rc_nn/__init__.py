@@ -35,8 +35,28 @@ from ._array import (
     zeros,
 )
 from ._cond import Cond
-from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
+from ._containers import Functional, ModuleDict, ModuleList, ParameterList, Sequential
 from ._control import ControlFlowError
+from ._compat_ops import (
+    NotSpecified,
+    combine_bc,
+    compare_bc,
+    concat_features,
+    copy,
+    global_train_step,
+    inverse_window,
+    ones_like,
+    prev_target_seq,
+    range_from_length,
+    reduce_out,
+    repeat,
+    resize,
+    safe_log,
+    set_sparse_dim,
+    stft,
+    train_flag,
+    zeros_like,
+)
 from ._conv import Conv1d, Conv2d, Conv3d, TransposedConv1d, TransposedConv2d
 from ._cum_concat import cum_concat_step
 from ._dim_ops import glu, replace_dim
@@ -44,6 +64,8 @@ from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
 from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
+from ._hooks import RemovableHandle, register_call_post_hook
+from ._layer_state import LayerState
 from ._linear import Embedding, Linear
 from ._loop import Loop
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
@@ -81,12 +103,21 @@ from ._module import Module
 from ._norm import BatchNorm, LayerNorm
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
+from ._rand_module import Random, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
 from ._search import choice, decide
 from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
 from ._slice import pad, slice, slice_nd, window
 from ._tensor import Tensor
+from ._transducer import transducer_time_sync_full_sum_neg_log_prob
+from ._weight_utils import (
+    WeightNorm,
+    remove_weight_norm,
+    variational_weight_noise,
+    weight_dropout,
+    weight_norm,
+)
 from .models import (
     BlstmEncoder,
     BlstmSingleLayer,
@@ -257,4 +288,35 @@ __all__ = [
     "where",
     "window",
     "zeros",
+    # -- compat-core: names of the predecessor (returnn_common nn), see docs/compat-items.md
+    "Functional",
+    "LayerState",
+    "NotSpecified",
+    "Random",
+    "RemovableHandle",
+    "WeightNorm",
+    "combine_bc",
+    "compare_bc",
+    "concat_features",
+    "copy",
+    "global_train_step",
+    "inverse_window",
+    "ones_like",
+    "prev_target_seq",
+    "random_truncated_normal",
+    "range_from_length",
+    "reduce_out",
+    "register_call_post_hook",
+    "remove_weight_norm",
+    "repeat",
+    "resize",
+    "safe_log",
+    "set_sparse_dim",
+    "stft",
+    "train_flag",
+    "transducer_time_sync_full_sum_neg_log_prob",
+    "variational_weight_noise",
+    "weight_dropout",
+    "weight_norm",
+    "zeros_like",
 ]

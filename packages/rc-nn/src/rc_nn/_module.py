@@ -117,6 +117,11 @@ class Module:
         info.outputs = [
             t for t in iter_tensors(result) if t.node is not None and t.node.parent is node
         ]
+        hooks = self.__dict__.get("_rc_call_post_hooks")
+        if hooks:
+            from ._hooks import run_post_hooks
+
+            result = run_post_hooks(hooks, self, args, kwargs, result)
         return result
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
