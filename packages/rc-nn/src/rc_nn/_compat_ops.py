@@ -149,7 +149,7 @@ def compare_bc(a: Tensor | float | int, kind: str, b: Tensor | float | int) -> T
     Example:
         >>> import rc_nn as nn
         >>> t = nn.SpatialDim("t")
-        >>> nn.compare_bc(nn.range_over_dim(t), "<", nn.length(t)).dims == (t, nn.batch_dim)
+        >>> nn.compare_bc(nn.range_over_dim(t), "<", nn.length(t)).dims == (nn.batch_dim, t)
         True
     """
     from ._math import compare
@@ -218,8 +218,8 @@ def reduce_out(x: Tensor, *, mode: str, num_pieces: int, out_dim: Dim | None = N
     """Split the feature dim into ``num_pieces`` groups of neighbours and reduce each
     (``mode`` ``"max"``: maxout) (RETURNN ``reduce_out``).
 
-    The result's feature dim is ``out_dim`` (a new dim of size ``in // num_pieces`` if
-    not given); entry ``i`` reduces input features ``i * num_pieces ... i * num_pieces +
+    The result's feature dim is ``out_dim`` (``feature_dim // num_pieces`` if not
+    given); entry ``i`` reduces input features ``i * num_pieces ... i * num_pieces +
     num_pieces - 1``.
 
     Example:
@@ -244,21 +244,23 @@ def reduce_out(x: Tensor, *, mode: str, num_pieces: int, out_dim: Dim | None = N
             f"num_pieces={num_pieces} (at {user_location()})"
         )
     size = feature.dimension // num_pieces
+    given = out_dim is not None
     if out_dim is None:
-        out_dim = Dim(size, name=f"{feature.description}:reduce_out", kind=Dim.Types.Feature)
+        out_dim = feature // num_pieces  # RETURNN's own dim for it
     elif as_dim(out_dim, "reduce_out", "out_dim").dimension != size:
         raise DimMismatchError(
             f"reduce_out: out_dim {_dim_str(out_dim)} must have size "
             f"{feature.dimension} // {num_pieces} = {size} (at {user_location()})"
         )
     dims = [out_dim if d is feature else d for d in x.dims]
-    layer = {
+    layer: dict[str, Any] = {
         "class": "reduce_out",
         "from": x,
         "mode": mode,
         "num_pieces": num_pieces,
-        "out_dim": out_dim,
     }
+    if given:
+        layer["out_dim"] = out_dim
     template = make_template(dims, x.dtype, feature_dim=out_dim)
     return make_layer_tensor(layer, template, name_hint="reduce_out")
 
@@ -444,7 +446,18 @@ def range_from_length(
         )
     if sparse and not dtype.startswith("int"):
         raise ValueError(f"range_from_length: a sparse range needs an int dtype, got {dtype!r}")
-    if out_spatial_dim is None:
+    of_dim = _length_of(x)
+    if of_dim is not None:
+        # RETURNN recognizes the sizes of an existing dim and ranges over that dim.
+        if out_spatial_dim is not None and out_spatial_dim is not of_dim:
+            raise DimMismatchError(
+                f"range_from_length: the sizes are nn.length({_dim_str(of_dim)}), so the range "
+                f"is over {_dim_str(of_dim)} itself (RETURNN makes the two dims one); do not "
+                f"pass another out_spatial_dim, or use nn.range_over_dim({of_dim.description}) "
+                f"(at {user_location()})"
+            )
+        out_spatial_dim = of_dim
+    elif out_spatial_dim is None:
         out_spatial_dim = Dim(None, name="range_from_length", kind=Dim.Types.Spatial)
     else:
         out_spatial_dim = as_dim(out_spatial_dim, "range_from_length", "out_spatial_dim")
@@ -466,6 +479,16 @@ def range_from_length(
         [out_spatial_dim], dtype, sparse_dim=out_spatial_dim if sparse else None
     )
     return make_layer_tensor(layer, template, name_hint="range_from_length"), out_spatial_dim
+
+
+def _length_of(x: Tensor) -> Dim | None:
+    """The dim whose sizes ``x`` is, if ``x`` is ``nn.length(dim)`` of a dynamic dim."""
+    layer = x.layer_dict
+    if layer is not None and layer.get("class") == "length" and x.dtype == "int32":
+        dim = layer.get("axis")
+        if isinstance(dim, Dim) and dim.dimension is None and not dim.is_batch_dim():
+            return dim
+    return None
 
 
 def stft(
