@@ -106,7 +106,7 @@ class ModuleList(Module):
 
     def _set_item(self, key: str, module: Any) -> None:
         keys: list[str] = self.__dict__["_rc_keys"]
-        module = _as_module(type(self).__name__, repr(key), module)
+        module = _as_module(type(self).__name__, key, module)
         if key not in keys:
             keys.append(key)
         setattr(self, key, module)

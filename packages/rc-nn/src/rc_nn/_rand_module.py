@@ -65,10 +65,6 @@ class Random(Module):
         (True, 'float32')
     """
 
-    def __call__(self, **kwargs: Any) -> Tensor:  # type: ignore[override]
-        """One ``random`` layer: ``shape``, ``distribution``, and the distribution's options."""
-        return self.forward(**kwargs)
-
     def forward(  # type: ignore[override]
         self,
         *,
@@ -110,7 +106,10 @@ class Random(Module):
         maxval: Number,
     ) -> Tensor:
         """Uniform in ``[minval, maxval)``; an int dtype gives ints."""
-        return self(distribution="uniform", shape=shape, dtype=dtype, minval=minval, maxval=maxval)
+        out: Tensor = self(
+            distribution="uniform", shape=shape, dtype=dtype, minval=minval, maxval=maxval
+        )
+        return out
 
     def normal(
         self,
@@ -121,7 +120,10 @@ class Random(Module):
         stddev: Number = 1.0,
     ) -> Tensor:
         """Normal with ``mean`` and ``stddev``."""
-        return self(distribution="normal", shape=shape, dtype=dtype, mean=mean, stddev=stddev)
+        out: Tensor = self(
+            distribution="normal", shape=shape, dtype=dtype, mean=mean, stddev=stddev
+        )
+        return out
 
     def truncated_normal(
         self,
@@ -132,9 +134,10 @@ class Random(Module):
         stddev: Number = 1.0,
     ) -> Tensor:
         """Normal cut off at two standard deviations (redrawn), as ``tf.random.truncated_normal``."""
-        return self(
+        out: Tensor = self(
             distribution="truncated_normal", shape=shape, dtype=dtype, mean=mean, stddev=stddev
         )
+        return out
 
     def bernoulli(
         self,
