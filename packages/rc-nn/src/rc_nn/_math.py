@@ -197,7 +197,9 @@ def combine(
     if kind.startswith("logical_"):
         template = template.copy_template(dtype="bool")
     layer: dict[str, Any] = {"class": "combine", "from": tensors, "kind": kind}
-    if needs_flag:
+    if needs_flag or allow_broadcast_all_sources is True:
+        # explicit True is passed on (as the predecessor did): RETURNN may move the layer
+        # out of a loop, where the inputs need broadcasting even if they do not here
         layer["allow_broadcast_all_sources"] = True
     return make_layer_tensor(layer, template, name_hint=name_hint or kind)
 
@@ -245,7 +247,7 @@ def compare(
         )
         _check_dtypes([a, b], kind, f"compare {kind}")
         layer: dict[str, Any] = {"class": "compare", "from": [a, b], "kind": kind}
-        if needs_flag:
+        if needs_flag or allow_broadcast_all_sources is True:
             layer["allow_broadcast_all_sources"] = True
     else:
         template = a.data
@@ -322,8 +324,12 @@ def activation(x: Tensor, func: str) -> Tensor:
         'tanh'
     """
     x = as_tensor(x, func)
+    template = x.data
+    if func == "abs" and x.dtype.startswith("complex"):
+        # |z| of a complex tensor is real (e.g. the magnitude of an nn.stft)
+        template = x.data.copy_template(dtype="float64" if x.dtype == "complex128" else "float32")
     return make_layer_tensor(
-        {"class": "activation", "from": x, "activation": func}, x.data, name_hint=func
+        {"class": "activation", "from": x, "activation": func}, template, name_hint=func
     )
 
 

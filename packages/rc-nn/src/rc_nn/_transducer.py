@@ -69,7 +69,7 @@ def transducer_time_sync_full_sum_neg_log_prob(
         True
     """
     from ._array import zeros
-    from ._compat_ops import set_sparse_dim
+    from ._compat_ops import compare_bc, set_sparse_dim
     from ._dim_ops import replace_dim
     from ._gather import gather, where
     from ._loop import Loop
@@ -125,7 +125,7 @@ def transducer_time_sync_full_sum_neg_log_prob(
         moved = gather(move_src, indices=shift_indices, axis=shifted_dim)
         moved = where(positions > 0, moved, _NEG_INF)
         new_alpha = _logaddexp(stay, moved)
-        inside = loop.unstack(frames) < in_lengths
+        inside = compare_bc(loop.unstack(frames), "<", in_lengths)
         loop.state.alpha = where(inside, new_alpha, alpha)
         loop.last(loop.state.alpha)
     final = loop.state.alpha  # [B..., U1]

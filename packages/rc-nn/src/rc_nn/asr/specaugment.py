@@ -25,7 +25,7 @@ from collections.abc import Collection
 from returnn.tensor import Dim
 from returnn.util.basic import NotSpecified
 
-from .._array import constant, reduce
+from .._array import constant, reduce, zeros
 from .._cond import Cond
 from .._gather import gather, where
 from .._loop import Loop
@@ -35,7 +35,7 @@ from .._rand_module import Random
 from .._range import dim_value, length, range_over_dim
 from .._compat_ops import compare_bc, global_train_step, train_flag
 from .._errors import AxisError
-from .._tensor import Tensor, as_tensor, make_layer_tensor, make_template
+from .._tensor import Tensor, as_tensor
 from .._userloc import user_location
 
 __all__ = ["random_mask_v2", "specaugment_v2"]
@@ -161,22 +161,31 @@ def random_mask_v2(
                 mask_value=mask_value,
             )
         return x
+    # A number of masks per entry: pick the positions one by one in a loop (the k-th
+    # largest score in step k, as top_k would sort them), as many steps as the largest
+    # count; entries with fewer masks keep their input in the later steps.
     max_k = reduce(num, mode="max", axis=list(num.dims)) if num.dims else num
-    indices, k_dim = _top_k_indices(scores, axis=mask_axis, k=max_k)
-    loop = Loop(axis=k_dim)
+    loop = Loop(max_seq_len=maximum_(max_k, 1))
     loop.state.x = x
-    k_positions = range_over_dim(k_dim)
+    loop.state.scores = scores
+    loop.state.i = zeros(batch_dims, dtype="int32") if batch_dims else constant(0, [], dtype="int32")
+    positions = range_over_dim(mask_axis, sparse=False)
     with loop:
-        i = loop.unstack(k_positions)
+        i = loop.state.i
+        current = loop.state.scores
+        best, k_dim = _top_k_indices(current, axis=mask_axis, k=1)
+        pos = gather(best, indices=0, axis=k_dim)
         masked = _mask_v2(
             loop.state.x,
             mask_axis=mask_axis,
-            pos=gather(indices, indices=i, axis=k_dim),
+            pos=pos,
             max_amount=max_dims,
             mask_value=mask_value,
         )
-        # entries with fewer masks than the largest count keep their input
         loop.state.x = where(compare_bc(i, "<", num), masked, loop.state.x)
+        loop.state.scores = where(compare_bc(positions, "==", pos), -1.0, current)
+        loop.state.i = i + 1
+        loop.end(compare_bc(i + 1, ">=", max_k), include_eos=True)
         loop.stack(i)
     result: Tensor = loop.state.x
     return result
@@ -186,26 +195,11 @@ def _scalar(value: IntOrTensor) -> int | Tensor:
     return value if isinstance(value, Tensor) else int(value)
 
 
-def _top_k_indices(scores: Tensor, *, axis: Dim, k: IntOrTensor) -> tuple[Tensor, Dim]:
-    """Indices of the ``k`` largest ``scores`` along ``axis`` (a tensor ``k``: a dynamic
-    k dim, RETURNN ``top_k`` with ``k`` from a layer)."""
+def _top_k_indices(scores: Tensor, *, axis: Dim, k: int) -> tuple[Tensor, Dim]:
+    """Indices of the ``k`` largest ``scores`` along ``axis`` (sorted, largest first)."""
     from .._gather import top_k
 
-    if isinstance(k, int):
-        _, indices, k_dim = top_k(scores, axis=axis, k=k)
-        return indices, k_dim
-    k_dim = Dim(None, name=f"{axis.description}:top_k", kind=Dim.Types.Spatial)
-    dims = [*(d for d in scores.dims if d is not axis), k_dim]
-    layer = {"class": "top_k", "from": scores, "axis": axis, "k": k, "k_dim": k_dim}
-    values = make_layer_tensor(layer, make_template(dims, scores.dtype), name_hint="top_k")
-    indices = Tensor(
-        make_template(dims, "int32", sparse_dim=axis),
-        root=values.root,
-        name_hint="top_k_indices",
-        parent=values,
-        sub_name="indices",
-        created_at=values.created_at,
-    )
+    _, indices, k_dim = top_k(scores, axis=axis, k=k)
     return indices, k_dim
 
 
