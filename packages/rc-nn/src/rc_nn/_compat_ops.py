@@ -594,7 +594,8 @@ def concat_features(*sources: Tensor, allow_broadcast: bool = False) -> Tensor:
                 "nn.concat((x, dim), ...) with explicit dims"
             )
         pairs.append((x, x.feature_dim))
-    result = _array.concat(*pairs, allow_broadcast=allow_broadcast)
+    # (nn.concat returns the tensor, or (tensor, dim) as in the predecessor)
+    result: Any = _array.concat(*pairs, allow_broadcast=allow_broadcast)
     out = result[0] if isinstance(result, tuple) else result
     assert isinstance(out, Tensor)
     return out
@@ -622,14 +623,16 @@ def prev_target_seq(
     from ._slice import slice as slice_
 
     x = as_tensor(targets, "prev_target_seq")
-    spatial_dim = check_axis(x, as_dim(spatial_dim, "prev_target_seq", "spatial_dim"), "prev_target_seq")
+    spatial_dim = check_axis(
+        x, as_dim(spatial_dim, "prev_target_seq", "spatial_dim"), "prev_target_seq"
+    )
     if out_one_longer:
         y, dim = x, spatial_dim
     else:
         y, dim = slice_(x, axis=spatial_dim, slice_end=-1)
     bos_dim = Dim(1, name="bos-prefix", kind=Dim.Types.Spatial)
     bos = _array.constant(bos_idx, shape=[bos_dim], dtype=x.dtype, sparse_dim=x.sparse_dim)
-    result = _array.concat((bos, bos_dim), (y, dim), allow_broadcast=True)
+    result: Any = _array.concat((bos, bos_dim), (y, dim), allow_broadcast=True)
     out = result[0] if isinstance(result, tuple) else result
     assert isinstance(out, Tensor)
     new_dim = next(d for d in out.dims if d not in x.dims or d is spatial_dim)
@@ -670,7 +673,9 @@ def inverse_window(
     from ._shape import merge_dims
 
     x = as_tensor(source, "inverse_window")
-    in_spatial_dim = check_axis(x, as_dim(in_spatial_dim, "inverse_window", "in_spatial_dim"), "inverse_window")
+    in_spatial_dim = check_axis(
+        x, as_dim(in_spatial_dim, "inverse_window", "in_spatial_dim"), "inverse_window"
+    )
     window_dim = check_axis(x, as_dim(window_dim, "inverse_window", "window_dim"), "inverse_window")
     out_spatial_dim = as_dim(out_spatial_dim, "inverse_window", "out_spatial_dim")
     if window_dim.dimension is None:
@@ -694,11 +699,7 @@ def inverse_window(
     offset = where(offset < size, offset, -1)
     flat, flat_dim = merge_dims(x, axes=[in_spatial_dim, window_dim])
     flat_indices = win_indices * size + offset
-    mask = (
-        (win_indices >= 0)
-        & compare_bc(win_indices, "<", length(in_spatial_dim))
-        & (offset >= 0)
-    )
+    mask = (win_indices >= 0) & compare_bc(win_indices, "<", length(in_spatial_dim)) & (offset >= 0)
     flat_indices = where(mask, flat_indices, 0)
     overlaps = gather(flat, indices=flat_indices, axis=flat_dim)
     overlaps = where(mask, overlaps, 0.0 if x.dtype.startswith("float") else 0)
@@ -706,4 +707,3 @@ def inverse_window(
     counts = maximum(counts, 1)
     res = _array.reduce(overlaps, mode="mean", axis=overlap_dim)
     return res * (float(num_overlap) / _array.cast(counts, res.dtype))
-

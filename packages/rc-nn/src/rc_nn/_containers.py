@@ -52,7 +52,9 @@ def _as_module(container: str, key: str, value: object) -> Module:
         return value
     if callable(value):
         return Functional(value)
-    raise TypeError(f"{container}[{key}]: expected an nn.Module or a function, got {type(value).__name__}")
+    raise TypeError(
+        f"{container}[{key}]: expected an nn.Module or a function, got {type(value).__name__}"
+    )
 
 
 def _check_key(container: ModuleList, key: object) -> str:
@@ -90,9 +92,9 @@ class ModuleList(Module):
         super().__init__()
         object.__setattr__(self, "_rc_keys", [])
         items: Iterable[tuple[str | None, Any]]
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            items = list(modules[0].items())
-        elif len(modules) == 1 and isinstance(modules[0], ModuleList):
+        if (len(modules) == 1 and isinstance(modules[0], Mapping)) or (
+            len(modules) == 1 and isinstance(modules[0], ModuleList)
+        ):
             items = list(modules[0].items())
         elif len(modules) == 1 and not isinstance(modules[0], Module) and not callable(modules[0]):
             items = [(None, m) for m in modules[0]]

@@ -20,8 +20,13 @@ _ids = itertools.count()
 MODULE_HOOKS_ATTR = "_rc_call_post_hooks"
 
 
-def run_post_hooks(hooks: dict[int, Hook], target: object, args: tuple[Any, ...],
-                   kwargs: dict[str, Any], result: Any) -> Any:
+def run_post_hooks(
+    hooks: dict[int, Hook],
+    target: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    result: Any,
+) -> Any:
     """Call each hook as ``hook(target, args, result, **kwargs)``; a non-None return
     value replaces the result."""
     for hook in list(hooks.values()):
@@ -105,14 +110,15 @@ def register_call_post_hook(func_or_module: Any, hook: Hook) -> RemovableHandle:
         hooked = _HookedFunction(func_or_module, owner)
         setattr(owner, func_or_module.__name__, hooked)
     elif isinstance(func_or_module, types.FunctionType):
-        module = sys.modules.get(func_or_module.__module__)
-        if module is None or getattr(module, func_or_module.__name__, None) is not func_or_module:
+        module: Any = sys.modules.get(func_or_module.__module__)
+        function: types.FunctionType = func_or_module
+        if module is None or getattr(module, function.__name__, None) is not function:
             raise TypeError(
                 f"register_call_post_hook: {func_or_module!r} is not a module-level function "
                 "reachable through its module; hook a module or a bound method instead"
             )
-        hooked = _HookedFunction(func_or_module, module)
-        setattr(module, func_or_module.__name__, hooked)
+        hooked = _HookedFunction(function, module)
+        setattr(module, function.__name__, hooked)
     else:
         raise TypeError(
             "register_call_post_hook: expected an nn.Module, a function or a method, got "

@@ -149,15 +149,16 @@ class Loop:
         name: str = "loop",
     ) -> None:
         self._created_at = user_location(2)
-        if isinstance(max_seq_len, Tensor):
-            # The predecessor's form: a scalar int tensor, e.g. nn.dim_value(enc_time) * 2
-            # (RETURNN's rec option max_seq_len_via).
-            if max_seq_len.dims or not max_seq_len.dtype.startswith("int"):
-                raise TypeError(
-                    f"nn.Loop: a max_seq_len tensor must be a scalar int (no dims, not even "
-                    f"batch; e.g. nn.dim_value(time) * 2), got {max_seq_len!r} "
-                    f"(at {self._created_at})"
-                )
+        # The predecessor's form of max_seq_len: a scalar int tensor, e.g.
+        # nn.dim_value(enc_time) * 2 (RETURNN's rec option max_seq_len_via).
+        if isinstance(max_seq_len, Tensor) and (
+            max_seq_len.dims or not max_seq_len.dtype.startswith("int")
+        ):
+            raise TypeError(
+                f"nn.Loop: a max_seq_len tensor must be a scalar int (no dims, not even "
+                f"batch; e.g. nn.dim_value(time) * 2), got {max_seq_len!r} "
+                f"(at {self._created_at})"
+            )
         if axis is not None and not isinstance(axis, Dim):
             raise AxisError(
                 f"nn.Loop: axis must be an nn.Dim (e.g. the time dim of the input), got {axis!r} "
@@ -165,8 +166,14 @@ class Loop:
             )
         if axis is not None and axis.is_batch_dim():
             raise AxisError(f"nn.Loop: cannot loop over the batch dim (at {self._created_at})")
-        if not isinstance(max_seq_len, Tensor) and max_seq_len is not None and (
-            not isinstance(max_seq_len, int) or isinstance(max_seq_len, bool) or max_seq_len <= 0
+        if (
+            not isinstance(max_seq_len, Tensor)
+            and max_seq_len is not None
+            and (
+                not isinstance(max_seq_len, int)
+                or isinstance(max_seq_len, bool)
+                or max_seq_len <= 0
+            )
         ):
             raise TypeError(
                 f"nn.Loop: max_seq_len must be a positive int, got {max_seq_len!r} "

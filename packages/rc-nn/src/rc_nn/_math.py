@@ -242,9 +242,7 @@ def compare(
     a = as_tensor(a, f"compare {kind}")
     if isinstance(b, Tensor):
         template, needs_flag = _common_template([a, b], f"compare {kind}")
-        _check_broadcast_flag(
-            needs_flag, allow_broadcast_all_sources, [a, b], f"compare {kind}"
-        )
+        _check_broadcast_flag(needs_flag, allow_broadcast_all_sources, [a, b], f"compare {kind}")
         _check_dtypes([a, b], kind, f"compare {kind}")
         layer: dict[str, Any] = {"class": "compare", "from": [a, b], "kind": kind}
         if needs_flag or allow_broadcast_all_sources is True:

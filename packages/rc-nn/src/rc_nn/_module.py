@@ -115,7 +115,9 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._rc_call(self.forward, args, kwargs)
 
-    def _rc_call(self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _rc_call(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         """Call ``func(*args, **kwargs)`` in a new call scope of this module."""
         root = self._rc_naming_root()
         for tensor in iter_tensors([*args, *kwargs.values()]):

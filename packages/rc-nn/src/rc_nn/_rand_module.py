@@ -65,7 +65,7 @@ class Random(Module):
         (True, 'float32')
     """
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         *,
         shape: Sequence[Dim],

@@ -80,7 +80,9 @@ def transducer_time_sync_full_sum_neg_log_prob(
     log_probs = as_tensor(log_probs, what)
     labels = as_tensor(labels, f"{what} labels")
     time = check_axis(log_probs, as_dim(input_spatial_dim, what, "input_spatial_dim"), what)
-    u1 = check_axis(log_probs, as_dim(prev_labels_spatial_dim, what, "prev_labels_spatial_dim"), what)
+    u1 = check_axis(
+        log_probs, as_dim(prev_labels_spatial_dim, what, "prev_labels_spatial_dim"), what
+    )
     u = check_axis(labels, as_dim(labels_spatial_dim, what, "labels_spatial_dim"), what)
     vocab = log_probs.feature_dim
     if vocab is None or vocab in (time, u1) or vocab.dimension is None:

@@ -84,7 +84,7 @@ class WeightNorm(Module):
             # from another parameter's value, so g starts at 1 (w == v / ||v||).
             self.g.initial = 1.0
 
-    def forward(self) -> Tensor:  # type: ignore[override]
+    def forward(self) -> Tensor:
         """The weight ``v * g / sqrt(sum(v**2) + eps)``."""
         return self.compute_weight()
 
@@ -104,7 +104,7 @@ class WeightNorm(Module):
 def weight_norm(
     module: ModuleT,
     name: str = "weight",
-    dim: Dim | None | type[NotSpecified] = NotSpecified,
+    dim: Dim | type[NotSpecified] | None = NotSpecified,
 ) -> WeightNorm:
     """Weight normalization (Salimans & Kingma 2016) of ``module.<name>``.
 
@@ -131,10 +131,7 @@ def weight_norm(
             f"weight_norm: {type(module).__name__}.{name} is already weight-normalized "
             f"(at {user_location()})"
         )
-    if dim is NotSpecified:
-        dim_ = weight.feature_dim
-    else:
-        dim_ = dim  # type: ignore[assignment]
+    dim_: Dim | None = weight.feature_dim if dim is NotSpecified else dim
     if dim_ is not None and dim_ not in weight.dims:
         raise RcNnError(
             f"weight_norm: dim {dim_!r} is not a dim of {weight!r} (at {user_location()})"
@@ -214,8 +211,8 @@ def variational_weight_noise(module: ModuleT, name: str, weight_noise_std: float
         >>> [n for n, _ in lin.named_parameters()]
         ['bias', 'weight_raw']
     """
-    from ._cond import Cond
     from ._compat_ops import train_flag
+    from ._cond import Cond
     from ._rand_module import Random
 
     if not weight_noise_std > 0:

@@ -55,7 +55,7 @@ class IHybridHMM(Module):
     encoder: EncoderType
     out_dim: Dim
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         source: Tensor,
         *,
@@ -104,7 +104,7 @@ class HybridHMM(IHybridHMM):
         self.encoder = encoder
         self.out_projection = Linear(encoder.out_dim, out_dim)
 
-    def forward(  # type: ignore[override]
+    def forward(
         self,
         source: Tensor,
         *,

@@ -84,7 +84,7 @@ def test_train_flag_and_global_train_step() -> None:
 
 
 def test_reduce_out() -> None:
-    time, f, x = _btf(6)
+    time, _f, x = _btf(6)
     y = nn.reduce_out(x, mode="max", num_pieces=3)
     assert y.dims[:2] == (B, time) and y.dims[2].dimension == 2 and y.feature_dim is y.dims[2]
     with pytest.raises(nn.DimMismatchError, match="divisible"):
@@ -142,16 +142,23 @@ def test_window_and_inverse_window() -> None:
 def test_stft() -> None:
     samples = nn.SpatialDim("samples")
     x = nn.get_extern_data(nn.Data("audio", dim_tags=[B, samples]))
-    y, (frames,) = nn.stft(x, frame_shift=160, frame_size=400, fft_size=512, in_spatial_dims=[samples])
+    y, (frames,) = nn.stft(
+        x, frame_shift=160, frame_size=400, fft_size=512, in_spatial_dims=[samples]
+    )
     assert y.dtype == "complex64" and y.dims == (B, frames, y.feature_dim)
     assert y.feature_dim is not None and y.feature_dim.dimension == 257
     assert nn.abs_(y).dtype == "float32"
     with pytest.raises(nn.DimMismatchError, match=r"\[batch, time\]"):
-        nn.stft(nn.zeros([B, samples, nn.FeatureDim("ch", 2)]), frame_shift=1, frame_size=2, in_spatial_dims=[samples])
+        nn.stft(
+            nn.zeros([B, samples, nn.FeatureDim("ch", 2)]),
+            frame_shift=1,
+            frame_size=2,
+            in_spatial_dims=[samples],
+        )
 
 
 def test_concat_features() -> None:
-    time, f, x = _btf()
+    time, _f, x = _btf()
     g = nn.FeatureDim("g", 2)
     y = nn.concat_features(x, nn.zeros([B, time, g]))
     assert y.feature_dim is not None and y.feature_dim.dimension == 6
@@ -240,7 +247,7 @@ def test_loop_max_seq_len_tensor() -> None:
 
 
 def test_sequential_of_named_modules() -> None:
-    time, f, x = _btf()
+    _time, f, x = _btf()
     g = nn.FeatureDim("g", 2)
     seq = nn.Sequential({"proj": nn.Linear(f, g), "act": nn.relu})
     assert [n for n, _ in seq.named_parameters()] == ["proj.weight", "proj.bias"]
@@ -248,7 +255,10 @@ def test_sequential_of_named_modules() -> None:
     outs: dict[str, Any] = {}
     y = seq(x, collected_outputs=outs)
     assert list(outs) == ["proj", "act"] and outs["act"] is y
-    assert [n for n, _ in nn.ModuleList(seq)[0:1].named_parameters()] == ["proj.weight", "proj.bias"]
+    assert [n for n, _ in nn.ModuleList(seq)[0:1].named_parameters()] == [
+        "proj.weight",
+        "proj.bias",
+    ]
     with pytest.raises(ValueError, match="would hide"):
         nn.Sequential({"append": nn.Linear(f, g)})
 
@@ -262,7 +272,7 @@ def test_cond_result_readable_after_false() -> None:
     assert inside is cond.result and inside.dims == x.dims
     with nn.Cond(nn.train_flag()) as cond2:
         cond2.true = x
-        with pytest.raises(nn.ControlFlowError, match="cond.result is available once"):
+        with pytest.raises(nn.ControlFlowError, match=r"cond\.result is available once"):
             _ = cond2.result
         cond2.false = x
 
@@ -290,8 +300,12 @@ def test_weight_norm() -> None:
     assert isinstance(fn, nn.WeightNorm) and fn.g.dims == (b,) and fn.v.dims == (a, b)
     assert fn.g.initial == pytest.approx((4.0 + 1e-6) ** 0.5)  # the predecessor's scalar g
     assert isinstance(lin.weight, nn.Tensor) and not isinstance(lin.weight, nn.Parameter)
-    assert [n for n, _ in lin.named_parameters()] == ["bias", "weight_normalized.g", "weight_normalized.v"]
-    with pytest.raises(nn.RcNnError, match="must be an nn.Parameter"):
+    assert [n for n, _ in lin.named_parameters()] == [
+        "bias",
+        "weight_normalized.g",
+        "weight_normalized.v",
+    ]
+    with pytest.raises(nn.RcNnError, match=r"must be an nn\.Parameter"):
         nn.weight_norm(lin)
     nn.remove_weight_norm(lin)
     assert isinstance(lin.weight, nn.Parameter) and lin.weight.initial == 2.0
@@ -308,7 +322,7 @@ def test_weight_dropout_and_variational_weight_noise() -> None:
     assert noisy.weight.parent is not None or noisy.weight.layer_dict is not None
     with pytest.raises(ValueError, match="> 0"):
         nn.variational_weight_noise(nn.Linear(a, b), "weight", 0.0)
-    with pytest.raises(nn.RcNnError, match="must be an nn.Parameter"):
+    with pytest.raises(nn.RcNnError, match=r"must be an nn\.Parameter"):
         nn.weight_dropout(lin, "weight", 0.1)
 
 
@@ -328,7 +342,7 @@ def test_register_call_post_hook_module_and_function() -> None:
     assert module._double(2) == 5  # type: ignore[attr-defined]
     handle.remove()
     assert module._double is _double_orig and _double(2) == 4
-    with pytest.raises(TypeError, match="expected an nn.Module"):
+    with pytest.raises(TypeError, match=r"expected an nn\.Module"):
         nn.register_call_post_hook(3, lambda *a: None)
 
 
@@ -340,7 +354,7 @@ _double_orig = _double
 
 
 def test_predecessor_call_style_modules_get_a_scope() -> None:
-    time, f, x = _btf()
+    _time, f, x = _btf()
 
     class Block(nn.Module):
         def __init__(self) -> None:
@@ -365,7 +379,9 @@ def test_specaugment_functions() -> None:
     time, f, x = _btf(20)
     y = specaugment.specaugment_v2(x, spatial_dim=time)
     assert y.dims == x.dims
-    z = specaugment.random_mask_v2(x, mask_axis=f, broadcast_axis=time, min_num=2, max_num=2, max_dims=3)
+    z = specaugment.random_mask_v2(
+        x, mask_axis=f, broadcast_axis=time, min_num=2, max_num=2, max_dims=3
+    )
     assert z.dims == x.dims
     with pytest.raises(nn.AxisError, match="feature_dim"):
         specaugment.specaugment_v2(nn.zeros([B, time]), spatial_dim=time)
@@ -403,7 +419,7 @@ def test_encoder_interfaces_and_hybrid_hmm() -> None:
 
 
 def test_transducer_loss_template_and_errors() -> None:
-    time, f, _ = _btf()
+    time, _f, _ = _btf()
     u, v = nn.SpatialDim("u"), nn.FeatureDim("vocab+blank", 4)
     u1 = 1 + u
     lp = nn.log_softmax(nn.zeros([B, time, u1, v]), axis=v)
@@ -414,6 +430,10 @@ def test_transducer_loss_template_and_errors() -> None:
     assert loss.dims == (B,) and loss.dtype == "float32"
     with pytest.raises(ValueError, match="out of range"):
         nn.transducer_time_sync_full_sum_neg_log_prob(
-            lp, labels=labels, input_spatial_dim=time, labels_spatial_dim=u,
-            prev_labels_spatial_dim=u1, blank_index=4,
+            lp,
+            labels=labels,
+            input_spatial_dim=time,
+            labels_spatial_dim=u,
+            prev_labels_spatial_dim=u1,
+            blank_index=4,
         )

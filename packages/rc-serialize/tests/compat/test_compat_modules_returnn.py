@@ -42,7 +42,7 @@ def test_stft_values(roundtrip: RoundTripFn) -> None:
     samples = nn.SpatialDim("samples")
     x = nn.get_extern_data(nn.Data("data", dim_tags=[B, samples]))
     x.mark_as_output("inp")
-    y, (frames,) = nn.stft(x, frame_shift=2, frame_size=4, fft_size=4, in_spatial_dims=[samples])
+    y, (_frames,) = nn.stft(x, frame_shift=2, frame_size=4, fft_size=4, in_spatial_dims=[samples])
     nn.abs_(y).mark_as_default_output()
     result = roundtrip(Root())
     signal, spec = result.output("inp"), result.output()
@@ -55,7 +55,7 @@ def test_stft_values(roundtrip: RoundTripFn) -> None:
 
 
 def test_weight_norm_values(roundtrip: RoundTripFn) -> None:
-    time, feat, x = _btf()
+    _time, feat, x = _btf()
     out_dim = nn.FeatureDim("out", 2)
     model = nn.Linear(feat, out_dim)
     v0 = numpy.arange(6, dtype="float32").reshape(3, 2) - 2.5
@@ -71,9 +71,14 @@ def test_weight_norm_values(roundtrip: RoundTripFn) -> None:
     x.mark_as_output("inp")
     model(x).mark_as_default_output()
     result = roundtrip(model)
-    assert {"weight_normalized/g/param", "weight_normalized/v/param"} <= result.report.variable_names
+    assert {
+        "weight_normalized/g/param",
+        "weight_normalized/v/param",
+    } <= result.report.variable_names
     weight = v0 * g0 / numpy.sqrt((v0**2).sum(0) + 1e-6)
-    numpy.testing.assert_allclose(result.output(), result.output("inp") @ weight, rtol=1e-5, atol=1e-5)
+    numpy.testing.assert_allclose(
+        result.output(), result.output("inp") @ weight, rtol=1e-5, atol=1e-5
+    )
 
 
 class _Noisy(nn.Module):
@@ -110,8 +115,12 @@ def test_weight_dropout_and_noise_are_identity_in_eval(roundtrip: RoundTripFn) -
     ]
     result = roundtrip(model)  # forward pass without the train flag
     inp = result.output("inp")
-    numpy.testing.assert_allclose(result.output("drop"), inp @ numpy.ones([3, 2]), rtol=1e-5, atol=1e-5)
-    numpy.testing.assert_allclose(result.output("noise"), inp @ numpy.full([3, 2], 2.0), rtol=1e-5, atol=1e-5)
+    numpy.testing.assert_allclose(
+        result.output("drop"), inp @ numpy.ones([3, 2]), rtol=1e-5, atol=1e-5
+    )
+    numpy.testing.assert_allclose(
+        result.output("noise"), inp @ numpy.full([3, 2], 2.0), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_weight_dropout_and_noise_act_in_training(roundtrip: RoundTripFn) -> None:
@@ -142,7 +151,7 @@ def test_random_module(roundtrip: RoundTripFn) -> None:
 
 
 def test_call_post_hook_and_predecessor_call_style(roundtrip: RoundTripFn) -> None:
-    time, feat, x = _btf()
+    _time, feat, x = _btf()
 
     class Block(nn.Module):  # predecessor style: __call__, no forward
         def __init__(self) -> None:
@@ -177,9 +186,11 @@ def test_call_post_hook_and_predecessor_call_style(roundtrip: RoundTripFn) -> No
 
 
 def test_sequential_of_named_modules(roundtrip: RoundTripFn) -> None:
-    time, feat, x = _btf()
+    _time, feat, x = _btf()
     hidden = nn.FeatureDim("hidden", 4)
-    seq = nn.Sequential({"proj": nn.Linear(feat, hidden), "act": nn.relu, "out": nn.Linear(hidden, feat)})
+    seq = nn.Sequential(
+        {"proj": nn.Linear(feat, hidden), "act": nn.relu, "out": nn.Linear(hidden, feat)}
+    )
     collected: dict[str, nn.Tensor] = {}
     y = seq(x, collected_outputs=collected)
     assert list(collected) == ["proj", "act", "out"] and collected["out"] is y
@@ -221,11 +232,13 @@ def test_loop_max_seq_len_tensor_and_layer_state(roundtrip: RoundTripFn) -> None
     inp = result.output("inp")
     cumsum = result.output("cumsum")  # [T, B, F]
     for b, n in enumerate(lengths):
-        numpy.testing.assert_allclose(cumsum[:n, b], numpy.cumsum(inp[b, :n], 0), rtol=1e-5, atol=1e-5)
+        numpy.testing.assert_allclose(
+            cumsum[:n, b], numpy.cumsum(inp[b, :n], 0), rtol=1e-5, atol=1e-5
+        )
 
 
 def test_cond_result_inside_the_block(roundtrip: RoundTripFn) -> None:
-    time, feat, x = _btf()
+    _time, _feat, x = _btf()
     with nn.Cond(nn.train_flag()) as cond:
         cond.true = x * 3.0
         cond.false = x * 2.0
@@ -284,7 +297,9 @@ def test_transducer_full_sum_loss_against_numpy(roundtrip: RoundTripFn) -> None:
             self.dec = nn.Embedding(vocab, vocab_blank)
 
     model = Model()
-    prev, prev_dim = nn.prev_target_seq(labels, spatial_dim=labels_time, bos_idx=0, out_one_longer=True)
+    prev, prev_dim = nn.prev_target_seq(
+        labels, spatial_dim=labels_time, bos_idx=0, out_one_longer=True
+    )
     lp = nn.log_softmax(model.enc(x) + model.dec(prev), axis=vocab_blank)
     lp_dims = lp.dims
     loss = nn.transducer_time_sync_full_sum_neg_log_prob(
@@ -336,7 +351,9 @@ class _Downsampling(ISeqDownsamplingEncoder):
         self.lin = nn.Linear(in_dim, out_dim)
 
     def forward(self, source: nn.Tensor, *, in_spatial_dim: nn.Dim) -> tuple[nn.Tensor, nn.Dim]:  # type: ignore[override]
-        y, out_dim = nn.pool1d(self.lin(source), mode="max", pool_size=2, padding="same", in_spatial_dim=in_spatial_dim)
+        y, out_dim = nn.pool1d(
+            self.lin(source), mode="max", pool_size=2, padding="same", in_spatial_dim=in_spatial_dim
+        )
         return y, out_dim
 
 

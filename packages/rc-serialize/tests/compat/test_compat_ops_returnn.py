@@ -52,7 +52,11 @@ def ops(returnn_tf: Any) -> Iterator[Any]:
         nn.safe_log(nn.abs_(x) + 0.5).mark_as_output("safe_log")
         nn.safe_log(nn.softmax(x, axis=feat)).mark_as_output("safe_log_softmax")
         other = nn.FeatureDim("other", 3)
-        nn.combine_bc(nn.reduce_sum(x, axis=feat), "+", nn.range_over_dim(other, dtype="float32", sparse=False)).mark_as_output("combine_bc")
+        nn.combine_bc(
+            nn.reduce_sum(x, axis=feat),
+            "+",
+            nn.range_over_dim(other, dtype="float32", sparse=False),
+        ).mark_as_output("combine_bc")
         nn.compare_bc(nn.range_over_dim(time), "<", nn.length(time)).mark_as_output("compare_bc")
         nn.combine(1.5, x, kind="sub").mark_as_output("combine_scalar_first")
         nn.reduce_out(x, mode="max", num_pieces=2).mark_as_output("reduce_out")
@@ -62,17 +66,23 @@ def ops(returnn_tf: Any) -> Iterator[Any]:
         res.mark_as_output("resize")
         rng, _ = nn.range_from_length(nn.length(time))
         rng.mark_as_output("range_from_length")
-        nn.set_sparse_dim(nn.cast(nn.reduce_sum(x, axis=feat) > 0.0, "int32"), vocab).mark_as_output("set_sparse_dim")
+        nn.set_sparse_dim(
+            nn.cast(nn.reduce_sum(x, axis=feat) > 0.0, "int32"), vocab
+        ).mark_as_output("set_sparse_dim")
         nn.cast(nn.train_flag(), "int32").mark_as_output("train_flag")
         nn.global_train_step().mark_as_output("global_train_step")
         nn.concat_features(x, nn.square(x)).mark_as_output("concat_features")
         prev, _ = nn.prev_target_seq(y, spatial_dim=labels_time, bos_idx=0, out_one_longer=True)
         prev.mark_as_output("prev_target_longer")
-        prev_same, _ = nn.prev_target_seq(y, spatial_dim=labels_time, bos_idx=1, out_one_longer=False)
+        prev_same, _ = nn.prev_target_seq(
+            y, spatial_dim=labels_time, bos_idx=1, out_one_longer=False
+        )
         prev_same.mark_as_output("prev_target_same")
         win = nn.SpatialDim("win", 3)
         windows, win_time = nn.window(x, spatial_dim=time, window_dim=win)
-        nn.inverse_window(windows, in_spatial_dim=win_time, out_spatial_dim=time, window_dim=win).mark_as_output("inverse_window")
+        nn.inverse_window(
+            windows, in_spatial_dim=win_time, out_spatial_dim=time, window_dim=win
+        ).mark_as_output("inverse_window")
         nn.constant(value=2, shape=[vocab], dtype="int32").mark_as_output("constant_shape")
         nn.reduce_sum(x, axis=[time, feat]).mark_as_default_output()
         yield roundtrip(Root())
@@ -102,7 +112,7 @@ def test_combine_compare_bc(ops: Any) -> None:
     x, lengths = _lengths(ops)
     summed = x.sum(-1)  # [B, T]
     out = ops.output("combine_bc")
-    assert out.shape == summed.shape + (3,)
+    assert out.shape == (*summed.shape, 3)
     numpy.testing.assert_allclose(out, summed[..., None] + numpy.arange(3.0), rtol=1e-5)
     cmp = ops.output("compare_bc")  # [B, T] (RETURNN's order, as rc-nn infers it)
     numpy.testing.assert_array_equal(cmp, _mask(lengths, x.shape[1]))
@@ -111,7 +121,7 @@ def test_combine_compare_bc(ops: Any) -> None:
 
 def test_reduce_out(ops: Any) -> None:
     x = ops.output("inp")
-    numpy.testing.assert_allclose(ops.output("reduce_out"), x.reshape(x.shape[:2] + (2, 2)).max(-1))
+    numpy.testing.assert_allclose(ops.output("reduce_out"), x.reshape((*x.shape[:2], 2, 2)).max(-1))
 
 
 def test_repeat_and_resize(ops: Any) -> None:
@@ -121,7 +131,9 @@ def test_repeat_and_resize(ops: Any) -> None:
         out = ops.output(name)
         assert out.shape == (x.shape[0], 2 * x.shape[1], x.shape[2]), name
         for b, n in enumerate(lengths):
-            numpy.testing.assert_allclose(out[b, : 2 * n], numpy.repeat(x[b, :n], 2, axis=0), err_msg=name)
+            numpy.testing.assert_allclose(
+                out[b, : 2 * n], numpy.repeat(x[b, :n], 2, axis=0), err_msg=name
+            )
     assert valid.any()
 
 
@@ -139,7 +151,9 @@ def test_set_sparse_dim_train_flag_step(ops: Any) -> None:
 
 def test_concat_features(ops: Any) -> None:
     x = ops.output("inp")
-    numpy.testing.assert_allclose(ops.output("concat_features"), numpy.concatenate([x, x * x], -1), rtol=1e-6)
+    numpy.testing.assert_allclose(
+        ops.output("concat_features"), numpy.concatenate([x, x * x], -1), rtol=1e-6
+    )
 
 
 def test_prev_target_seq(ops: Any) -> None:
@@ -147,8 +161,12 @@ def test_prev_target_seq(ops: Any) -> None:
     longer, same = ops.output("prev_target_longer"), ops.output("prev_target_same")
     assert longer.shape == (labels.shape[0], labels.shape[1] + 1)
     for b, n in enumerate(lengths):
-        numpy.testing.assert_array_equal(longer[b, : n + 1], numpy.concatenate([[0], labels[b, :n]]))
-        numpy.testing.assert_array_equal(same[b, :n], numpy.concatenate([[1], labels[b, : n - 1]])[:n])
+        numpy.testing.assert_array_equal(
+            longer[b, : n + 1], numpy.concatenate([[0], labels[b, :n]])
+        )
+        numpy.testing.assert_array_equal(
+            same[b, :n], numpy.concatenate([[1], labels[b, : n - 1]])[:n]
+        )
 
 
 def test_inverse_window_restores_the_input(ops: Any) -> None:

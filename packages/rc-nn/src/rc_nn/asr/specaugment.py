@@ -26,15 +26,15 @@ from returnn.tensor import Dim
 from returnn.util.basic import NotSpecified
 
 from .._array import constant, reduce, zeros
+from .._compat_ops import compare_bc, global_train_step, train_flag
 from .._cond import Cond
+from .._errors import AxisError
 from .._gather import gather, where
 from .._loop import Loop
-from .._math import minimum
 from .._math import maximum as maximum_
+from .._math import minimum
 from .._rand_module import Random
 from .._range import dim_value, length, range_over_dim
-from .._compat_ops import compare_bc, global_train_step, train_flag
-from .._errors import AxisError
 from .._tensor import Tensor, as_tensor
 from .._userloc import user_location
 
@@ -168,7 +168,9 @@ def random_mask_v2(
     loop = Loop(max_seq_len=maximum_(max_k, 1))
     loop.state.x = x
     loop.state.scores = scores
-    loop.state.i = zeros(batch_dims, dtype="int32") if batch_dims else constant(0, [], dtype="int32")
+    loop.state.i = (
+        zeros(batch_dims, dtype="int32") if batch_dims else constant(0, [], dtype="int32")
+    )
     positions = range_over_dim(mask_axis, sparse=False)
     with loop:
         i = loop.state.i
@@ -219,4 +221,3 @@ def _mask_v2(
     idxs = range_over_dim(mask_axis, sparse=False)
     inside = compare_bc(idxs, ">=", pos) & compare_bc(idxs, "<", pos2)
     return where(inside, mask_value, x)
-

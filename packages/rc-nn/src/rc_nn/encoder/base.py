@@ -37,7 +37,7 @@ class IEncoder(Module):
 
     out_dim: Dim
 
-    def forward(self, source: Tensor) -> Tensor:  # type: ignore[override]
+    def forward(self, source: Tensor) -> Tensor:
         """Encode ``source``."""
         raise NotImplementedError(f"{type(self).__name__} must implement forward(source)")
 
@@ -50,7 +50,7 @@ class ISeqFramewiseEncoder(Module):
 
     out_dim: Dim
 
-    def forward(self, source: Tensor, *, spatial_dim: Dim) -> Tensor:  # type: ignore[override]
+    def forward(self, source: Tensor, *, spatial_dim: Dim) -> Tensor:
         """Encode ``source`` over ``spatial_dim``."""
         raise NotImplementedError(
             f"{type(self).__name__} must implement forward(source, *, spatial_dim)"
@@ -68,9 +68,7 @@ class ISeqDownsamplingEncoder(Module):
     out_dim: Dim
     downsample_factor: int | float
 
-    def forward(  # type: ignore[override]
-        self, source: Tensor, *, in_spatial_dim: Dim
-    ) -> tuple[Tensor, Dim]:
+    def forward(self, source: Tensor, *, in_spatial_dim: Dim) -> tuple[Tensor, Dim]:
         """Encode ``source`` over ``in_spatial_dim``; return the output and its dim."""
         raise NotImplementedError(
             f"{type(self).__name__} must implement forward(source, *, in_spatial_dim)"
