@@ -437,3 +437,41 @@ def test_transducer_loss_template_and_errors() -> None:
             prev_labels_spatial_dim=u1,
             blank_index=4,
         )
+
+
+_COMPAT_BUILD = """
+import sys
+import rc_nn as nn
+from rc_nn.asr.specaugment import specaugment_v2
+from rc_nn.encoder.base import ISeqFramewiseEncoder
+from rc_nn.hybrid_hmm import HybridHMM
+
+class Enc(ISeqFramewiseEncoder):
+    def __init__(self, f, h):
+        super().__init__()
+        self.out_dim = h
+        self.lin = nn.Linear(f, h)
+        nn.weight_norm(self.lin)
+    def __call__(self, source, *, spatial_dim):
+        return self.lin(specaugment_v2(source, spatial_dim=spatial_dim))
+
+t, f = nn.SpatialDim("time"), nn.FeatureDim("f", 10)
+x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, t, f]))
+y, _ = HybridHMM(f, nn.FeatureDim("s", 4), encoder=Enc(f, nn.FeatureDim("h", 3)))(x)
+y, _ = nn.repeat(nn.Random().normal([nn.batch_dim, t, f]) + y, repetitions=2, axis=t)
+print("TF-MODULES:", sorted(m for m in sys.modules if m.split(".")[0] == "tensorflow"))
+"""
+
+
+def test_compat_submodules_build_without_tensorflow() -> None:
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _COMPAT_BUILD],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "TF-MODULES: []" in proc.stdout, proc.stdout
