@@ -43,6 +43,10 @@ class _HookedFunction:
         self.func = func
         self.owner = owner
         self.hooks: dict[int, Hook] = {}
+        # a bound method is looked up through the class: restore by deleting our entry
+        self.own_attr = isinstance(func, types.FunctionType) or func.__name__ in getattr(
+            owner, "__dict__", {}
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         result = self.func(*args, **kwargs)
@@ -51,7 +55,10 @@ class _HookedFunction:
     def restore(self) -> None:
         name = self.func.__name__
         if getattr(self.owner, name, None) is self:
-            setattr(self.owner, name, self.func)
+            if self.own_attr:
+                setattr(self.owner, name, self.func)
+            else:
+                delattr(self.owner, name)
 
 
 class RemovableHandle:

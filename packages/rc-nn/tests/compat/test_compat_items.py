@@ -342,6 +342,15 @@ def test_register_call_post_hook_module_and_function() -> None:
     assert module._double(2) == 5  # type: ignore[attr-defined]
     handle.remove()
     assert module._double is _double_orig and _double(2) == 4
+
+    class Holder:
+        def value(self, x: int) -> int:
+            return x
+
+    holder = Holder()
+    with nn.register_call_post_hook(holder.value, lambda fn, args, out: out * 10):
+        assert holder.value(2) == 20
+    assert "value" not in holder.__dict__ and holder.value(2) == 2
     with pytest.raises(TypeError, match=r"expected an nn\.Module"):
         nn.register_call_post_hook(3, lambda *a: None)
 
