@@ -113,6 +113,8 @@ class Module:
             cls.__call__ = _scoped_user_call(call)  # type: ignore[method-assign]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get(_IN_CALL_ATTR):  # super().__call__ from a subclass's __call__
+            return self.forward(*args, **kwargs)
         return self._rc_call(self.forward, args, kwargs)
 
     def _rc_call(

@@ -383,6 +383,16 @@ def test_predecessor_call_style_modules_get_a_scope() -> None:
     y = block(x)
     assert y.dims == x.dims and seen == ["hook"]
 
+    class WithForward(nn.Module):  # __call__ around forward, via super().__call__
+        def forward(self, x: nn.Tensor) -> nn.Tensor:
+            return x * 2.0
+
+        def __call__(self, x: nn.Tensor) -> nn.Tensor:
+            return super().__call__(x) + 1.0
+
+    z = WithForward()(x)
+    assert z.dims == x.dims and z.name_hint == "add"
+
 
 def test_specaugment_functions() -> None:
     time, f, x = _btf(20)
