@@ -25,6 +25,18 @@ def _btf(feat: int = 4) -> tuple[nn.Dim, nn.Dim, nn.Tensor]:
     return time, f, nn.get_extern_data(nn.Data("data", dim_tags=[B, time, f]))
 
 
+def test_data_has_returnns_time_axis() -> None:
+    time, f, x = _btf()
+    assert x.data.time_dim_axis == 1 and x.data.dims[x.data.time_dim_axis] is time
+    assert x.feature_dim is f
+    s = nn.SpatialDim("s", 4)  # a static spatial dim is no feature dim
+    y = nn.get_extern_data(nn.Data("other", dim_tags=[B, time, s]))
+    assert y.feature_dim is None and y.data.time_dim_axis == 1
+    v = nn.FeatureDim("v", 3)
+    z = nn.get_extern_data(nn.Data("classes", dims=[time, B], sparse_dim=v))
+    assert z.data.time_dim_axis == 0 and z.feature_dim is None
+
+
 def test_not_specified_is_returnns() -> None:
     assert nn.NotSpecified is ReturnnNotSpecified
 
