@@ -73,7 +73,8 @@ class ModuleList(Module):
     """A list of modules, items named ``0``, ``1``, ... (or by the keys of a dict).
 
     ``ModuleList(modules)`` takes an iterable of modules, the modules as arguments, or
-    (as in the predecessor) one dict ``{name: module}`` or another ``ModuleList``: then
+    (as in the predecessor) one dict ``{name: module}`` (or a list of ``(name, module)``
+    pairs) or another ``ModuleList``: then
     the names are the attribute names, i.e. the parameter path components. Functions
     (e.g. ``nn.relu``) become :class:`Functional` items.
 
@@ -97,7 +98,13 @@ class ModuleList(Module):
         ):
             items = list(modules[0].items())
         elif len(modules) == 1 and not isinstance(modules[0], Module) and not callable(modules[0]):
-            items = [(None, m) for m in modules[0]]
+            listed = list(modules[0])
+            if listed and all(
+                isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) for m in listed
+            ):
+                items = listed  # ordered (name, module) pairs, like a dict
+            else:
+                items = [(None, m) for m in listed]
         else:
             items = [(None, m) for m in modules]
         for key, module in items:
@@ -169,7 +176,7 @@ class Sequential(ModuleList):
     """Modules called one after the other.
 
     Takes the modules as arguments, an iterable of modules, or (as in the predecessor)
-    a dict ``{name: module}`` whose names become the attribute names (parameter path
+    a dict ``{name: module}`` (or ``(name, module)`` pairs) whose names become the attribute names (parameter path
     components). ``collected_outputs`` (a dict) receives every item's output by name.
 
     Example:

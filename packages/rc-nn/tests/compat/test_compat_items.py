@@ -271,6 +271,8 @@ def test_sequential_of_named_modules() -> None:
         "proj.weight",
         "proj.bias",
     ]
+    pairs = nn.Sequential([("first", nn.Linear(f, g)), ("second", nn.Linear(g, f))])
+    assert pairs.keys() == ["first", "second"] and pairs(x).dims == x.dims
     with pytest.raises(ValueError, match="would hide"):
         nn.Sequential({"append": nn.Linear(f, g)})
 
@@ -287,6 +289,17 @@ def test_cond_result_readable_after_false() -> None:
         with pytest.raises(nn.ControlFlowError, match=r"cond\.result is available once"):
             _ = cond2.result
         cond2.false = x
+
+
+def test_random_functions_take_the_predecessor_forms() -> None:
+    f = nn.FeatureDim("f", 3)
+    u = nn.random_uniform([B, f], "int32", minval=1, maxval=nn.dim_value(f) + 1)
+    assert u.dtype == "int32" and u.layer_dict is not None and u.layer_dict["minval"] == 1
+    assert nn.random_normal([f], nn.NotSpecified, mean=0.5).dtype == "float32"
+    with pytest.raises(ValueError, match="below maxval"):
+        nn.random_uniform([f], minval=1.0, maxval=0.0)
+    with pytest.raises(ValueError, match="scalar tensor"):
+        nn.random_uniform([f], maxval=nn.zeros([f]))
 
 
 def test_random_module() -> None:

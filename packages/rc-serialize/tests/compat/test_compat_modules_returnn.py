@@ -139,6 +139,8 @@ def test_random_module(roundtrip: RoundTripFn) -> None:
     rnd.normal([feat], stddev=0.01).mark_as_output("normal")
     rnd.truncated_normal([feat], stddev=1.0).mark_as_output("truncated")
     rnd.bernoulli([feat], p=0.5).mark_as_output("bernoulli")
+    bound = nn.dim_value(nn.FeatureDim("four", 4))  # a scalar tensor bound
+    nn.random_uniform([B, feat], "int32", minval=1, maxval=bound).mark_as_output("fn_int")
     time, _, x = _btf()
     nn.reduce_sum(x, axis=[time]).mark_as_default_output()
     result = roundtrip(Root())
@@ -148,6 +150,7 @@ def test_random_module(roundtrip: RoundTripFn) -> None:
     assert numpy.abs(result.output("normal")).max() < 0.1
     assert numpy.abs(result.output("truncated")).max() <= 2.0
     assert set(numpy.unique(result.output("bernoulli"))) <= {0.0, 1.0}
+    assert set(numpy.unique(result.output("fn_int"))) <= {1, 2, 3}
 
 
 def test_call_post_hook_and_predecessor_call_style(roundtrip: RoundTripFn) -> None:
