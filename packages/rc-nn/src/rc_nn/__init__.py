@@ -103,7 +103,7 @@ from ._module import Module
 from ._norm import BatchNorm, LayerNorm
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
-from ._rand_module import Random, random_truncated_normal
+from ._rand_module import Random, random, random_label, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
 from ._search import choice, decide
@@ -171,7 +171,6 @@ __all__ = [
     "DimMismatchError",
     "Embedding",
     "FeatureDim",
-    # -- compat-core: names of the predecessor (returnn_common nn), see docs/compat-items.md
     "Functional",
     "GenericSelfAttention",
     "LayerNorm",
@@ -268,7 +267,9 @@ __all__ = [
     "pool1d",
     "pool2d",
     "prev_target_seq",
+    "random",
     "random_bernoulli",
+    "random_label",
     "random_normal",
     "random_truncated_normal",
     "random_uniform",

@@ -21,7 +21,7 @@ from ._module import Module
 from ._tensor import Tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
-__all__ = ["Random", "random_truncated_normal"]
+__all__ = ["Random", "random", "random_label", "random_truncated_normal"]
 
 _DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
 Number = int | float | Tensor
@@ -170,3 +170,58 @@ def random_truncated_normal(
         'float32'
     """
     return Random().truncated_normal(shape, dtype, mean=mean, stddev=stddev)
+
+
+_UNSUPPORTED_RANDOM_OPTIONS = ("algorithm", "explicit_state", "auto_update_state", "static")
+
+
+def random(
+    *,
+    shape: Sequence[Dim],
+    distribution: str,
+    dtype: str | type[NotSpecified] = NotSpecified,
+    **options: Any,
+) -> Tensor:
+    """One RETURNN ``random`` layer (the predecessor's ``nn.random``): ``distribution``
+    ``"uniform"`` (``minval``, ``maxval`` or ``bound``), ``"normal"`` or
+    ``"truncated_normal"`` (``mean``, ``stddev``), optional ``seed``.
+
+    The predecessor's explicit random-state options (``explicit_state``,
+    ``auto_update_state``, ``static``, ``algorithm``) are not supported: RETURNN keeps the
+    state of each layer itself.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> nn.random(shape=[nn.FeatureDim("f", 2)], distribution="normal", stddev=0.1).dtype
+        'float32'
+    """
+    given = [
+        key
+        for key in _UNSUPPORTED_RANDOM_OPTIONS
+        if options.get(key, NotSpecified) is not NotSpecified
+    ]
+    if given:
+        raise NotImplementedError(
+            f"nn.random: {', '.join(given)} not supported (at {user_location()}): rc-nn lets "
+            "RETURNN keep each random layer's state; leave these options away"
+        )
+    options = {k: v for k, v in options.items() if k not in _UNSUPPORTED_RANDOM_OPTIONS}
+    out: Tensor = Random()(shape=shape, distribution=distribution, dtype=dtype, **options)
+    return out
+
+
+def random_label(shape: Sequence[Dim], sparse_dim: Dim, dtype: str = "int32") -> Tensor:
+    """Uniform random indices into ``sparse_dim`` (the predecessor's ``nn.random_label``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> v = nn.FeatureDim("vocab", 5)
+        >>> nn.random_label([nn.batch_dim], v).sparse_dim is v
+        True
+    """
+    from ._compat_ops import set_sparse_dim
+
+    if sparse_dim.dimension is None:
+        raise ValueError(f"random_label: sparse_dim must be static, got {sparse_dim!r}")
+    values = Random().uniform(shape, dtype, minval=0, maxval=int(sparse_dim.dimension))
+    return set_sparse_dim(values, sparse_dim)

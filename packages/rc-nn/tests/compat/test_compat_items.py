@@ -302,6 +302,15 @@ def test_random_functions_take_the_predecessor_forms() -> None:
         nn.random_uniform([f], maxval=nn.zeros([f]))
 
 
+def test_random_and_random_label() -> None:
+    f, v = nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    assert nn.random(shape=[f], distribution="uniform", minval=0.0, maxval=2.0).dims == (f,)
+    label = nn.random_label([B, f], v)
+    assert label.sparse_dim is v and label.dtype == "int32"
+    with pytest.raises(NotImplementedError, match="explicit_state"):
+        nn.random(shape=[f], distribution="normal", explicit_state=nn.zeros([f]))
+
+
 def test_random_module() -> None:
     f = nn.FeatureDim("f", 3)
     rnd = nn.Random()
