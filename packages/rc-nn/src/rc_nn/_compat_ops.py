@@ -633,9 +633,12 @@ def prev_target_seq(
     bos_dim = Dim(1, name="bos-prefix", kind=Dim.Types.Spatial)
     bos = _array.constant(bos_idx, shape=[bos_dim], dtype=x.dtype, sparse_dim=x.sparse_dim)
     result: Any = _array.concat((bos, bos_dim), (y, dim), allow_broadcast=True)
-    out = result[0] if isinstance(result, tuple) else result
-    assert isinstance(out, Tensor)
-    new_dim = next(d for d in out.dims if d not in x.dims or d is spatial_dim)
+    if isinstance(result, tuple):  # nn.concat giving (tensor, dim), as the predecessor's
+        out, new_dim = result
+    else:
+        out = result
+        new_dim = next(d for d in out.dims if all(d is not old for old in x.dims))
+    assert isinstance(out, Tensor) and isinstance(new_dim, Dim)
     if out_one_longer:
         return out, new_dim
     out, _ = replace_dim(out, in_dim=new_dim, out_dim=spatial_dim)
