@@ -117,6 +117,24 @@ class _StateHolder:
     def __contains__(self, name: str) -> bool:
         return name in self._states
 
+    # the predecessor's loop.state also took item access and listed its keys
+    def __getitem__(self, name: str) -> Any:
+        return self._loop._get_state(name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._loop._set_state(name, value)
+
+    def keys(self) -> list[str]:
+        """The state names, in the order they were set."""
+        return list(self._states)
+
+    def values(self) -> list[Any]:
+        """The current values of the states (as ``loop.state.<name>`` reads them)."""
+        return [self._loop._get_state(name) for name in self._states]
+
+    def __len__(self) -> int:
+        return len(self._states)
+
     def __dir__(self) -> list[str]:
         return sorted(self._states)
 

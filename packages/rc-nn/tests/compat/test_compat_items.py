@@ -241,6 +241,8 @@ def test_loop_state_keeps_layer_state() -> None:
         loop.state.s = nn.LayerState(h=loop.state.s.h + loop.unstack(x))
         loop.stack(loop.state.s.h)
     assert type(loop.state.s) is nn.LayerState
+    assert loop.state.keys() == ["s"] and len(loop.state) == 1
+    assert loop.state["s"].h is loop.state.s.h and loop.state.values()[0].h is loop.state.s.h
 
 
 def test_loop_max_seq_len_tensor() -> None:
