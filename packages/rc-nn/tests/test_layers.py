@@ -254,7 +254,7 @@ def test_transposed_conv_templates() -> None:
 
 
 def _with_feature(x: nn.Tensor, feat: nn.Dim) -> nn.Tensor:
-    """``x`` through a Linear, so the template has a feature dim (nn.zeros has none)."""
+    """``x`` through a Linear (a new feature dim ``h``)."""
     return nn.Linear(feat, nn.FeatureDim("h", 2))(x)
 
 
@@ -285,7 +285,8 @@ def test_pool_errors() -> None:
     with pytest.raises(ValueError, match="pool_size must be 1 positive int"):
         nn.pool1d(h, mode="max", pool_size=0, in_spatial_dim=time)
     with pytest.raises(nn.AxisError, match=r"feature \(channel\) dim") as info:
-        nn.pool1d(x, mode="max", pool_size=2, in_spatial_dim=time)  # nn.zeros: no feature dim
+        # [batch, time] has no feature dim (RETURNN's constant makes the last static dim one)
+        nn.pool1d(nn.zeros([nn.batch_dim, time]), mode="max", pool_size=2, in_spatial_dim=time)
     assert THIS_FILE in str(info.value) and "time(?)" in str(info.value)
     with pytest.raises(ValueError, match="must be 2 dims"):
         nn.pool2d(h, mode="max", pool_size=2, in_spatial_dims=[time])

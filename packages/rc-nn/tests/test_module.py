@@ -288,7 +288,9 @@ def test_sequential_and_module_list_names() -> None:
     assert dict(lst.named_parameters())["1.scale"] is replacement.scale
     with pytest.raises(IndexError, match="out of range"):
         _ = lst[2]
-    with pytest.raises(TypeError, match=r"ModuleList\[2\]: expected an nn.Module, got int"):
+    with pytest.raises(
+        TypeError, match=r"ModuleList\[2\]: expected an nn.Module or a function, got int"
+    ):
         lst.append(3)  # type: ignore[arg-type]
 
 

@@ -382,7 +382,9 @@ def test_linear_over_first_axis_of_two_dim_input_puts_weight_first() -> None:
     would make TF run a transposed matmul whose fused bias add fails (oneDNN)."""
     s, out = nn.SpatialDim("s", 2), nn.FeatureDim("out", 3)
     lin = nn.Linear(s, out)
-    x = nn.zeros([s, nn.batch_dim])
+    # an input without feature dim (nn.zeros would make s its feature dim, as RETURNN does)
+    x = nn.get_extern_data(nn.Data("s_first", dim_tags=[s, nn.batch_dim]))
+    assert x.feature_dim is None
     y = lin(x)
     assert y.dims == (out, nn.batch_dim) and y.feature_dim == out
     dot = y.layer_dict["from"][0]

@@ -34,8 +34,28 @@ from ._array import (
     stop_gradient,
     zeros,
 )
+from ._compat_ops import (
+    NotSpecified,
+    combine_bc,
+    compare_bc,
+    concat_features,
+    copy,
+    global_train_step,
+    inverse_window,
+    ones_like,
+    prev_target_seq,
+    range_from_length,
+    reduce_out,
+    repeat,
+    resize,
+    safe_log,
+    set_sparse_dim,
+    stft,
+    train_flag,
+    zeros_like,
+)
 from ._cond import Cond
-from ._containers import ModuleDict, ModuleList, ParameterList, Sequential
+from ._containers import Functional, ModuleDict, ModuleList, ParameterList, Sequential
 from ._control import ControlFlowError
 from ._conv import (
     Conv1d,
@@ -52,6 +72,8 @@ from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
 from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
+from ._hooks import RemovableHandle, register_call_post_hook
+from ._layer_state import LayerState
 from ._linear import Embedding, Linear
 from ._loop import Loop
 from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
@@ -89,12 +111,21 @@ from ._module import Module
 from ._norm import BatchNorm, LayerNorm, Normalize, moments, normalize
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
+from ._rand_module import Random, random, random_label, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
 from ._search import choice, decide
 from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
 from ._slice import pad, slice, slice_nd, window
 from ._tensor import Tensor
+from ._transducer import transducer_time_sync_full_sum_neg_log_prob
+from ._weight_utils import (
+    WeightNorm,
+    remove_weight_norm,
+    variational_weight_noise,
+    weight_dropout,
+    weight_norm,
+)
 from .models import (
     BlstmEncoder,
     BlstmSingleLayer,
@@ -151,8 +182,10 @@ __all__ = [
     "DimMismatchError",
     "Embedding",
     "FeatureDim",
+    "Functional",
     "GenericSelfAttention",
     "LayerNorm",
+    "LayerState",
     "LearnedRelativePositionalEncoding",
     "Linear",
     "Loop",
@@ -168,10 +201,13 @@ __all__ = [
     "NoOutputError",
     "Normalize",
     "NotATensorError",
+    "NotSpecified",
     "Parameter",
     "ParameterList",
+    "Random",
     "RcNnError",
     "RelPosSelfAttention",
+    "RemovableHandle",
     "Root",
     "SelfAttention",
     "Sequential",
@@ -185,6 +221,7 @@ __all__ = [
     "TransposedConv1d",
     "TransposedConv2d",
     "TransposedConv3d",
+    "WeightNorm",
     "ZoneoutLSTM",
     "__version__",
     "abs_",
@@ -196,9 +233,13 @@ __all__ = [
     "choice",
     "clip_by_value",
     "combine",
+    "combine_bc",
     "compare",
+    "compare_bc",
     "concat",
+    "concat_features",
     "constant",
+    "copy",
     "cross_entropy",
     "ctc_loss",
     "cum_concat_step",
@@ -216,8 +257,10 @@ __all__ = [
     "gather",
     "gelu",
     "get_extern_data",
+    "global_train_step",
     "glu",
     "init",
+    "inverse_window",
     "kl_div",
     "length",
     "log",
@@ -236,27 +279,40 @@ __all__ = [
     "normalize",
     "one_hot",
     "ones",
+    "ones_like",
     "pad",
     "pool",
     "pool1d",
     "pool2d",
+    "prev_target_seq",
+    "random",
     "random_bernoulli",
+    "random_label",
     "random_normal",
+    "random_truncated_normal",
     "random_uniform",
+    "range_from_length",
     "range_over_dim",
     "reduce",
     "reduce_logsumexp",
     "reduce_max",
     "reduce_mean",
     "reduce_min",
+    "reduce_out",
     "reduce_sum",
+    "register_call_post_hook",
     "relative_positional_encoding",
     "relu",
+    "remove_weight_norm",
+    "repeat",
     "replace_dim",
     "reset_default_root",
     "reshape",
+    "resize",
     "rsqrt",
+    "safe_log",
     "selu",
+    "set_sparse_dim",
     "sigmoid",
     "silu",
     "single_step_dim",
@@ -268,11 +324,18 @@ __all__ = [
     "sqrt",
     "square",
     "squeeze",
+    "stft",
     "stop_gradient",
     "swish",
     "tanh",
     "top_k",
+    "train_flag",
+    "transducer_time_sync_full_sum_neg_log_prob",
+    "variational_weight_noise",
+    "weight_dropout",
+    "weight_norm",
     "where",
     "window",
     "zeros",
+    "zeros_like",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy
 from returnn.tensor import Dim
 
 from ._control import current_block
@@ -53,22 +54,64 @@ def _dims_list(dims: Sequence[Dim] | Dim, what: str) -> list[Dim]:
 
 
 def constant(
-    value: float | int | bool, dims: Sequence[Dim] = (), *, dtype: str | None = None
+    value: float | int | bool | numpy.ndarray,
+    dims: Sequence[Dim] | None = None,
+    *,
+    shape: Sequence[Dim] | None = None,
+    dtype: str | None = None,
+    sparse_dim: Dim | None = None,
 ) -> Tensor:
     """A tensor filled with ``value`` (RETURNN ``constant``).
+
+    The dims are given positionally (``nn.constant(1.0, [f])``) or, as in the
+    predecessor, as ``shape=``. ``value`` may be a numpy array of that shape. As in
+    RETURNN, the last dim is the feature dim (unless the result is sparse); an int
+    constant becomes sparse with ``sparse_dim``.
 
     Example:
         >>> import rc_nn as nn
         >>> nn.constant(1.5, [nn.FeatureDim("f", 2)]).dtype
         'float32'
+        >>> nn.constant(value=0, shape=[nn.FeatureDim("f", 2)], dtype="int32").dtype
+        'int32'
     """
-    dims_ = _dims_list(dims, "constant")
+    if dims is not None and shape is not None:
+        raise ValueError(
+            f"constant: give the dims once, positionally or as shape=, not both (at {user_location(2)})"
+        )
+    dims_ = _dims_list(shape if shape is not None else dims if dims is not None else (), "constant")
+    if isinstance(value, numpy.ndarray):
+        if value.shape != tuple(d.dimension for d in dims_):
+            raise DimMismatchError(
+                f"constant: the array has shape {value.shape}, the dims "
+                f"[{', '.join(_dim_str(d) for d in dims_)}] have shape "
+                f"{tuple(d.dimension for d in dims_)} (at {user_location(2)})"
+            )
+        if dtype is None:
+            dtype = str(value.dtype)
+    elif not isinstance(value, bool | int | float):
+        raise TypeError(
+            f"constant: value must be a Python number, a bool or a numpy array, got "
+            f"{type(value).__name__} (at {user_location(2)})"
+        )
     if dtype is None:
         dtype = (
             "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else "float32"
         )
+    if sparse_dim is not None and not dtype.startswith("int"):
+        raise DimMismatchError(
+            f"constant: a sparse_dim needs an int dtype, got {dtype!r} (at {user_location(2)})"
+        )
     layer: dict[str, Any] = {"class": "constant", "value": value, "shape": dims_, "dtype": dtype}
-    return make_layer_tensor(layer, make_template(dims_, dtype), name_hint="constant")
+    if sparse_dim is not None:
+        layer["sparse_dim"] = sparse_dim
+    # RETURNN's constant layer makes a version-1 template: its default feature dim (the
+    # last dim that is not the batch dim or a dynamic dim, for a dense tensor).
+    feature = None
+    if sparse_dim is None:
+        feature = Template("constant", dims=dims_, dtype=dtype, version=1).feature_dim
+    template = make_template(dims_, dtype, sparse_dim=sparse_dim, feature_dim=feature)
+    return make_layer_tensor(layer, template, name_hint="constant")
 
 
 def zeros(dims: Sequence[Dim], *, dtype: str = "float32") -> Tensor:

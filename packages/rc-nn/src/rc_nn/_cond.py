@@ -230,10 +230,11 @@ class Cond:
     @property
     def result(self) -> Any:
         """The values of the branch taken, in the structure given to ``cond.true`` (after the block)."""
-        if self._status != "closed" or not self._false_block.results:
+        if self._status not in ("done", "closed") or not self._false_block.results:
             raise ControlFlowError(
-                f"cond.result is available after the with-block, once cond.true and cond.false "
-                f"are set ({self!r}; at {user_location(2)})"
+                f"cond.result is available once cond.true and cond.false are set (right after "
+                f"cond.false = ..., inside or after the with-block; {self!r}; at "
+                f"{user_location(2)})"
             )
         if self._result is None:
             container = self._container_tensor()

@@ -6,13 +6,13 @@ parameters get paths like ``layers.0.weight``, as in PyTorch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from ._module import Module
 from ._parameter import Parameter
 
-__all__ = ["ModuleDict", "ModuleList", "ParameterList", "Sequential"]
+__all__ = ["Functional", "ModuleDict", "ModuleList", "ParameterList", "Sequential"]
 
 
 def _check_item(container: str, index: str, value: object, kind: type) -> None:
@@ -22,8 +22,61 @@ def _check_item(container: str, index: str, value: object, kind: type) -> None:
         )
 
 
+class Functional(Module):
+    """A plain function (e.g. ``nn.relu``) as a module without parameters, so that it can
+    be an item of ``nn.Sequential`` / ``nn.ModuleList`` (as in the predecessor).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.Functional(nn.relu)(nn.zeros([f])).name_hint
+        'relu'
+    """
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        super().__init__()
+        if not callable(func):
+            raise TypeError(f"Functional: expected a callable, got {func!r}")
+        self.func = func
+
+    def __repr__(self) -> str:
+        return f"Functional({getattr(self.func, '__qualname__', self.func)!r})"
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function."""
+        return self.func(*args, **kwargs)
+
+
+def _as_module(container: str, key: str, value: object) -> Module:
+    if isinstance(value, Module):
+        return value
+    if callable(value):
+        return Functional(value)
+    raise TypeError(
+        f"{container}[{key}]: expected an nn.Module or a function, got {type(value).__name__}"
+    )
+
+
+def _check_key(container: ModuleList, key: object) -> str:
+    name = type(container).__name__
+    if not isinstance(key, str) or not key:
+        raise TypeError(f"{name}: item names must be non-empty strings, got {key!r}")
+    if hasattr(type(container), key) or key.startswith("_"):
+        raise ValueError(
+            f"{name}: item name {key!r} would hide the attribute {name}.{key} (items are stored "
+            "as attributes, and they name the parameters); use another name"
+        )
+    return key
+
+
 class ModuleList(Module):
-    """A list of modules, items named ``0``, ``1``, ...
+    """A list of modules, items named ``0``, ``1``, ... (or by the keys of a dict).
+
+    ``ModuleList(modules)`` takes an iterable of modules, the modules as arguments, or
+    (as in the predecessor) one dict ``{name: module}`` (or a list of ``(name, module)``
+    pairs) or another ``ModuleList``: then
+    the names are the attribute names, i.e. the parameter path components. Functions
+    (e.g. ``nn.relu``) become :class:`Functional` items.
 
     Example:
         >>> import rc_nn as nn
@@ -31,32 +84,67 @@ class ModuleList(Module):
         >>> layers = nn.ModuleList([nn.Linear(a, b) for _ in range(2)])
         >>> [name for name, _ in layers.named_parameters()]
         ['0.weight', '0.bias', '1.weight', '1.bias']
+        >>> named = nn.ModuleList({"enc": nn.Linear(a, b), "dec": nn.Linear(b, a)})
+        >>> [name for name, _ in named.named_parameters()][:2]
+        ['enc.weight', 'enc.bias']
     """
 
-    def __init__(self, modules: Iterable[Module] = ()) -> None:
+    def __init__(self, *modules: Any) -> None:
         super().__init__()
-        object.__setattr__(self, "_rc_len", 0)
-        for module in modules:
-            self.append(module)
+        object.__setattr__(self, "_rc_keys", [])
+        items: Iterable[tuple[str | None, Any]]
+        if (len(modules) == 1 and isinstance(modules[0], Mapping)) or (
+            len(modules) == 1 and isinstance(modules[0], ModuleList)
+        ):
+            items = list(modules[0].items())
+        elif len(modules) == 1 and not isinstance(modules[0], Module) and not callable(modules[0]):
+            listed = list(modules[0])
+            if listed and all(
+                isinstance(m, tuple) and len(m) == 2 and isinstance(m[0], str) for m in listed
+            ):
+                items = listed  # ordered (name, module) pairs, like a dict
+            else:
+                items = [(None, m) for m in listed]
+        else:
+            items = [(None, m) for m in modules]
+        for key, module in items:
+            if key is None:
+                self.append(module)
+            else:
+                self._set_item(_check_key(self, key), module)
 
-    def append(self, module: Module) -> None:
-        """Add ``module`` as the next item."""
-        index = len(self)
-        _check_item(type(self).__name__, str(index), module, Module)
-        setattr(self, str(index), module)
-        object.__setattr__(self, "_rc_len", index + 1)
+    def _set_item(self, key: str, module: Any) -> None:
+        keys: list[str] = self.__dict__["_rc_keys"]
+        module = _as_module(type(self).__name__, key, module)
+        if key not in keys:
+            keys.append(key)
+        setattr(self, key, module)
 
-    def extend(self, modules: Iterable[Module]) -> None:
+    def append(self, module: Any) -> ModuleList:
+        """Add ``module`` as the next item (named by its index)."""
+        self._set_item(str(len(self)), module)
+        return self
+
+    def extend(self, modules: Iterable[Any]) -> ModuleList:
         """Append every module of ``modules``."""
         for module in modules:
             self.append(module)
+        return self
 
     def __len__(self) -> int:
-        return int(self.__dict__.get("_rc_len", 0))
+        return len(self.__dict__.get("_rc_keys", ()))
 
     def __iter__(self) -> Iterator[Any]:
-        for index in range(len(self)):
-            yield getattr(self, str(index))
+        for key in list(self.__dict__.get("_rc_keys", ())):
+            yield getattr(self, key)
+
+    def keys(self) -> list[str]:
+        """The item names in order."""
+        return list(self.__dict__.get("_rc_keys", ()))
+
+    def items(self) -> list[tuple[str, Any]]:
+        """``(name, module)`` pairs in order."""
+        return [(key, getattr(self, key)) for key in self.keys()]
 
     @overload
     def __getitem__(self, index: int) -> Any: ...
@@ -64,16 +152,18 @@ class ModuleList(Module):
     def __getitem__(self, index: slice) -> ModuleList: ...
     def __getitem__(self, index: int | slice) -> Any:
         if isinstance(index, slice):
-            return type(self)(list(self)[index])
+            items = self.items()[index]
+            if all(key.isdigit() for key, _ in self.items()):
+                return type(self)([module for _, module in items])
+            return type(self)(dict(items))
         if not -len(self) <= index < len(self):
             raise IndexError(f"{type(self).__name__} index {index} out of range (len {len(self)})")
-        return getattr(self, str(index % len(self)))
+        return getattr(self, self.keys()[index])
 
     def __setitem__(self, index: int, module: Module) -> None:
         if not -len(self) <= index < len(self):
             raise IndexError(f"{type(self).__name__} index {index} out of range (len {len(self)})")
-        _check_item(type(self).__name__, str(index), module, Module)
-        setattr(self, str(index % len(self)), module)
+        self._set_item(self.keys()[index], module)
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
@@ -85,26 +175,32 @@ class ModuleList(Module):
 class Sequential(ModuleList):
     """Modules called one after the other.
 
-    Takes an iterable of modules or the modules as arguments.
+    Takes the modules as arguments, an iterable of modules, or (as in the predecessor)
+    a dict ``{name: module}`` (or ``(name, module)`` pairs) whose names become the attribute names (parameter path
+    components). ``collected_outputs`` (a dict) receives every item's output by name.
 
     Example:
         >>> import rc_nn as nn
         >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
         >>> len(nn.Sequential(nn.Linear(a, b), nn.Linear(b, a)))
         2
+        >>> seq = nn.Sequential({"proj": nn.Linear(a, b), "act": nn.relu})
+        >>> [name for name, _ in seq.named_parameters()]
+        ['proj.weight', 'proj.bias']
     """
 
-    def __init__(self, *modules: Module | Iterable[Module]) -> None:
-        if len(modules) == 1 and not isinstance(modules[0], Module):
-            items: Iterable[Module] = modules[0]
-        else:
-            items = modules  # type: ignore[assignment]
-        super().__init__(items)
-
-    def forward(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+    def forward(
+        self,
+        x: Any,
+        *args: Any,
+        collected_outputs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
         """Feed ``x`` through all modules; extra arguments go to every module."""
-        for module in self:
+        for name, module in self.items():
             x = module(x, *args, **kwargs)
+            if collected_outputs is not None:
+                collected_outputs[name] = x
         return x
 
 

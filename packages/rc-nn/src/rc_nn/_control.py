@@ -397,7 +397,15 @@ def pack_structure(template: Any, leaves: Iterator[Any]) -> Any:
             *(pack_structure(getattr(template, f), leaves) for f in template._fields)
         )
     if isinstance(template, dict):
-        return {key: pack_structure(sub, leaves) for key, sub in template.items()}
+        packed = {key: pack_structure(sub, leaves) for key, sub in template.items()}
+        if type(template) is not dict:
+            # Keep dict subclasses (nn.LayerState, OrderedDict, ...) when they can be
+            # built from a plain dict.
+            try:
+                return type(template)(packed)
+            except TypeError:
+                return packed
+        return packed
     if isinstance(template, list):
         return [pack_structure(sub, leaves) for sub in template]
     if isinstance(template, tuple):

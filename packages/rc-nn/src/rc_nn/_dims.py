@@ -45,10 +45,16 @@ def Data(
 ) -> Data_:
     """A tensor template (RETURNN's ``returnn.tensor.Tensor``) describing an input.
 
+    Like RETURNN's own extern data (and the predecessor's ``nn.Data``), it has a time
+    axis: ``data.time_dim_axis`` is the first dynamic dim. The feature dim is the last
+    ``FeatureDim`` (none for sparse inputs).
+
     Example:
         >>> time = SpatialDim("time")
         >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).dtype
         'float32'
+        >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).time_dim_axis
+        1
     """
     if dim_tags is not None and dims is not None:
         raise ValueError(f"Data({name!r}): give either dim_tags or dims, not both")
@@ -62,11 +68,16 @@ def Data(
     if available_for_inference is not None:
         kwargs["available_for_inference"] = available_for_inference
     feature_dim = next((d for d in reversed(dims_) if d.kind == Dim.Types.Feature), None)
+    if sparse_dim is not None:
+        feature_dim = None
+    # A version-1 template, as RETURNN makes extern data: it has RETURNN's time axis
+    # (``data.time_dim_axis``, the first dynamic dim), which the predecessor's code reads.
     return Data_(
         name,
         dims=dims_,
         dtype=dtype,
         sparse_dim=sparse_dim,
-        feature_dim=feature_dim if sparse_dim is None else None,
+        feature_dim_axis=dims_.index(feature_dim) if feature_dim is not None else None,
+        version=1,
         **kwargs,
     )

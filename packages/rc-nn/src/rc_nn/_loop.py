@@ -117,6 +117,24 @@ class _StateHolder:
     def __contains__(self, name: str) -> bool:
         return name in self._states
 
+    # the predecessor's loop.state also took item access and listed its keys
+    def __getitem__(self, name: str) -> Any:
+        return self._loop._get_state(name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        self._loop._set_state(name, value)
+
+    def keys(self) -> list[str]:
+        """The state names, in the order they were set."""
+        return list(self._states)
+
+    def values(self) -> list[Any]:
+        """The current values of the states (as ``loop.state.<name>`` reads them)."""
+        return [self._loop._get_state(name) for name in self._states]
+
+    def __len__(self) -> int:
+        return len(self._states)
+
     def __dir__(self) -> list[str]:
         return sorted(self._states)
 
@@ -145,10 +163,20 @@ class Loop:
         self,
         axis: Dim | None = None,
         *,
-        max_seq_len: int | None = None,
+        max_seq_len: int | Tensor | None = None,
         name: str = "loop",
     ) -> None:
         self._created_at = user_location(2)
+        # The predecessor's form of max_seq_len: a scalar int tensor, e.g.
+        # nn.dim_value(enc_time) * 2 (RETURNN's rec option max_seq_len_via).
+        if isinstance(max_seq_len, Tensor) and (
+            max_seq_len.dims or not max_seq_len.dtype.startswith("int")
+        ):
+            raise TypeError(
+                f"nn.Loop: a max_seq_len tensor must be a scalar int (no dims, not even "
+                f"batch; e.g. nn.dim_value(time) * 2), got {max_seq_len!r} "
+                f"(at {self._created_at})"
+            )
         if axis is not None and not isinstance(axis, Dim):
             raise AxisError(
                 f"nn.Loop: axis must be an nn.Dim (e.g. the time dim of the input), got {axis!r} "
@@ -156,8 +184,14 @@ class Loop:
             )
         if axis is not None and axis.is_batch_dim():
             raise AxisError(f"nn.Loop: cannot loop over the batch dim (at {self._created_at})")
-        if max_seq_len is not None and (
-            not isinstance(max_seq_len, int) or isinstance(max_seq_len, bool) or max_seq_len <= 0
+        if (
+            not isinstance(max_seq_len, Tensor)
+            and max_seq_len is not None
+            and (
+                not isinstance(max_seq_len, int)
+                or isinstance(max_seq_len, bool)
+                or max_seq_len <= 0
+            )
         ):
             raise TypeError(
                 f"nn.Loop: max_seq_len must be a positive int, got {max_seq_len!r} "
@@ -198,7 +232,10 @@ class Loop:
         self.block.parent = current_block(root)
         layer: dict[str, Any] = {"class": "rec", "from": [], "unit": BlockNet(self.block)}
         layer["axis"] = self.axis
-        if self.max_seq_len is not None:
+        if isinstance(self.max_seq_len, Tensor):
+            check_access([self.max_seq_len], self.block.parent, "nn.Loop max_seq_len")
+            layer["max_seq_len_via"] = self.max_seq_len
+        elif self.max_seq_len is not None:
             layer["max_seq_len"] = self.max_seq_len
         container = ControlTensor(
             make_template([self.axis]),

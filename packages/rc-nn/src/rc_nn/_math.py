@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from returnn.tensor import Tensor as Template
+from returnn.util.basic import NotSpecified
 
 from ._errors import DimMismatchError
 from ._tensor import Tensor, _dim_str, as_tensor, common_template, make_layer_tensor
@@ -45,6 +46,14 @@ __all__ = [
     "tanh",
 ]
 
+_COMPARE_SYMBOLS = {
+    "==": "equal",
+    "!=": "not_equal",
+    "<": "less",
+    "<=": "less_equal",
+    ">": "greater",
+    ">=": "greater_equal",
+}
 _COMPARE_KINDS = frozenset(("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"))
 _COMBINE_KINDS = frozenset(
     (
@@ -147,8 +156,19 @@ def _check_dtypes(sources: list[Tensor], kind: str, what: str) -> None:
         )
 
 
-def combine(*sources: Tensor, kind: str, name_hint: str | None = None) -> Tensor:
+def combine(
+    *sources: Tensor | float | int,
+    kind: str,
+    allow_broadcast_all_sources: bool | type[NotSpecified] = NotSpecified,
+    name_hint: str | None = None,
+) -> Tensor:
     """Element-wise binary op (RETURNN ``combine``) with broadcasting by dims.
+
+    Inputs are tensors; with two inputs one may be a Python scalar (an ``eval`` layer,
+    as the predecessor emitted). When no input has all the dims of the result, RETURNN
+    needs ``allow_broadcast_all_sources``: rc-nn sets it by itself unless you pass
+    ``allow_broadcast_all_sources=False`` (then such inputs are an error, as in the
+    predecessor). ``True`` allows it explicitly (the predecessor required that).
 
     Example:
         >>> import rc_nn as nn
@@ -158,33 +178,74 @@ def combine(*sources: Tensor, kind: str, name_hint: str | None = None) -> Tensor
     """
     if kind not in _COMBINE_KINDS:
         raise ValueError(f"combine: unknown kind {kind!r}; one of {sorted(_COMBINE_KINDS)}")
+    if allow_broadcast_all_sources not in (True, False, NotSpecified):
+        raise TypeError(
+            f"combine: allow_broadcast_all_sources must be True or False, got "
+            f"{allow_broadcast_all_sources!r}"
+        )
+    scalars = [s for s in sources if not isinstance(s, Tensor)]
+    if len(sources) == 2 and len(scalars) == 1 and isinstance(scalars[0], bool | int | float):
+        a, b = sources
+        if isinstance(a, Tensor):
+            return combine_scalar_or_tensor(a, b, kind)
+        assert isinstance(b, Tensor)
+        return combine_scalar_or_tensor(b, a, kind, reverse=True)
     tensors = [as_tensor(s, f"combine {kind}") for s in sources]
     template, needs_flag = _common_template(tensors, f"combine {kind}")
+    _check_broadcast_flag(needs_flag, allow_broadcast_all_sources, tensors, f"combine {kind}")
     _check_dtypes(tensors, kind, f"combine {kind}")
     if kind.startswith("logical_"):
         template = template.copy_template(dtype="bool")
     layer: dict[str, Any] = {"class": "combine", "from": tensors, "kind": kind}
-    if needs_flag:
+    if needs_flag or allow_broadcast_all_sources is True:
+        # explicit True is passed on (as the predecessor did): RETURNN may move the layer
+        # out of a loop, where the inputs need broadcasting even if they do not here
         layer["allow_broadcast_all_sources"] = True
     return make_layer_tensor(layer, template, name_hint=name_hint or kind)
 
 
-def compare(a: Tensor, b: Tensor | float | int, *, kind: str) -> Tensor:
+def _check_broadcast_flag(
+    needs_flag: bool, allowed: object, tensors: list[Tensor], what: str
+) -> None:
+    if needs_flag and allowed is False:
+        shapes = "; ".join(f"[{', '.join(_dim_str(d) for d in t.dims)}]" for t in tensors)
+        raise DimMismatchError(
+            f"{what}: no input has all the dims of the result ({shapes}) and "
+            f"allow_broadcast_all_sources=False (at {user_location(3)}); pass True to "
+            "broadcast all inputs"
+        )
+
+
+def compare(
+    a: Tensor | float | int,
+    b: Tensor | float | int,
+    *,
+    kind: str,
+    allow_broadcast_all_sources: bool | type[NotSpecified] = NotSpecified,
+) -> Tensor:
     """Element-wise comparison (RETURNN ``compare``), result dtype bool.
+
+    ``kind`` is a RETURNN name (``"less"``, ``"equal"``, ...) or a symbol (``"<"``,
+    ``"=="``, ...); either input may be a Python scalar.
+    ``allow_broadcast_all_sources``: as in :func:`combine`.
 
     Example:
         >>> import rc_nn as nn
         >>> nn.compare(nn.zeros([nn.FeatureDim("f", 2)]), 0.0, kind="less").dtype
         'bool'
     """
+    kind = _COMPARE_SYMBOLS.get(kind, kind)
     if kind not in _COMPARE_KINDS:
         raise ValueError(f"compare: unknown kind {kind!r}; one of {sorted(_COMPARE_KINDS)}")
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):
+        a, b, kind = b, a, _REVERSED_COMPARE[kind]
     a = as_tensor(a, f"compare {kind}")
     if isinstance(b, Tensor):
         template, needs_flag = _common_template([a, b], f"compare {kind}")
+        _check_broadcast_flag(needs_flag, allow_broadcast_all_sources, [a, b], f"compare {kind}")
         _check_dtypes([a, b], kind, f"compare {kind}")
         layer: dict[str, Any] = {"class": "compare", "from": [a, b], "kind": kind}
-        if needs_flag:
+        if needs_flag or allow_broadcast_all_sources is True:
             layer["allow_broadcast_all_sources"] = True
     else:
         template = a.data
@@ -261,8 +322,12 @@ def activation(x: Tensor, func: str) -> Tensor:
         'tanh'
     """
     x = as_tensor(x, func)
+    template = x.data
+    if func == "abs" and x.dtype.startswith("complex"):
+        # |z| of a complex tensor is real (e.g. the magnitude of an nn.stft)
+        template = x.data.copy_template(dtype="float64" if x.dtype == "complex128" else "float32")
     return make_layer_tensor(
-        {"class": "activation", "from": x, "activation": func}, x.data, name_hint=func
+        {"class": "activation", "from": x, "activation": func}, template, name_hint=func
     )
 
 

@@ -104,19 +104,40 @@ class Module:
 
     # -- calling -------------------------------------------------------------------------
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        call = cls.__dict__.get("__call__")
+        if call is not None and not getattr(call, "_rc_scoped_call", False):
+            # The predecessor's modules define __call__ instead of forward: give their calls
+            # the same module scope (layer names, hooks) as forward calls get.
+            cls.__call__ = _scoped_user_call(call)  # type: ignore[method-assign]
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get(_IN_CALL_ATTR):  # super().__call__ from a subclass's __call__
+            return self.forward(*args, **kwargs)
+        return self._rc_call(self.forward, args, kwargs)
+
+    def _rc_call(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        """Call ``func(*args, **kwargs)`` in a new call scope of this module."""
         root = self._rc_naming_root()
         for tensor in iter_tensors([*args, *kwargs.values()]):
             rc_naming.check_same_root(
                 root, tensor.root, what=f"calling {type(self).__name__} on {tensor!r}"
             )
-        info = CallInfo("module", module=self, created_at=user_location(2))
+        info = CallInfo("module", module=self, created_at=user_location(3))
         with open_scope(root, info, _snake_case(type(self).__name__)) as node:
-            result = self.forward(*args, **kwargs)
+            result = func(*args, **kwargs)
         # The tensors this call made and returned are named after the call itself.
         info.outputs = [
             t for t in iter_tensors(result) if t.node is not None and t.node.parent is node
         ]
+        hooks = self.__dict__.get("_rc_call_post_hooks")
+        if hooks:
+            from ._hooks import run_post_hooks
+
+            result = run_post_hooks(hooks, self, args, kwargs, result)
         return result
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -181,6 +202,34 @@ class Module:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} created at {self.__dict__.get(_LOC_ATTR, '?')}>"
+
+
+_IN_CALL_ATTR = "_rc_in_user_call"
+
+
+def _scoped_user_call(call: Callable[..., Any]) -> Callable[..., Any]:
+    """``call`` (a module class's own ``__call__``) run in the module's call scope; a
+    nested call on the same module (``super().__call__(...)``) runs in the same scope."""
+
+    def scoped_call(self: Module, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get(_IN_CALL_ATTR):
+            return call(self, *args, **kwargs)
+
+        def run(*args: Any, **kwargs: Any) -> Any:
+            object.__setattr__(self, _IN_CALL_ATTR, True)
+            try:
+                return call(self, *args, **kwargs)
+            finally:
+                object.__delattr__(self, _IN_CALL_ATTR)
+
+        return self._rc_call(run, args, kwargs)
+
+    scoped_call._rc_scoped_call = True  # type: ignore[attr-defined]
+    scoped_call.__wrapped__ = call  # type: ignore[attr-defined]
+    scoped_call.__name__ = getattr(call, "__name__", "__call__")
+    scoped_call.__qualname__ = getattr(call, "__qualname__", "__call__")
+    scoped_call.__doc__ = getattr(call, "__doc__", None)
+    return scoped_call
 
 
 def creation_site(obj: object) -> str:

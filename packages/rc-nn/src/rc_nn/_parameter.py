@@ -36,25 +36,42 @@ class Parameter(Tensor):
     """
 
     # Parameters carry a few more attributes than plain tensors.
-    __slots__ = ("auxiliary", "initial", "trainable", "weight_decay")
+    __slots__ = ("auxiliary", "initial", "non_critical_for_restore", "trainable", "weight_decay")
 
     trainable: bool
     auxiliary: bool
     initial: InitialValue
     weight_decay: float | None
+    non_critical_for_restore: bool
 
     def __init__(
         self,
-        dims: Sequence[Dim],
-        dtype: str = "float32",
+        dims: Sequence[Dim] | None = None,
+        dtype: str | None = "float32",
         *,
+        shape: Sequence[Dim] | None = None,
         trainable: bool | None = None,
         auxiliary: bool = False,
         initial: InitialValue = None,
         weight_decay: float | None = None,
+        non_critical_for_restore: bool = False,
+        sparse_dim: Dim | None = None,
     ) -> None:
         created_at = user_location(2)
-        dims = list(dims)
+        if (dims is None) == (shape is None):
+            raise TypeError(
+                f"Parameter at {created_at}: give the dims once, positionally or as shape= "
+                "(the predecessor's name)"
+            )
+        if sparse_dim is not None:
+            raise DimMismatchError(
+                f"Parameter at {created_at}: sparse_dim is not supported: RETURNN's variable "
+                "layer has no sparse dim (neither had the predecessor's nn.Parameter). Make an "
+                "int parameter and read it through nn.set_sparse_dim(param, sparse_dim)."
+            )
+        if dtype is None:
+            dtype = "float32"
+        dims = list(dims if dims is not None else shape or ())
         for dim in dims:
             if not isinstance(dim, Dim):
                 raise TypeError(
@@ -83,6 +100,7 @@ class Parameter(Tensor):
         self.trainable = (not auxiliary) if trainable is None else trainable
         self.initial = initial
         self.weight_decay = weight_decay
+        self.non_critical_for_restore = non_critical_for_restore
         root.graph.add_node(
             self, label=f"Parameter[{', '.join(_dim_str(d) for d in dims)}]", created_at=created_at
         )
@@ -101,6 +119,7 @@ class Parameter(Tensor):
             auxiliary=self.auxiliary,
             initial=copy.deepcopy(self.initial, memo),
             weight_decay=self.weight_decay,
+            non_critical_for_restore=self.non_critical_for_restore,
         )
         memo[id(self)] = new
         from ._module import creation_site  # the deepcopy caller, not the copy module
@@ -137,4 +156,6 @@ class Parameter(Tensor):
             opts["init"] = float(initial) if self.dtype.startswith("float") else int(initial)
         if self.weight_decay:
             opts["L2"] = float(self.weight_decay)
+        if self.non_critical_for_restore:
+            opts["non_critical_for_restore"] = True
         return opts

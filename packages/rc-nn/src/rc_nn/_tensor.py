@@ -271,6 +271,27 @@ class Tensor:
         """Number of dims."""
         return len(self.data.dims)
 
+    def remaining_dims(self, remove: Dim | Sequence[Dim] | None = None) -> list[Dim]:
+        """The dims in order without ``remove`` (one dim or several), e.g. the batch dims of
+        an op over ``remove`` (the predecessor's ``Tensor.remaining_dims``).
+
+        Example:
+            >>> import rc_nn as nn
+            >>> f = nn.FeatureDim("f", 2)
+            >>> nn.zeros([nn.batch_dim, f]).remaining_dims(f) == [nn.batch_dim]
+            True
+        """
+        dims = list(self.dims)
+        removes = [] if remove is None else [remove] if isinstance(remove, Dim) else list(remove)
+        for dim in removes:
+            if dim not in dims:
+                raise AxisError(
+                    f"remaining_dims: {_dim_str(dim)} is not a dim of {self!r} "
+                    f"(dims: {', '.join(_dim_str(d) for d in self.dims)}; at {user_location(2)})"
+                )
+            dims.remove(dim)
+        return dims
+
     def dims_set(self) -> frozenset[Dim]:
         """The dims as a set (order does not matter for most rc-nn ops)."""
         return frozenset(self.data.dims)
