@@ -129,6 +129,8 @@ def run(model_dir: str, out_dir: str, *, inputs_from: str | None = None, name: s
     from returnn.util.basic import BehaviorVersion
 
     native_op.OpMaker.with_cuda = False
+    # RETURNN constructs layers recursively (about 5 frames per layer); deep nets exceed the default 1000
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
     model_py = os.path.join(model_dir, "model.py")
     code, mod = serialize(model_py)
     seq_lens_spec: dict[str, list[int]] = dict(getattr(mod, "SEQ_LENS", {}) or {})
