@@ -56,6 +56,10 @@ INIT_TEXT = (
     "if constant)^2) (variances: *= U(0.5,1.5)), numpy seed 1235, in sorted-name order"
 )
 MODE_TEXT = "eval (train_flag=False, no dropout); RETURNN behavior_version from config"
+TRAIN_MODE_TEXT = (
+    "train (train_flag=True: e.g. BatchNorm uses the batch statistics; only for models without dropout, "
+    "checked by a bit-identical rerun); RETURNN behavior_version from config"
+)
 
 
 def _load_model_module(path: str) -> ModuleType:
@@ -93,12 +97,12 @@ def serialize(model_py: str) -> tuple[str, ModuleType]:
     return code, mod
 
 
-def _dim_str(tag: Any, *, with_dyn_note: bool = False) -> str:
+def _dim_str(tag: Any, *, lens_key: str | None = None) -> str:
     kind = tag.kind.name if tag.kind is not None else "unspecified"
     if tag.is_batch_dim():
-        return "batch(3)" if with_dyn_note else f"batch:{tag.description}({tag.dimension})"
-    if with_dyn_note and tag.dimension is None:
-        return f"{kind}:{tag.description}(dynamic, given by seq_lens)"
+        return "batch(3)" if lens_key else f"batch:{tag.description}({tag.dimension})"
+    if lens_key and tag.dimension is None:
+        return f"{kind}:{tag.description}(dynamic, given by {lens_key})"
     return f"{kind}:{tag.description}({tag.dimension})"
 
 
@@ -119,7 +123,14 @@ def _perturb(values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def run(model_dir: str, out_dir: str, *, inputs_from: str | None = None, name: str | None = None) -> dict[str, Any]:
+def run(
+    model_dir: str,
+    out_dir: str,
+    *,
+    inputs_from: str | None = None,
+    name: str | None = None,
+    train_flag: bool = False,
+) -> dict[str, Any]:
     import numpy
     import tensorflow as tf
     import returnn
@@ -148,7 +159,7 @@ def run(model_dir: str, out_dir: str, *, inputs_from: str | None = None, name: s
     preset = dict(numpy.load(inputs_from)) if inputs_from else None
     with tf.Graph().as_default() as graph, tf.compat.v1.Session(graph=graph) as session:
         tf.compat.v1.set_random_seed(INIT_SEED)
-        net = TFNetwork(config=config, train_flag=False, eval_flag=False, rnd_seed=INIT_SEED)
+        net = TFNetwork(config=config, train_flag=train_flag, eval_flag=False, rnd_seed=INIT_SEED)
         net.construct_from_dict(config.typed_value("network"))
         net.initialize_params(session)
 
@@ -211,7 +222,7 @@ def run(model_dir: str, out_dir: str, *, inputs_from: str | None = None, name: s
             feed[data.placeholder] = x
             inputs[key] = x
             entry: dict[str, Any] = {
-                "dims": [_dim_str(t, with_dyn_note=True) for t in data.dim_tags],
+                "dims": [_dim_str(t, lens_key=lens_key) for t in data.dim_tags],
                 "shape": list(x.shape),
                 "dtype": str(x.dtype),
             }
@@ -266,7 +277,7 @@ def run(model_dir: str, out_dir: str, *, inputs_from: str | None = None, name: s
         meta["returnn_common_note"] = note
     meta.update(
         {
-            "mode": MODE_TEXT,
+            "mode": TRAIN_MODE_TEXT if train_flag else MODE_TEXT,
             "inputs": inputs_meta,
             "output": out_meta,
             "tolerance": TOLERANCE,
@@ -276,6 +287,8 @@ def run(model_dir: str, out_dir: str, *, inputs_from: str | None = None, name: s
             "num_params": int(sum(v.size for v in values.values())),
         }
     )
+    if train_flag:
+        meta["train_flag"] = True
 
     os.makedirs(out_dir, exist_ok=True)
     numpy.savez(os.path.join(out_dir, "params.npz"), **{n: values[n] for n in sorted(values)})
@@ -296,11 +309,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--name", help="model name for meta.json (default: basename of model_dir)")
     ap.add_argument("--inputs-from", help="take inputs from this inputs.npz instead of generating them")
     ap.add_argument("--print-config", action="store_true", help="only print the serialized config")
+    ap.add_argument(
+        "--train-flag",
+        action="store_true",
+        help="build with train_flag=True (meta.json gets \"train_flag\": true; not the golden eval format)",
+    )
     args = ap.parse_args(argv)
     if args.print_config:
         print(serialize(os.path.join(args.model_dir, "model.py"))[0])
         return 0
-    meta = run(args.model_dir, args.out or args.model_dir, inputs_from=args.inputs_from, name=args.name)
+    meta = run(
+        args.model_dir,
+        args.out or args.model_dir,
+        inputs_from=args.inputs_from,
+        name=args.name,
+        train_flag=args.train_flag,
+    )
     print(f"{meta['model']}: {meta['num_params']} params, output {meta['output']['shape']}, "
           f"max|out| {meta['max_abs_output']:.4g}")
     return 0
