@@ -132,10 +132,10 @@ def run(
     train_flag: bool = False,
 ) -> dict[str, Any]:
     import numpy
-    import tensorflow as tf
     import returnn
-    import returnn.tf.native_op as native_op
+    import tensorflow as tf
     from returnn.config import Config
+    from returnn.tf import native_op
     from returnn.tf.network import TFNetwork
     from returnn.util.basic import BehaviorVersion
 
@@ -166,7 +166,8 @@ def run(
         params = [
             v
             for v in net.get_params_list()
-            if not ("random" in v.name and "state_var" in v.name) and not v.name.startswith("global_step")
+            if not ("random" in v.name and "state_var" in v.name)
+            and not v.name.startswith("global_step")
         ]
         names = {v.name[: -len(":0")]: v for v in params}
         assert len(names) == len(params), "duplicate variable names"
@@ -197,7 +198,9 @@ def run(
                     if preset is not None:
                         lens = numpy.asarray(preset[lens_key], dtype="int32")
                     else:
-                        lens = numpy.asarray(seq_lens_spec.get(key, DEFAULT_SEQ_LENS), dtype="int32")
+                        lens = numpy.asarray(
+                            seq_lens_spec.get(key, DEFAULT_SEQ_LENS), dtype="int32"
+                        )
                     shape.append(int(lens.max()))
                 else:
                     shape.append(tag.dimension)
@@ -208,14 +211,20 @@ def run(
             else:
                 x = rnd.normal(size=shape).astype(data.dtype)
             if lens is not None:
-                t_axis = [i for i, t in enumerate(data.dim_tags) if t.dimension is None and not t.is_batch_dim()][0]
+                t_axis = next(
+                    i
+                    for i, t in enumerate(data.dim_tags)
+                    if t.dimension is None and not t.is_batch_dim()
+                )
                 b_axis = data.batch_dim_axis
                 assert b_axis == 0 and t_axis == 1, f"{key}: expect batch, time, ... order"
                 for b in range(shape[0]):
                     x[b, lens[b] :] = 0
                 size_t = dyn[0].dyn_size_ext.placeholder
                 if size_t in sizes_fed:
-                    raise ValueError(f"{key} shares its time dim with {sizes_fed[size_t]}; not supported")
+                    raise ValueError(
+                        f"{key} shares its time dim with {sizes_fed[size_t]}; not supported"
+                    )
                 sizes_fed[size_t] = key
                 feed[size_t] = lens
                 inputs[lens_key] = lens
@@ -232,12 +241,20 @@ def run(
                 entry["padding"] = f"zeros after {lens_key}[b]"
             inputs_meta[key] = entry
             if lens is not None:
-                inputs_meta[lens_key] = {"shape": [3], "dtype": "int32", "values": [int(i) for i in lens]}
+                inputs_meta[lens_key] = {
+                    "shape": [3],
+                    "dtype": "int32",
+                    "values": [int(i) for i in lens],
+                }
 
         out_layer = net.get_default_output_layer()
         out_data = out_layer.output.copy_as_batch_spatial_major()
         fetches = {"output": out_data.placeholder}
-        dyn_out = [i for i, t in enumerate(out_data.dim_tags) if t.dimension is None and not t.is_batch_dim()]
+        dyn_out = [
+            i
+            for i, t in enumerate(out_data.dim_tags)
+            if t.dimension is None and not t.is_batch_dim()
+        ]
         assert len(dyn_out) <= 1, "output with more than one dynamic axis not supported"
         if dyn_out:
             fetches["out_seq_lens"] = out_data.dim_tags[dyn_out[0]].dyn_size_ext.placeholder
@@ -297,7 +314,10 @@ def run(
     with open(os.path.join(out_dir, "meta.json"), "w", encoding="utf-8") as f:
         json.dump(meta, f, indent=1)
     if os.path.abspath(out_dir) != os.path.abspath(model_dir):
-        with open(model_py, encoding="utf-8") as f_in, open(os.path.join(out_dir, "model.py"), "w") as f_out:
+        with (
+            open(model_py, encoding="utf-8") as f_in,
+            open(os.path.join(out_dir, "model.py"), "w") as f_out,
+        ):
             f_out.write(f_in.read())
     return meta
 
@@ -307,12 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("model_dir", help="directory with model.py (build(nn))")
     ap.add_argument("--out", help="output directory (default: model_dir)")
     ap.add_argument("--name", help="model name for meta.json (default: basename of model_dir)")
-    ap.add_argument("--inputs-from", help="take inputs from this inputs.npz instead of generating them")
+    ap.add_argument(
+        "--inputs-from", help="take inputs from this inputs.npz instead of generating them"
+    )
     ap.add_argument("--print-config", action="store_true", help="only print the serialized config")
     ap.add_argument(
         "--train-flag",
         action="store_true",
-        help="build with train_flag=True (meta.json gets \"train_flag\": true; not the golden eval format)",
+        help='build with train_flag=True (meta.json gets "train_flag": true; not the golden eval format)',
     )
     args = ap.parse_args(argv)
     if args.print_config:
@@ -325,8 +347,10 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name,
         train_flag=args.train_flag,
     )
-    print(f"{meta['model']}: {meta['num_params']} params, output {meta['output']['shape']}, "
-          f"max|out| {meta['max_abs_output']:.4g}")
+    print(
+        f"{meta['model']}: {meta['num_params']} params, output {meta['output']['shape']}, "
+        f"max|out| {meta['max_abs_output']:.4g}"
+    )
     return 0
 
 

@@ -24,7 +24,11 @@ def build(nn):
         conv_norm=nn.LayerNorm,
         num_heads=2,
         encoder_layer_opts={
-            "self_att_opts": {"learnable_pos_emb": True, "learnable_pos_emb_clipping": 3, "with_pos_bias": False}
+            "self_att_opts": {
+                "learnable_pos_emb": True,
+                "learnable_pos_emb_clipping": 3,
+                "with_pos_bias": False,
+            }
         },
     )
     out, _out_time = enc(data, in_spatial_dim=time_dim)

@@ -18,14 +18,21 @@ def build(nn):
             super().__init__()
             self.chan_dim = nn.FeatureDim("chan", 1)
             self.conv1 = nn.Conv2d(self.chan_dim, nn.FeatureDim("conv1", 6), (3, 3), padding="same")
-            self.conv2 = nn.Conv2d(self.conv1.out_dim, nn.FeatureDim("conv2", 8), (3, 3), strides=(2, 1),
-                                   padding="same")
+            self.conv2 = nn.Conv2d(
+                self.conv1.out_dim,
+                nn.FeatureDim("conv2", 8),
+                (3, 3),
+                strides=(2, 1),
+                padding="same",
+            )
 
         def __call__(self, x, *, spatial_dim):
             x = nn.expand_dim(x, dim=self.chan_dim)
             x, (t, f) = self.conv1(x, in_spatial_dims=[spatial_dim, in_dim])
             x = nn.relu(x)
-            x, (t, f) = nn.pool2d(x, in_spatial_dims=[t, f], pool_size=(1, 2), padding="same", mode="max")
+            x, (t, f) = nn.pool2d(
+                x, in_spatial_dims=[t, f], pool_size=(1, 2), padding="same", mode="max"
+            )
             x, (t, f) = self.conv2(x, in_spatial_dims=[t, f])
             x, _ = nn.merge_dims(x, axes=[f, self.conv2.out_dim])
             return x, t

@@ -8,7 +8,9 @@ Input ``data`` is sparse (int32 [batch, time], vocab 20).  ``nn.Embedding(vocab,
 def build(nn):
     time_dim = nn.SpatialDim("time")
     vocab_dim = nn.FeatureDim("vocab", 20)
-    data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim], sparse_dim=vocab_dim))
+    data = nn.get_extern_data(
+        nn.Data("data", dim_tags=[nn.batch_dim, time_dim], sparse_dim=vocab_dim)
+    )
 
     class Model(nn.Module):
         def __init__(self):

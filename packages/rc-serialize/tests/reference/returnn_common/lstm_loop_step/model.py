@@ -23,7 +23,9 @@ def build(nn):
             loop.state.lstm = self.lstm.default_initial_state(batch_dims=[nn.batch_dim])
             with loop:
                 x_t = loop.unstack(x)
-                y, loop.state.lstm = self.lstm(x_t, spatial_dim=nn.single_step_dim, state=loop.state.lstm)
+                y, loop.state.lstm = self.lstm(
+                    x_t, spatial_dim=nn.single_step_dim, state=loop.state.lstm
+                )
                 ys = loop.stack(y)
             return self.out(ys)
 

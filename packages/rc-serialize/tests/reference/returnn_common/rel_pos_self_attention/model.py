@@ -11,8 +11,13 @@ def build(nn):
     time_dim = nn.SpatialDim("time")
     in_dim = nn.FeatureDim("input", 24)
     data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, in_dim]))
-    att = nn.RelPosSelfAttention(in_dim, in_dim, key_dim_total=nn.FeatureDim("key", 16),
-                                 value_dim_total=nn.FeatureDim("value", 24), num_heads=4)
+    att = nn.RelPosSelfAttention(
+        in_dim,
+        in_dim,
+        key_dim_total=nn.FeatureDim("key", 16),
+        value_dim_total=nn.FeatureDim("value", 24),
+        num_heads=4,
+    )
     out = att(data, axis=time_dim)
     out.mark_as_default_output()
     return att

@@ -12,8 +12,14 @@ def build(nn):
     in_dim = nn.FeatureDim("input", 24)
     data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, in_dim]))
     att = nn.RelPosSelfAttention(
-        in_dim, in_dim, key_dim_total=nn.FeatureDim("key", 16), value_dim_total=nn.FeatureDim("value", 24),
-        num_heads=4, learnable_pos_emb=True, learnable_pos_emb_clipping=5)
+        in_dim,
+        in_dim,
+        key_dim_total=nn.FeatureDim("key", 16),
+        value_dim_total=nn.FeatureDim("value", 24),
+        num_heads=4,
+        learnable_pos_emb=True,
+        learnable_pos_emb_clipping=5,
+    )
     out = att(data, axis=time_dim)
     out.mark_as_default_output()
     return att

@@ -13,9 +13,18 @@ def build(nn):
     in_dim = nn.FeatureDim("input", 24)
     data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, in_dim]))
     att = nn.RelPosSelfAttention(
-        in_dim, in_dim, key_dim_total=nn.FeatureDim("key", 16), value_dim_total=nn.FeatureDim("value", 24),
-        num_heads=4, with_bias=False, with_linear_pos=False, with_pos_bias=False, learnable_pos_emb=True,
-        learnable_pos_emb_clipping=4, separate_pos_emb_per_head=False)
+        in_dim,
+        in_dim,
+        key_dim_total=nn.FeatureDim("key", 16),
+        value_dim_total=nn.FeatureDim("value", 24),
+        num_heads=4,
+        with_bias=False,
+        with_linear_pos=False,
+        with_pos_bias=False,
+        learnable_pos_emb=True,
+        learnable_pos_emb_clipping=4,
+        separate_pos_emb_per_head=False,
+    )
     out = att(data, axis=time_dim)
     out.mark_as_default_output()
     return att

@@ -18,10 +18,18 @@ def build(nn):
     vocab_dim = nn.FeatureDim("vocab", 11)
     data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, model_dim]))
     target = nn.get_extern_data(
-        nn.Data("target", dim_tags=[nn.batch_dim, target_time_dim], sparse_dim=vocab_dim))
-    model = nn.Transformer(model_dim=model_dim, target_dim=vocab_dim, num_heads=4, num_encoder_layers=1,
-                           num_decoder_layers=1, ff_dim=nn.FeatureDim("ff", 64))
-    _memory, logits, _labels, _state = model(data, source_spatial_axis=time_dim, target=target,
-                                             target_spatial_axis=target_time_dim)
+        nn.Data("target", dim_tags=[nn.batch_dim, target_time_dim], sparse_dim=vocab_dim)
+    )
+    model = nn.Transformer(
+        model_dim=model_dim,
+        target_dim=vocab_dim,
+        num_heads=4,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        ff_dim=nn.FeatureDim("ff", 64),
+    )
+    _memory, logits, _labels, _state = model(
+        data, source_spatial_axis=time_dim, target=target, target_spatial_axis=target_time_dim
+    )
     logits.mark_as_default_output()
     return model

@@ -16,8 +16,9 @@ def build(nn):
         def __init__(self):
             super().__init__()
             self.conv = nn.Conv1d(in_dim, nn.FeatureDim("hidden", 12), 3, strides=2, padding="same")
-            self.up = nn.TransposedConv1d(self.conv.out_dim, nn.FeatureDim("out", 8), [4], strides=[2],
-                                          padding="same")
+            self.up = nn.TransposedConv1d(
+                self.conv.out_dim, nn.FeatureDim("out", 8), [4], strides=[2], padding="same"
+            )
 
         def __call__(self, x, *, spatial_dim):
             x, t = self.conv(x, in_spatial_dim=spatial_dim)
