@@ -28,7 +28,7 @@ def build(nn):
                 cond2.true = nn.tanh(self.out(x))
                 cond2.false = self.out(x * 2.0)
                 y = cond2.result
-            return y
+            return y  # noqa: RET504  (result read inside the with-block, as the predecessor does)
 
     model = Model()
     out = model(data)
