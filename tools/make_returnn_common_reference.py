@@ -322,6 +322,37 @@ def run(
     return meta
 
 
+def compare(new_dir: str, ref_dir: str) -> list[str]:
+    """Differences between two sets (npz keys, dtypes, shapes, max abs diffs; meta keys)."""
+    import numpy
+
+    lines = []
+    for f in ["params", "inputs", "outputs"]:
+        za, zb = numpy.load(f"{new_dir}/{f}.npz"), numpy.load(f"{ref_dir}/{f}.npz")
+        if sorted(za.keys()) != sorted(zb.keys()):
+            lines.append(f"{f}.npz: keys differ: {sorted(set(za) ^ set(zb))}")
+        for k in sorted(set(za) & set(zb)):
+            x, y = za[k], zb[k]
+            if x.dtype != y.dtype or x.shape != y.shape:
+                lines.append(f"{f}.npz {k}: {x.dtype}{x.shape} vs {y.dtype}{y.shape}")
+            elif x.dtype.kind in "iuU":
+                if not numpy.array_equal(x, y):
+                    lines.append(f"{f}.npz {k}: differs")
+            else:
+                d = float(numpy.abs(x.astype("f8") - y.astype("f8")).max()) if x.size else 0.0
+                if d > 0 or f == "outputs":
+                    lines.append(f"{f}.npz {k}: max abs diff {d:.3g}")
+    with (
+        open(f"{new_dir}/meta.json", encoding="utf-8") as fa,
+        open(f"{ref_dir}/meta.json", encoding="utf-8") as fb,
+    ):
+        ma, mb = json.load(fa), json.load(fb)
+    lines.extend(
+        f"meta.json {k} differs" for k in sorted(set(ma) | set(mb)) if ma.get(k) != mb.get(k)
+    )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model_dir", help="directory with model.py (build(nn))")
@@ -331,6 +362,9 @@ def main(argv: list[str] | None = None) -> int:
         "--inputs-from", help="take inputs from this inputs.npz instead of generating them"
     )
     ap.add_argument("--print-config", action="store_true", help="only print the serialized config")
+    ap.add_argument(
+        "--compare-with", help="after writing, compare the new set with this existing set"
+    )
     ap.add_argument(
         "--train-flag",
         action="store_true",
@@ -351,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{meta['model']}: {meta['num_params']} params, output {meta['output']['shape']}, "
         f"max|out| {meta['max_abs_output']:.4g}"
     )
+    if args.compare_with:
+        for line in compare(args.out or args.model_dir, args.compare_with) or ["identical"]:
+            print(f"  {line}")
     return 0
 
 
