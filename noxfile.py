@@ -146,6 +146,7 @@ def fuzz(session: nox.Session) -> None:
         **QUIET_TF,
         "RC_FUZZ_EXAMPLES": os.environ.get("RC_FUZZ_EXAMPLES", "500"),
         "RC_FUZZ_STATS": "1",
+        "RC_TEST_RANDOM": "1",
         "HYPOTHESIS_STORAGE_DIRECTORY": str(ROOT / ".hypothesis"),
     }
     session.run(

@@ -1,7 +1,7 @@
 """Shared test set-up for rc-serialize.
 
-* Hypothesis profiles: ``ci`` (derandomized, no example database, no deadline) is
-  loaded when the ``CI`` environment variable is set, else ``dev``.
+* Hypothesis profiles: ``repeatable`` (derandomized, no example database, no deadline)
+  by default; ``random`` when ``RC_TEST_RANDOM=1`` (``nox -s fuzz``).
 * TensorFlow and RETURNN's TF backend are imported lazily, once per process, by the
   session fixture :func:`returnn_tf`; tests that do not request it never import TF.
 """
@@ -16,18 +16,31 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("ci", derandomize=True, database=None, deadline=None)
-settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.load_profile("ci" if os.environ.get("CI") else "dev")
+# Repeatable by default (derandomized, no example database): the README's test command
+# gives the same result on every run. Random search only when asked (``nox -s fuzz``
+# sets RC_TEST_RANDOM=1).
+settings.register_profile(
+    "repeatable",
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("random", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("random" if os.environ.get("RC_TEST_RANDOM") == "1" else "repeatable")
 
 # Quieten TF's C++ logging before TF is imported (it is imported lazily below).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the markers used by these tests."""
-    config.addinivalue_line("markers", "slow: slow test (RETURNN subprocess, native op compile)")
-    config.addinivalue_line("markers", "returnn: needs RETURNN's TF backend")
+_TF_FIXTURES = frozenset({"returnn_tf", "check_config", "roundtrip"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses RETURNN's TF backend (via the fixtures below) ``returnn``."""
+    for item in items:
+        if _TF_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.returnn)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import os
 import pathlib
+import signal
+import stat
 import textwrap
 import types
 
@@ -54,6 +57,22 @@ _FACTORIES = textwrap.dedent(
         f, o, x = _inputs()
         model = Model(f, o)
         (model(x) + model.heads["bad key"](x)).mark_as_default_output()
+        return model
+
+    def nan_loss():
+        f, o, x = _inputs()
+        model = Model(f, o)
+        y = model(x)
+        y.mark_as_default_output()
+        nn.reduce_sum(nn.sqrt(y * 0.0 - 1.0), axis=o).mark_as_loss("nan")  # sqrt(-1)
+        return model
+
+    def rejected_by_returnn():
+        f, o, x = _inputs()
+        model = Model(f, o)
+        y = model(x)
+        bad = nn.make_layer({"class": "no_such_layer_class", "from": y}, name="bad", out=y.data)
+        bad.mark_as_default_output()
         return model
 
     NOT_CALLABLE = 3
@@ -227,3 +246,103 @@ def test_build_check_example(
     assert "step 2/2" in out
     assert "MISMATCH" not in out
     assert target.read_text(encoding="utf-8").startswith("#!rnn.py")
+
+
+def _previous_config(tmp_path: pathlib.Path) -> pathlib.Path:
+    target = tmp_path / "model.config"
+    target.write_text("#!rnn.py\n# the previous, good config\n", encoding="utf-8")
+    return target
+
+
+def test_check_fails_on_a_nan_loss_and_keeps_the_old_config(
+    returnn_tf: types.ModuleType,
+    factories: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = _previous_config(tmp_path)
+    args = ["build", f"{factories}:nan_loss", "-o", str(target), "--check", "--train-steps", "2"]
+    code, out, err = _run(args, capsys)
+    assert code == 1, out + err
+    assert "NON-FINITE LOSS (step 1: nan, step 2: nan)" in out
+    assert "check FAILED" in out and "check passed" not in out
+    assert target.read_text(encoding="utf-8") == "#!rnn.py\n# the previous, good config\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.config", "src"]
+
+
+def test_check_fails_when_returnn_rejects_the_config(
+    returnn_tf: types.ModuleType,
+    factories: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    target = _previous_config(tmp_path)
+    args = ["build", f"{factories}:rejected_by_returnn", "-o", str(target), "--check"]
+    code, out, err = _run(args, capsys)
+    assert code == 1, out + err
+    assert "RETURNN check failed while constructing the network" in out
+    assert "no_such_layer_class" in out
+    assert "Traceback" not in out and len(out.splitlines()) < 20, out
+    assert "--verbose" in out
+    assert target.read_text(encoding="utf-8") == "#!rnn.py\n# the previous, good config\n"
+    code, out, _ = _run([*args, "--verbose"], capsys)
+    assert code == 1 and "Traceback" in out and "net dict:" in out
+
+
+@pytest.mark.parametrize("flags", [["--check", "--train-steps", "2"], ["--synthetic-training"]])
+def test_training_asked_without_a_loss_is_a_usage_error(
+    flags: list[str], factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = _previous_config(tmp_path)
+    code, out, err = _run(["build", f"{factories}:build", "-o", str(target), *flags], capsys)
+    assert code == 2, out + err
+    assert "no output is marked as a loss" in err and "mark_as_loss" in err
+    assert target.read_text(encoding="utf-8") == "#!rnn.py\n# the previous, good config\n"
+
+
+def test_written_config_gets_normal_file_modes(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "new.config"
+    old_umask = os.umask(0o022)
+    try:
+        assert _run(["build", f"{factories}:build", "-o", str(new)], capsys)[0] == 0
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o644
+    existing = _previous_config(tmp_path)
+    existing.chmod(0o640)
+    assert _run(["build", f"{factories}:build", "-o", str(existing)], capsys)[0] == 0
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o640
+    assert existing.read_text(encoding="utf-8").startswith("#!rnn.py")
+
+
+def test_output_symlink_is_written_through(
+    factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = _previous_config(tmp_path)
+    link = tmp_path / "link.config"
+    link.symlink_to(real.name)
+    assert _run(["build", f"{factories}:build", "-o", str(link)], capsys)[0] == 0
+    assert link.is_symlink()
+    assert real.read_text(encoding="utf-8") != "#!rnn.py\n# the previous, good config\n"
+
+
+def test_sigterm_while_writing_leaves_no_temp_file(
+    factories: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    target = _previous_config(tmp_path)
+
+    def terminated(path: str, mode: int) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the temp file exists
+
+    monkeypatch.setattr("rc_serialize._cli.os.chmod", terminated)
+    with pytest.raises(SystemExit) as info:
+        main(["build", f"{factories}:build", "-o", str(target)])
+    assert info.value.code == 128 + signal.SIGTERM
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.config", "src"]
+    assert target.read_text(encoding="utf-8") == "#!rnn.py\n# the previous, good config\n"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored

@@ -13,6 +13,7 @@ EXAMPLES = pathlib.Path(__file__).resolve().parents[3] / "examples"
 
 
 @pytest.mark.slow
+@pytest.mark.returnn
 def test_get_network_config_trains_with_python_m_returnn(tmp_path: pathlib.Path) -> None:
     """The config builds its net dict with rc at load time; RETURNN trains one epoch with it."""
     source = (EXAMPLES / "get_network_config.py").read_text()

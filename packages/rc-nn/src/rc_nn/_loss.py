@@ -151,13 +151,23 @@ def ctc_loss(
     if targets.sparse_dim is None:
         raise DimMismatchError(f"ctc_loss: targets {targets!r} must be sparse label indices")
     classes = logits.feature_dim or logits.dims[-1]
-    if classes.dimension is None or targets.sparse_dim.dimension not in (
-        classes.dimension,
-        classes.dimension - 1,
+    vocab = targets.sparse_dim
+    if (
+        classes.dimension is None
+        or vocab.dimension is None
+        or classes.dimension != vocab.dimension + 1
     ):
         raise DimMismatchError(
-            f"ctc_loss: the logits' class dim {_dim_str(classes)} must equal the target vocab "
-            f"{_dim_str(targets.sparse_dim)} or be one larger (for the blank); at {user_location(2)}"
+            f"ctc_loss: the logits' class dim {_dim_str(classes)} must be the target vocab "
+            f"{_dim_str(vocab)} plus one blank class, i.e. of size "
+            f"{'?' if vocab.dimension is None else vocab.dimension + 1}; at {user_location(2)}. "
+            f"Project to a dim of the vocab size + 1, e.g. nn.Linear(in_dim, vocab + 1), and "
+            f"give blank_index (usually {vocab.dimension})"
+        )
+    if not 0 <= int(blank_index) < classes.dimension:
+        raise DimMismatchError(
+            f"ctc_loss: blank_index={blank_index} is outside the logits' class dim "
+            f"{_dim_str(classes)} (0 .. {classes.dimension - 1}); at {user_location(2)}"
         )
     layer: dict[str, Any] = {
         "class": "ctc_loss",

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import os
 import pathlib
+import signal
+import stat
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -70,13 +74,31 @@ def _build_model(spec: str) -> rc_nn.Module:
     return model
 
 
-def _write_atomically(path: pathlib.Path, text: str) -> None:
-    # Never leave a half-written config behind: write a temp file, then rename.
+def _check_output_path(path: pathlib.Path) -> None:
     directory = path.parent if str(path.parent) else pathlib.Path(".")
     if not directory.is_dir():
         raise CliError(f"output {str(path)!r}: directory {str(directory)!r} does not exist")
     if path.is_dir():
         raise CliError(f"output {str(path)!r}: is a directory; give a file name")
+
+
+def _file_mode_for(path: pathlib.Path) -> int:
+    """An existing file keeps its mode; a new one gets 0666 less the umask, like ``open``."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _write_atomically(path: pathlib.Path, text: str) -> None:
+    # Never leave a half-written config behind: write a temp file, then rename. A symlink
+    # is written through (its target is replaced), so the link stays a link.
+    if path.is_symlink():
+        path = path.resolve()
+    _check_output_path(path)
+    directory = path.parent if str(path.parent) else pathlib.Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
     except OSError as exc:
@@ -84,6 +106,7 @@ def _write_atomically(path: pathlib.Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, _file_mode_for(path))
         os.replace(tmp, path)
     except OSError as exc:
         pathlib.Path(tmp).unlink(missing_ok=True)
@@ -101,6 +124,19 @@ def _progress(step: int, total: int, loss: float) -> None:
     )
 
 
+def _has_loss(network: Any) -> bool:
+    """Whether any layer of a (nested) RETURNN net dict is marked as a loss."""
+    for layer in network.values():
+        if not isinstance(layer, dict):
+            continue
+        if layer.get("loss") is not None:
+            return True
+        sub = layer.get("subnetwork") or layer.get("unit")
+        if isinstance(sub, dict) and _has_loss(sub):
+            return True
+    return False
+
+
 def _cmd_build(args: argparse.Namespace) -> int:
     with rc_naming.Root("cli"):
         model = _build_model(args.model)
@@ -108,24 +144,58 @@ def _cmd_build(args: argparse.Namespace) -> int:
     serialized = pieces.serialized
     code = pieces.config_code()
     out = pathlib.Path(args.output)
+    has_loss = _has_loss(serialized.network)
+    if args.synthetic_training and not has_loss:
+        raise CliError(
+            f"model {args.model!r}: --synthetic-training needs a loss, but no output is marked as "
+            'a loss. Mark one with `loss.mark_as_loss("name")`, or leave out --synthetic-training'
+        )
+    if args.train_steps is None:  # not given: train where there is something to train
+        args.train_steps = 3 if has_loss else 0
+        if args.check and not has_loss:
+            print("no loss is marked: --check constructs, runs and checkpoints without training")
+    elif args.check and args.train_steps > 0 and not has_loss:
+        raise CliError(
+            f"model {args.model!r}: --check was asked to train {args.train_steps} steps, but no "
+            'output is marked as a loss. Mark one with `loss.mark_as_loss("name")`, or pass '
+            "--train-steps 0 to check construction, forward and checkpoints only"
+        )
+    model_dir = out.resolve().parent / f"{out.name}.model"
     if args.synthetic_training:
         from ._returnn_check_rnn import training_config_code
 
-        model_dir = out.resolve().parent / f"{out.name}.model"
         code = training_config_code(code, model_dir=model_dir)
+    _check_output_path(out)
+    summary = (
+        f"{out} ({len(serialized.network)} layers, {len(serialized.parameters)} parameters, "
+        f"{len(code.splitlines())} lines)"
+    )
+    if args.check and not _check(code, serialized, out=out, args=args):
+        print(f"check FAILED: {out} was not written (an existing file is left as it was)")
+        return 1
     _write_atomically(out, code)
     if args.synthetic_training:
         model_dir.mkdir(exist_ok=True)  # RETURNN's log file goes there
-    print(
-        f"wrote {out} ({len(serialized.network)} layers, {len(serialized.parameters)} parameters, "
-        f"{len(code.splitlines())} lines)"
-    )
-    if not args.check:
-        return 0
-    from ._returnn_check import check_config
+    print(f"wrote {summary}")
+    return 0
 
-    print(f"checking {out} in RETURNN (TensorFlow backend) ...", flush=True)
-    report = check_config(code, train_steps=args.train_steps, on_step=_progress)
+
+def _check(code: str, serialized: Any, *, out: pathlib.Path, args: argparse.Namespace) -> bool:
+    """Prove ``code`` in RETURNN before it is written; print what was found."""
+    try:
+        from ._returnn_check import ReturnnCheckError, check_config
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise CliError(_MISSING_CHECK_DEPS.format(exc=exc)) from exc
+    print(f"checking the config for {out} in RETURNN (TensorFlow backend) ...", flush=True)
+    try:
+        report = check_config(code, train_steps=args.train_steps, on_step=_progress)
+    except ReturnnCheckError as exc:
+        print(exc.summary if not args.verbose else str(exc))
+        if not args.verbose:
+            print("  (run with --verbose for the net dict and RETURNN's full traceback)")
+        return False
+    except ModuleNotFoundError as exc:
+        raise CliError(_MISSING_CHECK_DEPS.format(exc=exc)) from exc
     expected = set(serialized.variable_names.values())
     ok = True
     for label, names in (
@@ -143,8 +213,35 @@ def _cmd_build(args: argparse.Namespace) -> int:
                 print(f"    unexpected: {name}")
     print(f"  checkpoint restore: {'values equal' if report.restore_ok else 'VALUES DIFFER'}")
     ok = ok and report.restore_ok
-    print("check passed" if ok else "check FAILED")
-    return 0 if ok else 1
+    if args.train_steps > 0:
+        if len(report.losses) != args.train_steps:
+            ok = False
+            print(
+                f"  training: MISSING: {len(report.losses)} of {args.train_steps} steps ran "
+                "(RETURNN found no loss to minimize)"
+            )
+        bad = [
+            (step, loss)
+            for step, loss in enumerate(report.losses, start=1)
+            if not math.isfinite(loss)
+        ]
+        if bad:
+            ok = False
+            steps = ", ".join(f"step {step}: {loss}" for step, loss in bad)
+            print(
+                f"  training: NON-FINITE LOSS ({steps}). Look for log/sqrt/division of values "
+                "that can be 0 or negative, or lower the learning rate"
+            )
+    if ok:
+        print("check passed")
+    return ok
+
+
+_MISSING_CHECK_DEPS = (
+    "--check needs RETURNN's TensorFlow backend, which is not installed ({exc}). Install it "
+    "with `pip install 'rc-serialize[check]'` (brings returnn, tensorflow-cpu and dm-tree; about "
+    "1 GB of disk; RETURNN compiles its native ops with a C++ compiler such as g++ on first use)"
+)
 
 
 def _cmd_params(args: argparse.Namespace) -> int:
@@ -189,7 +286,16 @@ def _parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="construct, run, train and restore in RETURNN"
     )
     build.add_argument(
-        "--train-steps", type=int, default=3, help="training steps for --check (default 3)"
+        "--train-steps",
+        type=int,
+        default=None,
+        help="training steps for --check (default: 3 if a loss is marked, else 0); "
+        "asking for steps without a loss is an error",
+    )
+    build.add_argument(
+        "--verbose",
+        action="store_true",
+        help="with --check: print the net dict and RETURNN's full traceback when RETURNN fails",
     )
     build.add_argument("--param-naming", choices=("predecessor", "plain"), default="predecessor")
     build.add_argument(
@@ -211,6 +317,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``rc-serialize`` / ``python -m rc_serialize``."""
     args = _parser().parse_args(argv)
+    previous = _exit_cleanly_on_sigterm()
     try:
         return int(args.func(args))
     except CliError as exc:
@@ -219,3 +326,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (rc_naming.RcNamingError, rc_nn.RcNnError, RcSerializeError) as exc:
         print(f"rc-serialize: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _raise_system_exit(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _exit_cleanly_on_sigterm() -> Any:
+    """SIGTERM unwinds like Ctrl-C, so temp files are removed (only in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_system_exit)

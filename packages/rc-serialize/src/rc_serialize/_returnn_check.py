@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from ._errors import RcSerializeError
+
 if TYPE_CHECKING:
     import numpy
 
@@ -48,12 +50,21 @@ def _is_internal_variable(name: str) -> bool:
     return name == _GLOBAL_STEP or name.endswith(_INTERNAL_VARIABLE_SUFFIXES)
 
 
-class ReturnnCheckError(Exception):
+class ReturnnCheckError(RcSerializeError, RuntimeError):
     """RETURNN rejected or failed on a config.
 
     The message holds the stage that failed, the (pretty-printed, maybe truncated) net
-    dict of the config and the RETURNN error with its traceback.
+    dict of the config and the RETURNN error with its traceback; ``summary`` is one
+    paragraph: the stage, RETURNN's own message and a hint where one is known.
+
+    Example:
+        >>> ReturnnCheckError("long text", summary="short").summary
+        'short'
     """
+
+    def __init__(self, message: str, *, summary: str | None = None) -> None:
+        super().__init__(message)
+        self.summary = message if summary is None else summary
 
 
 @dataclasses.dataclass(frozen=True)
@@ -246,6 +257,10 @@ _HINTS = (
 def _error(stage: str, net_dict: Any, exc: BaseException) -> ReturnnCheckError:
     tb = "".join(traceback.format_exception(exc))
     hints = [hint for marker, hint in _HINTS if marker in str(exc)]
+    summary_lines = [
+        f"RETURNN check failed while {stage}: {type(exc).__name__}: {_last_lines(str(exc))}",
+        *[line for hint in hints for line in ("", hint)],
+    ]
     lines = [
         f"RETURNN check failed while {stage}: {type(exc).__name__}: {exc}",
         *[line for hint in hints for line in ("", hint)],
@@ -256,7 +271,13 @@ def _error(stage: str, net_dict: Any, exc: BaseException) -> ReturnnCheckError:
         "RETURNN error:",
         tb,
     ]
-    return ReturnnCheckError("\n".join(lines))
+    return ReturnnCheckError("\n".join(lines), summary="\n".join(summary_lines))
+
+
+def _last_lines(message: str, *, keep: int = 6) -> str:
+    """RETURNN's messages can be pages long (whole templates): keep their last lines."""
+    lines = message.strip().splitlines()
+    return "\n".join(lines if len(lines) <= keep else ["...", *lines[-keep:]])
 
 
 def _load_config(path: pathlib.Path) -> Any:
@@ -588,12 +609,17 @@ def _train(
         return []  # the network has no loss
     before = set(tf.compat.v1.global_variables())
     optimizer = tf.compat.v1.train.AdamOptimizer(learning_rate=learning_rate)
-    train_op = optimizer.minimize(objective, var_list=network.get_trainable_params())
+    # The loss must be read before the update writes the variables: in one session.run
+    # nothing else orders the two, and the reported loss was sometimes the one after the
+    # step. The control dependency makes the order part of the graph.
+    loss_before_update = tf.identity(objective)
+    with tf.control_dependencies([loss_before_update]):
+        train_op = optimizer.minimize(objective, var_list=network.get_trainable_params())
     new_vars = [v for v in tf.compat.v1.global_variables() if v not in before]
     session.run(tf.compat.v1.variables_initializer(new_vars))
     losses: list[float] = []
     for step in range(1, steps + 1):
-        loss, _unused = session.run([objective, train_op], feed_dict=feed)
+        loss, _unused = session.run([loss_before_update, train_op], feed_dict=feed)
         losses.append(float(loss))
         if on_step is not None:
             on_step(step, steps, float(loss))

@@ -42,13 +42,13 @@ pytestmark = pytest.mark.returnn
 
 RoundTripFn = Callable[..., Any]
 EXAMPLES = int(os.environ.get("RC_FUZZ_EXAMPLES", "30"))
-# In CI (derandomized, bounded run) a failure is reported with its choices and trace but not
-# shrunk: shrinking a failing example re-runs RETURNN hundreds of times (many minutes on a
-# loaded machine). ``nox -s fuzz`` and local runs keep the full shrink phase.
+# By default (derandomized, bounded run) a failure is reported with its choices and trace but
+# not shrunk: shrinking a failing example re-runs RETURNN hundreds of times (many minutes on a
+# loaded machine). ``nox -s fuzz`` (RC_TEST_RANDOM=1) keeps the full shrink phase.
 PHASES = (
-    (Phase.explicit, Phase.reuse, Phase.generate)
-    if os.environ.get("CI")
-    else (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
+    (Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink)
+    if os.environ.get("RC_TEST_RANDOM") == "1"
+    else (Phase.explicit, Phase.reuse, Phase.generate)
 )
 HERE = Path(__file__).parent
 
