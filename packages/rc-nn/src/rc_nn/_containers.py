@@ -272,12 +272,20 @@ class ParameterList(Module):
         >>> params = nn.ParameterList([nn.Parameter([nn.FeatureDim("d", 2)])])
         >>> [name for name, _ in params.named_parameters()]
         ['0']
+        >>> d = nn.FeatureDim("d", 2)
+        >>> len(nn.ParameterList(nn.Parameter([d]), nn.Parameter([d])))  # as arguments too
+        2
     """
 
-    def __init__(self, parameters: Iterable[Parameter] = ()) -> None:
+    def __init__(self, *parameters: Parameter | Iterable[Parameter]) -> None:
         super().__init__()
         object.__setattr__(self, "_rc_len", 0)
-        for param in parameters:
+        # Like the predecessor: one iterable (list, another ParameterList) or the
+        # parameters themselves as arguments.
+        items: Iterable[Any] = parameters
+        if len(parameters) == 1 and not isinstance(parameters[0], Parameter):
+            items = parameters[0]
+        for param in items:
             self.append(param)
 
     def append(self, param: Parameter) -> None:
