@@ -56,6 +56,9 @@ class BuildState:
     # Batch-major views of time-major tensors read inside loops, by id of the viewed tensor
     # (see rc_nn._control.loop_read); the tree keeps the viewed tensors alive.
     batch_major_views: dict[int, Tensor] = dataclasses.field(default_factory=dict)
+    # Extra top-level net dict entries (e.g. "#config" for pretraining), written by
+    # rc-serialize through its one escaping path (see rc_nn.extra_net_dict).
+    extra_net_dict: dict[str, object] = dataclasses.field(default_factory=dict)
 
 
 _states: weakref.WeakKeyDictionary[rc_naming.Root, BuildState] = weakref.WeakKeyDictionary()

@@ -32,7 +32,7 @@ from rc_nn._control import Block, BlockNet, ControlTensor, LayerNameOf, block_of
 from rc_nn._state import CallInfo, OutputMark, state_of
 from rc_nn._tensor import Tensor
 
-from ._errors import InvalidParameterNameError
+from ._errors import InvalidParameterNameError, RcSerializeError
 
 __all__ = ["ParamNaming", "SerializedNetwork", "build_network"]
 
@@ -118,6 +118,10 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+class _ExtraNetDictError(RcSerializeError, ValueError):
+    """An extra net dict entry clashes with a layer name."""
 
 
 def build_network(
@@ -268,6 +272,13 @@ def _build_network(
         if layer.get("name_scope") == name:
             del layer["name_scope"]  # the layer name already gives this scope
 
+    for key, value in state.extra_net_dict.items():
+        if key in network:
+            raise _ExtraNetDictError(
+                f"extra net dict entry {key!r} (nn.extra_net_dict / NameCtx.root.extra_net_dict) "
+                "has the name of a layer of the network; use another key (e.g. '#config')"
+            )
+        network[key] = value
     extern = {name: _extern_entry(name, t) for name, t in state.extern_data.items()}
     params = {
         ".".join(param_paths[k]): t for k, t in used.items() if isinstance(t, rc_nn.Parameter)
