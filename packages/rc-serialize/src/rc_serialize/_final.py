@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import re
+import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -278,7 +279,8 @@ def _build_network(
                 f"extra net dict entry {key!r} (nn.extra_net_dict / NameCtx.root.extra_net_dict) "
                 "has the name of a layer of the network; use another key (e.g. '#config')"
             )
-        network[key] = value
+        # Not always a layer dict (e.g. "#copy_param_mode": "subset"); RETURNN skips '#' keys.
+        network[key] = typing.cast(dict[str, Any], value)
     extern = {name: _extern_entry(name, t) for name, t in state.extern_data.items()}
     params = {
         ".".join(param_paths[k]): t for k, t in used.items() if isinstance(t, rc_nn.Parameter)
