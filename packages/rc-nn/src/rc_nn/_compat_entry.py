@@ -300,7 +300,7 @@ def get_returnn_config_serialized(root_module: Module, **kwargs: Any) -> str:
 _EAGER_MSG = (
     "the predecessor's debug eager mode (evaluating layers with TF eager while building) is "
     "not supported by rc: building never imports TensorFlow. To see values, serialize the "
-    "model and run it in RETURNN (e.g. `rc-serialize check MODULE:FACTORY`), or use the "
+    "model and run it in RETURNN (e.g. `rc-serialize build MODULE:FACTORY -o config.py --check`), or use the "
     "numpy checks in rc-serialize's tests. See docs/migrating-from-returnn_common.md."
 )
 
