@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 import rc_naming
+from returnn.tensor import Tensor as Template
 
 from ._errors import RcNnError
 from ._module import Module
@@ -236,17 +237,16 @@ class ReturnnConfigSerializer:
     ) -> str:
         """Dim definitions and ``extern_data = {...}`` (plus ``other`` assignments) as code.
 
-        ``extern_data`` maps keys to tensor kwargs (e.g. ``nn.Data(...).get_kwargs()``
-        without ``name``) or to ``nn.Data`` objects.
+        ``extern_data`` maps keys to tensor kwargs (written as given) or to ``nn.Data``
+        objects, written as rc-serialize writes extern data (``dim_tags``, ``dtype``,
+        ``sparse_dim``, ``available_for_inference``): pipeline code can turn each entry
+        back into a template with ``nn.Data(name=key, **extern_data[key])``.
         """
         ser = _rc_serialize()
         dims = ser.DimNamer()
         entries: dict[str, Any] = {}
         for key, value in extern_data.items():
-            if hasattr(value, "get_kwargs"):
-                entries[key] = {k: v for k, v in value.get_kwargs().items() if k != "name"}
-            else:
-                entries[key] = value
+            entries[key] = _extern_entry(value) if isinstance(value, Template) else value
         lines = [f"extern_data = {ser.py_code(entries, dims)}\n"]
         for key, value in (other or {}).items():
             if not key.isidentifier():
@@ -257,6 +257,14 @@ class ReturnnConfigSerializer:
         head = "".join(f"{line}\n" for line in dims.definitions())
         imports = "from returnn.tensor import Dim, batch_dim, single_step_dim\n\n"
         return imports + head + ("\n" if head else "") + "".join(lines)
+
+
+def _extern_entry(data: Template) -> dict[str, Any]:
+    entry: dict[str, Any] = {"dim_tags": list(data.dims), "dtype": str(data.dtype)}
+    if data.sparse_dim is not None:
+        entry["sparse_dim"] = data.sparse_dim
+    entry["available_for_inference"] = bool(data.available_for_inference)
+    return entry
 
 
 def get_returnn_config() -> ReturnnConfigSerializer:

@@ -66,9 +66,9 @@ def test_base_extern_data_code_direct_defines_dims_once() -> None:
     scope: dict[str, Any] = {}
     exec(code, scope)
     ext = scope["extern_data"]
-    assert ext["data"]["dims"][1] is ext["classes"]["dims"][1]  # one shared time dim
+    assert ext["data"]["dim_tags"][1] is ext["classes"]["dim_tags"][1]  # one shared time dim
     assert ext["classes"]["sparse_dim"].dimension == 7
-    assert ext["data"]["dims"][2].dimension == 5
+    assert ext["data"]["dim_tags"][2].dimension == 5
     assert scope["num_outputs_hint"] == 7
     assert code.count('name="time"') == 1
     with pytest.raises(nn.RcNnError, match="no identifier"):
@@ -173,3 +173,40 @@ def test_rc_nn_does_not_import_rc_serialize() -> None:
     code = "import sys, rc_nn; print('rc_serialize' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_extern_data_code_loads_in_pipeline_code() -> None:
+    """A pipeline's get_network turns rc's extern_data entries back into nn.Data templates."""
+    time, feat, classes = nn.SpatialDim("time"), nn.FeatureDim("feat", 5), nn.FeatureDim("cls", 3)
+    data = nn.Data(name="data", dim_tags=[nn.batch_dim, time, feat])
+    labels = nn.Data(
+        name="classes",
+        dim_tags=[nn.batch_dim, time],
+        sparse_dim=classes,
+        available_for_inference=False,
+    )
+    code = nn.ReturnnConfigSerializer.get_base_extern_data_py_code_str_direct(
+        {"data": data, "classes": labels}
+    )
+    with nn.NameCtx.new_root():
+        net, _, _ = _linear_model()
+        code_from_model = nn.get_returnn_config().get_complete_py_code_str(net)
+    for config_code in (code, code_from_model):
+        scope: dict[str, Any] = {}
+        exec(config_code, scope)
+        templates = {k: nn.Data(name=k, **v) for k, v in scope["extern_data"].items()}
+        with nn.NameCtx.new_root():
+            x = nn.get_extern_data(templates["data"])
+            out_dim = nn.FeatureDim("out", 2)
+            model = nn.Linear(x.feature_dim, out_dim)
+            model(x).mark_as_default_output()
+            net_dict = nn.get_returnn_config().get_net_dict_raw_dict(model)
+        assert net_dict["output"]["in_dim"] is scope["extern_data"]["data"]["dim_tags"][-1]
+    assert _labels_template_ok(code)
+
+
+def _labels_template_ok(code: str) -> bool:
+    scope: dict[str, Any] = {}
+    exec(code, scope)
+    labels = nn.Data(name="classes", **scope["extern_data"]["classes"])
+    return bool(labels.sparse_dim is not None and labels.available_for_inference is False)
