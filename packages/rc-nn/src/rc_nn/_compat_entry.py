@@ -15,8 +15,9 @@ import importlib
 from types import ModuleType
 from typing import Any
 
-import rc_naming
 from returnn.tensor import Tensor as Template
+
+import rc_naming
 
 from ._errors import RcNnError
 from ._module import Module
