@@ -38,8 +38,10 @@ def construct_network(
     logits.mark_as_default_output()
     blank = label_data.sparse_dim.dimension
     nn.ctc_loss(logits=logits, targets=labels, blank_index=blank).mark_as_loss("ctc")
-    # Extra entries reach the net dict (RETURNN reads '#config' etc. for pretraining).
-    nn.NameCtx.top().root.extra_net_dict["#info"] = "built by construct_network"
+    # Extra entries reach the net dict (RETURNN reads '#config' etc. for pretraining). This
+    # one differs per epoch, so RETURNN rebuilds the network for epoch 2 (as pretraining does)
+    # and keeps the trained parameters.
+    nn.NameCtx.top().root.extra_net_dict["#info"] = f"built for epoch {epoch}"
     return net
 
 
