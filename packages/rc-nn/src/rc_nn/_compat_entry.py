@@ -160,15 +160,15 @@ class NameCtx:
 class ReturnnConfigSerializer:
     """The predecessor's config serializer, backed by rc-serialize.
 
-    Example:
+    Example (serializing needs rc-serialize installed):
         >>> import rc_nn as nn
         >>> with nn.Root():
         ...     feat = nn.FeatureDim("in", 3)
         ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
         ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
         ...     _ = net(x).mark_as_default_output()
-        ...     code = nn.get_returnn_config().get_complete_py_code_str(net)
-        >>> "network = {" in code
+        ...     code = nn.get_returnn_config().get_complete_py_code_str(net)  # doctest: +SKIP
+        >>> "network = {" in code  # doctest: +SKIP
         True
     """
 
@@ -190,11 +190,13 @@ class ReturnnConfigSerializer:
 
     def get_complete_py_code_str(self, root_module: Module) -> str:
         """The complete config (dims, behavior_version, extern_data, network) as Python code."""
-        return str(_rc_serialize().get_returnn_config_serialized(self._check_module(root_module)))
+        module = self._check_module(root_module)
+        return str(_rc_serialize().get_returnn_config_serialized(module))
 
     def get_net_dict_raw_dict(self, root_module: Module) -> dict[str, Any]:
         """``network`` as a dict (dims as ``Dim`` objects), for configs that build at load time."""
-        pieces = _rc_serialize().ReturnnConfigPieces(self._check_module(root_module))
+        module = self._check_module(root_module)
+        pieces = _rc_serialize().ReturnnConfigPieces(module)
         return dict(pieces.network_dict)
 
     def get_extern_data_raw_dict(self, root_module: Module) -> dict[str, Any]:
@@ -202,13 +204,15 @@ class ReturnnConfigSerializer:
 
         Unlike the predecessor this takes the root module: extern data belongs to a model.
         """
-        pieces = _rc_serialize().ReturnnConfigPieces(self._check_module(root_module))
+        module = self._check_module(root_module)
+        pieces = _rc_serialize().ReturnnConfigPieces(module)
         return dict(pieces.extern_data_dict)
 
     def get_config_raw_dict(self, root_module: Module) -> dict[str, Any]:
         """``behavior_version``, ``extern_data`` and ``network`` as raw dicts."""
+        module = self._check_module(root_module)
         ser = _rc_serialize()
-        pieces = ser.ReturnnConfigPieces(self._check_module(root_module))
+        pieces = ser.ReturnnConfigPieces(module)
         return {
             "behavior_version": int(ser.DEFAULT_BEHAVIOR_VERSION),
             "extern_data": dict(pieces.extern_data_dict),
@@ -227,7 +231,8 @@ class ReturnnConfigSerializer:
         rc's pieces always import what they use, so ``with_imports`` has no effect.
         """
         del with_imports
-        pieces = _rc_serialize().ReturnnConfigPieces(self._check_module(root_module))
+        module = self._check_module(root_module)
+        pieces = _rc_serialize().ReturnnConfigPieces(module)
         return str(
             pieces.network_code(dims_from_extern_data=ref_extern_data_dims_via_global_config)
         )
@@ -293,14 +298,15 @@ def reset_default_root_name_ctx() -> None:
 def get_returnn_config_serialized(root_module: Module, **kwargs: Any) -> str:
     """rc-serialize's ``get_returnn_config_serialized``, imported when called.
 
-    Example:
+    Example (needs rc-serialize installed):
         >>> import rc_nn as nn
         >>> with nn.Root():
         ...     feat = nn.FeatureDim("in", 3)
         ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
         ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
         ...     _ = net(x).mark_as_default_output()
-        ...     nn.get_returnn_config_serialized(net).startswith("#!rnn.py")
+        ...     code = nn.get_returnn_config_serialized(net)  # doctest: +SKIP
+        >>> code.startswith("#!rnn.py")  # doctest: +SKIP
         True
     """
     return str(_rc_serialize().get_returnn_config_serialized(root_module, **kwargs))
