@@ -56,6 +56,14 @@ class DebugEagerModeUnsupportedError(RcNnError, NotImplementedError):
     """
 
 
+class _NotAModuleError(RcNnError, TypeError):
+    """The serializer was given something other than an ``nn.Module``."""
+
+
+class _RootReopenError(RcNnError, RuntimeError):
+    """An existing root was used as a context manager again."""
+
+
 def _rc_serialize() -> ModuleType:
     try:
         return importlib.import_module("rc_serialize")
@@ -146,7 +154,7 @@ class NameCtx:
 
     def __enter__(self) -> NameCtx:
         if not self._owns:
-            raise RcNnError(
+            raise _RootReopenError(
                 f"{self!r} is an existing root and cannot be opened again; open a new one with "
                 "`with nn.NameCtx.new_root() as ctx:` (or `with nn.Root():`)"
             )
@@ -177,7 +185,7 @@ class ReturnnConfigSerializer:
 
     def _check_module(self, root_module: object) -> Module:
         if not isinstance(root_module, Module):
-            raise RcNnError(
+            raise _NotAModuleError(
                 f"the root module must be an nn.Module, got {type(root_module).__name__}; "
                 "pass the model object whose call built the network"
             )

@@ -44,16 +44,18 @@ def test_name_ctx_roots() -> None:
         assert ctx.root is ctx and ctx.is_root
         assert nn.NameCtx.current_ctx().rc_root is ctx.rc_root
     assert nn.current_root() is outer.rc_root
-    with pytest.raises(nn.RcNnError, match="cannot be opened again"):
+    with pytest.raises(nn.RcNnError, match="cannot be opened again") as info:
         with nn.NameCtx.top():
             pass
+    assert isinstance(info.value, RuntimeError)
 
 
 def test_serializer_rejects_non_module_and_other_root() -> None:
     with nn.NameCtx.new_root():
         net, _, _ = _linear_model()
-    with pytest.raises(nn.RcNnError, match=r"must be an nn\.Module"):
+    with pytest.raises(nn.RcNnError, match=r"must be an nn\.Module") as info:
         nn.get_returnn_config().get_complete_py_code_str("net")  # type: ignore[arg-type]
+    assert isinstance(info.value, TypeError)
     with nn.NameCtx.new_root():
         with pytest.raises(Exception, match="root"):
             nn.get_returnn_config().get_complete_py_code_str(net)
