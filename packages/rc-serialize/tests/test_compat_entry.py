@@ -51,6 +51,7 @@ def _run_returnn(config_name: str, model_line: str, tmp_path: pathlib.Path) -> s
 
 
 @pytest.mark.slow
+@pytest.mark.returnn
 def test_serializer_generated_config_trains_and_checkpoint_matches_model(
     tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -84,6 +85,7 @@ def test_serializer_generated_config_trains_and_checkpoint_matches_model(
 
 
 @pytest.mark.slow
+@pytest.mark.returnn
 def test_predecessor_style_config_trains(tmp_path: pathlib.Path) -> None:
     log = _run_returnn(
         "predecessor_style_config.py",
