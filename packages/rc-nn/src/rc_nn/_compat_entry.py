@@ -180,6 +180,10 @@ class ReturnnConfigSerializer:
         True
     """
 
+    #: The imports the written code pieces start with (the predecessor's class attribute;
+    #: pipeline code adds it once to a config's prolog or epilog).
+    ImportPyCodeStr = "from returnn.tensor import Dim, batch_dim, single_step_dim\n\n"
+
     def __init__(self, name_ctx: NameCtx | None = None) -> None:
         self.name_ctx = name_ctx if name_ctx is not None else NameCtx.top()
 
@@ -207,14 +211,35 @@ class ReturnnConfigSerializer:
         pieces = _rc_serialize().ReturnnConfigPieces(module)
         return dict(pieces.network_dict)
 
-    def get_extern_data_raw_dict(self, root_module: Module) -> dict[str, Any]:
+    def get_extern_data_raw_dict(self, root_module: Module | None = None) -> dict[str, Any]:
         """``extern_data`` as a dict of tensor kwargs (dims as ``Dim`` objects).
 
-        Unlike the predecessor this takes the root module: extern data belongs to a model.
+        With ``root_module``: the entries rc-serialize writes for that model. Without
+        (the predecessor's call): every ``nn.get_extern_data`` template of this root,
+        each with ``dim_tags``, ``dtype``, ``sparse_dim`` (if sparse) and
+        ``available_for_inference``.
         """
+        if root_module is None:
+            return {
+                key: _extern_entry(tensor.data)
+                for key, tensor in state_of(self.name_ctx.rc_root).extern_data.items()
+            }
         module = self._check_module(root_module)
         pieces = _rc_serialize().ReturnnConfigPieces(module)
         return dict(pieces.extern_data_dict)
+
+    def get_base_extern_data_py_code_str(self, root_module: Module | None = None) -> str:
+        """Dim definitions, ``extern_data`` and ``behavior_version`` as code (the predecessor's base piece).
+
+        Combine it with :meth:`get_ext_net_dict_py_code_str`, which takes the input dims
+        from this ``extern_data``: ``base + ext`` is a complete config. ``extern_data``
+        is that of :meth:`get_extern_data_raw_dict` (``root_module`` as there).
+        """
+        extern = self.get_extern_data_raw_dict(root_module)
+        ser = _rc_serialize()
+        return self.get_base_extern_data_py_code_str_direct(
+            extern, other={"behavior_version": int(ser.DEFAULT_BEHAVIOR_VERSION)}
+        )
 
     def get_config_raw_dict(self, root_module: Module) -> dict[str, Any]:
         """``behavior_version``, ``extern_data`` and ``network`` as raw dicts."""
@@ -262,6 +287,7 @@ class ReturnnConfigSerializer:
         for key, value in extern_data.items():
             entries[key] = _extern_entry(value) if isinstance(value, Template) else value
         lines = [f"extern_data = {ser.py_code(entries, dims)}\n"]
+        # (the dims of `other` join the same DimNamer: a dim used in both is defined once)
         for key, value in (other or {}).items():
             if not key.isidentifier():
                 raise RcNnError(
@@ -269,8 +295,7 @@ class ReturnnConfigSerializer:
                 )
             lines.append(f"{key} = {ser.py_code(value, dims)}\n")
         head = "".join(f"{line}\n" for line in dims.definitions())
-        imports = "from returnn.tensor import Dim, batch_dim, single_step_dim\n\n"
-        return imports + head + ("\n" if head else "") + "".join(lines)
+        return cls.ImportPyCodeStr + head + ("\n" if head else "") + "".join(lines)
 
 
 def _extern_entry(data: Template) -> dict[str, Any]:

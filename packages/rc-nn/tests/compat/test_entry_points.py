@@ -95,3 +95,38 @@ def test_extra_net_dict_is_live_and_per_root() -> None:
         assert nn.extra_net_dict(ctx.rc_root) is ctx.extra_net_dict
     with nn.NameCtx.new_root():
         assert nn.extra_net_dict() == {}
+
+
+def test_extern_data_raw_dict_without_module_is_the_roots_extern_data() -> None:
+    """The predecessor's ``get_extern_data_raw_dict()`` takes no module: the root's templates."""
+    with nn.NameCtx.new_root():
+        _, time, feat = _linear_model()
+        classes = nn.FeatureDim("classes", 4)
+        nn.get_extern_data(
+            nn.Data(
+                "classes",
+                dim_tags=[nn.batch_dim, time],
+                sparse_dim=classes,
+                available_for_inference=False,
+            )
+        )
+        extern = nn.get_returnn_config().get_extern_data_raw_dict()
+    assert list(extern) == ["data", "classes"]
+    assert extern["data"]["dim_tags"] == [nn.batch_dim, time, feat]
+    assert extern["data"]["dim_tags"][1] is time
+    assert extern["data"]["available_for_inference"] is True
+    assert extern["classes"]["sparse_dim"] is classes
+    assert extern["classes"]["dtype"] == "int32"
+    assert extern["classes"]["available_for_inference"] is False
+    # Each entry turns back into the same template (pipelines do this in get_network).
+    again = nn.Data(name="classes", **extern["classes"])
+    assert again.dims == (nn.batch_dim, time) and again.sparse_dim is classes
+    # Another root has its own extern data.
+    with nn.NameCtx.new_root():
+        assert nn.get_returnn_config().get_extern_data_raw_dict() == {}
+
+
+def test_import_code_attribute() -> None:
+    scope: dict[str, object] = {}
+    exec(nn.ReturnnConfigSerializer.ImportPyCodeStr, scope)
+    assert {"Dim", "batch_dim", "single_step_dim"} <= set(scope)

@@ -90,9 +90,11 @@ class ReturnnConfigPieces:
         """``network = {...}`` with the dim definitions it needs.
 
         With ``dims_from_extern_data``, dims of the inputs are not redefined but
-        taken from the ``extern_data`` of RETURNN's global config (so this piece can
-        be combined with an extern data piece written elsewhere); other dims are
-        defined here.
+        taken from the config's ``extern_data`` (so this piece can be combined with an
+        extern data piece written elsewhere); other dims are defined here. The
+        ``extern_data`` defined before this piece in the same config (RETURNN loads all
+        config files into one namespace) is used, else that of RETURNN's global config:
+        never a global config left over from another config loaded in the same process.
         """
         dims = DimNamer()
         prelude: list[str] = []
@@ -100,7 +102,9 @@ class ReturnnConfigPieces:
             prelude = [
                 "from returnn.config import get_global_config",
                 "",
-                '_extern_data = get_global_config().typed_value("extern_data")',
+                '_extern_data = globals().get("extern_data") or get_global_config().typed_value(',
+                '    "extern_data"',
+                ")",
             ]
             for key, entry in self.extern_data_dict.items():
                 for index, dim in enumerate(entry["dim_tags"]):
