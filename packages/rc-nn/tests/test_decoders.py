@@ -454,7 +454,7 @@ def test_transformer_form_errors() -> None:
         rc(x_feat, source_spatial_axis=time, target=targets, target_spatial_axis=out_time)
     with pytest.raises(NotImplementedError, match="search mode"):
         pred(x, source_spatial_axis=time)
-    with pytest.raises(NotImplementedError, match="Transformer.search"):
+    with pytest.raises(NotImplementedError, match=r"Transformer\.search"):
         pred.search(x, source_spatial_dim=time, target=targets)
     with pytest.raises(TypeError, match="default_initial_state belongs"):
         rc.default_initial_state(batch_dims=[nn.batch_dim])
@@ -467,9 +467,9 @@ def test_transformer_form_errors() -> None:
             target=nn.zeros([nn.batch_dim, out_time], dtype="int32"),
             target_spatial_axis=out_time,
         )
-    with pytest.raises(TypeError, match="target_spatial_axis= .* is missing"):
+    with pytest.raises(TypeError, match=r"target_spatial_axis= .* is missing"):
         pred(x, source_spatial_axis=time, target=targets)
-    with pytest.raises(TypeError, match="state must be an nn.LayerState"):
+    with pytest.raises(TypeError, match=r"state must be an nn\.LayerState"):
         pred(
             x,
             source_spatial_axis=time,

@@ -27,9 +27,14 @@ Signatures follow the predecessor (returnn_common), which followed PyTorch:
 * ``TransformerDecoder(encoder_dim, vocab_dim, model_dim, *, num_layers, ...)``:
   ``input_embedding``, ``layers.<i>``, ``final_layer_norm``, ``logits``;
   labels in, logits out, whole sequence or step-wise.
-* ``Transformer(model_dim, *, target_dim, ...)``: ``encoder`` + ``decoder``;
-  ``model(...)`` gives teacher-forced logits over the whole target sequence,
-  ``model.search(...)`` decodes step by step with ``nn.choice`` beam search.
+* ``Transformer(model_dim=..., *, target_dim, ...)`` (``model_dim`` as keyword): the
+  predecessor's Transformer (``encoder``, ``target_embedding``, ``decoder``,
+  ``output_projection``); ``model(src, source_spatial_axis=, target=,
+  target_spatial_axis=)`` returns ``(memory, logits, None, state)`` from a decoder loop.
+* ``Transformer(model_dim, *, target_dim, in_dim=...)`` (positional, rc's form):
+  ``encoder`` + rc's ``decoder``; ``model(...)`` gives teacher-forced logits over the
+  whole target sequence, ``model.search(...)`` decodes step by step with ``nn.choice``
+  beam search.
 
 No positional encoding is added (as in ``TransformerEncoder`` here): the causal
 self-attention of the decoder sees the order; add an encoding to the inputs
