@@ -331,6 +331,154 @@ def test_transformer_forward_and_search_templates() -> None:
         )
 
 
+def _predecessor_transformer_params(num_layers: int) -> set[str]:
+    """The predecessor's ``nn.Transformer`` parameter names (from its checkpoints)."""
+    names = {
+        "target_embedding.weight",
+        "output_projection.weight",
+        "output_projection.bias",
+        "encoder.norm.scale",
+        "encoder.norm.bias",
+        "decoder.norm.scale",
+        "decoder.norm.bias",
+    }
+    for i in range(num_layers):
+        for part in ("encoder", "decoder"):
+            for sub in ("self_attn.qkv", "self_attn.proj", "linear_ff", "linear_out"):
+                names |= {f"{part}.layers.{i}.{sub}.weight", f"{part}.layers.{i}.{sub}.bias"}
+            norms = ["self_att_norm", "ff_norm"] + (["cross_att_norm"] if part == "decoder" else [])
+            for norm in norms:
+                names |= {f"{part}.layers.{i}.{norm}.scale", f"{part}.layers.{i}.{norm}.bias"}
+    return names
+
+
+def test_transformer_predecessor_form() -> None:
+    time, out_time = nn.SpatialDim("time"), nn.SpatialDim("out-time")
+    vocab, d = nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+    model = nn.Transformer(
+        model_dim=d,
+        target_dim=vocab,
+        num_heads=2,
+        num_encoder_layers=2,
+        num_decoder_layers=2,
+        ff_dim=nn.FeatureDim("ff", 12),
+    )
+    assert model.predecessor_form
+    params = dict(model.named_parameters())
+    assert set(params) == _predecessor_transformer_params(2)
+    assert params["target_embedding.weight"].dims == (vocab, d)
+    assert params["output_projection.weight"].dims == (d, vocab)
+    assert (
+        params["decoder.layers.0.linear_ff.weight"]
+        is not params["decoder.layers.1.linear_ff.weight"]
+    )
+    x = nn.zeros([nn.batch_dim, time, d])
+    targets = _labels(vocab, out_time, "pred_targets")
+    memory, logits, labels, state = model(
+        x, source_spatial_axis=time, target=targets, target_spatial_axis=out_time
+    )
+    assert memory.dims_set() == {nn.batch_dim, time, d}
+    assert logits.dims_set() == {nn.batch_dim, out_time, vocab}
+    assert labels is None
+    assert isinstance(state, nn.LayerState) and set(state) == {"target", "decoder"}
+    assert state["target"].sparse_dim is vocab
+    # the BOS label of the first step: the initial state of the decoder loop
+    init = model.default_initial_state(batch_dims=[nn.batch_dim])
+    assert init["target"].dims == (nn.batch_dim,) and init["target"].sparse_dim is vocab
+    assert init["target"].layer_dict is not None and init["target"].layer_dict["value"] == 0
+    # a given initial state is used
+    out = model(
+        x, source_spatial_axis=time, target=targets, target_spatial_axis=out_time, state=init
+    )
+    assert len(out) == 4
+
+
+def test_transformer_predecessor_form_components() -> None:
+    d, vocab = nn.FeatureDim("d", 8), nn.FeatureDim("vocab", 5)
+    ff = nn.FeatureDim("ff", 6)
+    enc_att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    dec_att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    model = nn.Transformer(
+        model_dim=d,
+        target_dim=vocab,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        ff_dim=ff,
+        enc_self_attention=enc_att,
+        dec_causal_self_attention=dec_att,
+    )
+    assert set(dict(model.named_parameters())) == _predecessor_transformer_params(1)
+    # copied (fresh parameters), as in the predecessor
+    assert model.encoder.layers[0].self_attn is not enc_att
+    layer = nn.TransformerDecoderLayer(
+        d, causal_self_attention=dec_att, enc_dec_attention=nn.dot_attention, ff_dim=ff
+    )
+    model = nn.Transformer(model_dim=d, target_dim=vocab, num_decoder_layers=3, decoder_layer=layer)
+    assert len(model.decoder.layers) == 3
+    decoder = nn.TransformerDecoder(decoder_layer=layer, num_layers=1, norm=nn.LayerNorm(d))
+    model = nn.Transformer(model_dim=d, target_dim=vocab, num_encoder_layers=1, decoder=decoder)
+    assert model.decoder is decoder
+
+
+def test_transformer_form_errors() -> None:
+    time, out_time = nn.SpatialDim("time"), nn.SpatialDim("out-time")
+    feat, vocab, d = nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+    rc_layer = nn.TransformerDecoderLayer(d, d, num_heads=2)
+    with pytest.raises(TypeError, match="use one form"):
+        nn.Transformer(d, target_dim=vocab, decoder_layer=rc_layer)
+    with pytest.raises(TypeError, match="predecessor's form TransformerDecoderLayer"):
+        nn.Transformer(model_dim=d, target_dim=vocab, decoder_layer=rc_layer)
+    with pytest.raises(TypeError, match="model_dim is given twice"):
+        nn.Transformer(d, model_dim=d, target_dim=vocab)
+    with pytest.raises(TypeError, match="would be ignored"):
+        nn.Transformer(
+            model_dim=d,
+            target_dim=vocab,
+            encoder=nn.TransformerEncoder(model_dim=d, num_layers=1, num_heads=2),
+            enc_self_attention=nn.SelfAttention(
+                d, d, key_dim_total=d, value_dim_total=d, num_heads=2
+            ),
+        )
+    pred = nn.Transformer(
+        model_dim=d, target_dim=vocab, num_heads=2, num_encoder_layers=1, num_decoder_layers=1
+    )
+    rc = nn.Transformer(
+        d, target_dim=vocab, in_dim=feat, num_heads=2, num_encoder_layers=1, num_decoder_layers=1
+    )
+    assert not rc.predecessor_form
+    x, x_feat = nn.zeros([nn.batch_dim, time, d]), nn.zeros([nn.batch_dim, time, feat])
+    targets = _labels(vocab, out_time, "form_targets")
+    with pytest.raises(TypeError, match="this model has the predecessor's form"):
+        pred(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
+    with pytest.raises(TypeError, match="this model has rc's form"):
+        rc(x_feat, source_spatial_axis=time, target=targets, target_spatial_axis=out_time)
+    with pytest.raises(NotImplementedError, match="search mode"):
+        pred(x, source_spatial_axis=time)
+    with pytest.raises(NotImplementedError, match=r"Transformer\.search"):
+        pred.search(x, source_spatial_dim=time, target=targets)
+    with pytest.raises(TypeError, match="default_initial_state belongs"):
+        rc.default_initial_state(batch_dims=[nn.batch_dim])
+    with pytest.raises(nn.DimMismatchError, match="has no input dim"):
+        pred(x_feat, source_spatial_axis=time, target=targets, target_spatial_axis=out_time)
+    with pytest.raises(nn.DimMismatchError, match="sparse_dim"):
+        pred(
+            x,
+            source_spatial_axis=time,
+            target=nn.zeros([nn.batch_dim, out_time], dtype="int32"),
+            target_spatial_axis=out_time,
+        )
+    with pytest.raises(TypeError, match=r"target_spatial_axis= .* is missing"):
+        pred(x, source_spatial_axis=time, target=targets)
+    with pytest.raises(TypeError, match=r"state must be an nn\.LayerState"):
+        pred(
+            x,
+            source_spatial_axis=time,
+            target=targets,
+            target_spatial_axis=out_time,
+            state={"decoder": {}},
+        )
+
+
 # -- LSTM attention encoder-decoder ----------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy
+import pytest
 
 import rc_nn as nn
 
@@ -339,6 +340,79 @@ def test_transformer_decoder_step_equals_full_sequence(roundtrip: Roundtrip) -> 
     result = roundtrip(net)
     full_values = result.output()  # [B, T, V]
     _valid_frames(result.output("steps"), full_values.transpose(1, 0, 2), result.output("lengths"))
+
+
+# -- Transformer, the predecessor's form ----------------------------------------------------
+
+
+class _PredecessorTransformerBothWays(nn.Module):
+    """returnn_common's nn.Transformer (its decoder loop) and the same from its parts.
+
+    The parts: the decoder over the whole sequence (``state=None``, causal) on the
+    embedded labels shifted right with BOS, i.e. what each loop step sees.
+    """
+
+    def __init__(self, model: nn.Dim, vocab: nn.Dim, *, norm_first: bool) -> None:
+        super().__init__()
+        self.transformer = nn.Transformer(
+            model_dim=model,
+            target_dim=vocab,
+            target_bos_symbol=2,
+            num_heads=2,
+            num_encoder_layers=1,
+            num_decoder_layers=2,
+            ff_dim=nn.FeatureDim("ff", 12),
+            dropout=0.0,
+            att_dropout=0.0,
+            norm_first=norm_first,
+        )
+
+    def forward(
+        self, x: nn.Tensor, time: nn.Dim, targets: nn.Tensor, out_time: nn.Dim
+    ) -> tuple[nn.Tensor, nn.Tensor]:
+        t = self.transformer
+        memory, logits, labels, _state = t(
+            x, source_spatial_axis=time, target=targets, target_spatial_axis=out_time
+        )
+        assert labels is None
+        prev, _ = nn.prev_target_seq(targets, spatial_dim=out_time, bos_idx=2, out_one_longer=False)
+        dec, _ = t.decoder(
+            t.target_embedding(prev),
+            axis=out_time,
+            memory=memory,
+            memory_spatial_axis=time,
+            state=None,
+        )
+        return logits, t.output_projection(dec)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_predecessor_transformer_loop_equals_parts_and_trains(
+    roundtrip: Roundtrip, norm_first: bool
+) -> None:
+    time, out_time = nn.SpatialDim("time"), nn.SpatialDim("out-time")
+    model, vocab = nn.FeatureDim("model", 8), nn.FeatureDim("vocab", 5)
+    x, targets = _data(time, model), _targets(vocab, out_time)
+    net = _PredecessorTransformerBothWays(model, vocab, norm_first=norm_first)
+    logits, parts = net(x, time, targets, out_time)
+    logits.mark_as_default_output()
+    parts.mark_as_output("parts")
+    nn.length(out_time).mark_as_output("lengths")
+    nn.cross_entropy(estimated=logits, target=targets, estimated_type="logits").mark_as_loss("ce")
+    result = roundtrip(net, train_steps=5)
+    names = result.report.variable_names
+    assert "transformer/target_embedding/weight/param" in names
+    assert "transformer/output_projection/bias/param" in names
+    assert not any("cross_attn" in n or "input_embedding" in n for n in names)
+    losses = result.report.losses
+    assert losses[-1] < losses[0], losses
+    assert logits.dims == (out_time, nn.batch_dim, vocab)  # stacked by the loop
+    assert parts.dims == (nn.batch_dim, out_time, vocab)
+    _valid_frames(
+        result.output(),
+        result.output("parts").transpose(1, 0, 2),
+        result.output("lengths"),
+    )
 
 
 # -- Transformer decoder, the predecessor's form ---------------------------------------------

@@ -71,12 +71,7 @@ _REFERENCE_DIRS = _model_dirs(_REFERENCE_ROOT)
 
 # Reference sets (our own, made with the predecessor) that rc does not pass yet, with the
 # reason. Strict xfail: the day one passes, the test fails until its entry is removed.
-KNOWN_GAPS = {
-    "reference/transformer": (
-        "the predecessor's full nn.Transformer class (target_embedding, output_projection, "
-        "source_spatial_axis=/target= call, 4-tuple result) is not offered yet"
-    ),
-}
+KNOWN_GAPS: dict[str, str] = {}
 
 
 def _params(dirs: list[pathlib.Path], prefix: str) -> list[Any]:

@@ -27,9 +27,14 @@ Signatures follow the predecessor (returnn_common), which followed PyTorch:
 * ``TransformerDecoder(encoder_dim, vocab_dim, model_dim, *, num_layers, ...)``:
   ``input_embedding``, ``layers.<i>``, ``final_layer_norm``, ``logits``;
   labels in, logits out, whole sequence or step-wise.
-* ``Transformer(model_dim, *, target_dim, ...)``: ``encoder`` + ``decoder``;
-  ``model(...)`` gives teacher-forced logits over the whole target sequence,
-  ``model.search(...)`` decodes step by step with ``nn.choice`` beam search.
+* ``Transformer(model_dim=..., *, target_dim, ...)`` (``model_dim`` as keyword): the
+  predecessor's Transformer (``encoder``, ``target_embedding``, ``decoder``,
+  ``output_projection``); ``model(src, source_spatial_axis=, target=,
+  target_spatial_axis=)`` returns ``(memory, logits, None, state)`` from a decoder loop.
+* ``Transformer(model_dim, *, target_dim, in_dim=...)`` (positional, rc's form):
+  ``encoder`` + rc's ``decoder``; ``model(...)`` gives teacher-forced logits over the
+  whole target sequence, ``model.search(...)`` decodes step by step with ``nn.choice``
+  beam search.
 
 No positional encoding is added (as in ``TransformerEncoder`` here): the causal
 self-attention of the decoder sees the order; add an encoding to the inputs
@@ -46,11 +51,14 @@ from returnn.tensor import batch_dim
 
 from rc_naming import renamed
 
+from .._array import constant
 from .._array import dropout as dropout_op
+from .._compat_ops import NotSpecified
 from .._containers import ModuleList, Sequential
 from .._dims import Dim, FeatureDim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
+from .._layer_state import LayerState
 from .._linear import Embedding, Linear
 from .._loop import Loop
 from .._math import relu
@@ -66,6 +74,7 @@ from ._attention import (
     GenericSelfAttention,
     SelfAttention,
     _square_self_attention,
+    dot_attention,
 )
 
 __all__ = [
@@ -909,13 +918,41 @@ def _shift_right(labels: Tensor, *, axis: Dim, value: int) -> Tensor:
     return make_layer_tensor(layer, labels.data, name_hint="shift_right")
 
 
-class Transformer(Module):
-    """Transformer encoder-decoder (sequence to sequence), for training and beam search.
+def _given(pairs: Sequence[tuple[str, object]]) -> list[str]:
+    return [name for name, value in pairs if value is not None]
 
-    ``Transformer(model_dim, target_dim=vocab, in_dim=feat, num_encoder_layers=6,
-    num_decoder_layers=6, num_heads=8, ff_dim=4*model_dim, dropout=0.1,
-    att_dropout=0.1, norm_first=True)``; or ``custom_encoder`` /
-    ``custom_decoder`` (a ``TransformerEncoder`` / ``TransformerDecoder``).
+
+class Transformer(Module):
+    """Transformer encoder-decoder (sequence to sequence), in two forms.
+
+    **The predecessor's form** (returnn_common's ``nn.Transformer``; its parameter names,
+    so its checkpoints load): ``model_dim`` as keyword (or left out, default 512), e.g.
+    ``Transformer(model_dim=d, target_dim=vocab, num_heads=8, num_encoder_layers=6,
+    num_decoder_layers=6, ff_dim=4*d, ff_activation=nn.relu, dropout=0.1,
+    att_dropout=0.1, norm_eps=1e-6, norm=nn.LayerNorm, norm_first=True)``, optionally
+    ``encoder=``/``decoder=`` (modules used as given), ``encoder_layer=``/``decoder_layer=``
+    (copied per layer), ``enc_self_attention=``, ``dec_causal_self_attention=``,
+    ``cross_attention=`` (default ``nn.dot_attention``, no parameters). Attributes
+    ``encoder`` (``TransformerEncoder`` with final ``norm``), ``target_embedding``
+    (``Embedding(target_dim, model_dim)``), ``decoder`` (the predecessor's
+    ``TransformerDecoder`` form, final ``norm``), ``output_projection``
+    (``Linear(model_dim, target_dim)``). The source must have ``model_dim`` as feature dim.
+
+    * ``memory, logits, labels, state = model(source, source_spatial_axis=t,
+      target=labels, target_spatial_axis=s)``: encoder, then an ``nn.Loop`` over ``s``
+      where each step embeds the previous label (``target_bos_symbol`` at step 0), runs
+      the decoder one step (``axis=nn.single_step_dim``) and projects to logits
+      ``[s, batch, target_dim]`` (stacked). ``labels`` is ``None`` (teacher forcing);
+      ``state`` is the loop's final ``nn.LayerState(target=, decoder=)``; ``state=`` gives
+      the initial one (default ``model.default_initial_state(batch_dims=...)``). The
+      predecessor's search (``target=`` an ``nn.SearchFuncInterface``) is not implemented
+      (``NotImplementedError``).
+
+    **rc's form** (rc-nn 0.1; chosen by ``model_dim`` given positionally, or ``in_dim``,
+    ``custom_encoder`` or ``custom_decoder``): ``Transformer(model_dim, target_dim=vocab,
+    in_dim=feat, ...)`` with ``encoder`` (``TransformerEncoder``, ``input_projection``
+    if ``in_dim`` differs) and ``decoder`` (rc's ``TransformerDecoder``: embedding, cross
+    attention ``CrossAttention``, logits), no parameters of its own.
 
     * ``model(source, source_spatial_dim=t, target=labels, target_spatial_dim=s)``:
       teacher forcing over the whole target sequence (decoder input: the labels
@@ -928,12 +965,19 @@ class Transformer(Module):
       ``target``), ending at ``target_eos_symbol`` (included); returns
       ``(labels [batch, out_time], out_time)`` after ``nn.decide``.
 
-    Parameter names: ``encoder.*`` (``TransformerEncoder``), ``decoder.*``
-    (``TransformerDecoder``).
+    Mixing the forms' options, or calling a model with the other form's keywords, is a
+    ``TypeError`` saying which form the model has.
 
-    Example:
+    Example (the predecessor's form):
         >>> import rc_nn as nn
-        >>> feat, vocab, d = nn.FeatureDim("in", 3), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+        >>> vocab, d = nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+        >>> model = nn.Transformer(model_dim=d, target_dim=vocab, num_encoder_layers=1,
+        ...     num_decoder_layers=1, num_heads=2)
+        >>> sorted({n.split(".")[0] for n, _ in model.named_parameters()})
+        ['decoder', 'encoder', 'output_projection', 'target_embedding']
+
+    Example (rc's form):
+        >>> feat = nn.FeatureDim("in", 3)
         >>> model = nn.Transformer(d, target_dim=vocab, in_dim=feat, num_encoder_layers=1,
         ...     num_decoder_layers=1, num_heads=2)
         >>> sorted({n.split(".")[1] for n, _ in model.named_parameters()})
@@ -942,13 +986,15 @@ class Transformer(Module):
 
     def __init__(
         self,
-        model_dim: Dim | None = None,
+        rc_model_dim: Dim | None = None,
+        /,
         *,
+        model_dim: Dim | None = None,
         target_dim: Dim,
         in_dim: Dim | None = None,
         target_bos_symbol: int = 0,
         target_eos_symbol: int = 0,
-        num_heads: int = 8,
+        num_heads: int | Dim = 8,
         num_encoder_layers: int = 6,
         num_decoder_layers: int = 6,
         ff_dim: Dim | None = None,
@@ -957,12 +1003,85 @@ class Transformer(Module):
         att_dropout: float = 0.1,
         custom_encoder: TransformerEncoder | None = None,
         custom_decoder: TransformerDecoder | None = None,
+        encoder: Module | None = None,
+        decoder: Module | None = None,
+        encoder_layer: Module | None = None,
+        decoder_layer: Module | None = None,
         norm_eps: float = 1e-6,
         norm: Any = LayerNorm,
         norm_first: bool = True,
+        dec_causal_self_attention: Module | None = None,
+        enc_self_attention: Module | None = None,
+        cross_attention: Callable[..., Tensor] | Module | None = None,
     ) -> None:
         super().__init__()
         what = "Transformer"
+        if rc_model_dim is not None and model_dim is not None:
+            raise TypeError(f"{what}: model_dim is given twice (positionally and as keyword)")
+        if ff_dim is NotSpecified:  # the predecessor's default marker
+            ff_dim = None
+        rc_options = _given(
+            [
+                ("model_dim (positional)", rc_model_dim),
+                ("in_dim", in_dim),
+                ("custom_encoder", custom_encoder),
+                ("custom_decoder", custom_decoder),
+            ]
+        )
+        predecessor_options = _given(
+            [
+                ("encoder", encoder),
+                ("decoder", decoder),
+                ("encoder_layer", encoder_layer),
+                ("decoder_layer", decoder_layer),
+                ("dec_causal_self_attention", dec_causal_self_attention),
+                ("enc_self_attention", enc_self_attention),
+                ("cross_attention", cross_attention),
+            ]
+        )
+        if rc_options and predecessor_options:
+            raise TypeError(
+                f"{what}: {', '.join(rc_options)} belong to rc's form and "
+                f"{', '.join(predecessor_options)} to the predecessor's form; use one form: "
+                "rc's Transformer(model_dim, target_dim=..., in_dim=..., custom_encoder=..., "
+                "custom_decoder=...) or the predecessor's Transformer(model_dim=..., "
+                "target_dim=..., encoder=..., decoder=..., encoder_layer=..., decoder_layer=...)"
+            )
+        self.predecessor_form = not rc_options
+        if not isinstance(target_dim, Dim) or target_dim.dimension is None:
+            raise DimMismatchError(
+                f"{what}: target_dim must be a static nn.Dim, got {target_dim!r}"
+            )
+        if self.predecessor_form:
+            self._init_predecessor_form(
+                model_dim
+                if model_dim is not None
+                else FeatureDim("transformer_default_model_dim", 512),
+                target_dim=target_dim,
+                target_bos_symbol=target_bos_symbol,
+                target_eos_symbol=target_eos_symbol,
+                num_heads=num_heads,
+                num_encoder_layers=num_encoder_layers,
+                num_decoder_layers=num_decoder_layers,
+                ff_dim=ff_dim,
+                ff_activation=ff_activation,
+                dropout=dropout,
+                att_dropout=att_dropout,
+                encoder=encoder,
+                decoder=decoder,
+                encoder_layer=encoder_layer,
+                decoder_layer=decoder_layer,
+                norm_eps=norm_eps,
+                norm=norm,
+                norm_first=norm_first,
+                dec_causal_self_attention=dec_causal_self_attention,
+                enc_self_attention=enc_self_attention,
+                cross_attention=cross_attention,
+            )
+            return
+        if isinstance(num_heads, Dim):
+            num_heads = int(num_heads.dimension or 0)
+        model_dim = rc_model_dim if rc_model_dim is not None else model_dim
         if custom_encoder is not None:
             model_dim = model_dim or custom_encoder.model_dim
         elif model_dim is None:
@@ -998,8 +1117,12 @@ class Transformer(Module):
                 norm_eps=norm_eps,
                 norm_first=norm_first,
             )
-        elif not isinstance(custom_decoder, TransformerDecoder):
-            raise TypeError(f"{what}: custom_decoder must be an nn.TransformerDecoder")
+        elif not isinstance(custom_decoder, TransformerDecoder) or custom_decoder.predecessor_form:
+            raise TypeError(
+                f"{what}: custom_decoder must be rc's nn.TransformerDecoder(encoder_dim, "
+                "vocab_dim, model_dim, ...); the predecessor's TransformerDecoder(decoder_layer=...) "
+                "goes with the predecessor's form, Transformer(model_dim=..., decoder=...)"
+            )
         if custom_decoder.encoder_dim != custom_encoder.out_dim:
             raise DimMismatchError(
                 f"{what}: the decoder attends to {_dim_str(custom_decoder.encoder_dim)}, the "
@@ -1015,38 +1138,325 @@ class Transformer(Module):
         self.target_dim = target_dim
         self.target_bos_symbol = int(target_bos_symbol)
         self.target_eos_symbol = int(target_eos_symbol)
-        self.encoder = custom_encoder
-        self.decoder = custom_decoder
+        self.encoder: Module = custom_encoder
+        self.decoder: Module = custom_decoder
 
-    def _check_target(self, target: Tensor, what: str) -> Tensor:
-        target = as_tensor(target, f"{what} target")
-        if target.sparse_dim != self.target_dim:
+    def _init_predecessor_form(
+        self,
+        model_dim: Dim,
+        *,
+        target_dim: Dim,
+        target_bos_symbol: int,
+        target_eos_symbol: int,
+        num_heads: int | Dim,
+        num_encoder_layers: int,
+        num_decoder_layers: int,
+        ff_dim: Dim | None,
+        ff_activation: Activation,
+        dropout: float,
+        att_dropout: float,
+        encoder: Module | None,
+        decoder: Module | None,
+        encoder_layer: Module | None,
+        decoder_layer: Module | None,
+        norm_eps: float,
+        norm: Any,
+        norm_first: bool,
+        dec_causal_self_attention: Module | None,
+        enc_self_attention: Module | None,
+        cross_attention: Callable[..., Tensor] | Module | None,
+    ) -> None:
+        """The predecessor's construction: same attributes, same order, same defaults."""
+        what = "Transformer"
+        if not isinstance(model_dim, Dim) or model_dim.dimension is None:
+            raise DimMismatchError(f"{what}: model_dim must be a static nn.Dim, got {model_dim!r}")
+        if ff_dim is None:
+            ff_dim = 4 * model_dim
+        if encoder is not None:
+            if enc_self_attention is not None or encoder_layer is not None:
+                raise TypeError(
+                    f"{what}: encoder= is used as given; enc_self_attention=/encoder_layer= "
+                    "would be ignored, leave them out"
+                )
+            if not isinstance(encoder, Module):
+                raise TypeError(f"{what}: encoder must be an nn.Module, got {encoder!r}")
+            self.encoder = encoder
+        else:
+            if encoder_layer is None:
+                if enc_self_attention is None:
+                    enc_self_attention = SelfAttention(
+                        model_dim,
+                        model_dim,
+                        key_dim_total=model_dim,
+                        value_dim_total=model_dim,
+                        num_heads=num_heads,
+                        att_dropout=att_dropout,
+                    )
+                encoder_layer = TransformerEncoderLayer(
+                    model_dim,
+                    ff_dim=ff_dim,
+                    dropout=dropout,
+                    ff_activation=ff_activation,
+                    norm_eps=norm_eps,
+                    norm=norm,
+                    norm_first=norm_first,
+                    self_attention=enc_self_attention,
+                )
+            elif enc_self_attention is not None:
+                raise TypeError(
+                    f"{what}: encoder_layer= is copied as given; enc_self_attention= would be "
+                    "ignored, leave it out"
+                )
+            if not isinstance(encoder_layer, TransformerEncoderLayer):
+                raise TypeError(
+                    f"{what}: encoder_layer must be an nn.TransformerEncoderLayer, got "
+                    f"{encoder_layer!r}"
+                )
+            self.encoder = TransformerEncoder(
+                encoder_layer,
+                num_layers=num_encoder_layers,
+                norm=_make_norm(norm, model_dim, norm_eps),
+            )
+        self.target_dim = target_dim
+        self.target_bos_symbol = int(target_bos_symbol)
+        self.target_eos_symbol = int(target_eos_symbol)
+        self.target_embedding = Embedding(target_dim, model_dim)
+        if decoder is not None:
+            if (
+                dec_causal_self_attention is not None
+                or cross_attention is not None
+                or decoder_layer is not None
+            ):
+                raise TypeError(
+                    f"{what}: decoder= is used as given; dec_causal_self_attention=/"
+                    "cross_attention=/decoder_layer= would be ignored, leave them out"
+                )
+            if not isinstance(decoder, Module):
+                raise TypeError(f"{what}: decoder must be an nn.Module, got {decoder!r}")
+            if isinstance(decoder, TransformerDecoder) and not decoder.predecessor_form:
+                raise TypeError(
+                    f"{what}: decoder= must be the predecessor's form "
+                    "TransformerDecoder(decoder_layer=..., num_layers=..., norm=...); rc's "
+                    "TransformerDecoder(encoder_dim, vocab_dim, ...) goes with rc's form "
+                    "Transformer(model_dim, ..., custom_decoder=...)"
+                )
+            self.decoder = decoder
+        else:
+            if decoder_layer is None:
+                if dec_causal_self_attention is None:
+                    dec_causal_self_attention = CausalSelfAttention(
+                        model_dim,
+                        model_dim,
+                        key_dim_total=model_dim,
+                        value_dim_total=model_dim,
+                        num_heads=num_heads,
+                        att_dropout=att_dropout,
+                    )
+                decoder_layer = TransformerDecoderLayer(
+                    model_dim,
+                    ff_dim=ff_dim,
+                    dropout=dropout,
+                    ff_activation=ff_activation,
+                    norm_eps=norm_eps,
+                    norm=norm,
+                    norm_first=norm_first,
+                    causal_self_attention=dec_causal_self_attention,
+                    enc_dec_attention=cross_attention
+                    if cross_attention is not None
+                    else (dot_attention),
+                )
+            elif dec_causal_self_attention is not None or cross_attention is not None:
+                raise TypeError(
+                    f"{what}: decoder_layer= is copied as given; dec_causal_self_attention=/"
+                    "cross_attention= would be ignored, leave them out"
+                )
+            if (
+                not isinstance(decoder_layer, TransformerDecoderLayer)
+                or not decoder_layer.predecessor_form
+            ):
+                raise TypeError(
+                    f"{what}: decoder_layer must be the predecessor's form "
+                    "TransformerDecoderLayer(model_dim, causal_self_attention=..., "
+                    f"enc_dec_attention=..., ff_dim=...), got {decoder_layer!r}"
+                )
+            self.decoder = TransformerDecoder(
+                decoder_layer=decoder_layer,
+                num_layers=num_decoder_layers,
+                norm=_make_norm(norm, model_dim, norm_eps),
+            )
+        self.output_projection = Linear(model_dim, target_dim)
+        self.model_dim = model_dim
+        self.in_dim = model_dim
+        self.num_heads = num_heads
+        self.norm = norm
+        self.norm_eps = norm_eps
+
+    def _form_error(self, call: str) -> TypeError:
+        if self.predecessor_form:
+            return TypeError(
+                f"Transformer: {call} belongs to rc's form; this model has the predecessor's "
+                "form (built with model_dim= as keyword and none of in_dim/custom_encoder/"
+                "custom_decoder): call it as model(source, source_spatial_axis=..., "
+                "target=labels, target_spatial_axis=...), which returns (memory, logits, None, "
+                f"state) (called at {user_location(4)})"
+            )
+        return TypeError(
+            f"Transformer: {call} belongs to the predecessor's form; this model has rc's form "
+            "(built with model_dim positionally, in_dim, custom_encoder or custom_decoder): "
+            "call it as model(source, source_spatial_dim=..., target=labels, "
+            "target_spatial_dim=...), which returns the logits; for the predecessor's form "
+            "build Transformer(model_dim=..., target_dim=..., ...) with model_dim as keyword "
+            f"(called at {user_location(4)})"
+        )
+
+    def _check_target(self, target: object, what: str) -> Tensor:
+        labels = as_tensor(target, f"{what} target")
+        if labels.sparse_dim != self.target_dim:
             raise DimMismatchError(
                 f"{what}: target must be labels with sparse_dim {_dim_str(self.target_dim)}, got "
                 f"{target!r} (called at {user_location(4)})"
             )
-        return target
+        return labels
+
+    def default_initial_state(self, *, batch_dims: Sequence[Dim]) -> LayerState:
+        """The predecessor's form's decoder loop state: ``target`` (BOS labels), ``decoder``."""
+        if not self.predecessor_form:
+            raise TypeError(
+                "Transformer.default_initial_state belongs to the predecessor's form; rc's form "
+                "keeps no state (model.search runs its own loop)"
+            )
+        make = getattr(self.decoder, "default_initial_state", None)
+        if make is None:
+            raise TypeError(
+                f"Transformer: the decoder {type(self.decoder).__name__} has no "
+                "default_initial_state(batch_dims=...)"
+            )
+        return LayerState(
+            target=constant(
+                value=self.target_bos_symbol, shape=list(batch_dims), sparse_dim=self.target_dim
+            ),
+            decoder=make(batch_dims=batch_dims),
+        )
 
     def encode(self, source: Tensor, *, spatial_dim: Dim) -> list[CrossAttentionEncoded]:
-        """Encoder output, transformed for every decoder layer's cross attention."""
+        """rc's form: encoder output, transformed for every decoder layer's cross attention."""
+        if self.predecessor_form:
+            raise self._form_error("model.encode(...)")
         memory: Tensor = self.encoder(source, spatial_dim=spatial_dim)
-        return self.decoder.transform_encoder(memory, axis=spatial_dim)
+        decoder = self.decoder
+        assert isinstance(decoder, TransformerDecoder)  # rc's form (checked in __init__)
+        return decoder.transform_encoder(memory, axis=spatial_dim)
 
     def forward(
         self,
         source: Tensor,
         *,
-        source_spatial_dim: Dim,
-        target: Tensor,
-        target_spatial_dim: Dim,
-    ) -> Tensor:
-        """Teacher-forced logits ``[batch, target_spatial_dim, target_dim]`` (whole sequence)."""
+        source_spatial_dim: Dim | None = None,
+        target: Tensor | None = None,
+        target_spatial_dim: Dim | None = None,
+        source_spatial_axis: Dim | None = None,
+        target_spatial_axis: Dim | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> Tensor | tuple[Tensor, Tensor, Tensor | None, LayerState]:
+        """rc's form: teacher-forced logits ``[batch, target_spatial_dim, target_dim]``.
+
+        The predecessor's form: ``(memory, logits, None, state)`` (see the class doc).
+        """
+        if self.predecessor_form:
+            wrong = _given(
+                [
+                    ("source_spatial_dim=", source_spatial_dim),
+                    ("target_spatial_dim=", target_spatial_dim),
+                ]
+            )
+            if wrong:
+                raise self._form_error(", ".join(wrong))
+            return self._forward_predecessor(
+                source,
+                source_spatial_axis=source_spatial_axis,
+                target=target,
+                target_spatial_axis=target_spatial_axis,
+                state=state,
+            )
+        wrong = _given(
+            [
+                ("source_spatial_axis=", source_spatial_axis),
+                ("target_spatial_axis=", target_spatial_axis),
+                ("state=", state),
+            ]
+        )
+        if wrong:
+            raise self._form_error(", ".join(wrong))
+        if source_spatial_dim is None or target is None or target_spatial_dim is None:
+            raise TypeError(
+                "Transformer: call it as model(source, source_spatial_dim=..., target=labels, "
+                f"target_spatial_dim=...) (called at {user_location(3)})"
+            )
         target = self._check_target(target, "Transformer")
         require_dim(target, target_spatial_dim, "Transformer target", role="dim")
         encoded = self.encode(source, spatial_dim=source_spatial_dim)
         prev_labels = _shift_right(target, axis=target_spatial_dim, value=self.target_bos_symbol)
         out: Tensor = self.decoder(prev_labels, spatial_dim=target_spatial_dim, encoder=encoded)
         return out
+
+    def _forward_predecessor(
+        self,
+        source: Tensor,
+        *,
+        source_spatial_axis: Dim | None,
+        target: object,
+        target_spatial_axis: Dim | None,
+        state: dict[str, Any] | None,
+    ) -> tuple[Tensor, Tensor, Tensor | None, LayerState]:
+        what = "Transformer"
+        if source_spatial_axis is None:
+            raise TypeError(
+                f"{what}: source_spatial_axis= (the source's time dim) is missing "
+                f"(called at {user_location(4)})"
+            )
+        if target is None or (not isinstance(target, Tensor) and hasattr(target, "choice")):
+            raise NotImplementedError(
+                f"{what}: the predecessor's search mode (target= an nn.SearchFuncInterface, or "
+                "no target) is not implemented in rc; give target=labels for teacher forcing, "
+                "or decode with rc's form (Transformer(model_dim, ..., in_dim=...).search(...)) "
+                f"or your own nn.Loop with nn.choice (called at {user_location(4)})"
+            )
+        labels = self._check_target(target, what)
+        if target_spatial_axis is None:
+            raise TypeError(
+                f"{what}: target_spatial_axis= (the target's time dim) is missing "
+                f"(called at {user_location(4)})"
+            )
+        require_dim(labels, target_spatial_axis, f"{what} target", role="dim")
+        x = as_tensor(source, what)
+        require_dim(x, self.model_dim, what)
+        memory: Tensor = self.encoder(x, axis=source_spatial_axis)
+        if state is None:
+            remove = [d for d in (source_spatial_axis, memory.feature_dim) if d is not None]
+            state = self.default_initial_state(batch_dims=memory.remaining_dims(remove=remove))
+        elif not isinstance(state, dict) or set(state) != {"target", "decoder"}:
+            raise TypeError(
+                f"{what}: state must be an nn.LayerState(target=..., decoder=...) as from "
+                f"model.default_initial_state(batch_dims=...), got {state!r:.80} "
+                f"(called at {user_location(4)})"
+            )
+        loop = Loop(axis=target_spatial_axis)
+        loop.state.target = state["target"]
+        loop.state.decoder = state["decoder"]
+        with loop:
+            prev_target_embed = self.target_embedding(loop.state.target)
+            output, loop.state.decoder = self.decoder(
+                prev_target_embed,
+                axis=single_step_dim,
+                memory=memory,
+                memory_spatial_axis=source_spatial_axis,
+                state=loop.state.decoder,
+            )
+            logits = self.output_projection(output)
+            loop.state.target = loop.unstack(labels)
+            out_logits = loop.stack(logits)
+        final = LayerState(target=loop.state.target, decoder=loop.state.decoder)
+        return memory, out_logits, None, final
 
     def search(
         self,
@@ -1057,7 +1467,14 @@ class Transformer(Module):
         beam_size: int = 4,
         max_seq_len: int = 100,
     ) -> tuple[Tensor, Dim]:
-        """Beam search (``nn.choice``): the best label sequence ``[batch, out_time]`` and ``out_time``."""
+        """rc's form: beam search (``nn.choice``), the best labels ``[batch, out_time]``, ``out_time``."""
+        if self.predecessor_form:
+            raise NotImplementedError(
+                "Transformer.search is rc's form's (Transformer(model_dim, ..., in_dim=...)); "
+                "the predecessor's form has no search in rc yet (its SearchFuncInterface call "
+                "is not implemented): write an nn.Loop with nn.choice over model.decoder "
+                f"(called at {user_location(3)})"
+            )
         target = self._check_target(target, "Transformer.search")
         encoded = self.encode(source, spatial_dim=source_spatial_dim)
         loop = Loop(max_seq_len=max_seq_len, name="search_loop")
