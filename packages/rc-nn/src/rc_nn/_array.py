@@ -133,7 +133,7 @@ def cast(x: Tensor, dtype: str) -> Tensor:
     x = as_tensor(x, "cast")
     if x.dtype == dtype:
         return x
-    template = x.data.copy_template(dtype=dtype)
+    template = x.template.copy_template(dtype=dtype)
     if not dtype.startswith("int"):
         template.sparse_dim = None
     return make_layer_tensor(
@@ -145,7 +145,7 @@ def stop_gradient(x: Tensor) -> Tensor:
     """Identity in the forward pass, no gradient backwards."""
     x = as_tensor(x, "stop_gradient")
     return make_layer_tensor(
-        {"class": "scaled_grad", "from": x, "scale": 0.0}, x.data, name_hint="stop_gradient"
+        {"class": "scaled_grad", "from": x, "scale": 0.0}, x.template, name_hint="stop_gradient"
     )
 
 
@@ -372,7 +372,7 @@ def dropout(x: Tensor, dropout: float, *, axis: Dim | Sequence[Dim] | None = Non
             check_axis(x, dim, "dropout")
         # Noise shape 1 on every dim except the dropout axes.
         layer["dropout_noise_shape"] = {dim: 1 for dim in x.dims if dim not in axes}
-    return make_layer_tensor(layer, x.data, name_hint="dropout")
+    return make_layer_tensor(layer, x.template, name_hint="dropout")
 
 
 def concat(
@@ -425,7 +425,7 @@ def concat(
     # RETURNN's concat: each input with its concat dim replaced by out_dim, then the
     # common template of all (broadcast dims of other inputs included, in its order).
     templates = [
-        t.data.copy_template_replace_dim_tag(axis=t.dims.index(d), new_dim_tag=out_dim)
+        t.template.copy_template_replace_dim_tag(axis=t.dims.index(d), new_dim_tag=out_dim)
         for t, d in pairs
     ]
     template = common_template(templates)
@@ -457,7 +457,7 @@ def make_layer(
         >>> import rc_nn as nn
         >>> f = nn.FeatureDim("f", 2)
         >>> x = nn.zeros([f])
-        >>> y = nn.make_layer({"class": "copy", "from": x}, name="my_copy", out=x.data)
+        >>> y = nn.make_layer({"class": "copy", "from": x}, name="my_copy", out=x.template)
         >>> y.name_hint
         'my_copy'
     """

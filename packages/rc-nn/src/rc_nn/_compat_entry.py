@@ -221,7 +221,7 @@ class ReturnnConfigSerializer:
         """
         if root_module is None:
             return {
-                key: _extern_entry(tensor.data)
+                key: _extern_entry(tensor.template)
                 for key, tensor in state_of(self.name_ctx.rc_root).extern_data.items()
             }
         module = self._check_module(root_module)

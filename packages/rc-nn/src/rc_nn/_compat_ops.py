@@ -58,7 +58,9 @@ def copy(source: Tensor) -> Tensor:
         True
     """
     x = as_tensor(source, "copy")
-    return make_layer_tensor({"class": "copy", "from": x}, x.data.copy_template(), name_hint="copy")
+    return make_layer_tensor(
+        {"class": "copy", "from": x}, x.template.copy_template(), name_hint="copy"
+    )
 
 
 def zeros_like(value: Tensor) -> Tensor:
@@ -112,7 +114,7 @@ def safe_log(x: Tensor, *, eps: float = 1e-7, use_fake_grad: bool = True) -> Ten
         "activation": "safe_log",
         "opts": {"eps": float(eps), "use_fake_grad": bool(use_fake_grad)},
     }
-    return make_layer_tensor(layer, x.data.copy_template(), name_hint="safe_log")
+    return make_layer_tensor(layer, x.template.copy_template(), name_hint="safe_log")
 
 
 _COMPARE_SYMBOLS = {
@@ -268,7 +270,7 @@ def reduce_out(x: Tensor, *, mode: str, num_pieces: int, out_dim: Dim | None = N
 def _batch_major_with_axis_second(x: Tensor, axis: Dim) -> list[Dim]:
     """``x``'s dims batch-major with ``axis`` moved right behind the batch dim (RETURNN's
     ``repeat`` and ``resize`` layers order their output like that)."""
-    dims = [d for d in x.data.copy_as_batch_major().dims if d is not axis]
+    dims = [d for d in x.template.copy_as_batch_major().dims if d is not axis]
     pos = 1 if dims and dims[0].is_batch_dim() else 0
     dims.insert(pos, axis)
     return dims

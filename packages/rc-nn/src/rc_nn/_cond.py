@@ -245,7 +245,7 @@ class Cond:
                 else:
                     outs.append(
                         Tensor(
-                            leaf.data,
+                            leaf.template,
                             root=container.root,
                             name_hint=_result_name(index),
                             parent=container,
@@ -282,12 +282,12 @@ class Cond:
             if index:
                 layer["is_output_layer"] = True
             copy = make_layer_in(
-                block.node, layer, leaf.data, name_hint=_result_name(index), root=leaf.root
+                block.node, layer, leaf.template, name_hint=_result_name(index), root=leaf.root
             )
             block.results.append(copy)
             container.extra_deps.append(copy)
         if block is self._true_block:
-            container.data = leaves[0][1].data
+            container.template = leaves[0][1].template
 
 
 def _render(path: tuple[str, ...], lead: str = "") -> str:

@@ -303,7 +303,7 @@ def loop_read(tensor: Tensor) -> Tensor:
     """
     root = tensor.root
     loop = _innermost_loop(current_block(root))
-    if loop is None or tensor.data.batch_dim_axis in (None, 0):
+    if loop is None or tensor.template.batch_dim_axis in (None, 0):
         return tensor
     block = block_of(tensor)
     if block is not None and block.is_inside(loop):
@@ -311,7 +311,7 @@ def loop_read(tensor: Tensor) -> Tensor:
     state = state_of(root)
     view = state.batch_major_views.get(id(tensor))
     if view is None:
-        data = tensor.data.copy_as_batch_major()
+        data = tensor.template.copy_as_batch_major()
         node = block.node if block is not None and block.node is not None else state.tree.root
         view = make_layer_in(
             node,

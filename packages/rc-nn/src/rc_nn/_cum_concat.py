@@ -74,7 +74,7 @@ def cum_concat_step(x: Tensor, *, out_spatial_dim: Dim | None = None) -> tuple[T
     assert loop_block is not None  # depth_in_loops() > 0
     loop_block.cum_concat_dims[id(out_spatial_dim)] = out_spatial_dim
     # RETURNN: the input made batch-major, then the new dim at axis 1.
-    template = x.data.copy_as_batch_major()
+    template = x.template.copy_as_batch_major()
     template = template.copy_add_dim_by_tag(out_spatial_dim, unbroadcast=True, axis=1)
     layer = {"class": "cum_concat", "from": x, "out_spatial_dim": out_spatial_dim}
     return make_layer_tensor(layer, template, name_hint="cum_concat"), out_spatial_dim

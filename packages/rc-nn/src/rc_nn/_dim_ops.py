@@ -88,7 +88,7 @@ def glu(x: Tensor, *, axis: Dim) -> Tensor:
     # One RETURNN split layer; both outputs carry the same half dim, so they combine directly.
     whole = make_layer_tensor(
         {"class": "split", "from": x, "axis": axis, "out_dims": [half, half]},
-        x.data,
+        x.template,
         name_hint="glu_split",
     )
     dims = [half if d is axis else d for d in x.dims]

@@ -34,7 +34,7 @@ def get_extern_data(data: Template) -> Tensor:
     known = state.extern_data.get(data.name)
     if known is not None:
         if (
-            known.data.dims != data.dims
+            known.template.dims != data.dims
             or known.dtype != data.dtype
             or known.sparse_dim != data.sparse_dim
         ):

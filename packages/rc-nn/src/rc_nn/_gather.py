@@ -70,7 +70,7 @@ def gather(x: Tensor, *, indices: Tensor | int, axis: Dim) -> Tensor:
 
 def _branch_template(value: object, dtype: str | None, what: str) -> Template:
     if isinstance(value, Tensor):
-        return value.data
+        return value.template
     if isinstance(value, bool | int | float):
         return Template.template_from_constant(value, name="const", dtype=dtype)
     as_tensor(value, what)  # raises with the details
@@ -112,20 +112,20 @@ def where(
             f"(at {user_location()}); cast one with nn.cast"
         )
     try:
-        common = common_template([true_t, false_t, cond.data])
+        common = common_template([true_t, false_t, cond.template])
     except Exception as exc:  # RETURNN raises plain exceptions for dim conflicts
-        shapes = "; ".join(dims_str(t.dims) for t in (true_t, false_t, cond.data))
+        shapes = "; ".join(dims_str(t.dims) for t in (true_t, false_t, cond.template))
         raise DimMismatchError(
             f"where: the dims of cond, true_ and false_ do not fit together: {shapes} "
             f"(at {user_location()})"
         ) from exc
     assert common is not None
-    if all(len(t.dims) < len(common.dims) for t in (true_t, false_t, cond.data)):
+    if all(len(t.dims) < len(common.dims) for t in (true_t, false_t, cond.template)):
         # No input has all dims: RETURNN's switch layer refuses such a broadcast (it has no
         # allow_broadcast_all_sources option; RequirementNotSatisfied under the config's
         # behavior version, fuzz-found). The condition is broadcast to all dims first.
         cond = _broadcast_condition(cond, [t for t in (true_, false_) if isinstance(t, Tensor)])
-        common = common_template([true_t, false_t, cond.data])
+        common = common_template([true_t, false_t, cond.template])
     out_dtype = str(true_t.dtype)
     feature = common.feature_dim if common.feature_dim_axis is not None else None
     template = make_template(
@@ -226,7 +226,7 @@ def one_hot(x: Tensor, *, dtype: str = "float32") -> Tensor:
         )
     positions = range_over_dim(x.sparse_dim)
     # RETURNN's ``compare`` output is dense bool (no sparse dim), dims as for ``combine``.
-    common = common_template([x.data, positions.data])
+    common = common_template([x.template, positions.template])
     layer = {
         "class": "compare",
         "from": [x, positions],

@@ -363,7 +363,7 @@ class Loop:
         copy = make_layer_in(
             self._scope,
             {"class": "copy", "from": y, "is_output_layer": True},
-            y.data,
+            y.template,
             name_hint=y.name_hint,
             root=y.root,
             role="loop_stack",
@@ -399,7 +399,7 @@ class Loop:
         copy = make_layer_in(
             self._scope,
             {"class": "copy", "from": y, "need_last": True},
-            y.data,
+            y.template,
             name_hint=f"{y.name_hint}_last",
             root=y.root,
             role="loop_last",
@@ -414,7 +414,7 @@ class Loop:
         out = make_layer_in(
             self._parent_scope,
             layer,
-            y.data,
+            y.template,
             name_hint=f"{y.name_hint}_last",
             root=y.root,
             role="last",
@@ -452,7 +452,7 @@ class Loop:
         end = make_layer_in(
             self._scope,
             {"class": "copy", "from": condition},
-            condition.data,
+            condition.template,
             name_hint="end",
             root=condition.root,
             role="loop_end",
@@ -487,7 +487,7 @@ class Loop:
         carrier = make_layer_in(
             self._scope,
             {"class": "copy", "from": end},
-            end.data,
+            end.template,
             name_hint="end_output",
             root=end.root,
             role="loop_output",
@@ -675,7 +675,7 @@ class Loop:
                 continue
             if leaf.prev is None:
                 prev = ControlTensor(
-                    leaf.initial.data,
+                    leaf.initial.template,
                     root=leaf.initial.root,
                     role="prev",
                     name_hint=f"prev_{self._leaf_name(state, leaf)}",
@@ -699,7 +699,7 @@ class Loop:
             "from": leaf.value,
             "initial_output": leaf.initial,
         }
-        template = leaf.value.data
+        template = leaf.value.template
         if leaf.value.dims != leaf.prev.dims and leaf.value.dims_set() == leaf.prev.dims_set():
             # RETURNN's template of prev:x is the state layer's own output. The layers that
             # read the previous frame were built with the initial value's dim order, so the
@@ -711,7 +711,7 @@ class Loop:
                 "perm": list(leaf.prev.dims),
                 "initial_output": leaf.initial,
             }
-            template = leaf.prev.data
+            template = leaf.prev.template
         copy = make_layer_in(
             self._scope,
             layer,
@@ -756,7 +756,7 @@ def _initial_layer(tensor: Tensor, name: str) -> Tensor:
     """
     if isinstance(tensor, ControlTensor) and tensor.alias_prefix == "prev:":
         return make_layer_tensor(
-            {"class": "copy", "from": tensor}, tensor.data, name_hint=f"{name}_initial"
+            {"class": "copy", "from": tensor}, tensor.template, name_hint=f"{name}_initial"
         )
     return tensor
 

@@ -366,7 +366,7 @@ def _split_gates(gates: Tensor, gates_dim: Dim, out_dim: Dim) -> tuple[Tensor, .
     parts = [out_dim] * 4
     whole = make_layer_tensor(
         {"class": "split", "from": gates, "axis": gates_dim, "out_dims": parts},
-        gates.data,
+        gates.template,
         name_hint="split",
     )
     results = []

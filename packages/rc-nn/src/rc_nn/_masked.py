@@ -193,16 +193,20 @@ class MaskedComputation:
             if index:
                 layer["is_output_layer"] = True
             copy = make_layer_in(
-                self.block.node, layer, value.data, name_hint=_result_name(index), root=value.root
+                self.block.node,
+                layer,
+                value.template,
+                name_hint=_result_name(index),
+                root=value.root,
             )
             self.block.results.append(copy)
             container.extra_deps.append(copy)
             if index == 0:
-                container.data = value.data
+                container.template = value.template
                 masked_out: Tensor = container
             else:
                 masked_out = Tensor(
-                    value.data,
+                    value.template,
                     root=value.root,
                     name_hint=_result_name(index),
                     parent=container,
@@ -211,6 +215,6 @@ class MaskedComputation:
                 )
             leaf.value = make_layer_tensor(
                 {"class": "unmask", "from": masked_out, "mask": self.mask},
-                value.data,
+                value.template,
                 name_hint="unmask",
             )

@@ -90,7 +90,7 @@ _SCALAR_EVAL = {
 
 def _common_template(sources: list[Tensor], what: str) -> tuple[Template, bool]:
     """Output template of an element-wise op and whether all sources needed broadcasting."""
-    templates = [s.data for s in sources]
+    templates = [s.template for s in sources]
     all_dims = []
     for template in templates:
         for dim in template.dims:
@@ -248,7 +248,7 @@ def compare(
         if needs_flag or allow_broadcast_all_sources is True:
             layer["allow_broadcast_all_sources"] = True
     else:
-        template = a.data
+        template = a.template
         layer = {
             "class": "compare",
             "from": a,
@@ -283,7 +283,7 @@ def combine_scalar_or_tensor(a: Tensor, b: object, kind: str, *, reverse: bool =
     operands = (
         {"a": repr(value), "b": "source(0)"} if reverse else {"a": "source(0)", "b": repr(value)}
     )
-    template = a.data
+    template = a.template
     _check_dtypes([a], kind, kind)
     if kind.startswith("logical_"):
         template = template.copy_template(dtype="bool")
@@ -322,10 +322,12 @@ def activation(x: Tensor, func: str) -> Tensor:
         'tanh'
     """
     x = as_tensor(x, func)
-    template = x.data
+    template = x.template
     if func == "abs" and x.dtype.startswith("complex"):
         # |z| of a complex tensor is real (e.g. the magnitude of an nn.stft)
-        template = x.data.copy_template(dtype="float64" if x.dtype == "complex128" else "float32")
+        template = x.template.copy_template(
+            dtype="float64" if x.dtype == "complex128" else "float32"
+        )
     return make_layer_tensor(
         {"class": "activation", "from": x, "activation": func}, template, name_hint=func
     )
@@ -333,7 +335,7 @@ def activation(x: Tensor, func: str) -> Tensor:
 
 def _eval_unary(x: Tensor, expr: str, name: str, dtype: str | None = None) -> Tensor:
     x = as_tensor(x, name)
-    template = x.data if dtype is None else x.data.copy_template(dtype=dtype)
+    template = x.template if dtype is None else x.template.copy_template(dtype=dtype)
     layer: dict[str, Any] = {"class": "eval", "from": x, "eval": expr}
     if dtype is not None and dtype != x.dtype:
         layer["out_type"] = {"dtype": dtype}

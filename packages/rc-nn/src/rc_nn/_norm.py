@@ -165,7 +165,7 @@ class LayerNorm(Module):
                 }
             },
         }
-        return make_layer_tensor(layer, x.data, name_hint="layer_norm")
+        return make_layer_tensor(layer, x.template, name_hint="layer_norm")
 
 
 # RETURNN's batch_norm variable names (param_version 2), relative to the layer's scope.

@@ -107,4 +107,4 @@ def cumsum(x: Tensor, *, axis: Dim, reverse: bool = False) -> Tensor:
     layer: dict[str, Any] = {"class": "cumsum", "from": x, "axis": axis}
     if reverse:
         layer["reverse"] = True
-    return make_layer_tensor(layer, x.data, name_hint="cumsum")
+    return make_layer_tensor(layer, x.template, name_hint="cumsum")

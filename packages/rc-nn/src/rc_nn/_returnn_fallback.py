@@ -62,7 +62,7 @@ def infer_template_with_returnn(layer_dict: dict[str, Any], *, name: str) -> Tem
     class_name = layer_dict.get("class")
     hint = (
         "pass the output template explicitly: make_layer(..., out=...), "
-        "e.g. out=x.data.copy_template() or a template from rc_nn._tensor.make_template(dims, dtype)"
+        "e.g. out=x.template.copy_template() or a template from rc_nn._tensor.make_template(dims, dtype)"
     )
     try:
         import tensorflow as tf
@@ -99,7 +99,7 @@ def infer_template_with_returnn(layer_dict: dict[str, Any], *, name: str) -> Tem
             names[id(tensor)]: InternalLayer(
                 name=names[id(tensor)],
                 network=network,
-                output=tensor.data.copy_template(name=f"{names[id(tensor)]}_output"),
+                output=tensor.template.copy_template(name=f"{names[id(tensor)]}_output"),
             )
             for tensor in inputs
         }

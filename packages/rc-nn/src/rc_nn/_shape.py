@@ -60,7 +60,7 @@ def split(x: Tensor, *, axis: Dim, out_dims: Sequence[Dim]) -> tuple[Tensor, ...
             f"(dims: {dims_str(x.dims)}; at {user_location()})"
         )
     layer = {"class": "split", "from": x, "axis": axis, "out_dims": parts}
-    whole = make_layer_tensor(layer, x.data, name_hint="split")
+    whole = make_layer_tensor(layer, x.template, name_hint="split")
     results = []
     for index, part in enumerate(parts):
         dims = [part if d is axis else d for d in x.dims]
@@ -218,7 +218,7 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
                 f"{derived.dimension} of the merged axes {dims_str(merged)} (at {user_location()})"
             )
     positions = [x.dims.index(d) for d in merged]
-    feature_axis = x.data.feature_dim_axis
+    feature_axis = x.template.feature_dim_axis
     if feature_axis is not None and feature_axis in positions:
         target = feature_axis - sum(p < feature_axis for p in positions)
     else:

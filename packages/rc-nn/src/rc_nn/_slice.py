@@ -324,7 +324,7 @@ def window(
             out_spatial = out_spatial.ceildiv_right(stride)
     # RETURNN makes the input batch-major, then (behavior version >= 18) moves the spatial
     # axis to the front and adds the window axis in front of it (behind it with striding).
-    rest = [d for d in x.data.copy_as_batch_major().dims if d is not spatial_dim]
+    rest = [d for d in x.template.copy_as_batch_major().dims if d is not spatial_dim]
     front = [window_dim, out_spatial] if stride == 1 else [out_spatial, window_dim]
     dims = [*front, *rest]
     layer: dict[str, Any] = {

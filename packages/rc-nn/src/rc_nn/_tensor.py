@@ -18,6 +18,7 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
+from ._dims import as_version1
 from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
 from ._userloc import user_location
@@ -196,8 +197,8 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_data_view",
         "created_at",
-        "data",
         "extern_name",
         "layer_dict",
         "name_hint",
@@ -206,9 +207,10 @@ class Tensor:
         "root",
         "seq",
         "sub_name",
+        "template",
     )
 
-    data: Template
+    template: Template
     layer_dict: LayerDict | None
     name_hint: str
     node: rc_naming.NameNode | None
@@ -232,7 +234,8 @@ class Tensor:
         parent: Tensor | None = None,
         sub_name: str | None = None,
     ) -> None:
-        self.data = data
+        self.template = data
+        self._data_view: Template | None = None
         self.root = root
         self.layer_dict = layer_dict
         self.name_hint = name_hint
@@ -246,30 +249,56 @@ class Tensor:
     # -- the template ------------------------------------------------------------------
 
     @property
+    def data(self) -> Template:
+        """The output as RETURNN's TF layers describe it (the predecessor's ``Tensor.data``).
+
+        A version-1 ``returnn.tensor.Tensor`` with RETURNN's time axis: ``time_dim_axis``
+        is the first dynamic dim after the batch dim, as RETURNN sets it for layer outputs,
+        and the feature dim is this tensor's ``feature_dim``. It is a read-only view made on
+        first use: changing it does not change the tensor. rc-nn itself works on
+        :attr:`template` (version 2, no time axis); prefer naming dims over axis numbers.
+
+        Example:
+            >>> import rc_nn as nn
+            >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+            >>> x = nn.get_extern_data(nn.Data("tensor_data_doc", dim_tags=[nn.batch_dim, time, feat]))
+            >>> y = x * 2.0
+            >>> y.data.time_dim_axis, y.data.dims[y.data.time_dim_axis] is time
+            (1, True)
+        """
+        if self._data_view is None:
+            # RETURNN's rec layer makes the axis it runs over the time axis, even a static one.
+            layer = self.layer_dict or {}
+            axis = layer.get("axis") if layer.get("class") == "rec" else None
+            time = axis if isinstance(axis, Dim) and axis in self.template.dims else None
+            self._data_view = as_version1(self.template, time_dim=time)
+        return self._data_view
+
+    @property
     def dims(self) -> tuple[Dim, ...]:
         """The dims in order (``returnn.tensor.Dim``)."""
-        dims: tuple[Dim, ...] = self.data.dims
+        dims: tuple[Dim, ...] = self.template.dims
         return dims
 
     @property
     def dtype(self) -> str:
         """The dtype name, e.g. ``"float32"``."""
-        return str(self.data.dtype)
+        return str(self.template.dtype)
 
     @property
     def sparse_dim(self) -> Dim | None:
         """For integer index tensors: the dim the indices point into."""
-        return self.data.sparse_dim
+        return self.template.sparse_dim
 
     @property
     def feature_dim(self) -> Dim | None:
         """The feature dim if the tensor has one (set by the op that made it)."""
-        return self.data.feature_dim
+        return self.template.feature_dim
 
     @property
     def ndim(self) -> int:
         """Number of dims."""
-        return len(self.data.dims)
+        return len(self.template.dims)
 
     def remaining_dims(self, remove: Dim | Sequence[Dim] | None = None) -> list[Dim]:
         """The dims in order without ``remove`` (one dim or several), e.g. the batch dims of
@@ -294,7 +323,7 @@ class Tensor:
 
     def dims_set(self) -> frozenset[Dim]:
         """The dims as a set (order does not matter for most rc-nn ops)."""
-        return frozenset(self.data.dims)
+        return frozenset(self.template.dims)
 
     def __repr__(self) -> str:
         dims = ", ".join(_dim_str(d) for d in self.dims)
@@ -525,7 +554,7 @@ def as_tensor(value: object, what: str, *, loop_read: bool = True) -> Tensor:
     gives it under beam search; control-flow constructs pass ``loop_read=False``.
     """
     if isinstance(value, Tensor):
-        if loop_read and value.data.batch_dim_axis not in (None, 0):
+        if loop_read and value.template.batch_dim_axis not in (None, 0):
             from ._control import loop_read as read  # control flow builds on tensors
 
             return read(value)

@@ -70,7 +70,7 @@ class IHybridHMM(Module):
 
 def _time_dim(source: Tensor, spatial_dim: Dim | None) -> Dim:
     """The input's time dim: ``spatial_dim`` if given, else RETURNN's time axis of the
-    input template (set for extern data, as the predecessor read it), else its only
+    input (``Tensor.data``, as the predecessor read it), else its only
     dynamic dim."""
     if spatial_dim is not None:
         if spatial_dim not in source.dims:
@@ -79,7 +79,7 @@ def _time_dim(source: Tensor, spatial_dim: Dim | None) -> Dim:
                 f"(at {user_location(3)})"
             )
         return spatial_dim
-    if source.data.version == 1 and source.data.time_dim_axis is not None:
+    if source.data.time_dim_axis is not None:
         time: Dim = source.dims[source.data.time_dim_axis]
         return time
     dynamic = [d for d in source.dims if d.dimension is None and not d.is_batch_dim()]

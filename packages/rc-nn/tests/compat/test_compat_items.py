@@ -530,3 +530,16 @@ def test_compat_submodules_build_without_tensorflow() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "TF-MODULES: []" in proc.stdout, proc.stdout
+
+
+def test_data_of_op_outputs_has_returnns_time_axis() -> None:
+    time, f, x = _btf()
+    y = nn.Linear(f, nn.FeatureDim("out", 2))(x)
+    assert y.data.version == 1 and y.data.dims[y.data.time_dim_axis] is time
+    assert y.data.feature_dim is y.feature_dim  # the feature dim is the tensor's own
+    assert nn.reduce(x, mode="mean", axis=time).data.time_dim_axis is None  # no time left
+    out = nn.FeatureDim("lstm", 2)
+    z, _ = nn.LSTM(f, out)(x, spatial_dim=time)
+    assert z.data.dims[z.data.time_dim_axis] is time
+    # The view is a copy: changing it does not change the tensor rc-nn builds with.
+    assert y.data is y.data and y.data is not y.template and y.template.version == 2

@@ -574,7 +574,7 @@ _RETURNN_DEFAULT_INPUT = "data"
 
 
 def _extern_entry(name: str, tensor: Tensor) -> dict[str, Any]:
-    data = tensor.data
+    data = tensor.template
     entry: dict[str, Any] = {"dim_tags": list(data.dims), "dtype": str(data.dtype)}
     if data.sparse_dim is not None:
         entry["sparse_dim"] = data.sparse_dim

@@ -52,13 +52,18 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
+def _time_dim(template: Any) -> tuple[str, int | None] | None:
+    axis = template.time_dim_axis
+    return None if axis is None else _dims_key(template)[axis]
+
+
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
     """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
     for name, tensor in serialized.layer_tensors.items():
         if name not in report.layer_templates:
             continue  # not constructed by RETURNN (not needed for any output)
-        ours = template_of(tensor.data)
+        ours = template_of(tensor.template)
         theirs = report.layer_templates[name]
         if _dims_key(ours) != _dims_key(theirs) or ours.dtype != theirs.dtype:
             problems.append(
@@ -72,6 +77,12 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
         ):
             problems.append(
                 f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
+            )
+        elif _time_dim(template_of(tensor.data)) != _time_dim(theirs):
+            # Tensor.data shows RETURNN's time axis (the predecessor's code reads it).
+            problems.append(
+                f"{name}: time axis of Tensor.data {_time_dim(template_of(tensor.data))}, "
+                f"RETURNN {_time_dim(theirs)}"
             )
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
@@ -88,7 +99,7 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
     for name, (tensor, loop_axes) in loop_layers.items():
         if name not in report.layer_templates:
             continue
-        ours = template_of(tensor.data)
+        ours = template_of(tensor.template)
         theirs = report.layer_templates[name]
         skip = {(d.description, d.dimension) for d in loop_axes}
         theirs_key, ours_key = _dims_key(theirs), _dims_key(ours)

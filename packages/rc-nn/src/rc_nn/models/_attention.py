@@ -121,7 +121,7 @@ def _split_repeated(x: Tensor, *, axis: Dim, out_dims: list[Dim]) -> list[Tensor
     """RETURNN ``split`` into ``out_dims``, which may repeat a dim (query and key share one)."""
     whole = make_layer_tensor(
         {"class": "split", "from": x, "axis": axis, "out_dims": list(out_dims)},
-        x.data,
+        x.template,
         name_hint="split",
     )
     parts = []

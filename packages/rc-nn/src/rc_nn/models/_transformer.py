@@ -915,7 +915,7 @@ def _shift_right(labels: Tensor, *, axis: Dim, value: int) -> Tensor:
         "pad_value": value,
         "adjust_size_info": False,
     }
-    return make_layer_tensor(layer, labels.data, name_hint="shift_right")
+    return make_layer_tensor(layer, labels.template, name_hint="shift_right")
 
 
 def _given(pairs: Sequence[tuple[str, object]]) -> list[str]:
