@@ -255,6 +255,8 @@ def _assert_config_is(code: str, pieces: ReturnnConfigPieces) -> None:
     values.same(namespace["extern_data"], pieces.extern_data_dict, "extern_data")
     values.same(namespace["network"], pieces.network_dict, "network")
     dim_names = set(namespace) - CONFIG_BASE_NAMES - {"network"}
+    if "numpy.array(" in code:  # imported exactly when an array is written
+        dim_names.remove("numpy")
     # Nothing but the dims it needs: every other global is one of them, each exactly once.
     assert all(isinstance(namespace[n], Dim) for n in dim_names), dim_names
     assert {id(namespace[n]) for n in dim_names} == {id(d) for d in values.dims.values()}
@@ -486,3 +488,78 @@ def test_numbers_give_the_intended_values_in_returnn(roundtrip: Callable[..., An
         got = result.output(name)
         assert got.dtype == value.dtype, name
         numpy.testing.assert_array_equal(got.reshape(-1)[:2], value, err_msg=name)
+
+
+# -- other code pieces ----------------------------------------------------------------------
+
+
+@given(st.dictionaries(TEXT.map(lambda k: "#" + k), st.one_of(TEXT, st.lists(TEXT)), max_size=3))
+@example({"#" + NASTY[0]: NASTY[1], "#" + NASTY[2]: [NASTY[3]]})
+def test_extra_net_dict_keys_and_values(extra: dict[str, Any]) -> None:
+    with nn.Root():
+        feat = nn.FeatureDim("f", 2)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        lin = nn.Linear(feat, feat)
+        lin(x).mark_as_default_output()
+        nn.extra_net_dict().update(extra)
+        pieces = ReturnnConfigPieces(lin)
+        code = pieces.config_code()
+    _assert_config_is(code, pieces)
+    network = _exec_config(code)["network"]
+    assert {k: network[k] for k in extra} == extra
+
+
+def test_hostile_subclass_values_in_extra_net_dict() -> None:
+    with nn.Root():
+        feat = nn.FeatureDim("f", 2)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        lin = nn.Linear(feat, feat)
+        lin(x).mark_as_default_output()
+        nn.extra_net_dict()[HostileStr("#config")] = {
+            HostileStr("lr"): HostileFloat(0.5),
+            "steps": HostileInt(3),
+            "name": HostileStr("x"),
+        }
+        code = ReturnnConfigPieces(lin).config_code()
+    assert "__import__" not in code
+    network = _exec_config(code)["network"]
+    assert network["#config"] == {"lr": 0.5, "steps": 3, "name": "x"}
+    assert [type(v) for v in network["#config"].values()] == [float, int, str]
+
+
+@pytest.mark.parametrize("key", ["ﬁ", "if", "Dim", "extern_data", "time_dim", "a b", "é"])
+def test_extern_data_piece_refuses_unsafe_assignment_names(key: str) -> None:
+    time = nn.SpatialDim("time")
+    data = nn.Data(name="data", dim_tags=[nn.batch_dim, time])
+    if key == "time_dim":  # a dim identifier: the dim gets another name instead
+        code = nn.ReturnnConfigSerializer.get_base_extern_data_py_code_str_direct(
+            {"data": data}, other={key: 1}
+        )
+        namespace = _exec_config(code)
+        assert namespace["time_dim"] == 1 and namespace["extern_data"]["data"]["dim_tags"][1].name
+        return
+    with pytest.raises(nn.RcNnError, match="no identifier the code can assign"):
+        nn.ReturnnConfigSerializer.get_base_extern_data_py_code_str_direct(
+            {"data": data}, other={key: 1}
+        )
+
+
+def test_numpy_arrays_and_int_subclass_sizes_in_every_piece() -> None:
+    with nn.Root():
+        # An int subclass as a dim size (numpy ints are refused by rc-nn and RETURNN).
+        feat = nn.FeatureDim("f", HostileInt(2))
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        lin = nn.Linear(feat, feat)
+        lin.weight.initial = numpy.eye(2, dtype="float32")
+        (lin(x) + nn.constant(numpy.array([1.0, 2.0], dtype="float32"), [feat])).mark_as_default_output()
+        pieces = ReturnnConfigPieces(lin)
+    full = pieces.config_code()
+    assert "__import__" not in full and "Dim(2, " in full
+    _assert_config_is(full, pieces)
+    extern = _exec_config(pieces.extern_data_code())
+    from returnn.config import Config, global_config_ctx
+
+    with global_config_ctx(Config({"extern_data": extern["extern_data"]})):
+        network = _exec_config(pieces.network_code(dims_from_extern_data=True))["network"]
+    assert "numpy" not in extern  # imported only where an array is written
+    _Values().same(network, pieces.network_dict)

@@ -65,7 +65,7 @@ class DimNamer:
         if dim is single_step_dim:
             return "single_step_dim"
         if dim.is_constant_static_dim():
-            return number_literal(int(dim.dimension))
+            return number_literal(dim.dimension)
         known = self._names.get(id(dim))
         if known is not None:
             return known
@@ -108,7 +108,7 @@ class DimNamer:
                 expr = f"({expr}).{method}({part})" if " " in expr else f"{expr}.{method}({part})"
             return expr
         kind = _KIND_CODE.get(dim.kind, "Dim.Types.Spatial")
-        size = "None" if dim.dimension is None else number_literal(int(dim.dimension))
+        size = "None" if dim.dimension is None else number_literal(dim.dimension)
         description = "None" if dim.description is None else str_literal(dim.description)
         return f"Dim({size}, name={description}, kind={kind})"
 
