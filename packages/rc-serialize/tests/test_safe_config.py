@@ -129,7 +129,7 @@ def test_subclasses_are_written_as_their_builtin_value() -> None:
 def test_numbers_are_plain_literals(value: Any, code: str, loaded: Any) -> None:
     written = py_code(value, DimNamer())
     assert written == code
-    result = eval(written, {"__builtins__": {"float": float}})  # noqa: S307 - our own literal
+    result = eval(written, {"__builtins__": {"float": float}})
     assert type(result) is type(loaded) and result == loaded
     assert math.copysign(1, result) == math.copysign(1, loaded) if isinstance(loaded, float) else 1
 
@@ -138,7 +138,7 @@ def test_nan_is_float_nan() -> None:
     for value in (float("nan"), numpy.float32("nan"), HostileFloat("nan")):
         written = py_code(value, DimNamer())
         assert written == 'float("nan")'
-        assert math.isnan(eval(written, {"__builtins__": {"float": float}}))  # noqa: S307
+        assert math.isnan(eval(written, {"__builtins__": {"float": float}}))
 
 
 @pytest.mark.parametrize(
@@ -178,7 +178,7 @@ def test_nfkc_equal_descriptions_get_distinct_identifiers() -> None:
     names = [namer.ref(d) for d in dims]
     assert names == ["fi_dim", "fi2_dim", "x2_dim", "x22_dim", "fi3_dim"]
     namespace: dict[str, Any] = {"Dim": Dim}
-    exec("\n".join(namer.definitions()), namespace)  # noqa: S102 - our own code
+    exec("\n".join(namer.definitions()), namespace)
     assert [namespace[n].name for n in names] == ["ﬁ", "fi", "x²", "x2", "FI"]
 
 
@@ -244,7 +244,7 @@ class _Values:
 def _exec_config(code: str) -> dict[str, Any]:
     assert code.isascii(), "the config is ASCII: RETURNN reads it with the locale's encoding"
     namespace: dict[str, Any] = {}
-    exec(compile(code, "<config>", "exec"), namespace)  # noqa: S102 - the code under test
+    exec(compile(code, "<config>", "exec"), namespace)
     namespace.pop("__builtins__")
     return namespace
 
@@ -289,8 +289,10 @@ def _model(
     loss: str = "ce",
 ) -> ReturnnConfigPieces:
     with nn.Root():
-        time_dim, feat_dim, out_dim = nn.SpatialDim(time), nn.FeatureDim(feat, 3), nn.FeatureDim(
-            out, 2
+        time_dim, feat_dim, out_dim = (
+            nn.SpatialDim(time),
+            nn.FeatureDim(feat, 3),
+            nn.FeatureDim(out, 2),
         )
         x = nn.get_extern_data(nn.Data(key, dim_tags=[nn.batch_dim, time_dim, feat_dim]))
         net = Net(attr, dict_key, feat_dim, out_dim)
@@ -376,7 +378,9 @@ def test_checkpoint_paths_in_the_preload_config(
     namespace = _exec_config(code)
     assert set(namespace) == {"preload_from_files"}
     expected_path = path[: -len(".index")] if path.endswith(".index") else path
-    expected_path = expected_path[: -len(".meta")] if expected_path.endswith(".meta") else expected_path
+    expected_path = (
+        expected_path[: -len(".meta")] if expected_path.endswith(".meta") else expected_path
+    )
     renamed = {new: old for new, old in sorted(mapping.items()) if new != old}
     _Values().same(
         namespace["preload_from_files"],
@@ -551,7 +555,9 @@ def test_numpy_arrays_and_int_subclass_sizes_in_every_piece() -> None:
         x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
         lin = nn.Linear(feat, feat)
         lin.weight.initial = numpy.eye(2, dtype="float32")
-        (lin(x) + nn.constant(numpy.array([1.0, 2.0], dtype="float32"), [feat])).mark_as_default_output()
+        (
+            lin(x) + nn.constant(numpy.array([1.0, 2.0], dtype="float32"), [feat])
+        ).mark_as_default_output()
         pieces = ReturnnConfigPieces(lin)
     full = pieces.config_code()
     assert "__import__" not in full and "Dim(2, " in full

@@ -11,6 +11,7 @@ from returnn.tensor import Dim
 from ._control import current_block
 from ._cum_concat import cum_concat_axes, with_loop_frame
 from ._errors import AxisError, DimMismatchError
+from ._scalars import plain_number
 from ._shape import merge_dims, split_dims
 from ._tensor import (
     Template,
@@ -22,7 +23,6 @@ from ._tensor import (
     make_layer_tensor,
     make_template,
 )
-from ._scalars import plain_number
 from ._userloc import user_location
 
 __all__ = [

@@ -283,9 +283,7 @@ def preload_config_code(
     filename = _checkpoint_prefix(checkpoint)
     # Every user string (path, key, names) goes through the one escaping path (_pycode):
     # the comment stays one line, the values stay literals.
-    names = (
-        "{" + ", ".join(f"{str_literal(n)}: {str_literal(o)}" for n, o in renamed.items()) + "}"
-    )
+    names = "{" + ", ".join(f"{str_literal(n)}: {str_literal(o)}" for n, o in renamed.items()) + "}"
     return (
         comment(
             f"Load {filename} under the model's new parameter names (written by rc-serialize migrate)."

@@ -50,7 +50,9 @@ class DimNamer:
         self._order: list[Dim] = []
         self._taken = set(taken) | {"Dim", "batch_dim", "single_step_dim"}
         self._bound: dict[int, str] = {}
-        self.uses_numpy = False  # set when a numpy array was written (the code needs `import numpy`)
+        self.uses_numpy = (
+            False  # set when a numpy array was written (the code needs `import numpy`)
+        )
 
     def bind(self, dim: Dim, expr: str) -> None:
         """Use ``expr`` for ``dim`` instead of a definition of its own (e.g. taken from the config)."""
@@ -127,7 +129,9 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
         return dims.ref(value)
     if isinstance(value, numpy.ndarray):
         dims.uses_numpy = True
-        return f"numpy.array({py_code(value.tolist(), dims)}, dtype={str_literal(str(value.dtype))})"
+        return (
+            f"numpy.array({py_code(value.tolist(), dims)}, dtype={str_literal(str(value.dtype))})"
+        )
     if isinstance(value, list | tuple):
         items = [py_code(item, dims, indent) for item in value]
         inner = ", ".join(items)
