@@ -569,3 +569,29 @@ def test_numpy_arrays_and_int_subclass_sizes_in_every_piece() -> None:
         network = _exec_config(pieces.network_code(dims_from_extern_data=True))["network"]
     assert "numpy" not in extern  # imported only where an array is written
     _Values().same(network, pieces.network_dict)
+
+
+def test_cli_reports_an_unwritable_value_and_writes_nothing(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rc_serialize._cli import main
+
+    (tmp_path / "unwritable_model.py").write_text(
+        "import rc_nn as nn\n"
+        "def build():\n"
+        "    f = nn.FeatureDim('f', 2)\n"
+        "    x = nn.get_extern_data(nn.Data('data', dim_tags=[nn.batch_dim, f]))\n"
+        "    lin = nn.Linear(f, f)\n"
+        "    lin(x).mark_as_default_output()\n"
+        "    nn.extra_net_dict()['#config'] = {'scale': 1j}\n"
+        "    return lin\n",
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "out.config"
+    assert main(["build", "unwritable_model:build", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "ConfigCodeError: cannot write a complex as config code" in err, err
+    assert not out.exists()
+    assert {p.name for p in tmp_path.iterdir()} - {"__pycache__"} == {"unwritable_model.py"}
