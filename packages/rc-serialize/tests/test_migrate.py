@@ -332,3 +332,32 @@ def test_graph_without_dot_is_a_clear_error(
     monkeypatch.setenv("PATH", str(tmp_path))
     assert main(["graph", f"{on_path}:build_v2", "-o", str(tmp_path / "m.svg")]) == 2
     assert "apt-get install graphviz" in capsys.readouterr().err
+
+
+@pytest.mark.returnn
+def test_preload_config_with_a_newline_in_the_checkpoint_path_is_safe(
+    trained: types.SimpleNamespace,
+    on_path: str,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 13 §3: the path reaches a ``#`` comment and a value; neither may start code."""
+    import shutil
+
+    nasty = tmp_path / "old\nopen('PWNED', 'w').close()\n#\"'"
+    nasty.mkdir()
+    for file in trained.checkpoint.parent.glob(trained.checkpoint.name + ".*"):
+        shutil.copy(file, nasty / file.name)
+    checkpoint = nasty / trained.checkpoint.name
+    preload_file = tmp_path / "preload.py"
+    args = ["migrate", f"{on_path}:build_v2", "--checkpoint", str(checkpoint)]
+    assert main([*args, "-o", str(preload_file), "--as-preload-config"]) == 0
+    code = preload_file.read_text(encoding="ascii")  # ASCII only
+    assert code.splitlines()[0].startswith("# Load ") and "\\n" in code.splitlines()[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {}
+    exec(compile(code, str(preload_file), "exec"), namespace)
+    del namespace["__builtins__"]
+    assert set(namespace) == {"preload_from_files"}
+    assert namespace["preload_from_files"]["rc_migrated"]["filename"] == str(checkpoint)
+    assert not (tmp_path / "PWNED").exists()

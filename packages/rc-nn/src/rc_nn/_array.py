@@ -11,6 +11,7 @@ from returnn.tensor import Dim
 from ._control import current_block
 from ._cum_concat import cum_concat_axes, with_loop_frame
 from ._errors import AxisError, DimMismatchError
+from ._scalars import plain_number
 from ._shape import merge_dims, split_dims
 from ._tensor import (
     Template,
@@ -89,11 +90,16 @@ def constant(
             )
         if dtype is None:
             dtype = str(value.dtype)
-    elif not isinstance(value, bool | int | float):
-        raise TypeError(
-            f"constant: value must be a Python number, a bool or a numpy array, got "
-            f"{type(value).__name__} (at {user_location(2)})"
-        )
+    else:
+        # numpy scalars and subclasses of the builtins count as their plain Python value (so
+        # the default dtype follows it: bool, int32, float32), and the config gets a literal.
+        plain = plain_number(value)
+        if plain is None:
+            raise TypeError(
+                f"constant: value must be a Python number, a bool, a numpy scalar or array, "
+                f"got {type(value).__name__} (at {user_location(2)})"
+            )
+        value = plain
     if dtype is None:
         dtype = (
             "bool" if isinstance(value, bool) else "int32" if isinstance(value, int) else "float32"

@@ -12,6 +12,7 @@ the other way around).
 from __future__ import annotations
 
 import importlib
+import keyword
 from types import ModuleType
 from typing import Any
 
@@ -282,20 +283,40 @@ class ReturnnConfigSerializer:
         back into a template with ``nn.Data(name=key, **extern_data[key])``.
         """
         ser = _rc_serialize()
-        dims = ser.DimNamer()
+        assignments = dict(other or {})
+        for key in assignments:
+            # Written as code (``key = ...``): only plain ASCII identifiers (Python normalizes
+            # other identifiers with NFKC, so "ﬁ" would assign "fi") that the piece does not
+            # define itself.
+            if (
+                type(key) is not str
+                or not (key.isascii() and key.isidentifier())
+                or keyword.iskeyword(key)
+                or key in _PIECE_NAMES
+            ):
+                raise RcNnError(
+                    f"get_base_extern_data_py_code_str_direct: other key {key!r} is no identifier "
+                    "the code can assign: it must be a plain ASCII Python identifier, no keyword "
+                    f"and none of the names the code defines ({', '.join(sorted(_PIECE_NAMES))}); "
+                    "use e.g. 'my_value'"
+                )
+        dims = ser.DimNamer(taken=assignments)  # dim identifiers never clash with the keys
         entries: dict[str, Any] = {}
         for key, value in extern_data.items():
             entries[key] = _extern_entry(value) if isinstance(value, Template) else value
         lines = [f"extern_data = {ser.py_code(entries, dims)}\n"]
         # (the dims of `other` join the same DimNamer: a dim used in both is defined once)
-        for key, value in (other or {}).items():
-            if not key.isidentifier():
-                raise RcNnError(
-                    f"get_base_extern_data_py_code_str_direct: {key!r} is no identifier"
-                )
+        for key, value in assignments.items():
             lines.append(f"{key} = {ser.py_code(value, dims)}\n")
         head = "".join(f"{line}\n" for line in dims.definitions())
-        return cls.ImportPyCodeStr + head + ("\n" if head else "") + "".join(lines)
+        imports = cls.ImportPyCodeStr
+        if getattr(dims, "uses_numpy", False):
+            imports = imports.rstrip("\n") + "\nimport numpy\n\n"
+        return imports + head + ("\n" if head else "") + "".join(lines)
+
+
+#: Names the extern data piece defines or imports itself.
+_PIECE_NAMES = frozenset({"Dim", "batch_dim", "single_step_dim", "extern_data", "numpy"})
 
 
 def _extern_entry(data: Template) -> dict[str, Any]:

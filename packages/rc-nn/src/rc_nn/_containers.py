@@ -9,10 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
+from ._errors import RcNnError
 from ._module import Module
 from ._parameter import Parameter
 
 __all__ = ["Functional", "ModuleDict", "ModuleList", "ParameterList", "Sequential"]
+
+
+class _ItemNameTypeError(RcNnError, TypeError):
+    """A container item name (ModuleList/Sequential name, ModuleDict key) that is no str."""
+
+
+class _ItemNameValueError(RcNnError, ValueError):
+    """A container item name that would hide an attribute of the container."""
 
 
 def _check_item(container: str, index: str, value: object, kind: type) -> None:
@@ -60,9 +69,9 @@ def _as_module(container: str, key: str, value: object) -> Module:
 def _check_key(container: ModuleList, key: object) -> str:
     name = type(container).__name__
     if not isinstance(key, str) or not key:
-        raise TypeError(f"{name}: item names must be non-empty strings, got {key!r}")
+        raise _ItemNameTypeError(f"{name}: item names must be non-empty strings, got {key!r}")
     if hasattr(type(container), key) or key.startswith("_"):
-        raise ValueError(
+        raise _ItemNameValueError(
             f"{name}: item name {key!r} would hide the attribute {name}.{key} (items are stored "
             "as attributes, and they name the parameters); use another name"
         )
@@ -223,9 +232,11 @@ class ModuleDict(Module):
 
     def __setitem__(self, key: str, module: Module) -> None:
         if not isinstance(key, str) or not key:
-            raise TypeError(f"{type(self).__name__}: keys must be non-empty strings, got {key!r}")
+            raise _ItemNameTypeError(
+                f"{type(self).__name__}: keys must be non-empty strings, got {key!r}"
+            )
         if hasattr(type(self), key) or key.startswith("_"):
-            raise ValueError(
+            raise _ItemNameValueError(
                 f"{type(self).__name__}: key {key!r} would hide the attribute {type(self).__name__}.{key} "
                 f"(keys are stored as attributes; and they name the parameters); use another key, "
                 f"e.g. {key.strip('_') + '_' if key.strip('_') else 'item'!r}"

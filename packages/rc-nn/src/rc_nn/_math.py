@@ -13,6 +13,7 @@ from returnn.tensor import Tensor as Template
 from returnn.util.basic import NotSpecified
 
 from ._errors import DimMismatchError
+from ._scalars import number_code, plain_number
 from ._tensor import Tensor, _dim_str, as_tensor, common_template, make_layer_tensor
 from ._userloc import user_location
 
@@ -184,7 +185,7 @@ def combine(
             f"{allow_broadcast_all_sources!r}"
         )
     scalars = [s for s in sources if not isinstance(s, Tensor)]
-    if len(sources) == 2 and len(scalars) == 1 and isinstance(scalars[0], bool | int | float):
+    if len(sources) == 2 and len(scalars) == 1 and plain_number(scalars[0]) is not None:
         a, b = sources
         if isinstance(a, Tensor):
             return combine_scalar_or_tensor(a, b, kind)
@@ -281,7 +282,9 @@ def combine_scalar_or_tensor(a: Tensor, b: object, kind: str, *, reverse: bool =
         return combine(b, a, kind=kind) if reverse else combine(a, b, kind=kind)
     value = _scalar(b, kind)
     operands = (
-        {"a": repr(value), "b": "source(0)"} if reverse else {"a": "source(0)", "b": repr(value)}
+        {"a": number_code(value), "b": "source(0)"}
+        if reverse
+        else {"a": "source(0)", "b": number_code(value)}
     )
     template = a.template
     _check_dtypes([a], kind, kind)
@@ -297,8 +300,11 @@ def combine_scalar_or_tensor(a: Tensor, b: object, kind: str, *, reverse: bool =
 
 
 def _scalar(value: object, what: str) -> float | int | bool:
-    if isinstance(value, bool | int | float):
-        return value
+    # A plain bool/int/float (numpy scalars and subclasses as their builtin value): it is
+    # written into eval code and the net dict, where only plain values are safe.
+    plain = plain_number(value)
+    if plain is not None:
+        return plain
     as_tensor(value, what)  # raises a NotATensorError with the details
     raise AssertionError("unreachable")  # pragma: no cover
 
@@ -463,7 +469,13 @@ def clip_by_value(x: Tensor, clip_value_min: float, clip_value_max: float) -> Te
         >>> nn.clip_by_value(nn.zeros([nn.FeatureDim("f", 2)]), -1.0, 1.0).name_hint
         'clip_by_value'
     """
-    if clip_value_min > clip_value_max:
+    low, high = (plain_number(v) for v in (clip_value_min, clip_value_max))
+    if low is None or high is None:
+        raise TypeError(
+            f"clip_by_value: the bounds must be numbers, got {type(clip_value_min).__name__} "
+            f"and {type(clip_value_max).__name__} (at {user_location(2)})"
+        )
+    if low > high:
         raise ValueError(f"clip_by_value: min {clip_value_min} is larger than max {clip_value_max}")
-    expr = f"tf.clip_by_value(source(0), {float(clip_value_min)!r}, {float(clip_value_max)!r})"
+    expr = f"tf.clip_by_value(source(0), {number_code(float(low))}, {number_code(float(high))})"
     return _eval_unary(x, expr, "clip_by_value")

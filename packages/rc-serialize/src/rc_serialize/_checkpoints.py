@@ -24,7 +24,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import pathlib
 from collections.abc import Iterable, Mapping
@@ -33,6 +32,7 @@ import rc_naming
 import rc_nn
 
 from ._final import ParamNaming
+from ._pycode import comment, number_literal, str_literal
 
 __all__ = [
     "CheckpointDiff",
@@ -281,14 +281,19 @@ def preload_config_code(
     """
     renamed = {new: old for new, old in sorted(mapping.items()) if new != old}
     filename = _checkpoint_prefix(checkpoint)
-    body = json.dumps(renamed, sort_keys=True)  # a dict of str is valid Python as JSON
+    # Every user string (path, key, names) goes through the one escaping path (_pycode):
+    # the comment stays one line, the values stay literals.
+    names = "{" + ", ".join(f"{str_literal(n)}: {str_literal(o)}" for n, o in renamed.items()) + "}"
     return (
-        f"# Load {filename} under the model's new parameter names (written by rc-serialize migrate).\n"
+        comment(
+            f"Load {filename} under the model's new parameter names (written by rc-serialize migrate)."
+        )
+        + "\n"
         "preload_from_files = {\n"
-        f'    "{key}": {{\n'
-        f'        "filename": {json.dumps(filename)},\n'
-        f'        "init_for_train": {init_for_train!r},\n'
-        f'        "var_name_mapping": {body},\n'
+        f"    {str_literal(key)}: {{\n"
+        f'        "filename": {str_literal(filename)},\n'
+        f'        "init_for_train": {number_literal(bool(init_for_train))},\n'
+        f'        "var_name_mapping": {names},\n'
         "    },\n"
         "}\n"
     )

@@ -1,18 +1,26 @@
 """Python code for config values: dicts, lists, numbers, dims (as identifiers), numpy arrays.
 
 Dims get readable, unique identifiers (``time_dim``, ``in_dim``); derived dims
-are written as expressions of the dims they come from, defined after them.
+are written as expressions of the dims they come from, defined after them. Every
+scalar, string and identifier is rendered by :mod:`._pycode` (the one escaping path).
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable
 from typing import Any
 
 import numpy
 from returnn.tensor import Dim, batch_dim, single_step_dim
+
+from ._pycode import (
+    ConfigCodeError,
+    dim_identifier_base,
+    is_safe_identifier,
+    number_literal,
+    scalar_literal,
+    str_literal,
+)
 
 __all__ = ["DimNamer", "py_code"]
 
@@ -23,13 +31,6 @@ _KIND_CODE = {
     Dim.Types.Spatial: "Dim.Types.Spatial",
     Dim.Types.Feature: "Dim.Types.Feature",
 }
-
-
-def _identifier(description: str) -> str:
-    name = re.sub(r"\W+", "_", description).strip("_").lower() or "unnamed"
-    if name[0].isdigit():
-        name = "d" + name
-    return name if name.endswith("_dim") else f"{name}_dim"
 
 
 class DimNamer:
@@ -49,6 +50,9 @@ class DimNamer:
         self._order: list[Dim] = []
         self._taken = set(taken) | {"Dim", "batch_dim", "single_step_dim"}
         self._bound: dict[int, str] = {}
+        self.uses_numpy = (
+            False  # set when a numpy array was written (the code needs `import numpy`)
+        )
 
     def bind(self, dim: Dim, expr: str) -> None:
         """Use ``expr`` for ``dim`` instead of a definition of its own (e.g. taken from the config)."""
@@ -63,7 +67,7 @@ class DimNamer:
         if dim is single_step_dim:
             return "single_step_dim"
         if dim.is_constant_static_dim():
-            return str(dim.dimension)
+            return number_literal(dim.dimension)
         known = self._names.get(id(dim))
         if known is not None:
             return known
@@ -71,11 +75,14 @@ class DimNamer:
         if op is not None:
             for item in op.inputs:
                 self.ref(item)  # dependencies first
-        name = _identifier(dim.description or "unnamed")
+        # ASCII identifiers only: Python normalizes identifiers (NFKC), so two different
+        # non-ASCII names could be one variable of the config.
+        name = dim_identifier_base(dim.description or "unnamed")
         base, index = name, 1
         while name in self._taken:
             index += 1
             name = f"{base[:-4]}{index}_dim"
+        assert is_safe_identifier(name), name
         self._taken.add(name)
         self._names[id(dim)] = name
         self._order.append(dim)
@@ -103,7 +110,9 @@ class DimNamer:
                 expr = f"({expr}).{method}({part})" if " " in expr else f"{expr}.{method}({part})"
             return expr
         kind = _KIND_CODE.get(dim.kind, "Dim.Types.Spatial")
-        return f"Dim({dim.dimension!r}, name={_str_code(dim.description)}, kind={kind})"
+        size = "None" if dim.dimension is None else number_literal(dim.dimension)
+        description = "None" if dim.description is None else str_literal(dim.description)
+        return f"Dim({size}, name={description}, kind={kind})"
 
 
 def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
@@ -113,24 +122,16 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
         >>> py_code({"a": [1, 2.5, None]}, DimNamer())
         '{"a": [1, 2.5, None]}'
     """
-    if value is None or isinstance(value, bool):
-        return repr(value)
-    if isinstance(value, int):
-        return repr(int(value))
-    if isinstance(value, float):
-        if math.isinf(value):
-            return 'float("inf")' if value > 0 else 'float("-inf")'
-        if math.isnan(value):
-            return 'float("nan")'
-        return repr(value)
-    if isinstance(value, str):
-        return _str_code(value)
+    literal = scalar_literal(value)  # None, bools, numbers, strings, numpy scalars
+    if literal is not None:
+        return literal
     if isinstance(value, Dim):
         return dims.ref(value)
     if isinstance(value, numpy.ndarray):
-        return f"numpy.array({py_code(value.tolist(), dims)}, dtype={_str_code(str(value.dtype))})"
-    if isinstance(value, numpy.generic):
-        return py_code(value.item(), dims)
+        dims.uses_numpy = True
+        return (
+            f"numpy.array({py_code(value.tolist(), dims)}, dtype={str_literal(str(value.dtype))})"
+        )
     if isinstance(value, list | tuple):
         items = [py_code(item, dims, indent) for item in value]
         inner = ", ".join(items)
@@ -142,12 +143,8 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
             f"{py_code(k, dims, indent)}: {py_code(v, dims, indent)}" for k, v in value.items()
         ]
         return "{" + ", ".join(items) + "}"
-    raise TypeError(f"cannot write {type(value).__name__} {value!r:.80} as config code")
-
-
-def _str_code(text: str) -> str:
-    # Double quotes, like the rest of the emitted code; repr handles escapes.
-    code = repr(text)
-    if code.startswith("'") and '"' not in text:
-        code = '"' + code[1:-1] + '"'
-    return code
+    raise ConfigCodeError(
+        f"cannot write a {type(value).__name__} as config code: config values are None, "
+        "bools, numbers, strings, numpy scalars and arrays, dims, and lists, tuples and dicts "
+        "of these"
+    )

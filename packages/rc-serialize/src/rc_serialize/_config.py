@@ -11,6 +11,7 @@ import rc_nn
 from . import __version__
 from ._code import DimNamer, py_code
 from ._final import ParamNaming, SerializedNetwork, build_network, gc_paused
+from ._pycode import number_literal, str_literal
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
@@ -84,7 +85,7 @@ class ReturnnConfigPieces:
         """Dim definitions and ``extern_data = {...}``: a self-contained piece."""
         dims = DimNamer()
         body = f"extern_data = {_dict_code(self.extern_data_dict, dims)}\n"
-        return _join(dims.definitions(), body)
+        return _join(dims.definitions(), body, numpy=dims.uses_numpy)
 
     def network_code(self, *, dims_from_extern_data: bool = False) -> str:
         """``network = {...}`` with the dim definitions it needs.
@@ -107,26 +108,28 @@ class ReturnnConfigPieces:
                 ")",
             ]
             for key, entry in self.extern_data_dict.items():
+                # The key is user input: written as a literal, never pasted into code.
+                entry_code = f"_extern_data[{str_literal(key)}]"
                 for index, dim in enumerate(entry["dim_tags"]):
-                    self._bind_extern_dim(dims, dim, f"_extern_data[{key!r}]['dim_tags'][{index}]")
-                if "sparse_dim" in entry:
                     self._bind_extern_dim(
-                        dims, entry["sparse_dim"], f"_extern_data[{key!r}]['sparse_dim']"
+                        dims, dim, f'{entry_code}["dim_tags"][{number_literal(index)}]'
                     )
+                if "sparse_dim" in entry:
+                    self._bind_extern_dim(dims, entry["sparse_dim"], f'{entry_code}["sparse_dim"]')
         body = f"network = {_dict_code(self.network_dict, dims)}\n"
-        return _join([*prelude, *dims.definitions()], body)
+        return _join([*prelude, *dims.definitions()], body, numpy=dims.uses_numpy)
 
     @staticmethod
     def _bind_extern_dim(dims: DimNamer, dim: Dim, expr: str) -> None:
         if not dim.is_batch_dim():
-            dims.bind(dim, expr.replace("'", '"'))
+            dims.bind(dim, expr)
 
     def config_code(self, *, behavior_version: int = DEFAULT_BEHAVIOR_VERSION) -> str:
         """The complete config: header, imports, dims, behavior version, extern data, network."""
         dims = DimNamer()
         extern = f"extern_data = {_dict_code(self.extern_data_dict, dims)}\n"
         network = f"network = {_dict_code(self.network_dict, dims)}\n"
-        imports = _IMPORTS + ("import numpy\n" if "numpy." in network else "")
+        imports = _IMPORTS + ("import numpy\n" if dims.uses_numpy else "")
         return "".join(
             [
                 _HEADER.format(version=__version__),
@@ -134,7 +137,7 @@ class ReturnnConfigPieces:
                 "\n",
                 "".join(f"{line}\n" for line in dims.definitions()),
                 "\n",
-                f"behavior_version = {int(behavior_version)}\n",
+                f"behavior_version = {number_literal(int(behavior_version))}\n",
                 "\n",
                 extern,
                 "\n",
@@ -143,10 +146,11 @@ class ReturnnConfigPieces:
         )
 
 
-def _join(lines: list[str], body: str) -> str:
-    # Every piece is self-contained: it imports what its dim definitions use.
+def _join(lines: list[str], body: str, *, numpy: bool) -> str:
+    # Every piece is self-contained: it imports what its dim definitions and values use.
+    imports = _IMPORTS + ("import numpy\n" if numpy else "")
     head = "".join(f"{line}\n" for line in lines)
-    return f"{_IMPORTS}\n{head}\n{body}" if head else f"{_IMPORTS}\n{body}"
+    return f"{imports}\n{head}\n{body}" if head else f"{imports}\n{body}"
 
 
 def get_returnn_config_serialized(
