@@ -93,7 +93,7 @@ def as_version1(template: Data_, *, time_dim: Dim | None = None) -> Data_:
     feature = template.feature_dim if template.sparse_dim is None else None
     feature_axis = next((i for i, d in enumerate(dims) if d is feature), None)
     time_axis = next((i for i, d in enumerate(dims) if d is time_dim), None)
-    view = Data_(
+    return Data_(
         template.name,
         dims=dims,
         dtype=template.dtype,
@@ -102,8 +102,3 @@ def as_version1(template: Data_, *, time_dim: Dim | None = None) -> Data_:
         **({"time_dim_axis": time_axis} if time_axis is not None else {}),
         version=1,
     )
-    if time_axis is None and feature_axis is not None and view.time_dim_axis == feature_axis:
-        # RETURNN's layers never make their feature axis the time axis (e.g. merge_dims of
-        # time with a feature dim: the merged dynamic dim is the feature, there is no time).
-        view.time_dim_axis = None
-    return view
