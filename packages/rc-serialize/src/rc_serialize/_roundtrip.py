@@ -52,11 +52,6 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
-def _time_dim(template: Any) -> tuple[str, int | None] | None:
-    axis = template.time_dim_axis
-    return None if axis is None else _dims_key(template)[axis]
-
-
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
     """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
@@ -77,12 +72,6 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
         ):
             problems.append(
                 f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
-            )
-        elif _time_dim(template_of(tensor.data)) != _time_dim(theirs):
-            # Tensor.data shows RETURNN's time axis (the predecessor's code reads it).
-            problems.append(
-                f"{name}: time axis of Tensor.data {_time_dim(template_of(tensor.data))}, "
-                f"RETURNN {_time_dim(theirs)}"
             )
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
