@@ -138,7 +138,7 @@ def test_params_table(factories: str, capsys: pytest.CaptureFixture[str]) -> Non
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("no_such_module_for_rc_tests:build", "cannot import module 'no_such_module_for_rc_tests'"),
+        ("no_such_module_for_rc_tests:build", "no module 'no_such_module_for_rc_tests' importable"),
         ("missing_colon", "expected MODULE:FACTORY"),
         ("{factories}:nope", "has no callable 'nope'"),
         ("{factories}:NOT_CALLABLE", "has no callable 'NOT_CALLABLE'"),
@@ -346,3 +346,108 @@ def test_sigterm_while_writing_leaves_no_temp_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.config", "src"]
     assert target.read_text(encoding="utf-8") == "#!rnn.py\n# the previous, good config\n"
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+# --- issue 13 §5-6: the user's module and factory -------------------------------------------
+
+_EXTRA = textwrap.dedent(
+    """
+    import sys
+    import rc_nn as nn
+
+    def exits():
+        sys.exit(3)
+
+    def chatty():
+        print("hello from the factory")
+        f = nn.FeatureDim("in", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f]))
+        model = nn.Linear(f, nn.FeatureDim("out", 2))
+        model(x).mark_as_default_output()
+        return model
+    """
+)
+
+
+def _module(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, source: str
+) -> tuple[str, pathlib.Path]:
+    name = f"rc_cli_user_{next(_module_numbers)}"
+    source_dir = tmp_path / "usr"
+    source_dir.mkdir(exist_ok=True)
+    path = source_dir / f"{name}.py"
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    monkeypatch.syspath_prepend(str(source_dir))
+    return name, path
+
+
+def test_factory_calling_sys_exit_is_reported(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, path = _module(tmp_path, monkeypatch, _EXTRA)
+    target = tmp_path / "out.config"
+    code, _, err = _run(["build", f"{name}:exits", "-o", str(target)], capsys)
+    assert code == 2
+    assert f"the factory called sys.exit(3) at {path}:6" in err
+    assert "Traceback" not in err
+    assert not target.exists()
+
+
+def test_factory_prints_go_to_stderr_not_into_graph_output(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name, _ = _module(tmp_path, monkeypatch, _EXTRA)
+    code, out, err = _run(["graph", f"{name}:chatty"], capsys)
+    assert code == 0, err
+    assert "hello from the factory" not in out
+    assert "hello from the factory" in err
+    assert f"warning: model '{name}:chatty': the factory printed to stdout" in err
+    code_plain, out_plain, _ = _run(["graph", f"{name}:chatty"], capsys)
+    assert code_plain == 0 and out_plain == out  # stdout is exactly the picture
+
+
+@pytest.mark.parametrize(
+    ("source", "line", "expected"),
+    [
+        ("x = 1\ndef build(:\n    pass\n", 2, "syntax error in {path}:2: "),
+        ("import os\nimport no_such_dependency_for_rc\n", 2, "ModuleNotFoundError: No module"),
+        ("from os import no_such_name\n", 1, "ImportError: cannot import name"),
+        ("x = 1\nraise ValueError('broken at import')\n", 2, "ValueError: broken at import"),
+        ("import sys\nsys.exit(5)\n", 2, "called sys.exit(5) at {path}:2"),
+    ],
+)
+def test_import_errors_in_the_users_module_are_one_message(
+    source: str,
+    line: int,
+    expected: str,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name, path = _module(tmp_path, monkeypatch, source)
+    code, out, err = _run(["params", f"{name}:build"], capsys)
+    assert code == 2
+    assert expected.format(path=path) in err
+    assert f"{path}:{line}" in err
+    assert "Traceback" not in err
+    assert err.count("\n") == 1  # one line
+    assert out == ""
+
+
+def test_file_path_or_unimportable_module_says_how_to_fix(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "x.py").write_text("def make():\n    pass\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _run(["params", "models/x.py:make"], capsys)
+    assert code == 2
+    assert (
+        "'models/x.py' is a file path; give the dotted module name instead (e.g. models.x:" in err
+    )
+    assert "PYTHONPATH" in err
+    monkeypatch.chdir(tmp_path / "models" / "..")
+    code, _, err = _run(["params", "x:make"], capsys)  # x.py is in models/, not here
+    assert code == 2
+    assert "no module 'x' importable from" in err
+    assert "run from the directory that contains it" in err and "PYTHONPATH" in err
