@@ -1184,13 +1184,8 @@ class Transformer(Module):
         else:
             if encoder_layer is None:
                 if enc_self_attention is None:
-                    enc_self_attention = SelfAttention(
-                        model_dim,
-                        model_dim,
-                        key_dim_total=model_dim,
-                        value_dim_total=model_dim,
-                        num_heads=num_heads,
-                        att_dropout=att_dropout,
+                    enc_self_attention = _square_self_attention(
+                        SelfAttention, model_dim, num_heads=num_heads, att_dropout=att_dropout
                     )
                 encoder_layer = TransformerEncoderLayer(
                     model_dim,
@@ -1244,13 +1239,8 @@ class Transformer(Module):
         else:
             if decoder_layer is None:
                 if dec_causal_self_attention is None:
-                    dec_causal_self_attention = CausalSelfAttention(
-                        model_dim,
-                        model_dim,
-                        key_dim_total=model_dim,
-                        value_dim_total=model_dim,
-                        num_heads=num_heads,
-                        att_dropout=att_dropout,
+                    dec_causal_self_attention = _square_self_attention(
+                        CausalSelfAttention, model_dim, num_heads=num_heads, att_dropout=att_dropout
                     )
                 decoder_layer = TransformerDecoderLayer(
                     model_dim,
