@@ -89,3 +89,78 @@ def test_unused_parameters_do_not_depend_on_the_outputs(
     result = roundtrip(net)  # asserts TF variables == checkpoint == named_parameters
     assert UNUSED_NAMES < result.report.variable_names
     assert result.report.variable_names == expected_variable_names(net)
+
+
+def _nested_a_b() -> nn.Module:
+    """A model with the nested path ``heads.en.us`` (ModuleDict in a ModuleDict)."""
+    f, o = nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
+    net = nn.Module()
+    net.heads = nn.ModuleDict({"en": nn.ModuleDict({"us": nn.Linear(f, o)})})
+    return net
+
+
+def test_checkpoint_scope_with_a_dot_never_matches_a_model_path() -> None:
+    # The predecessor wrote ModuleDict key "en.us" as the scope heads/en.us; rc's nested
+    # heads.en.us.bias is the TF variable heads/en/us/bias/param: not the same variable.
+    assert variable_to_path("heads/en.us/bias/param") == "heads/en.us/bias/param"
+    assert variable_to_path("heads/en/us/bias/param") == "heads.en.us.bias"
+    net = _nested_a_b()
+    old = {"heads/en.us/weight/param": (3, 2), "heads/en.us/bias/param": (2,)}
+    cdiff = _diff_from_shapes(net, old, param_naming="predecessor", from_version=None)
+    assert not cdiff.diff.matched and not cdiff.diff.ok
+    # Only a suggestion by shape, which migrate applies only when asked to.
+    assert {(s.old, s.new, s.kind) for s in cdiff.diff.suggestions} == {
+        ("heads/en.us/weight/param", "heads.en.us.weight", "unique-shape"),
+        ("heads/en.us/bias/param", "heads.en.us.bias", "unique-shape"),
+    }
+    with pytest.raises(rc_naming.RcNamingError):
+        migration_mapping(cdiff)
+    assert migration_mapping(cdiff, accept=("unique-shape",)) == {
+        "heads/en/us/weight/param": "heads/en.us/weight/param",
+        "heads/en/us/bias/param": "heads/en.us/bias/param",
+    }
+    # Both checkpoint spellings side by side stay two names (no collision in the diff).
+    both = {**old, "heads/en/us/weight/param": (3, 2), "heads/en/us/bias/param": (2,)}
+    cdiff = _diff_from_shapes(net, both, param_naming="predecessor", from_version=None)
+    assert set(cdiff.diff.matched) == {"heads.en.us.weight", "heads.en.us.bias"}
+    assert set(cdiff.diff.unexpected) == set(old)
+    assert cdiff.variables["heads.en.us.bias"] == "heads/en/us/bias/param"
+
+
+def test_migrate_maps_a_dotted_scope_onto_the_renamed_key() -> None:
+    # The fix for such a checkpoint: rename the key in the model, map the old scope.
+    f, o = nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
+    net = nn.Module()
+    net.heads = nn.ModuleDict({"en_us": nn.Linear(f, o)})
+    old = {"heads/en.us/weight/param": (3, 2), "heads/en.us/bias/param": (2,)}
+    cdiff = _diff_from_shapes(net, old, param_naming="predecessor", from_version=None)
+    with pytest.raises(rc_naming.RcNamingError):
+        migration_mapping(cdiff)  # nothing maps by itself
+    mapping = migration_mapping(
+        cdiff,
+        extra={
+            "heads/en.us/weight/param": "heads.en_us.weight",
+            "heads/en.us/bias/param": "heads.en_us.bias",
+        },
+    )
+    assert mapping == {
+        "heads/en_us/weight/param": "heads/en.us/weight/param",
+        "heads/en_us/bias/param": "heads/en.us/bias/param",
+    }
+
+
+def test_serializer_refuses_a_dotted_component_that_got_past_rc_nn() -> None:
+    # rc-nn refuses such names at assignment; a graph edge recorded by other means is
+    # refused by the serializer (never two parameters with one TF name).
+    time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, f]))
+    net = _nested_a_b()
+    lin = nn.Linear(f, f)
+    net._rc_naming_root().graph.record_assign(net, "a.b", lin)
+    object.__setattr__(net, "a.b", lin)
+    lin(x).mark_as_default_output()
+    with pytest.raises(InvalidParameterNameError) as info:
+        build_network(net)
+    assert isinstance(info.value, RcSerializeError) and isinstance(info.value, ValueError)
+    assert "the path component 'a.b' contains '.'" in str(info.value)
+    assert "test_names_issue13.py" in str(info.value)  # where the parameter was created
