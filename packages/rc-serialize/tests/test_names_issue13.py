@@ -164,3 +164,64 @@ def test_serializer_refuses_a_dotted_component_that_got_past_rc_nn() -> None:
     assert isinstance(info.value, RcSerializeError) and isinstance(info.value, ValueError)
     assert "the path component 'a.b' contains '.'" in str(info.value)
     assert "test_names_issue13.py" in str(info.value)  # where the parameter was created
+
+
+def test_predecessor_checkpoint_without_the_unused_variables(
+    returnn_tf: Any, tmp_path: pathlib.Path
+) -> None:
+    """The predecessor dropped unused parameters, so its checkpoints lack them: diff says
+    so, RETURNN refuses to load it as is, and loads it with ``load_ignore_missing_vars``
+    (the used parameters get the checkpoint's values)."""
+    from rc_serialize._returnn_check import (
+        _behavior_version_of,
+        _construct,
+        _load_config,
+        _quiet_returnn_log,
+    )
+
+    tf = returnn_tf
+    feat, out = nn.FeatureDim("in", 4), nn.FeatureDim("out", 3)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    net = WithUnused(feat, out)
+    net(x).mark_as_default_output()
+    rng = numpy.random.default_rng(3)
+    weight = rng.normal(size=(4, 3)).astype("float32")
+    bias = rng.normal(size=(3,)).astype("float32")
+    checkpoint = str(tmp_path / "model.080")
+    graph = tf.Graph()
+    with graph.as_default():
+        variables = [
+            tf.compat.v1.Variable(weight, name="enc/weight/param"),
+            tf.compat.v1.Variable(bias, name="enc/bias/param"),
+        ]
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver(variables).save(session, checkpoint, write_meta_graph=False)
+
+    cdiff = checkpoint_diff(net, checkpoint)
+    assert cdiff.diff.matched == ("enc.bias", "enc.weight")
+    assert set(cdiff.diff.missing) == {"aux.ctc.weight", "aux.ctc.bias", "scale"}
+    assert not cdiff.diff.unexpected
+
+    _quiet_returnn_log()
+    code = get_returnn_config_serialized(net)
+
+    def forward(extra: str) -> Any:
+        path = tmp_path / "returnn_config.py"
+        path.write_text(code + extra, encoding="utf-8")
+        config = _load_config(path)
+        with _behavior_version_of(config):
+            built = _construct(config, train=False, search=False, seed=1)
+            network = built.network
+            with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
+                network.initialize_params(session)
+                network.load_params_from_file(checkpoint, session=session)
+                data = network.extern_data.data["data"]
+                inputs = rng.normal(size=(2, 4)).astype("float32")
+                output = network.get_default_output_layer().output
+                return inputs, session.run(output.placeholder, {data.placeholder: inputs})
+
+    with pytest.raises(Exception, match="aux/ctc/weight/param|scale/param"):
+        forward("")
+    inputs, values = forward("\nload_ignore_missing_vars = True\n")
+    numpy.testing.assert_allclose(values, inputs @ weight + bias, rtol=1e-5, atol=1e-5)
