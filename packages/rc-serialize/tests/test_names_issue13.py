@@ -225,3 +225,51 @@ def test_predecessor_checkpoint_without_the_unused_variables(
         forward("")
     inputs, values = forward("\nload_ignore_missing_vars = True\n")
     numpy.testing.assert_allclose(values, inputs @ weight + bias, rtol=1e-5, atol=1e-5)
+
+
+_FACTORY = '''
+import rc_nn as nn
+
+def build():
+    f, o = nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f]))
+    net = nn.Module()
+    net.heads = nn.ModuleDict({"en_us": nn.Linear(f, o)})
+    net.heads["en_us"](x).mark_as_default_output()
+    return net
+'''
+
+
+def test_cli_diff_and_migrate_of_a_dotted_checkpoint_scope(
+    returnn_tf: Any,
+    tmp_path: pathlib.Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rc_serialize._cli import main
+
+    tf = returnn_tf
+    (tmp_path / "dotted_scope_factory.py").write_text(_FACTORY, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    old = str(tmp_path / "old.ckpt")
+    graph = tf.Graph()
+    with graph.as_default():
+        variables = [
+            tf.compat.v1.Variable(numpy.ones((3, 2), "float32"), name="heads/en.us/weight/param"),
+            tf.compat.v1.Variable(numpy.full((2,), 2.0, "float32"), name="heads/en.us/bias/param"),
+        ]
+        with tf.compat.v1.Session(graph=graph) as session:
+            session.run(tf.compat.v1.global_variables_initializer())
+            tf.compat.v1.train.Saver(variables).save(session, old, write_meta_graph=False)
+    model = "dotted_scope_factory:build"
+    capsys.readouterr()
+    assert main(["diff", model, "--checkpoint", old]) == 1
+    out = capsys.readouterr().out
+    assert "heads/en.us/bias/param" in out and "0 matched" in out and "MISMATCH" in out
+    new = str(tmp_path / "new.ckpt")
+    maps = ["heads/en.us/weight/param=heads.en_us.weight", "heads/en.us/bias/param=heads.en_us.bias"]
+    args = ["migrate", model, "--checkpoint", old, "-o", new]
+    assert main([*args, *(a for m in maps for a in ("--map", m))]) == 0
+    assert main(["diff", model, "--checkpoint", new]) == 0
+    reader = tf.train.load_checkpoint(new)
+    numpy.testing.assert_array_equal(reader.get_tensor("heads/en_us/bias/param"), [2.0, 2.0])
