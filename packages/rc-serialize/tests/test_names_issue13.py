@@ -273,3 +273,12 @@ def test_cli_diff_and_migrate_of_a_dotted_checkpoint_scope(
     assert main(["diff", model, "--checkpoint", new]) == 0
     reader = tf.train.load_checkpoint(new)
     numpy.testing.assert_array_equal(reader.get_tensor("heads/en_us/bias/param"), [2.0, 2.0])
+
+
+def test_unused_submodule_with_an_invalid_name_is_an_error() -> None:
+    # Its variable is created now, so its name must be a TF variable name like any other.
+    net, _ = _with_unused()
+    f = nn.FeatureDim("f", 2)
+    net.heads = nn.ModuleDict({"bad key": nn.Linear(f, f)})  # never called
+    with pytest.raises(InvalidParameterNameError, match="the path component 'bad key'"):
+        build_network(net)
