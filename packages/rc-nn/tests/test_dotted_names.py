@@ -6,6 +6,7 @@ import inspect
 from collections.abc import Callable
 
 import pytest
+
 import rc_nn as nn
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy
 import pytest
+
 import rc_naming
 import rc_nn as nn
 from rc_serialize import InvalidParameterNameError, RcSerializeError, get_returnn_config_serialized
@@ -62,7 +63,7 @@ def test_unused_parameters_are_in_the_config_and_the_checkpoint(
     net, _ = _with_unused()
     serialized = build_network(net)
     expected = expected_variable_names(net)
-    assert UNUSED_NAMES < expected
+    assert expected > UNUSED_NAMES
     assert set(serialized.variable_names.values()) == expected
     assert list(serialized.parameters) == sorted(p for p, _ in net.named_parameters())
     layer = serialized.network["aux_ctc_weight"]
@@ -87,7 +88,7 @@ def test_unused_parameters_do_not_depend_on_the_outputs(
     # A recognition config (no loss) and a training config have the same variables.
     net, _ = _with_unused(loss=False)
     result = roundtrip(net)  # asserts TF variables == checkpoint == named_parameters
-    assert UNUSED_NAMES < result.report.variable_names
+    assert result.report.variable_names > UNUSED_NAMES
     assert result.report.variable_names == expected_variable_names(net)
 
 
@@ -221,13 +222,13 @@ def test_predecessor_checkpoint_without_the_unused_variables(
                 output = network.get_default_output_layer().output
                 return inputs, session.run(output.placeholder, {data.placeholder: inputs})
 
-    with pytest.raises(Exception, match="aux/ctc/weight/param|scale/param"):
+    with pytest.raises(Exception, match=r"aux/ctc/weight/param|scale/param"):
         forward("")
     inputs, values = forward("\nload_ignore_missing_vars = True\n")
     numpy.testing.assert_allclose(values, inputs @ weight + bias, rtol=1e-5, atol=1e-5)
 
 
-_FACTORY = '''
+_FACTORY = """
 import rc_nn as nn
 
 def build():
@@ -237,7 +238,7 @@ def build():
     net.heads = nn.ModuleDict({"en_us": nn.Linear(f, o)})
     net.heads["en_us"](x).mark_as_default_output()
     return net
-'''
+"""
 
 
 def test_cli_diff_and_migrate_of_a_dotted_checkpoint_scope(
@@ -267,7 +268,10 @@ def test_cli_diff_and_migrate_of_a_dotted_checkpoint_scope(
     out = capsys.readouterr().out
     assert "heads/en.us/bias/param" in out and "0 matched" in out and "MISMATCH" in out
     new = str(tmp_path / "new.ckpt")
-    maps = ["heads/en.us/weight/param=heads.en_us.weight", "heads/en.us/bias/param=heads.en_us.bias"]
+    maps = [
+        "heads/en.us/weight/param=heads.en_us.weight",
+        "heads/en.us/bias/param=heads.en_us.bias",
+    ]
     args = ["migrate", model, "--checkpoint", old, "-o", new]
     assert main([*args, *(a for m in maps for a in ("--map", m))]) == 0
     assert main(["diff", model, "--checkpoint", new]) == 0
