@@ -86,8 +86,12 @@ def test_unused_parameters_do_not_depend_on_the_outputs(
     roundtrip: Callable[..., Any],
 ) -> None:
     # A recognition config (no loss) and a training config have the same variables.
-    net, _ = _with_unused(loss=False)
+    net, out = _with_unused(loss=False)
+    net.output = nn.Parameter([out])  # unused, and its name is a reserved layer name
+    net.data = nn.Parameter([out])
     result = roundtrip(net)  # asserts TF variables == checkpoint == named_parameters
+    assert {"output/param", "data/param"} < result.report.variable_names
+    assert result.serialized.network["output"]["class"] != "variable"
     assert result.report.variable_names > UNUSED_NAMES
     assert result.report.variable_names == expected_variable_names(net)
 
