@@ -119,6 +119,22 @@ USER_MODULE = textwrap.dedent(
     def method_dict_key():
         return _with_dict("keys")
 
+    def dotted_dict_key():
+        return _with_dict("en.us")
+
+    def dot_dict_key():
+        return _with_dict(".")
+
+    def dotted_attribute():
+        f, o = nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
+        net = Net(f, o)
+        net.a = nn.Module()
+        net.a.b = nn.Linear(f, o)
+        setattr(net, "a.b", nn.Linear(f, o))  # would have the path of net.a.b
+        x = _x(f)
+        (net.a.b(x) + getattr(net, "a.b")(x)).mark_as_default_output()
+        return net
+
     def _marked(output_name=None, loss_name=None):
         f, o = nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
         net = Net(f, o)
@@ -213,6 +229,9 @@ ERROR_ROWS = [
     ("bad_dict_key", "InvalidParameterNameError", "bad key", False),
     ("slash_dict_key", "InvalidParameterNameError", "a/b", False),
     ("method_dict_key", "ValueError", "would hide the attribute ModuleDict.keys", False),
+    ("dotted_dict_key", "DottedNameError", "ModuleDict key 'en.us' (at ", True),
+    ("dot_dict_key", "DottedNameError", "ModuleDict key '.' (at ", True),
+    ("dotted_attribute", "DottedNameError", "Net attribute 'a.b' (at ", True),
     ("bad_loss_name", "RcNnError", "my loss/1", True),
     ("bad_output_name", "RcNnError", "out:1", True),
     ("derived_dim_broadcast", "DimMismatchError", "derived from the other", True),

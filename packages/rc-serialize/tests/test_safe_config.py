@@ -337,6 +337,9 @@ def test_extern_data_keys(key: str) -> None:
 @example("lin", NASTY[0])
 @example(NASTY[1], "k")
 @example("output", "data")
+@example("lin", ".")
+@example("lin", "en.us")
+@example("a.b", "k")
 def test_attribute_and_module_dict_keys(attr: str, dict_key: str) -> None:
     try:
         pieces = _model(attr=attr, dict_key=dict_key)
@@ -344,11 +347,8 @@ def test_attribute_and_module_dict_keys(attr: str, dict_key: str) -> None:
     except CLEAR_ERRORS:
         return
     _assert_config_is(code, pieces)
-    if "." in attr or "." in dict_key:
-        # A '.' inside one path component (ModuleDict key "en.us", "."), is issue 13 §4
-        # (escape it consistently or refuse it), not the code's safety: the random profile
-        # finds key "." -> "heads///bias/param" there. The config above is still exact.
-        return
+    # A '.' inside one path component is refused (rc_nn.DottedNameError, issue 13 §4).
+    assert "." not in attr and "." not in dict_key
     names = set(pieces.serialized.variable_names.values())
     assert f"{attr}/weight/param" in names and f"heads/{dict_key}/bias/param" in names
 

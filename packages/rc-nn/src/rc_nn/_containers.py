@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, overload
 
 from ._errors import RcNnError
-from ._module import Module
+from ._module import Module, check_path_component
 from ._parameter import Parameter
 
 __all__ = ["Functional", "ModuleDict", "ModuleList", "ParameterList", "Sequential"]
@@ -75,6 +75,7 @@ def _check_key(container: ModuleList, key: object) -> str:
             f"{name}: item name {key!r} would hide the attribute {name}.{key} (items are stored "
             "as attributes, and they name the parameters); use another name"
         )
+    check_path_component(f"{name} item name", key, None)
     return key
 
 
@@ -242,6 +243,7 @@ class ModuleDict(Module):
                 f"e.g. {key.strip('_') + '_' if key.strip('_') else 'item'!r}"
             )
         _check_item(type(self).__name__, repr(key), module, Module)
+        check_path_component(f"{type(self).__name__} key", key, module)
         keys: list[str] = self.__dict__["_rc_keys"]
         if key not in keys:
             keys.append(key)

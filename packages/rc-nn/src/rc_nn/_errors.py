@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "AxisError",
     "DimMismatchError",
+    "DottedNameError",
     "NoOutputError",
     "NotATensorError",
     "RcNnError",
@@ -37,3 +38,21 @@ class NotATensorError(RcNnError, TypeError):
 
 class NoOutputError(RcNnError, LookupError):
     """A model was serialized or checked without any marked output or loss."""
+
+
+class DottedNameError(RcNnError, ValueError):
+    """A submodule or parameter assigned under a name with a ``.`` (attribute, ModuleDict key).
+
+    ``.`` separates the components of a parameter path (``heads.en.us.bias``), so a
+    component with a ``.`` would make two different parameters share one name; such
+    names are refused where they are assigned.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> try:
+        ...     nn.ModuleDict({"en.us": nn.Linear(f, f)})
+        ... except nn.DottedNameError as exc:
+        ...     print(str(exc).split(" (at ")[0])
+        ModuleDict key 'en.us'
+    """

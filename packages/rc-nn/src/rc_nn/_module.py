@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 
 import rc_naming
 
+from ._errors import DottedNameError
 from ._parameter import Parameter
 from ._state import CallInfo, open_scope
 from ._tensor import iter_tensors
 from ._userloc import _OWN_PACKAGES, user_location
 
-__all__ = ["Module"]
+__all__ = ["Module", "check_path_component"]
 
 _ModuleT = TypeVar("_ModuleT", bound="Module")
 
@@ -27,6 +28,34 @@ _LOC_ATTR = "_rc_created_at"
 
 def _owned(value: object) -> bool:
     return isinstance(value, Module | Parameter)
+
+
+def check_path_component(what: str, name: str, value: object) -> None:
+    """Refuse ``name`` as a path component if it holds a ``.`` (issue 13 §4).
+
+    ``.`` separates the components of a parameter path, so ``heads["en.us"].bias``
+    and ``heads.en.us.bias`` would both be ``heads.en.us.bias``; TF variable names,
+    ``rc-serialize diff`` and ``migrate`` could not tell them apart.
+    """
+    if "." not in name:
+        return
+    leaf = "weight"
+    if isinstance(value, Module):
+        leaf = next((p for p, _ in value.named_parameters()), leaf)
+    components = (
+        [*name.split("."), *leaf.split(".")]
+        if not isinstance(value, Parameter)
+        else name.split(".")
+    )
+    full = f"{name}.{leaf}" if not isinstance(value, Parameter) else name
+    fix = name.replace(".", "_").strip("_") or "dot"
+    raise DottedNameError(
+        f"{what} {name!r} (at {user_location(2)}) contains '.', which separates the components "
+        f"of parameter paths: the path ...{full!r} would read as the components "
+        f"{components!r}, so two different parameters could get one name (in "
+        "named_parameters, the TF variables and checkpoints). Use a name without '.', "
+        f"e.g. {fix!r}."
+    )
 
 
 def _root_of(obj: Module | Parameter) -> rc_naming.Root:
@@ -71,6 +100,7 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         root = self._rc_naming_root()
         if _owned(value):
+            check_path_component(f"{type(self).__name__} attribute", name, value)
             rc_naming.check_same_root(
                 root,
                 _root_of(value),

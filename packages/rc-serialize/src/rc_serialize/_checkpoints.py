@@ -73,17 +73,25 @@ def variable_to_path(name: str, param_naming: str = "predecessor") -> str | None
     """The canonical path of a TF variable name, ``None`` if it is no model parameter.
 
     Names that do not follow the convention come back with ``/`` replaced by ``.``
-    (they then show up in a diff as unexpected).
+    (they then show up in a diff as unexpected). A name with a ``.`` inside one scope
+    (``heads/en.us/bias/param``, written by the predecessor for a ModuleDict key
+    ``"en.us"``) comes back unchanged: no rc model has such a path (rc-nn refuses
+    ``.`` in attribute names and keys), and as ``heads.en.us.bias`` it would match
+    the different variable ``heads/en/us/bias/param``. It shows up as unexpected.
 
     Example:
         >>> variable_to_path("enc/lin/weight/param")
         'enc.lin.weight'
         >>> variable_to_path("enc/lin/weight", "plain"), variable_to_path("global_step")
         ('enc.lin.weight', None)
+        >>> variable_to_path("heads/en.us/bias/param")
+        'heads/en.us/bias/param'
     """
     if name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES):
         return None
     ParamNaming(param_naming)  # validates the style
+    if "." in name:
+        return name
     if param_naming == "predecessor" and name.endswith("/param"):
         name = name[: -len("/param")]
     return name.replace("/", ".")

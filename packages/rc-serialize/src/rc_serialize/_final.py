@@ -1,6 +1,9 @@
 """The final pass: from a called model to a RETURNN net dict, names assigned once.
 
-1. Collect the layers the marked outputs and losses depend on (others are dropped).
+1. Collect the layers the marked outputs and losses depend on (others are dropped),
+   and every parameter of the root module: one no output uses still gets its
+   ``variable`` layer (with ``is_output_layer``), so RETURNN creates every variable
+   of ``named_parameters()`` (N4) and checkpoints do not depend on the outputs.
 2. Resolve every used parameter's canonical path from the root module (N3, N5).
 3. Name the layers from the call tree (N6): a layer made inside a module call is
    named after the module's canonical path (``encoder_layers_0_ff``); the tensor a
@@ -165,6 +168,15 @@ def _build_network(
             )
     used = _collect_used([mark.tensor for mark in marks])
     resolution = root.graph.resolve(root_module)
+    # N4 for unused parameters: every parameter of the root module (its named_parameters)
+    # gets its variable layer, also when no output or loss uses it, so the TF variables and
+    # the checkpoint always equal named_parameters (whatever the outputs of this config).
+    unused = {
+        id(obj): obj
+        for _, obj in resolution.items()
+        if isinstance(obj, rc_nn.Parameter) and id(obj) not in used
+    }
+    used.update(unused)
     param_paths = _param_paths(used, resolution)
 
     tree = rc_naming.NameTree(reserved=_RESERVED_LAYER_NAMES)
@@ -187,6 +199,8 @@ def _build_network(
         if isinstance(tensor, rc_nn.Parameter):
             path = param_paths[id(tensor)]
             layer = {**tensor.variable_layer_options(), **naming.layer_options(path)}
+            if id(tensor) in unused:
+                layer["is_output_layer"] = True  # RETURNN builds only what outputs need
             suggested = "_".join(path)
         else:
             assert tensor.layer_dict is not None
@@ -290,7 +304,9 @@ def _build_network(
         extern_data=extern,
         network=network,
         parameters=params,
-        variable_names={path: naming.variable_name(tuple(path.split("."))) for path in params},
+        variable_names={
+            ".".join(path): naming.variable_name(path) for path in sorted(param_paths.values())
+        },
         layer_names={k: "/".join(s.node.path) for k, s in slots.items() if s.node is not None},
         layer_tensors={
             "/".join(s.node.path): s.tensor
@@ -478,19 +494,27 @@ def _param_paths(
             continue
         path = resolution.path(tensor)  # UnreachableError (N5) names the parameter and its holders
         for position, component in enumerate(path):
+            if "." in component:
+                # Refused by rc-nn where it is assigned; reachable only past Module.__setattr__.
+                raise InvalidParameterNameError(
+                    f"parameter {'.'.join(path)} (created at {tensor.created_at}): the path "
+                    f"component {component!r} contains '.', which separates path components, so "
+                    "this name could belong to another parameter too. Rename the attribute or "
+                    "the ModuleDict key (e.g. with '_' instead of '.')."
+                )
             if position == 0 and _VALID_TF_COMPONENT.match(component):
                 if not _VALID_TF_FIRST_COMPONENT.match(component):
                     raise InvalidParameterNameError(
                         f"parameter {'.'.join(path)} (created at {tensor.created_at}): the first path "
                         f"component {component!r} starts with {component[0]!r}, but a TensorFlow "
-                        "variable name must start with a letter, digit or '.'. Rename the "
+                        "variable name must start with a letter or digit. Rename the "
                         "attribute of the root module (e.g. without the leading underscore)."
                     )
             elif not _VALID_TF_COMPONENT.match(component):
                 raise InvalidParameterNameError(
                     f"parameter {'.'.join(path)} (created at {tensor.created_at}): the path component "
                     f"{component!r} cannot be part of a TensorFlow variable name (allowed: letters, "
-                    "digits, '_', '.', '-'). Rename the attribute or the ModuleDict key."
+                    "digits, '_', '-'). Rename the attribute or the ModuleDict key."
                 )
         paths[key] = path
     return paths
