@@ -32,6 +32,7 @@ from returnn.tensor import batch_dim, single_step_dim
 from rc_naming import renamed
 
 from ._array import dot
+from ._dim_sites import lookalike_dims_note
 from ._dims import Dim
 from ._errors import AxisError, DimMismatchError
 from ._init import Glorot
@@ -273,7 +274,7 @@ class LSTM(Module):
             raise DimMismatchError(
                 f"{what}: state.{key} must have the dims {dims_str(list(expected))} in this order "
                 f"(RETURNN's native LSTM takes a batch-major state), got {value!r} "
-                f"(called at {user_location()})"
+                f"(called at {user_location()})" + lookalike_dims_note([*expected, *value.dims])
             )
         return value
 

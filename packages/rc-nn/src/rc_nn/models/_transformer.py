@@ -55,6 +55,7 @@ from .._array import constant
 from .._array import dropout as dropout_op
 from .._compat_ops import NotSpecified
 from .._containers import ModuleList, Sequential
+from .._dim_sites import lookalike_dims_note
 from .._dims import Dim, FeatureDim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
@@ -153,6 +154,7 @@ def _check_self_attention_dims(
             f"{what}: self_attention maps {_dim_str(self_attention.in_dim)} -> "
             f"{_dim_str(self_attention.out_dim)}, the layer needs {_dim_str(out_dim)} -> "
             f"{_dim_str(out_dim)}"
+            + lookalike_dims_note([self_attention.in_dim, self_attention.out_dim, out_dim])
         )
 
 
@@ -354,6 +356,7 @@ class TransformerEncoder(Module):
             raise DimMismatchError(
                 f"{what}: model_dim {_dim_str(model_dim)} differs from the encoder layer's "
                 f"out_dim {_dim_str(encoder_layer.out_dim)}"
+                + lookalike_dims_note([model_dim, encoder_layer.out_dim])
             )
         self.model_dim: Dim = encoder_layer.out_dim
         self.out_dim = self.model_dim
@@ -522,6 +525,15 @@ class TransformerDecoderLayer(_TransformerBlock):
                 f"queries {_dim_str(cross_attention.query_in_dim)} -> "
                 f"{_dim_str(cross_attention.out_dim)}, the layer needs encoder "
                 f"{_dim_str(encoder_dim)} and {_dim_str(out_dim)} -> {_dim_str(out_dim)}"
+                + lookalike_dims_note(
+                    [
+                        cross_attention.encoder_dim,
+                        cross_attention.query_in_dim,
+                        cross_attention.out_dim,
+                        encoder_dim,
+                        out_dim,
+                    ]
+                )
             )
         self.self_attn: Module = self_attention
         self.cross_attn = cross_attention
@@ -775,6 +787,7 @@ class TransformerDecoder(Module):
             raise DimMismatchError(
                 f"{what}: model_dim {_dim_str(model_dim)} differs from the decoder layer's "
                 f"out_dim {_dim_str(decoder_layer.out_dim)}"
+                + lookalike_dims_note([model_dim, decoder_layer.out_dim])
             )
         if decoder_layer.encoder_dim != encoder_dim:
             raise DimMismatchError(
