@@ -122,6 +122,27 @@ def _cond_branches(a: nn.Dim, b: nn.Dim) -> None:
         cond.false = nn.zeros([nn.batch_dim, b])
 
 
+def _dot(a: nn.Dim, b: nn.Dim) -> None:
+    nn.dot(nn.zeros([nn.batch_dim, a]), nn.zeros([b]), reduce=a)
+
+
+def _loop_unstack(a: nn.Dim, b: nn.Dim) -> None:
+    x = nn.zeros([nn.batch_dim, b, nn.FeatureDim("f", 2)])
+    loop = nn.Loop(axis=a)
+    with loop:
+        loop.unstack(x)
+
+
+def _lstm_spatial(a: nn.Dim, b: nn.Dim) -> None:
+    f = nn.FeatureDim("f", 2)
+    nn.LSTM(f, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, b, f]), spatial_dim=a)
+
+
+def _transformer_model_dim(a: nn.Dim, b: nn.Dim) -> None:
+    layer = nn.TransformerEncoderLayer(b, num_heads=2, ff_dim=nn.FeatureDim("ff", 4))
+    nn.TransformerEncoder(layer, num_layers=1, model_dim=a)
+
+
 MISMATCHES: list[tuple[str, Callable[[nn.Dim, nn.Dim], None], type[Exception], str]] = [
     ("LayerNorm", _layer_norm, nn.DimMismatchError, "has no"),
     ("Embedding", _embedding, nn.DimMismatchError, "must be indices with sparse_dim"),
@@ -129,6 +150,10 @@ MISMATCHES: list[tuple[str, Callable[[nn.Dim, nn.Dim], None], type[Exception], s
     ("remaining_dims", _remaining_dims, nn.AxisError, "is not a dim of"),
     ("gather", _gather_sparse, nn.DimMismatchError, "not into the axis"),
     ("cond", _cond_branches, nn.DimMismatchError, "does not match cond.true"),
+    ("dot", _dot, nn.DimMismatchError, "reduce dim classes(6) is not in the second input"),
+    ("loop.unstack", _loop_unstack, nn.AxisError, "has no dim classes(6) (the loop's axis)"),
+    ("LSTM", _lstm_spatial, nn.AxisError, "is not a spatial dim of the input"),
+    ("Transformer", _transformer_model_dim, nn.DimMismatchError, "differs from the encoder layer"),
 ]
 
 

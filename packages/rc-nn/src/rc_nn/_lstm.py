@@ -185,6 +185,7 @@ class LSTM(Module):
             raise AxisError(
                 f"{what}: spatial_dim {_dim_str(spatial_dim)} is not a spatial dim of the input "
                 f"{x!r} (its dims: {dims_str(x.dims)}; called at {user_location()})"
+                + lookalike_dims_note([spatial_dim, *x.dims])
             )
         extra = [d for d in x.dims if d not in (batch_dim, spatial_dim, self.in_dim)]
         if extra:

@@ -793,6 +793,7 @@ class TransformerDecoder(Module):
             raise DimMismatchError(
                 f"{what}: encoder_dim {_dim_str(encoder_dim)} differs from the decoder layer's "
                 f"{_dim_str(decoder_layer.encoder_dim)}"
+                + lookalike_dims_note([encoder_dim, decoder_layer.encoder_dim])
             )
         self.encoder_dim = encoder_dim
         self.vocab_dim = vocab_dim
@@ -860,6 +861,7 @@ class TransformerDecoder(Module):
             raise DimMismatchError(
                 f"{what}: source must be labels with sparse_dim {_dim_str(self.vocab_dim)}, got "
                 f"{source!r} (called at {user_location(3)})"
+                + lookalike_dims_note([self.vocab_dim, source.sparse_dim])
             )
         _check_spatial(source, spatial_dim, what)
         if not isinstance(encoder, list | tuple) or len(encoder) != len(self.layers):
@@ -1140,11 +1142,13 @@ class Transformer(Module):
             raise DimMismatchError(
                 f"{what}: the decoder attends to {_dim_str(custom_decoder.encoder_dim)}, the "
                 f"encoder gives {_dim_str(custom_encoder.out_dim)}"
+                + lookalike_dims_note([custom_decoder.encoder_dim, custom_encoder.out_dim])
             )
         if custom_decoder.vocab_dim != target_dim:
             raise DimMismatchError(
                 f"{what}: the decoder's vocab {_dim_str(custom_decoder.vocab_dim)} is not "
                 f"target_dim {_dim_str(target_dim)}"
+                + lookalike_dims_note([custom_decoder.vocab_dim, target_dim])
             )
         self.model_dim = model_dim
         self.in_dim = custom_encoder.in_dim
@@ -1328,6 +1332,7 @@ class Transformer(Module):
             raise DimMismatchError(
                 f"{what}: target must be labels with sparse_dim {_dim_str(self.target_dim)}, got "
                 f"{target!r} (called at {user_location(4)})"
+                + lookalike_dims_note([self.target_dim, labels.sparse_dim])
             )
         return labels
 
