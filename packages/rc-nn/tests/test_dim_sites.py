@@ -7,12 +7,14 @@ that made them (``nn.FeatureDim`` / ``nn.SpatialDim`` remember their creation si
 
 from __future__ import annotations
 
+import gc
+import pickle
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
 import rc_nn as nn
+from rc_nn import _dim_sites
 from rc_nn._dim_sites import creation_site_of, lookalike_dims_note
 
 _HERE = __file__
@@ -207,5 +209,18 @@ def test_site_never_changes_what_the_dim_is() -> None:
     e = nn.FeatureDim("input", 40)
     assert d != e  # two dims stay two dims, as before
     assert (d.description, d.dimension, d.kind) == ("input", 40, nn.Dim.Types.Feature)
-    copied: Any = d.copy()
-    assert copied.description == "input"
+    # Pipelines (Sisyphus) pickle and hash configs holding dims: a FeatureDim pickles
+    # exactly like RETURNN's own Dim (RETURNN refuses dims with extra attributes).
+    plain = nn.Dim(40, name="input", kind=nn.Dim.Types.Feature)
+    assert pickle.dumps(d) == pickle.dumps(plain)
+    assert pickle.loads(pickle.dumps(d)).description == "input"
+    assert not vars(d)
+
+
+def test_site_is_forgotten_with_the_dim() -> None:
+    d = nn.SpatialDim("gone")
+    key = id(d)
+    assert key in _dim_sites._sites
+    del d
+    gc.collect()
+    assert key not in _dim_sites._sites

@@ -5,12 +5,13 @@ dim (the same lookup parameters do, :func:`rc_nn._userloc.user_location`). A mes
 about a missing or mismatching dim appends :func:`lookalike_dims_note`: when the dims
 it shows contain different ``Dim`` objects with the same description and size (two
 ``nn.FeatureDim("input", 40)``), it says so and where each was made. The site is kept
-on the dim object only; it never reaches a config.
+in a table beside the dim (by identity, dropped with the dim), never on the dim object:
+it reaches neither a config nor a pickle.
 """
 
 from __future__ import annotations
 
-import contextlib
+import weakref
 from collections.abc import Iterable
 
 from returnn.tensor import Dim
@@ -19,8 +20,10 @@ from ._userloc import user_location
 
 __all__ = ["creation_site_of", "lookalike_dims_note", "record_creation_site"]
 
-# An attribute of the (RETURNN) dim object; RETURNN and rc-serialize never read it.
-_SITE_ATTR = "_rc_nn_created_at"
+# Sites by id of the dim, dropped when the dim is garbage collected. Not an attribute of
+# the dim: RETURNN's Dim pickles only its slots (it asserts an empty __dict__), and
+# pipelines (Sisyphus) pickle and hash configs holding dims.
+_sites: dict[int, str] = {}
 
 
 def record_creation_site(dim: Dim, *, skip: int = 2) -> Dim:
@@ -31,9 +34,13 @@ def record_creation_site(dim: Dim, *, skip: int = 2) -> Dim:
         >>> creation_site_of(d).count(":") >= 1
         True
     """
-    # A Dim without a __dict__ (another RETURNN version) simply has no site.
-    with contextlib.suppress(AttributeError):
-        object.__setattr__(dim, _SITE_ATTR, user_location(skip))
+    key = id(dim)
+    try:
+        finalizer = weakref.finalize(dim, _sites.pop, key, None)
+    except TypeError:  # pragma: no cover - a Dim without weak references (other RETURNN)
+        return dim
+    finalizer.atexit = False  # nothing to clean up at interpreter exit
+    _sites[key] = user_location(skip)
     return dim
 
 
@@ -44,8 +51,7 @@ def creation_site_of(dim: Dim) -> str | None:
         >>> creation_site_of(Dim(3, name="x")) is None
         True
     """
-    site = getattr(dim, _SITE_ATTR, None)
-    return site if isinstance(site, str) else None
+    return _sites.get(id(dim))
 
 
 def _label(dim: Dim) -> str:
