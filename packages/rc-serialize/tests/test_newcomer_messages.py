@@ -54,6 +54,12 @@ USER_MODULE = textwrap.dedent(
         model(_x(f))  # site: unmarked call
         return model
 
+    def submodule_called_not_marked():
+        f = nn.FeatureDim("f", 3)
+        model = Model(f, nn.FeatureDim("o", 2))
+        model.lin(_x(f))  # site: submodule call
+        return model
+
     def only_a_submodule_called():
         f = nn.FeatureDim("f", 3)
         model = Model(f, nn.FeatureDim("o", 2))
@@ -178,6 +184,15 @@ def test_called_but_nothing_marked_names_the_call(user_module: Any) -> None:
         f"{_site(user_module, 'unmarked call')}). Call y.mark_as_default_output() (or "
         "y.mark_as_loss('name')) on a result of the model."
     )
+
+
+def test_only_a_submodule_called_and_nothing_marked(user_module: Any) -> None:
+    with rc_naming.Root("newcomer"), pytest.raises(nn.NoOutputError) as info:
+        get_returnn_config_serialized(user_module.submodule_called_not_marked())
+    assert (
+        "no output or loss is marked (its Linear was called at "
+        f"{_site(user_module, 'submodule call')})"
+    ) in str(info.value)
 
 
 @pytest.mark.parametrize("factory", ["only_a_submodule_called", "parameter_used_directly"])

@@ -497,9 +497,11 @@ def _nothing_marked_message(root_module: rc_nn.Module, root: rc_naming.Root) -> 
             f"y = model(x); {mark_hint}. (A factory for the rc-serialize command line builds "
             "the model, calls it, marks the outputs, then returns it.)"
         )
+    first = calls[0]
+    who = "the model" if first.module is root_module else f"its {type(first.module).__name__}"
     return (
-        f"nothing to serialize for {name}: no output or loss is marked (the model was called "
-        f"at {calls[0].created_at}). Call {mark_hint} on a result of the model."
+        f"nothing to serialize for {name}: no output or loss is marked ({who} was called "
+        f"at {first.created_at}). Call {mark_hint} on a result of the model."
     )
 
 
@@ -515,7 +517,7 @@ def _never_called_note(root_module: rc_nn.Module, root: rc_naming.Root) -> str:
     came_from = (
         f"the marked outputs come from calls of {', '.join(shown)}{more}"
         if shown
-        else "the marked outputs come from no module call"
+        else "the marked outputs were made without any module call"
     )
     return (
         f"the root module {_module_label(root_module, root)} was never called "
