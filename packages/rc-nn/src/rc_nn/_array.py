@@ -10,6 +10,7 @@ from returnn.tensor import Dim
 
 from ._control import current_block
 from ._cum_concat import cum_concat_axes, with_loop_frame
+from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
 from ._scalars import plain_number
 from ._shape import merge_dims, split_dims
@@ -176,6 +177,7 @@ def dot(a: Tensor, b: Tensor, *, reduce: Dim | Sequence[Dim]) -> Tensor:
                 raise DimMismatchError(
                     f"dot: reduce dim {_dim_str(dim)} is not in the {side} input {tensor!r} "
                     f"(dims: {', '.join(_dim_str(d) for d in tensor.dims)}; at {user_location(2)})"
+                    + lookalike_dims_note([dim, *tensor.dims])
                 )
     common = [d for d in a.dims if d in b.dims and d not in red]
     a_only = [d for d in a.dims if d not in b.dims]

@@ -26,6 +26,7 @@ from ._control import (
     make_layer_in,
     pack_structure,
 )
+from ._dim_sites import lookalike_dims_note
 from ._errors import DimMismatchError
 from ._state import current_scope, state_of
 from ._tensor import Tensor, _dim_str, as_tensor, make_template
@@ -218,7 +219,7 @@ class Cond:
                     f"cond.false{_render(path, lead='.')}: {false_t!r} does not match cond.true's "
                     f"{true_t!r}; both branches must give the same dims "
                     f"({', '.join(_dim_str(d) for d in true_t.dims)}) and dtype "
-                    f"(at {user_location(2)})"
+                    f"(at {user_location(2)})" + lookalike_dims_note([*true_t.dims, *false_t.dims])
                 )
         check_access([t for _, t in leaves], self._false_block, "cond.false")
         self._false_leaves = leaves

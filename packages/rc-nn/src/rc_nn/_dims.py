@@ -7,11 +7,16 @@ from collections.abc import Sequence
 from returnn.tensor import Dim, batch_dim, single_step_dim
 from returnn.tensor import Tensor as Data_
 
+from ._dim_sites import record_creation_site
+
 __all__ = ["Data", "Dim", "FeatureDim", "SpatialDim", "batch_dim", "single_step_dim"]
 
 
 def FeatureDim(description: str, dimension: int) -> Dim:
     """A static feature dim.
+
+    The dim remembers the line that made it, for messages about two different dims with
+    the same description (never written to a config).
 
     Example:
         >>> FeatureDim("hidden", 512).dimension
@@ -21,7 +26,7 @@ def FeatureDim(description: str, dimension: int) -> Dim:
         raise ValueError(
             f"FeatureDim({description!r}, {dimension!r}): a feature dim needs a positive int size"
         )
-    return Dim(dimension, name=description, kind=Dim.Types.Feature)
+    return record_creation_site(Dim(dimension, name=description, kind=Dim.Types.Feature))
 
 
 def SpatialDim(description: str, dimension: int | None = None) -> Dim:
@@ -31,7 +36,7 @@ def SpatialDim(description: str, dimension: int | None = None) -> Dim:
         >>> SpatialDim("time").is_dynamic()
         True
     """
-    return Dim(dimension, name=description, kind=Dim.Types.Spatial)
+    return record_creation_site(Dim(dimension, name=description, kind=Dim.Types.Spatial))
 
 
 def Data(

@@ -7,6 +7,7 @@ from typing import Any
 from returnn.tensor import Dim
 from returnn.tensor import Tensor as Template
 
+from ._dim_sites import lookalike_dims_note
 from ._dimargs import as_dim, dims_str
 from ._errors import DimMismatchError
 from ._math import _common_template
@@ -59,6 +60,7 @@ def gather(x: Tensor, *, indices: Tensor | int, axis: Dim) -> Tensor:
             raise DimMismatchError(
                 f"gather: indices {indices!r} point into {_dim_str(indices.sparse_dim)}, "
                 f"not into the axis {_dim_str(axis)} (at {user_location()})"
+                + lookalike_dims_note([indices.sparse_dim, axis])
             )
         dims = _gather_dims(x, axis, list(indices.dims))
         position = indices
@@ -118,6 +120,7 @@ def where(
         raise DimMismatchError(
             f"where: the dims of cond, true_ and false_ do not fit together: {shapes} "
             f"(at {user_location()})"
+            + lookalike_dims_note([d for t in (true_t, false_t, cond.template) for d in t.dims])
         ) from exc
     assert common is not None
     if all(len(t.dims) < len(common.dims) for t in (true_t, false_t, cond.template)):

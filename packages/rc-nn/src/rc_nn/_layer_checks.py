@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from returnn.tensor import Dim, batch_dim
 
+from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
 from ._tensor import Tensor, _dim_str
 from ._userloc import user_location
@@ -48,6 +49,7 @@ def require_dim(x: Tensor, dim: Dim, what: str, *, role: str = "input dim") -> N
             f"{what}: the input {x!r} has no {role} {_dim_str(dim)} "
             f"(its dims: {dims_str(x.dims)}; called at {user_location()}). "
             "Pass a tensor with this dim, or build the layer with the input's dim."
+            + lookalike_dims_note([dim, *x.dims])
         )
 
 
@@ -125,6 +127,7 @@ def require_spatial_dims(
             raise AxisError(
                 f"{what}: {name} has {_dim_str(dim)}, which is not a dim of the input {x!r} "
                 f"(its dims: {dims_str(x.dims)}; at {user_location()})"
+                + lookalike_dims_note([dim, *x.dims])
             )
         if dim.is_batch_dim() or dim in exclude:
             role = "the batch dim" if dim.is_batch_dim() else "the layer's feature dim"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._array import dot
+from ._dim_sites import lookalike_dims_note
 from ._dims import Dim
 from ._errors import DimMismatchError
 from ._init import Glorot
@@ -22,6 +23,7 @@ def _require_dim(x: Tensor, dim: Dim, what: str) -> None:
             f"{what}: the input {x!r} has no dim {_dim_str(dim)} "
             f"(its dims: {', '.join(_dim_str(d) for d in x.dims)}; called at {user_location(3)}). "
             f"Pass a tensor with this dim, or build the layer with the input's dim."
+            + lookalike_dims_note([dim, *x.dims])
         )
 
 
@@ -68,6 +70,7 @@ class Linear(Module):
                 f"{what}: its weight {self.weight!r} has dims {', '.join(_dim_str(d) for d in self.weight.dims)}, "
                 f"expected [{_dim_str(self.in_dim)}, {_dim_str(self.out_dim)}] (called at {user_location(3)}). "
                 "Assign a weight of a Linear with the same in_dim and out_dim."
+                + lookalike_dims_note([*self.weight.dims, self.in_dim, self.out_dim])
             )
         if x.feature_dim == self.in_dim:
             return self._linear_layer(x)
@@ -144,6 +147,7 @@ class Embedding(Module):
             raise DimMismatchError(
                 f"Embedding({_dim_str(self.in_dim)}): the input {x!r} must be indices with "
                 f"sparse_dim {_dim_str(self.in_dim)} (called at {user_location(2)})"
+                + lookalike_dims_note([self.in_dim, x.sparse_dim, *x.dims])
             )
         dims = [*x.dims, self.out_dim]
         layer = {"class": "gather", "from": self.weight, "position": x, "axis": self.in_dim}

@@ -33,6 +33,7 @@ from ._control import (
     make_layer_in,
     pack_structure,
 )
+from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
 from ._state import current_scope, state_of
 from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
@@ -334,6 +335,7 @@ class Loop:
             raise AxisError(
                 f"loop.unstack: {x!r} has no dim {_dim_str(self.axis)} (the loop's axis); its dims: "
                 f"{', '.join(_dim_str(d) for d in x.dims)} (at {user_location()})"
+                + lookalike_dims_note([self.axis, *x.dims])
             )
         block = block_of(x)
         if block is self.block or (block is not None and block.is_inside(self.block)):

@@ -7,6 +7,7 @@ from typing import Any
 from returnn.tensor import Dim
 
 from ._array import dot, reduce_sum
+from ._dim_sites import lookalike_dims_note
 from ._errors import DimMismatchError
 from ._gather import gather
 from ._math import log, log_sigmoid, neg
@@ -54,6 +55,7 @@ def cross_entropy(
             raise DimMismatchError(
                 f"cross_entropy: target indices point into {_dim_str(target.sparse_dim)}, "
                 f"but the class axis is {_dim_str(axis)} (at {user_location(2)})"
+                + lookalike_dims_note([target.sparse_dim, axis])
             )
         dims = [d for d in estimated.dims if d is not axis]
         template = make_template(dims, estimated.dtype)

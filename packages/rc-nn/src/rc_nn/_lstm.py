@@ -32,6 +32,7 @@ from returnn.tensor import batch_dim, single_step_dim
 from rc_naming import renamed
 
 from ._array import dot
+from ._dim_sites import lookalike_dims_note
 from ._dims import Dim
 from ._errors import AxisError, DimMismatchError
 from ._init import Glorot
@@ -184,6 +185,7 @@ class LSTM(Module):
             raise AxisError(
                 f"{what}: spatial_dim {_dim_str(spatial_dim)} is not a spatial dim of the input "
                 f"{x!r} (its dims: {dims_str(x.dims)}; called at {user_location()})"
+                + lookalike_dims_note([spatial_dim, *x.dims])
             )
         extra = [d for d in x.dims if d not in (batch_dim, spatial_dim, self.in_dim)]
         if extra:
@@ -273,7 +275,7 @@ class LSTM(Module):
             raise DimMismatchError(
                 f"{what}: state.{key} must have the dims {dims_str(list(expected))} in this order "
                 f"(RETURNN's native LSTM takes a batch-major state), got {value!r} "
-                f"(called at {user_location()})"
+                f"(called at {user_location()})" + lookalike_dims_note([*expected, *value.dims])
             )
         return value
 

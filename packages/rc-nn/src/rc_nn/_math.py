@@ -12,6 +12,7 @@ from typing import Any
 from returnn.tensor import Tensor as Template
 from returnn.util.basic import NotSpecified
 
+from ._dim_sites import lookalike_dims_note
 from ._errors import DimMismatchError
 from ._scalars import number_code, plain_number
 from ._tensor import Tensor, _dim_str, as_tensor, common_template, make_layer_tensor
@@ -112,6 +113,7 @@ def _common_template(sources: list[Tensor], what: str) -> tuple[Template, bool]:
         dims = "; ".join(f"[{', '.join(_dim_str(d) for d in t.dims)}]" for t in templates)
         raise DimMismatchError(
             f"{what}: the dims of the inputs do not fit together: {dims} ({exc})"
+            + lookalike_dims_note([d for t in templates for d in t.dims])
         ) from exc
     _check_same_size_dims(sources, what)
     assert common is not None

@@ -19,7 +19,15 @@ import rc_naming
 if TYPE_CHECKING:
     from ._tensor import Tensor
 
-__all__ = ["BuildState", "CallInfo", "OutputMark", "current_scope", "open_scope", "state_of"]
+__all__ = [
+    "BuildState",
+    "CallInfo",
+    "OutputMark",
+    "current_scope",
+    "module_calls",
+    "open_scope",
+    "state_of",
+]
 
 
 @dataclasses.dataclass(eq=False)
@@ -81,6 +89,36 @@ def state_of(root: rc_naming.Root) -> BuildState:
         state = BuildState(root=root, tree=rc_naming.NameTree())
         _states[root] = state
     return state
+
+
+def module_calls(root: rc_naming.Root, *, outermost: bool = False) -> Iterator[CallInfo]:
+    """The module calls recorded under ``root``, outer calls before the calls inside them.
+
+    ``outermost``: only the calls made outside any module call.
+
+    Example:
+        >>> list(module_calls(rc_naming.Root("empty")))
+        []
+    """
+    state = _states.get(root)
+    if state is None:
+        return
+    for node in state.tree.iter_nodes():
+        info = node.payload
+        if not _is_module_call(info):
+            continue
+        if outermost:
+            parent = node.parent
+            while parent is not None and not _is_module_call(parent.payload):
+                parent = parent.parent
+            if parent is not None:
+                continue
+        assert isinstance(info, CallInfo)
+        yield info
+
+
+def _is_module_call(payload: object) -> bool:
+    return isinstance(payload, CallInfo) and payload.kind == "module"
 
 
 def current_scope(root: rc_naming.Root) -> rc_naming.NameNode:

@@ -18,6 +18,7 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
+from ._dim_sites import lookalike_dims_note
 from ._dims import as_version1
 from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
@@ -317,6 +318,7 @@ class Tensor:
                 raise AxisError(
                     f"remaining_dims: {_dim_str(dim)} is not a dim of {self!r} "
                     f"(dims: {', '.join(_dim_str(d) for d in self.dims)}; at {user_location(2)})"
+                    + lookalike_dims_note([dim, *self.dims])
                 )
             dims.remove(dim)
         return dims
@@ -581,6 +583,7 @@ def check_axis(x: Tensor, axis: Dim, what: str) -> Dim:
         raise AxisError(
             f"{what}: {_dim_str(axis)} is not a dim of {x!r} "
             f"(dims: {', '.join(_dim_str(d) for d in x.dims)}; at {user_location(2)})"
+            + lookalike_dims_note([axis, *x.dims])
         )
     return axis
 

@@ -17,6 +17,7 @@ import numpy
 from returnn.tensor import Dim
 from returnn.util.basic import NotSpecified
 
+from ._dim_sites import lookalike_dims_note
 from ._errors import RcNnError
 from ._module import Module
 from ._parameter import Parameter
@@ -135,6 +136,7 @@ def weight_norm(
     if dim_ is not None and dim_ not in weight.dims:
         raise RcNnError(
             f"weight_norm: dim {dim_!r} is not a dim of {weight!r} (at {user_location()})"
+            + lookalike_dims_note([dim_, *weight.dims])
         )
     fn = WeightNorm(weight, dim_)
     delattr(module, name)

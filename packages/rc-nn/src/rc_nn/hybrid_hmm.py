@@ -31,6 +31,7 @@ from typing import Any
 
 from returnn.tensor import Dim
 
+from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
 from ._layer_state import LayerState
 from ._module import Module
@@ -76,7 +77,7 @@ def _time_dim(source: Tensor, spatial_dim: Dim | None) -> Dim:
         if spatial_dim not in source.dims:
             raise AxisError(
                 f"HybridHMM: spatial_dim {_dim_str(spatial_dim)} is not a dim of {source!r} "
-                f"(at {user_location(3)})"
+                f"(at {user_location(3)})" + lookalike_dims_note([spatial_dim, *source.dims])
             )
         return spatial_dim
     if source.data.time_dim_axis is not None:
@@ -140,6 +141,7 @@ class HybridHMM(IHybridHMM):
                 raise DimMismatchError(
                     f"HybridHMM: training needs targets over the encoder's output time "
                     f"{_dim_str(out_spatial_dim)}, got {targets!r} (at {user_location(2)})"
+                    + lookalike_dims_note([out_spatial_dim, *(targets.dims if targets else ())])
                 )
             out = cross_entropy(
                 estimated=logits, target=targets, axis=self.out_dim, estimated_type="logits"

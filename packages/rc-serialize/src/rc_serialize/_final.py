@@ -33,7 +33,7 @@ from typing import Any
 import rc_naming
 import rc_nn
 from rc_nn._control import Block, BlockNet, ControlTensor, LayerNameOf, block_of
-from rc_nn._state import CallInfo, OutputMark, state_of
+from rc_nn._state import CallInfo, OutputMark, module_calls, state_of
 from rc_nn._tensor import Tensor
 
 from ._errors import InvalidParameterNameError, RcSerializeError
@@ -149,10 +149,7 @@ def _build_network(
     state = state_of(root)
     marks = list(state.marks)
     if not marks:
-        raise rc_nn.NoOutputError(
-            f"nothing to serialize for {type(root_module).__name__}: no output or loss is marked. "
-            "Call y.mark_as_default_output() (or y.mark_as_loss('name')) on a result of the model."
-        )
+        raise rc_nn.NoOutputError(_nothing_marked_message(root_module, root))
     for mark in marks:
         if mark.tensor.root is not root:
             rc_naming.check_same_root(
@@ -177,7 +174,15 @@ def _build_network(
         if isinstance(obj, rc_nn.Parameter) and id(obj) not in used
     }
     used.update(unused)
-    param_paths = _param_paths(used, resolution)
+    try:
+        param_paths = _param_paths(used, resolution)
+    except rc_naming.UnreachableError as exc:
+        note = _never_called_note(root_module, root)
+        if not note:
+            raise
+        raise rc_naming.UnreachableError(
+            f"{note} In detail:\n{exc}", obj=exc.obj, holders=exc.holders
+        ) from exc
 
     tree = rc_naming.NameTree(reserved=_RESERVED_LAYER_NAMES)
     slots: dict[int, _Slot] = {}
@@ -483,6 +488,58 @@ def _collect_used(targets: list[Tensor]) -> dict[int, Tensor]:
             if tensor.alias is not None:
                 stack.append(tensor.alias)
     return used
+
+
+def _own_calls(root_module: rc_nn.Module, root: rc_naming.Root) -> list[CallInfo]:
+    """The calls of ``root_module`` and of its submodules, in call order."""
+    own = {id(module) for module in root_module.modules()}
+    return [info for info in module_calls(root) if id(info.module) in own]
+
+
+def _module_label(module: object, root: rc_naming.Root) -> str:
+    return f"{type(module).__name__} (created at {root.graph.created_at(module) or '<unknown>'})"
+
+
+def _nothing_marked_message(root_module: rc_nn.Module, root: rc_naming.Root) -> str:
+    """NoOutputError's message: says whether the model was called at all (issue 13 §6)."""
+    name = type(root_module).__name__
+    mark_hint = "y.mark_as_default_output() (or y.mark_as_loss('name'))"
+    calls = _own_calls(root_module, root)
+    if not calls:
+        return (
+            f"nothing to serialize for {name}: the model {_module_label(root_module, root)} "
+            "was never called (neither it nor any of its submodules), and no output or loss "
+            f"is marked. Call it on its inputs and mark a result before serializing: "
+            f"y = model(x); {mark_hint}. (A factory for the rc-serialize command line builds "
+            "the model, calls it, marks the outputs, then returns it.)"
+        )
+    first = calls[0]
+    who = "the model" if first.module is root_module else f"its {type(first.module).__name__}"
+    return (
+        f"nothing to serialize for {name}: no output or loss is marked ({who} was called "
+        f"at {first.created_at}). Call {mark_hint} on a result of the model."
+    )
+
+
+def _never_called_note(root_module: rc_nn.Module, root: rc_naming.Root) -> str:
+    """For a root module never called although outputs are marked: which modules were."""
+    if _own_calls(root_module, root):
+        return ""
+    called: dict[int, object] = {}
+    for info in module_calls(root, outermost=True):
+        called.setdefault(id(info.module), info.module)
+    shown = [_module_label(module, root) for module in list(called.values())[:3]]
+    more = f" and {len(called) - 3} more" if len(called) > 3 else ""
+    came_from = (
+        f"the marked outputs come from calls of {', '.join(shown)}{more}"
+        if shown
+        else "the marked outputs were made without any module call"
+    )
+    return (
+        f"the root module {_module_label(root_module, root)} was never called "
+        f"(neither it nor any of its submodules); {came_from}. Serialize the module you "
+        "called (get_returnn_config_serialized(that_module)), or call this one."
+    )
 
 
 def _param_paths(

@@ -29,6 +29,7 @@ from .._array import cast, concat, dot, dropout, softmax
 from .._control import Block, current_block
 from .._cum_concat import cum_concat_step
 from .._dim_ops import replace_dim
+from .._dim_sites import lookalike_dims_note
 from .._dims import Dim, SpatialDim, single_step_dim
 from .._errors import DimMismatchError
 from .._gather import gather, where
@@ -784,6 +785,7 @@ class CrossAttention(Module):
                     f"{what}: the encoder keys/values {tensor!r} lack this module's head dims "
                     f"{dims_str(list(dims))}; they were made by another CrossAttention. Use "
                     f"this module's transform_encoder (called at {user_location(3)})"
+                    + lookalike_dims_note([*dims, *tensor.dims])
                 )
         if encoder.kv_axis in source.dims:
             raise DimMismatchError(

@@ -35,6 +35,7 @@ from .._array import dropout as dropout_op
 from .._containers import ModuleList, Sequential
 from .._conv import Conv1d, Conv2d, conv_out_dim
 from .._dim_ops import glu
+from .._dim_sites import lookalike_dims_note
 from .._dims import Dim, FeatureDim
 from .._errors import DimMismatchError
 from .._layer_checks import positive_ints, require_dim, require_float
@@ -536,7 +537,7 @@ class ConformerEncoder(Module):
         if layer_dim != out_dim:
             raise DimMismatchError(
                 f"{what}: encoder_layer has out_dim {_dim_str(layer_dim)}, "
-                f"expected {_dim_str(out_dim)}"
+                f"expected {_dim_str(out_dim)}" + lookalike_dims_note([layer_dim, out_dim])
             )
         self.num_layers = num_layers
         self.layers = Sequential(copy.deepcopy(encoder_layer) for _ in range(num_layers))

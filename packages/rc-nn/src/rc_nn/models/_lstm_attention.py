@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from .._array import concat, dot, dropout, reduce_max, softmax
+from .._dim_sites import lookalike_dims_note
 from .._dims import Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
@@ -383,6 +384,7 @@ class LstmAttentionDecoder(Module):
             raise DimMismatchError(
                 f"{what}: prev_label must be labels with sparse_dim {_dim_str(self.target_dim)}, "
                 f"got {prev_label!r} (called at {user_location(3)})"
+                + lookalike_dims_note([self.target_dim, prev_label.sparse_dim])
             )
         if not isinstance(encoder, LstmAttentionEncoded):
             raise TypeError(
@@ -439,6 +441,7 @@ def _check_target(target: Tensor, target_dim: Dim, what: str) -> Tensor:
         raise DimMismatchError(
             f"{what}: target must be labels with sparse_dim {_dim_str(target_dim)}, got "
             f"{target!r} (called at {user_location(4)})"
+            + lookalike_dims_note([target_dim, target.sparse_dim])
         )
     return target
 

@@ -55,6 +55,7 @@ from .._array import constant
 from .._array import dropout as dropout_op
 from .._compat_ops import NotSpecified
 from .._containers import ModuleList, Sequential
+from .._dim_sites import lookalike_dims_note
 from .._dims import Dim, FeatureDim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
@@ -153,6 +154,7 @@ def _check_self_attention_dims(
             f"{what}: self_attention maps {_dim_str(self_attention.in_dim)} -> "
             f"{_dim_str(self_attention.out_dim)}, the layer needs {_dim_str(out_dim)} -> "
             f"{_dim_str(out_dim)}"
+            + lookalike_dims_note([self_attention.in_dim, self_attention.out_dim, out_dim])
         )
 
 
@@ -354,6 +356,7 @@ class TransformerEncoder(Module):
             raise DimMismatchError(
                 f"{what}: model_dim {_dim_str(model_dim)} differs from the encoder layer's "
                 f"out_dim {_dim_str(encoder_layer.out_dim)}"
+                + lookalike_dims_note([model_dim, encoder_layer.out_dim])
             )
         self.model_dim: Dim = encoder_layer.out_dim
         self.out_dim = self.model_dim
@@ -522,6 +525,15 @@ class TransformerDecoderLayer(_TransformerBlock):
                 f"queries {_dim_str(cross_attention.query_in_dim)} -> "
                 f"{_dim_str(cross_attention.out_dim)}, the layer needs encoder "
                 f"{_dim_str(encoder_dim)} and {_dim_str(out_dim)} -> {_dim_str(out_dim)}"
+                + lookalike_dims_note(
+                    [
+                        cross_attention.encoder_dim,
+                        cross_attention.query_in_dim,
+                        cross_attention.out_dim,
+                        encoder_dim,
+                        out_dim,
+                    ]
+                )
             )
         self.self_attn: Module = self_attention
         self.cross_attn = cross_attention
@@ -775,11 +787,13 @@ class TransformerDecoder(Module):
             raise DimMismatchError(
                 f"{what}: model_dim {_dim_str(model_dim)} differs from the decoder layer's "
                 f"out_dim {_dim_str(decoder_layer.out_dim)}"
+                + lookalike_dims_note([model_dim, decoder_layer.out_dim])
             )
         if decoder_layer.encoder_dim != encoder_dim:
             raise DimMismatchError(
                 f"{what}: encoder_dim {_dim_str(encoder_dim)} differs from the decoder layer's "
                 f"{_dim_str(decoder_layer.encoder_dim)}"
+                + lookalike_dims_note([encoder_dim, decoder_layer.encoder_dim])
             )
         self.encoder_dim = encoder_dim
         self.vocab_dim = vocab_dim
@@ -847,6 +861,7 @@ class TransformerDecoder(Module):
             raise DimMismatchError(
                 f"{what}: source must be labels with sparse_dim {_dim_str(self.vocab_dim)}, got "
                 f"{source!r} (called at {user_location(3)})"
+                + lookalike_dims_note([self.vocab_dim, source.sparse_dim])
             )
         _check_spatial(source, spatial_dim, what)
         if not isinstance(encoder, list | tuple) or len(encoder) != len(self.layers):
@@ -1127,11 +1142,13 @@ class Transformer(Module):
             raise DimMismatchError(
                 f"{what}: the decoder attends to {_dim_str(custom_decoder.encoder_dim)}, the "
                 f"encoder gives {_dim_str(custom_encoder.out_dim)}"
+                + lookalike_dims_note([custom_decoder.encoder_dim, custom_encoder.out_dim])
             )
         if custom_decoder.vocab_dim != target_dim:
             raise DimMismatchError(
                 f"{what}: the decoder's vocab {_dim_str(custom_decoder.vocab_dim)} is not "
                 f"target_dim {_dim_str(target_dim)}"
+                + lookalike_dims_note([custom_decoder.vocab_dim, target_dim])
             )
         self.model_dim = model_dim
         self.in_dim = custom_encoder.in_dim
@@ -1305,6 +1322,7 @@ class Transformer(Module):
             raise DimMismatchError(
                 f"{what}: target must be labels with sparse_dim {_dim_str(self.target_dim)}, got "
                 f"{target!r} (called at {user_location(4)})"
+                + lookalike_dims_note([self.target_dim, labels.sparse_dim])
             )
         return labels
 
