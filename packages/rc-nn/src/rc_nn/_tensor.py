@@ -18,7 +18,6 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
-from ._dims import as_version1
 from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
 from ._userloc import user_location
@@ -267,11 +266,9 @@ class Tensor:
             (1, True)
         """
         if self._data_view is None:
-            # RETURNN's rec layer makes the axis it runs over the time axis, even a static one.
-            layer = self.layer_dict or {}
-            axis = layer.get("axis") if layer.get("class") == "rec" else None
-            time = axis if isinstance(axis, Dim) and axis in self.template.dims else None
-            self._data_view = as_version1(self.template, time_dim=time)
+            from ._data_view import data_view  # per-layer rules of RETURNN's time/feature axes
+
+            return data_view(self)
         return self._data_view
 
     @property

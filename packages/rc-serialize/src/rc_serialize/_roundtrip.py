@@ -52,6 +52,25 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
+def _axis_dim(template: Any, axis: int | None) -> tuple[str, int | None] | None:
+    return None if axis is None else _dims_key(template)[axis]
+
+
+def _special_axes_problem(name: str, tensor: nn.Tensor, theirs: Any) -> str | None:
+    """Where ``Tensor.data`` (the predecessor's view) has another time or feature axis than
+    RETURNN's layer output, else ``None``."""
+    view = template_of(tensor.data)
+    ours = (_axis_dim(view, view.time_dim_axis), _axis_dim(view, view.feature_dim_axis))
+    returnn = (_axis_dim(theirs, theirs.time_dim_axis), _axis_dim(theirs, theirs.feature_dim_axis))
+    if ours == returnn:
+        return None
+    layer_class = (tensor.layer_dict or {}).get("class")
+    return (
+        f"{name} ({layer_class}): Tensor.data has time axis {ours[0]}, feature axis {ours[1]}; "
+        f"RETURNN time axis {returnn[0]}, feature axis {returnn[1]}"
+    )
+
+
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
     """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
@@ -73,6 +92,8 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
             problems.append(
                 f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
             )
+        elif (problem := _special_axes_problem(name, tensor, theirs)) is not None:
+            problems.append(problem)
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
     loop_layers = serialized.loop_layer_tensors
