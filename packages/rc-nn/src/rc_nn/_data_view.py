@@ -161,7 +161,9 @@ def _make_view(tensor: Tensor) -> Template:
             a_time, b_time = _axis_dim(src, "time"), _axis_dim(_source_view(tensor, 1), "time")
             kept = [t for t in (a_time, b_time) if t is not None and t in dims]
             # Neither source has a time axis: explicitly none; reduced away: the default.
-            time = kept[0] if kept else (None if a_time is None and b_time is None else NotSpecified)
+            time = (
+                kept[0] if kept else (None if a_time is None and b_time is None else NotSpecified)
+            )
         else:
             renamed = _renamed(layer)
             time = _carry(_explicit(src, "time"), dims, src, renamed)
@@ -178,7 +180,8 @@ def _merge_dims_axes(
     merged = [d for d in layer.get("axes", ()) if isinstance(d, Dim)]
     out_dim = layer.get("out_dim")
     if len(merged) <= 1 or not isinstance(out_dim, Dim) or out_dim not in dims:
-        return _carry(_explicit(src, "time"), dims, src), _carry(_explicit(src, "feature"), dims, src)
+        time = _carry(_explicit(src, "time"), dims, src)
+        return time, _carry(_explicit(src, "feature"), dims, src)
     src_time, src_feature = _axis_dim(src, "time"), _axis_dim(src, "feature")
 
     def new(dim: Dim | None) -> Dim | None:
@@ -190,7 +193,11 @@ def _merge_dims_axes(
     if feature is not None and feature.is_batch_dim():
         feature = None
     time = new(src_time)
-    if time is not None and (time.is_batch_dim() or time is feature) and src_time is not src_feature:
+    if (
+        time is not None
+        and (time.is_batch_dim() or time is feature)
+        and src_time is not src_feature
+    ):
         time = None  # the time dim got merged with the feature (or batch) dim
     explicit_feature = src.feature_dim_axis_or_unspecified is not NotSpecified
     if not explicit_feature:

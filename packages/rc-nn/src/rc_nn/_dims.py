@@ -81,4 +81,3 @@ def Data(
         version=1,
         **kwargs,
     )
-
