@@ -13,7 +13,8 @@ rules here follow the layer classes rc-nn emits:
   with the feature (or batch) dim means no time axis;
 * ``dot``: the time axis is the first source's time dim if it is kept, else the
   second's; the feature axis is RETURNN's default;
-* ``top_k``: no feature axis;
+* ``top_k``: no feature axis; ``gather``: RETURNN's default time axis;
+* ``reinterpret_data`` with ``set_axes``: the axes it states;
 * every other layer: the first source's explicit axes carry over where their dim is
   still in the output; otherwise RETURNN's default rule.
 
@@ -114,18 +115,25 @@ def _carry(
     dims: tuple[Dim, ...],
     src: Template | None,
     renamed: dict[Dim, Dim] | None = None,
+    *,
+    which: str,
 ) -> _Marker:
     """An explicit axis of the input carries over while its dim is in the output.
 
     ``renamed``: dims the layer replaced in place (the axis stays, with the new dim).
-    An explicit "no such axis" carries over while the output has the input's dims.
+    An explicit "no such axis" carries over unless the layer adds a dim of that kind
+    (a spatial dim for time, a feature dim for the feature axis; RETURNN's
+    ``copy_add_dim_by_tag`` then falls back to its default).
     """
     renamed = renamed or {}
     if isinstance(marker, Dim):
         marker = renamed.get(marker, marker)
         return marker if marker in dims else NotSpecified
-    if marker is None and src is not None and {renamed.get(d, d) for d in src.dims} == set(dims):
-        return None
+    if marker is None and src is not None:
+        before = {renamed.get(d, d) for d in src.dims}
+        added = [d for d in dims if d not in before]
+        if not any(d.is_spatial_dim() if which == "time" else d.is_feature_dim() for d in added):
+            return None
     return NotSpecified
 
 
@@ -148,8 +156,8 @@ def _make_view(tensor: Tensor) -> Template:
     if layer is None:
         if tensor.parent is not None:  # a sub-layer output (e.g. top_k's indices)
             parent = tensor.parent._data_view
-            time = _carry(_explicit(parent, "time"), dims, parent)
-            feature = _carry(_explicit(parent, "feature"), dims, parent)
+            time = _carry(_explicit(parent, "time"), dims, parent, which="time")
+            feature = _carry(_explicit(parent, "feature"), dims, parent, which="feature")
     else:
         kind = layer.get("class")
         src = _source_view(tensor)
@@ -166,10 +174,23 @@ def _make_view(tensor: Tensor) -> Template:
             )
         else:
             renamed = _renamed(layer)
-            time = _carry(_explicit(src, "time"), dims, src, renamed)
-            feature = (
-                None if kind == "top_k" else _carry(_explicit(src, "feature"), dims, src, renamed)
+            # gather: RETURNN drops the time axis and takes its default.
+            time = (
+                NotSpecified
+                if kind == "gather"
+                else _carry(_explicit(src, "time"), dims, src, renamed, which="time")
             )
+            feature = (
+                None
+                if kind == "top_k"
+                else _carry(_explicit(src, "feature"), dims, src, renamed, which="feature")
+            )
+        set_axes = layer.get("set_axes") if kind == "reinterpret_data" else None
+        if isinstance(set_axes, dict):  # RETURNN's reinterpret_data states the axes
+            time = next((d for k, d in set_axes.items() if k in ("T", "t")), time)
+            feature = next((d for k, d in set_axes.items() if k in ("F", "f")), feature)
+            time = time if not isinstance(time, Dim) or time in dims else NotSpecified
+            feature = feature if not isinstance(feature, Dim) or feature in dims else NotSpecified
     return _version1(template, time=time, feature=feature)
 
 
@@ -180,8 +201,8 @@ def _merge_dims_axes(
     merged = [d for d in layer.get("axes", ()) if isinstance(d, Dim)]
     out_dim = layer.get("out_dim")
     if len(merged) <= 1 or not isinstance(out_dim, Dim) or out_dim not in dims:
-        time = _carry(_explicit(src, "time"), dims, src)
-        return time, _carry(_explicit(src, "feature"), dims, src)
+        time = _carry(_explicit(src, "time"), dims, src, which="time")
+        return time, _carry(_explicit(src, "feature"), dims, src, which="feature")
     src_time, src_feature = _axis_dim(src, "time"), _axis_dim(src, "feature")
 
     def new(dim: Dim | None) -> Dim | None:

@@ -60,10 +60,18 @@ def _axis_dim(template: Any, axis: int | None) -> tuple[str, int | None] | None:
 
 def _special_axes_problem(name: str, tensor: nn.Tensor, theirs: Any) -> str | None:
     """Where ``Tensor.data`` (the predecessor's view) has another time or feature axis than
-    RETURNN's layer output, else ``None``."""
+    RETURNN's layer output, else ``None``.
+
+    The time axis is compared for every layer. The feature axis is compared where RETURNN
+    has its default rule; where a layer set it explicitly, RETURNN carries that axis on by
+    position through later layers (transposes, ``split_dims``, ``slice_nd``, ...), which
+    ``Tensor.data`` does not follow (a documented difference, docs/compat-items.md).
+    """
     view = template_of(tensor.data)
     ours = (_axis_dim(view, view.time_dim_axis), _axis_dim(view, view.feature_dim_axis))
     returnn = (_axis_dim(theirs, theirs.time_dim_axis), _axis_dim(theirs, theirs.feature_dim_axis))
+    if theirs.feature_axis_explicit:
+        ours, returnn = (ours[0], None), (returnn[0], None)
     if ours == returnn:
         return None
     layer_class = (tensor.layer_dict or {}).get("class")
@@ -130,6 +138,11 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "
                 f"RETURNN {_dims_key(theirs)} {theirs.dtype}"
             )
+        elif not theirs.moved_out_of_loop and _dims_key(ours) == _dims_key(theirs):
+            # Per frame, as RETURNN runs the layer inside its loop: the same axes.
+            problem = _special_axes_problem(f"{name} (in a loop)", tensor, theirs)
+            if problem is not None:
+                problems.append(problem)
     assert not problems, "inferred templates differ from RETURNN's:\n  " + "\n  ".join(problems)
 
 
