@@ -10,9 +10,9 @@ checkpoint, and asserts:
 * N4: the TF variable names, the checkpoint names and ``model.named_parameters()``
   (rendered with ``/`` and the naming suffix) are the same set;
 * template agreement: for every layer, our inferred output template equals
-  RETURNN's (dims in order with description and size, dtype, sparse dim), and outside
-  loops the time and feature axis of rc-nn's ``Tensor.data`` (the predecessor's view) equal
-  those of RETURNN's layer output.
+  RETURNN's (dims in order with description and size, dtype, sparse dim), and the time
+  axis of rc-nn's ``Tensor.data`` (the predecessor's view) is that of RETURNN's layer
+  output, as is the feature axis where RETURNN has its default rule.
 """
 
 from __future__ import annotations
