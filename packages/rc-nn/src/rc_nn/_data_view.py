@@ -18,7 +18,18 @@ rules here follow the layer classes rc-nn emits:
 * every other layer: the first source's explicit axes carry over where their dim is
   still in the output; otherwise RETURNN's default rule.
 
-The RETURNN round trips of rc-serialize's tests compare both axes for every layer.
+The RETURNN round trips of rc-serialize's tests compare the time axis of every layer
+and the feature axis wherever RETURNN has its default rule. Not followed: a feature axis
+that a layer set explicitly, which RETURNN then carries on by axis position through later
+layers (transposes, ``split_dims``, ...); there ``feature_dim_axis`` can differ.
+
+Example:
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+    >>> x = nn.get_extern_data(nn.Data("data_view_doc", dim_tags=[nn.batch_dim, time, feat]))
+    >>> y = nn.dot(x, nn.ones([feat]), reduce=feat)  # [B, time]: time kept, no feature axis
+    >>> data_view(y).time_dim_axis, data_view(y).feature_dim_axis
+    (1, None)
 """
 
 from __future__ import annotations
