@@ -86,24 +86,3 @@ def Data(
         version=1,
         **kwargs,
     )
-
-
-def as_version1(template: Data_, *, time_dim: Dim | None = None) -> Data_:
-    """A version-1 copy of ``template`` with RETURNN's time axis (what ``Tensor.data`` shows).
-
-    The feature dim stays the template's own. The time axis is ``time_dim`` if given, else
-    RETURNN's default for a layer output: the first dynamic spatial dim.
-    """
-    dims = list(template.dims)
-    feature = template.feature_dim if template.sparse_dim is None else None
-    feature_axis = next((i for i, d in enumerate(dims) if d is feature), None)
-    time_axis = next((i for i, d in enumerate(dims) if d is time_dim), None)
-    return Data_(
-        template.name,
-        dims=dims,
-        dtype=template.dtype,
-        sparse_dim=template.sparse_dim,
-        feature_dim_axis=feature_axis,
-        **({"time_dim_axis": time_axis} if time_axis is not None else {}),
-        version=1,
-    )

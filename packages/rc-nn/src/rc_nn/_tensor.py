@@ -19,7 +19,6 @@ from returnn.tensor import Tensor as Template
 import rc_naming
 
 from ._dim_sites import lookalike_dims_note
-from ._dims import as_version1
 from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError
 from ._state import OutputMark, current_scope, state_of
 from ._userloc import user_location
@@ -253,10 +252,14 @@ class Tensor:
     def data(self) -> Template:
         """The output as RETURNN's TF layers describe it (the predecessor's ``Tensor.data``).
 
-        A version-1 ``returnn.tensor.Tensor`` with RETURNN's time axis: ``time_dim_axis``
-        is the first dynamic dim after the batch dim, as RETURNN sets it for layer outputs,
-        and the feature dim is this tensor's ``feature_dim``. It is a read-only view made on
-        first use: changing it does not change the tensor. rc-nn itself works on
+        A version-1 ``returnn.tensor.Tensor`` with the time axis (``time_dim_axis``) and
+        feature axis (``feature_dim_axis``) that RETURNN's layer gives this output: each
+        layer's own rule (e.g. ``rec`` runs over its time axis, ``merge_dims`` of the time
+        dim with the feature dim has no time axis, ``dot`` keeps its first input's time
+        dim), else RETURNN's default (time: the first dynamic spatial dim; feature: the
+        last static dim that is not batch or time). The feature axis is RETURNN's, which
+        can differ from rc-nn's :attr:`feature_dim`. It is a read-only view made on first
+        use: changing it does not change the tensor. rc-nn itself works on
         :attr:`template` (version 2, no time axis); prefer naming dims over axis numbers.
 
         Example:
@@ -266,13 +269,14 @@ class Tensor:
             >>> y = x * 2.0
             >>> y.data.time_dim_axis, y.data.dims[y.data.time_dim_axis] is time
             (1, True)
+            >>> merged, _ = nn.merge_dims(x, axes=[time, feat])
+            >>> merged.data.time_dim_axis is None  # RETURNN: time merged into the feature
+            True
         """
         if self._data_view is None:
-            # RETURNN's rec layer makes the axis it runs over the time axis, even a static one.
-            layer = self.layer_dict or {}
-            axis = layer.get("axis") if layer.get("class") == "rec" else None
-            time = axis if isinstance(axis, Dim) and axis in self.template.dims else None
-            self._data_view = as_version1(self.template, time_dim=time)
+            from ._data_view import data_view  # per-layer rules of RETURNN's time/feature axes
+
+            return data_view(self)
         return self._data_view
 
     @property

@@ -543,3 +543,29 @@ def test_data_of_op_outputs_has_returnns_time_axis() -> None:
     assert z.data.dims[z.data.time_dim_axis] is time
     # The view is a copy: changing it does not change the tensor rc-nn builds with.
     assert y.data is y.data and y.data is not y.template and y.template.version == 2
+
+
+def test_data_axes_follow_returnns_layer_rules() -> None:
+    # The same cases are proved against RETURNN in rc-serialize's tests/ops/test_data_axes.py.
+    time, f, x = _btf()
+    merged, merged_dim = nn.merge_dims(x, axes=[time, f])
+    assert merged.data.time_dim_axis is None  # time merged into the feature dim
+    assert merged.data.dims[merged.data.feature_dim_axis] is merged_dim
+    assert (merged * 2.0).data.time_dim_axis is None  # carried over to the next layer
+    y = nn.dot(x, nn.ones([f]), reduce=f)  # [B, T]: the dot keeps time, no feature axis
+    assert y.data.dims[y.data.time_dim_axis] is time and y.data.feature_dim_axis is None
+    heads, kv = nn.FeatureDim("heads", 2), nn.SpatialDim("kv")
+    q = nn.expand_dim(x, dim=heads)
+    k, _ = nn.replace_dim(q, in_dim=time, out_dim=kv)
+    att = nn.dot(q, k, reduce=f)  # [B, heads, T, kv]
+    # RETURNN's feature axis is its default (the last static dim), not rc-nn's feature dim.
+    assert att.data.dims[att.data.feature_dim_axis] is heads and att.feature_dim is kv
+    assert att.data.dims[att.data.time_dim_axis] is time
+
+
+def test_data_view_of_a_long_chain() -> None:
+    _, _, x = _btf()
+    y = x
+    for _ in range(3000):  # deeper than Python's recursion limit
+        y = y + 1.0
+    assert y.data.dims[y.data.time_dim_axis] is x.dims[1]

@@ -95,6 +95,8 @@ class LayerTemplate:
         moved_out_of_loop: a layer of a rec unit that RETURNN computed outside the loop
             (its optimization; the template then is the whole sequence, in an order of
             RETURNN's choice), not per frame.
+        feature_axis_explicit: the feature axis was set by a layer (and carried over to
+            this output), not RETURNN's default rule.
     """
 
     dims: tuple[DimInfo, ...]
@@ -103,6 +105,7 @@ class LayerTemplate:
     feature_dim_axis: int | None
     time_dim_axis: int | None
     moved_out_of_loop: bool = False
+    feature_axis_explicit: bool = False
 
 
 @dataclasses.dataclass
@@ -163,6 +166,8 @@ def template_of(tensor: Any) -> LayerTemplate:
 
     Works on pure ``returnn.tensor`` objects without TensorFlow.
     """
+    from returnn.util.basic import NotSpecified
+
     sparse_dim = tensor.sparse_dim
     feature_axis = tensor.feature_dim_axis
     return LayerTemplate(
@@ -171,6 +176,7 @@ def template_of(tensor: Any) -> LayerTemplate:
         sparse_dim=_dim_info(sparse_dim, feature=True) if sparse_dim is not None else None,
         feature_dim_axis=feature_axis,
         time_dim_axis=tensor.time_dim_axis,
+        feature_axis_explicit=tensor.feature_dim_axis_or_unspecified is not NotSpecified,
     )
 
 

@@ -10,7 +10,9 @@ checkpoint, and asserts:
 * N4: the TF variable names, the checkpoint names and ``model.named_parameters()``
   (rendered with ``/`` and the naming suffix) are the same set;
 * template agreement: for every layer, our inferred output template equals
-  RETURNN's (dims in order with description and size, dtype, sparse dim).
+  RETURNN's (dims in order with description and size, dtype, sparse dim), and the time
+  axis of rc-nn's ``Tensor.data`` (the predecessor's view) is that of RETURNN's layer
+  output, as is the feature axis where RETURNN has its default rule.
 """
 
 from __future__ import annotations
@@ -52,6 +54,33 @@ def _dims_key(template: Any) -> list[tuple[str, int | None]]:
     ]
 
 
+def _axis_dim(template: Any, axis: int | None) -> tuple[str, int | None] | None:
+    return None if axis is None else _dims_key(template)[axis]
+
+
+def _special_axes_problem(name: str, tensor: nn.Tensor, theirs: Any) -> str | None:
+    """Where ``Tensor.data`` (the predecessor's view) has another time or feature axis than
+    RETURNN's layer output, else ``None``.
+
+    The time axis is compared for every layer. The feature axis is compared where RETURNN
+    has its default rule; where a layer set it explicitly, RETURNN carries that axis on by
+    position through later layers (transposes, ``split_dims``, ``slice_nd``, ...), which
+    ``Tensor.data`` does not follow (a documented difference, docs/compat-items.md).
+    """
+    view = template_of(tensor.data)
+    ours = (_axis_dim(view, view.time_dim_axis), _axis_dim(view, view.feature_dim_axis))
+    returnn = (_axis_dim(theirs, theirs.time_dim_axis), _axis_dim(theirs, theirs.feature_dim_axis))
+    if theirs.feature_axis_explicit:
+        ours, returnn = (ours[0], None), (returnn[0], None)
+    if ours == returnn:
+        return None
+    layer_class = (tensor.layer_dict or {}).get("class")
+    return (
+        f"{name} ({layer_class}): Tensor.data has time axis {ours[0]}, feature axis {ours[1]}; "
+        f"RETURNN time axis {returnn[0]}, feature axis {returnn[1]}"
+    )
+
+
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
     """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
     problems = []
@@ -73,6 +102,8 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
             problems.append(
                 f"{name}: sparse dim ours {ours.sparse_dim}, RETURNN {theirs.sparse_dim}"
             )
+        elif (problem := _special_axes_problem(name, tensor, theirs)) is not None:
+            problems.append(problem)
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
     loop_layers = serialized.loop_layer_tensors
@@ -107,6 +138,11 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
                 f"{name} (in a loop): ours {_dims_key(ours)} {ours.dtype}, "
                 f"RETURNN {_dims_key(theirs)} {theirs.dtype}"
             )
+        elif not theirs.moved_out_of_loop and _dims_key(ours) == _dims_key(theirs):
+            # Per frame, as RETURNN runs the layer inside its loop: the same axes.
+            problem = _special_axes_problem(f"{name} (in a loop)", tensor, theirs)
+            if problem is not None:
+                problems.append(problem)
     assert not problems, "inferred templates differ from RETURNN's:\n  " + "\n  ".join(problems)
 
 

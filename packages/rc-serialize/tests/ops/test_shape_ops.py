@@ -63,6 +63,16 @@ def _run(
                 a.description != b.description and (a.description, a.size) not in renamed_keys
             ):
                 problems.append(f"{name}: dim ours {a}, RETURNN {b}")
+        # Tensor.data has RETURNN's time and feature axis (compared by position here; the
+        # feature axis where RETURNN has its default, as assert_templates_agree does).
+        feature_differs = (
+            not theirs.feature_axis_explicit and ours.feature_dim_axis != theirs.feature_dim_axis
+        )
+        if ours.time_dim_axis != theirs.time_dim_axis or feature_differs:
+            problems.append(
+                f"{name}: Tensor.data time/feature axis {ours.time_dim_axis}/"
+                f"{ours.feature_dim_axis}, RETURNN {theirs.time_dim_axis}/{theirs.feature_dim_axis}"
+            )
     assert not problems, "\n".join(problems)
     return result
 
