@@ -82,7 +82,17 @@ from ._conv import (
 from ._cum_concat import cum_concat_step
 from ._dim_ops import glu, replace_dim
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
-from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
+from ._errors import (
+    AxisError,
+    DeclarationTypeError,
+    DimMismatchError,
+    DimSizeError,
+    ExternDataConflictError,
+    ExternDataKeyError,
+    NoOutputError,
+    NotATensorError,
+    RcNnError,
+)
 from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
 from ._hooks import RemovableHandle, register_call_post_hook
@@ -193,7 +203,11 @@ __all__ = [
     "Data",
     "DebugEagerModeUnsupportedError",
     "Dim",
+    "DeclarationTypeError",
     "DimMismatchError",
+    "DimSizeError",
+    "ExternDataConflictError",
+    "ExternDataKeyError",
     "Embedding",
     "FeatureDim",
     "Functional",

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 __all__ = [
     "AxisError",
+    "DeclarationTypeError",
     "DimMismatchError",
+    "DimSizeError",
+    "ExternDataConflictError",
+    "ExternDataKeyError",
     "NoOutputError",
     "NotATensorError",
     "RcNnError",
@@ -37,3 +41,50 @@ class NotATensorError(RcNnError, TypeError):
 
 class NoOutputError(RcNnError, LookupError):
     """A model was serialized or checked without any marked output or loss."""
+
+
+class ExternDataKeyError(RcNnError, ValueError):
+    """An extern data key (``nn.Data(name, ...)``) RETURNN cannot use as an input name.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.Data("prev:x", dim_tags=[nn.batch_dim])
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__)
+        ExternDataKeyError
+    """
+
+
+class DimSizeError(RcNnError, ValueError):
+    """A dim size that is no valid size (negative, zero, too large for TensorFlow).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.FeatureDim("f", -3)
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__)
+        DimSizeError
+    """
+
+
+class DeclarationTypeError(RcNnError, TypeError):
+    """A declaration got a value of the wrong type (a non-str key, a float or bool dim size).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.FeatureDim("f", 2.0)
+        ... except TypeError as exc:
+        ...     print(type(exc).__name__)
+        DeclarationTypeError
+    """
+
+
+class ExternDataConflictError(RcNnError, ValueError):
+    """An extern data key was declared again with other dims, dtype or sparse dim.
+
+    In the default root this is usually a second model built in the same process;
+    build it under ``with nn.Root(): ...`` or call ``nn.reset_default_root()`` first.
+    """
