@@ -135,6 +135,11 @@ def _parse_pairs(pairs: list[str]) -> dict[str, str]:
             raise CliError(
                 f"--map {pair!r}: expected OLD=NEW, e.g. enc.cv1.weight=enc.conv1.weight"
             )
+        if result.get(old, new) != new:
+            raise CliError(
+                f"--map {old}={result[old]} and --map {pair}: one old name mapped to two new "
+                "names; an old name feeds one new name only (keep one of the pairs)"
+            )
         result[old] = new
     return result
 
