@@ -140,9 +140,7 @@ def test_explicit_pairs_never_override_a_match_or_merge_two_old_names() -> None:
     # Two old names onto one new name: refused even when unused names are allowed.
     with pytest.raises(UnresolvedNamesError) as info:
         d.mapping(extra={"b": "x", "c": "x"}, allow_unexpected=True)
-    assert "explicit mappings b -> x and c -> x: two old names onto one new name" in str(
-        info.value
-    )
+    assert "explicit mappings b -> x and c -> x: two old names onto one new name" in str(info.value)
     # An explicit pair onto a name that already matched by name: refused (it would
     # silently replace a's weights with b's).
     with pytest.raises(UnresolvedNamesError) as info:

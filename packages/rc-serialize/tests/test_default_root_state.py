@@ -12,6 +12,7 @@ is current, as in a user's script) after ``reset_default_root()``.
 from __future__ import annotations
 
 import contextvars
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -59,6 +60,10 @@ def _readme_model(key: str, size: int, *, loss: bool) -> tuple[nn.Module, Callab
     if loss:
         nn.reduce(out * out, mode="sum", axis=out_dim).mark_as_loss(f"{key}_l2")
     return net, lambda: get_returnn_config_serialized(net)
+
+
+def _build_and_serialize(key: str, size: int, *, loss: bool) -> str:
+    return _readme_model(key, size, loss=loss)[1]()
 
 
 def _alone(key: str, size: int, *, loss: bool) -> str:
@@ -146,7 +151,7 @@ def _threads(*jobs: Callable[[], str]) -> list[str | BaseException]:
         barrier.wait()
         try:
             results[index] = jobs[index]()
-        except BaseException as exc:  # noqa: BLE001  # reported by the test
+        except BaseException as exc:  # reported by the test
             results[index] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(len(jobs))]
@@ -162,7 +167,7 @@ def test_threads_building_in_the_default_root() -> None:
     try:
         results = _threads(
             *(
-                (lambda k=key, n=3 + i: _readme_model(k, n, loss=True)[1]())
+                functools.partial(_build_and_serialize, key, 3 + i, loss=True)
                 for i, key in enumerate(["a", "b", "c"])
             )
         )
@@ -170,8 +175,8 @@ def test_threads_building_in_the_default_root() -> None:
         # The same key with other dims from two threads: the error names the other thread.
         rc_naming.reset_default_root()
         results = _threads(
-            lambda: _readme_model("data", 3, loss=False)[1](),
-            lambda: _readme_model("data", 4, loss=False)[1](),
+            functools.partial(_build_and_serialize, "data", 3, loss=False),
+            functools.partial(_build_and_serialize, "data", 4, loss=False),
         )
         errors = [r for r in results if isinstance(r, BaseException)]
         assert len(errors) == 1 and isinstance(errors[0], nn.ExternDataConflictError)

@@ -43,8 +43,7 @@ def check_extern_key(key: object, what: str, location: str) -> str:
             problem = "is empty"
         elif ":" in key:
             problem = (
-                "contains ':', which RETURNN reads as a reference prefix "
-                "(data:, prev:, base:)"
+                "contains ':', which RETURNN reads as a reference prefix (data:, prev:, base:)"
             )
         elif "/" in key:
             problem = "contains '/', which RETURNN reads as a sub-layer of a reference"
@@ -74,8 +73,7 @@ def check_dim_size(
         type(size).__module__ == "numpy" and type(size).__name__ in ("bool", "bool_")
     ):
         raise DeclarationTypeError(
-            f"{what}: the size {size!r} is a bool, not a dim size (at {location}); "
-            "give an int"
+            f"{what}: the size {size!r} is a bool, not a dim size (at {location}); give an int"
         )
     if not isinstance(size, numbers.Integral):
         hint = ""

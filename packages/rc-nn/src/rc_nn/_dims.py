@@ -39,7 +39,9 @@ def SpatialDim(description: str, dimension: int | None = None) -> Dim:
         >>> SpatialDim("time").is_dynamic()
         True
     """
-    size = check_dim_size(dimension, f"SpatialDim({description!r}, {dimension!r})", user_location(2))
+    size = check_dim_size(
+        dimension, f"SpatialDim({description!r}, {dimension!r})", user_location(2)
+    )
     return Dim(size, name=description, kind=Dim.Types.Spatial)
 
 

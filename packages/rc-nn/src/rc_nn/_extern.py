@@ -37,7 +37,9 @@ def get_extern_data(data: Template) -> Tensor:
     location = user_location(2)
     check_extern_key(data.name, "get_extern_data", location)
     check_template_dims(
-        data.name, [*data.dims, *([data.sparse_dim] if data.sparse_dim is not None else [])], location
+        data.name,
+        [*data.dims, *([data.sparse_dim] if data.sparse_dim is not None else [])],
+        location,
     )
     root = rc_naming.current_root()
     state = state_of(root)

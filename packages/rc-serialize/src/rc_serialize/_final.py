@@ -510,7 +510,9 @@ def _marks_of_model(
         (foreign if mine is False else kept).append(mark)
     defaults = [m for m in kept if m.name is None and m.loss_scale is None]
     if defaults:
-        kept = [m for m in kept if not (m.name is None and m.loss_scale is None) or m is defaults[-1]]
+        kept = [
+            m for m in kept if not (m.name is None and m.loss_scale is None) or m is defaults[-1]
+        ]
     if not kept:
         called = any(
             isinstance(node.payload, CallInfo) and node.payload.module is root_module
@@ -518,9 +520,7 @@ def _marks_of_model(
         )
         where = ", ".join(f"{m.tensor!r} marked at {m.created_at}" for m in foreign[:3])
         never = (
-            ""
-            if called
-            else f" {type(root_module).__name__} was never called in this naming root."
+            "" if called else f" {type(root_module).__name__} was never called in this naming root."
         )
         raise rc_nn.NoOutputError(
             f"nothing to serialize for {type(root_module).__name__}: every marked output and "

@@ -128,7 +128,7 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _parse_pairs(pairs: list[str]) -> dict[str, str]:
     from ._cli import CliError
 
-    result = {}
+    result: dict[str, str] = {}
     for pair in pairs:
         old, sep, new = pair.partition("=")
         if not sep or not old or not new:
