@@ -67,6 +67,7 @@ class BuildState:
 
 
 _states: weakref.WeakKeyDictionary[rc_naming.Root, BuildState] = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
 
 # Stack of (root, scope node) for the calls currently running in this context.
 _scope_stack: contextvars.ContextVar[tuple[tuple[rc_naming.Root, rc_naming.NameNode], ...]] = (
@@ -83,8 +84,12 @@ def state_of(root: rc_naming.Root) -> BuildState:
     """
     state = _states.get(root)
     if state is None:
-        state = BuildState(root=root, tree=rc_naming.NameTree())
-        _states[root] = state
+        # Threads share the default root: two of them must never create two states for it.
+        with _states_lock:
+            state = _states.get(root)
+            if state is None:
+                state = BuildState(root=root, tree=rc_naming.NameTree())
+                _states[root] = state
     return state
 
 

@@ -525,9 +525,12 @@ def _marks_of_model(
         raise rc_nn.NoOutputError(
             f"nothing to serialize for {type(root_module).__name__}: every marked output and "
             f"loss in naming root {state.root.name!r} comes from other modules' calls "
-            f"({where}), none from this model.{never} Call the model and mark its result; "
-            "to build several models in one process, build each under its own "
-            "`with nn.Root(): ...` (or call nn.reset_default_root() before the next one)."
+            f"({where}), none from this model or the modules reachable from it by "
+            f"attributes.{never} Call the model and mark its result; if the called modules "
+            "belong to this model, assign them as its attributes (nn.ModuleList/nn.ModuleDict, "
+            "not plain lists or dicts); to build several models in one process, build each "
+            "under its own `with nn.Root(): ...` (or call nn.reset_default_root() before the "
+            "next one)."
         )
     foreign_used = _collect_used([m.tensor for m in foreign]) if foreign else {}
     return kept, foreign_used
