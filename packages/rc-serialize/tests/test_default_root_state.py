@@ -88,6 +88,35 @@ def test_second_model_in_the_default_root_gets_only_its_own_config(loss: bool) -
     assert first_code == first_again == _alone("data", 5, loss=loss)
 
 
+def test_two_models_on_one_input_tensor() -> None:
+    """Two models called on the same input, both marking a default output and a loss."""
+
+    def script() -> tuple[str, str]:
+        time_dim, in_dim = nn.SpatialDim("data-time"), nn.FeatureDim("data-in", 5)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, in_dim]))
+        codes = []
+        nets = []
+        for name in ("a", "b"):
+            out_dim = nn.FeatureDim(f"{name}-out", 3)
+            net = Encoder(in_dim, out_dim)
+            y = net(x)
+            y.mark_as_default_output()
+            nn.reduce(y * y, mode="sum", axis=out_dim).mark_as_loss(f"{name}_l2")
+            nets.append(net)
+        for net in nets:
+            codes.append(get_returnn_config_serialized(net))
+        return codes[0], codes[1]
+
+    first, second = _in_default_root(script)
+    # Before: the second default output replaced the first, and the first model's config
+    # failed naming the second model's parameter as unreachable.
+    assert '"a_l2"' in first and "b-out" not in first
+    assert '"b_l2"' in second and "a-out" not in second
+    assert first.replace("a-out", "b-out").replace("a_out", "b_out").replace("a_l2", "b_l2") == (
+        second
+    )
+
+
 def test_second_model_config_runs_in_returnn(check_config: Callable[..., Any]) -> None:
     def script() -> str:
         _readme_model("data", 5, loss=True)[1]()
