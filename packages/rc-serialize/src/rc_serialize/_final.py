@@ -465,10 +465,12 @@ def _marks_of_model(
     A root (the default one in particular) can hold several models built one after the
     other, or by several threads. A mark belongs to the model if what it depends on
     contains a call of ``root_module`` or of a module reachable from it, or one of its
-    parameters; a mark that depends on other modules' calls or parameters only belongs
-    to another model and is left out (with the inputs only such marks use). A mark that
-    depends on no module at all (plain functions of the inputs) is kept. Of the kept
-    default outputs, the last one marked wins.
+    parameters. A mark that does not, but depends on parameters that are not reachable
+    from ``root_module``, belongs to another model and is left out (with the inputs only
+    such marks use). Other marks (plain functions of the inputs, calls of modules without
+    parameters such as an unattached ``nn.Random``) are kept: without parameters there is
+    nothing to tell models apart by, and nothing to name. Of the kept default outputs,
+    the last one marked wins.
     """
     verdicts: dict[int, bool | None] = {}
 
@@ -499,14 +501,13 @@ def _marks_of_model(
         mine: bool | None = None
         for tensor in closure.values():
             if isinstance(tensor, rc_nn.Parameter):
-                found: bool | None = tensor in resolution
-            else:
-                found = verdict_of_scope(tensor.node.parent if tensor.node is not None else None)
-            if found:
+                if tensor in resolution:
+                    mine = True
+                    break
+                mine = False  # a parameter of another model (unless one of ours turns up)
+            elif verdict_of_scope(tensor.node.parent if tensor.node is not None else None):
                 mine = True
                 break
-            if found is False:
-                mine = False
         (foreign if mine is False else kept).append(mark)
     defaults = [m for m in kept if m.name is None and m.loss_scale is None]
     if defaults:
@@ -524,9 +525,10 @@ def _marks_of_model(
         )
         raise rc_nn.NoOutputError(
             f"nothing to serialize for {type(root_module).__name__}: every marked output and "
-            f"loss in naming root {state.root.name!r} comes from other modules' calls "
-            f"({where}), none from this model or the modules reachable from it by "
-            f"attributes.{never} Call the model and mark its result; if the called modules "
+            f"loss in naming root {state.root.name!r} depends on parameters of other modules "
+            f"({where}), none on a call or parameter of this model or of the modules "
+            f"reachable from it by attributes.{never} Call the model and mark its result; "
+            "if the called modules "
             "belong to this model, assign them as its attributes (nn.ModuleList/nn.ModuleDict, "
             "not plain lists or dicts); to build several models in one process, build each "
             "under its own `with nn.Root(): ...` (or call nn.reset_default_root() before the "
