@@ -131,3 +131,39 @@ def test_format_lists_every_category() -> None:
     assert "suggest     cv1 -> conv1" in text
     assert "missing     new (6)" in text
     assert "unexpected  gone (5)" in text
+
+
+def test_explicit_pairs_never_override_a_match_or_merge_two_old_names() -> None:
+    """Issue 13 §4: ``--map`` with two old names onto one new one, or onto a matched name."""
+    d = diff_names({"a": (2,), "b": (2,), "c": (2,)}, {"a": (2,), "x": (2,), "y": (2,)})
+    assert d.matched == ("a",)
+    # Two old names onto one new name: refused even when unused names are allowed.
+    with pytest.raises(UnresolvedNamesError) as info:
+        d.mapping(extra={"b": "x", "c": "x"}, allow_unexpected=True)
+    assert "explicit mappings b -> x and c -> x: two old names onto one new name" in str(info.value)
+    # An explicit pair onto a name that already matched by name: refused (it would
+    # silently replace a's weights with b's).
+    with pytest.raises(UnresolvedNamesError) as info:
+        d.mapping(extra={"b": "a", "c": "x"}, allow_unexpected=True)
+    assert "explicit mapping b -> a: a already matches a in checkpoint" in str(info.value)
+    # An old name that matched, fed into a second new name: refused as well.
+    with pytest.raises(UnresolvedNamesError) as info:
+        d.mapping(extra={"a": "x", "c": "y"}, allow_unexpected=True)
+    assert "explicit mapping a -> x: a already matches a in model" in str(info.value)
+    # A pair that repeats the match is fine; the valid choice maps as asked.
+    assert d.mapping(extra={"a": "a", "b": "x", "c": "y"}) == {"a": "a", "x": "b", "y": "c"}
+
+
+def test_explicit_pair_wins_over_an_accepted_suggestion() -> None:
+    d = diff_names({"lin.w": (3,), "other": (4,)}, {"model.lin.w": (3,), "new": (4,)})
+    kinds = {s.kind for s in d.suggestions}
+    assert kinds and all(s.old in ("lin.w", "other") for s in d.suggestions)
+    accept = tuple(sorted(kinds))
+    base = d.mapping(accept)
+    assert base == {"model.lin.w": "lin.w", "new": "other"}
+    # Redirecting one suggestion's old name: the suggestion is dropped, never doubled;
+    # its new name is then reported missing instead of silently keeping the old pair.
+    with pytest.raises(UnresolvedNamesError) as info:
+        d.mapping(accept, extra={"other": "model.lin.w"})
+    assert "shapes differ" in str(info.value)
+    assert "missing in checkpoint: new (4)" in str(info.value)

@@ -361,3 +361,75 @@ def test_preload_config_with_a_newline_in_the_checkpoint_path_is_safe(
     assert set(namespace) == {"preload_from_files"}
     assert namespace["preload_from_files"]["rc_migrated"]["filename"] == str(checkpoint)
     assert not (tmp_path / "PWNED").exists()
+
+
+@pytest.mark.returnn
+def test_explicit_map_never_overrides_a_match_or_merges_names(
+    trained: types.SimpleNamespace,
+    on_path: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Issue 13 §4: ``--map`` onto a matched name, or two old names onto one new name.
+
+    Before, with ``--allow-unused`` both wrote a checkpoint: ``proj.bias`` silently got
+    ``layers.0.out.bias``'s values, and of two pairs onto one name the last one won.
+    """
+    import importlib
+
+    import rc_naming
+    from rc_serialize._checkpoints import checkpoint_diff, migration_mapping
+
+    new = tmp_path / "model.002"
+    args = [
+        "migrate",
+        f"{on_path}:build_v2",
+        "--checkpoint",
+        str(trained.checkpoint),
+        "-o",
+        str(new),
+        "--allow-unused",
+    ]
+    override = ["--map", "layers.0.out.bias=proj.bias"]
+    assert main([*args, *override]) == 1
+    err = capsys.readouterr().err
+    assert "REFUSED" in err
+    assert "explicit mapping layers.0.out.bias -> proj.bias: proj.bias already matches" in err
+    two_onto_one = [
+        "--map",
+        "layers.0.out.bias=blocks.0.out.bias",
+        "--map",
+        "layers.1.out.bias=blocks.0.out.bias",
+    ]
+    assert main([*args, *two_onto_one]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "explicit mappings layers.0.out.bias -> blocks.0.out.bias and "
+        "layers.1.out.bias -> blocks.0.out.bias: two old names onto one new name"
+    ) in err
+    one_onto_two = [
+        "--map",
+        "layers.0.out.bias=blocks.0.out.bias",
+        "--map",
+        "layers.0.out.bias=blocks.1.out.bias",
+    ]
+    assert main([*args, *one_onto_two]) == 2
+    assert "one old name mapped to two new names" in capsys.readouterr().err
+    assert not list(tmp_path.glob("model.002*"))
+    # A pair that says what the declared rename says is fine and gives the declared mapping.
+    same = ["--map", "layers.0.out.bias=blocks.0.out.bias"]
+    assert main([*args, *same]) == 0
+    capsys.readouterr()
+    # The same rules through the Python API.
+    with rc_naming.Root("api"):
+        model = importlib.import_module(on_path).build_v2()
+        cdiff = checkpoint_diff(model, trained.checkpoint)
+    declared = migration_mapping(cdiff)
+    assert declared["blocks/0/out/bias/param"] == "layers/0/out/bias/param"
+    for extra in (
+        {"layers.0.out.bias": "proj.bias"},
+        {"layers.0.out.bias": "blocks.0.out.bias", "layers.1.out.bias": "blocks.0.out.bias"},
+    ):
+        with pytest.raises(rc_naming.UnresolvedNamesError, match="explicit mapping"):
+            migration_mapping(cdiff, extra=extra, allow_unused=True)
+    assert migration_mapping(cdiff, extra={"layers.0.out.bias": "blocks.0.out.bias"}) == declared

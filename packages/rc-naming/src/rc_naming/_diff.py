@@ -207,6 +207,12 @@ class NameDiff:
     ) -> dict[str, str]:
         """``new name -> old name`` for every new name, or :class:`UnresolvedNamesError`.
 
+        Explicit pairs (``extra``) win over accepted suggestions that name the same old
+        or new name (the suggestion is dropped). They never override a match: an
+        explicit pair onto a name that already matched by name, or from an old name
+        that already matched, is a problem, and so are two explicit pairs onto one new
+        name. Each old name feeds at most one new name.
+
         Args:
             accept: suggestion kinds to apply (default: declared renames only).
             extra: explicit ``old -> new`` pairs chosen by the user (shapes must agree).
@@ -217,17 +223,54 @@ class NameDiff:
         Raises:
             UnresolvedNamesError: a new name stays without an old one, a shape differs,
                 an old name is left over (unless allowed) or ``extra`` contradicts the maps.
+
+        Example:
+            >>> d = diff_names({"a": (2,), "b": (2,)}, {"a": (2,), "c": (2,)})
+            >>> try:
+            ...     d.mapping(extra={"a": "c", "b": "c"}, allow_unexpected=True)
+            ... except UnresolvedNamesError as exc:
+            ...     print(exc.problems[0])
+            explicit mappings a -> c and b -> c: two old names onto one new name
         """
         accepted = set(accept)
         _check_kinds(tuple(accepted))
         result = {name: name for name in self.matched}
         problems: list[str] = []
         used_old = set(self.matched)
+        pairs = sorted((extra or {}).items())
+        explicit_old = {old for old, new in pairs if old != new or old not in self.matched}
+        explicit_new = {new for old, new in pairs if old != new or new not in self.matched}
         for s in self.suggestions:
-            if s.kind in accepted:
+            if s.kind in accepted and s.old not in explicit_old and s.new not in explicit_new:
                 result[s.new] = s.old
                 used_old.add(s.old)
-        for old, new in sorted((extra or {}).items()):
+        onto: dict[str, list[str]] = defaultdict(list)
+        for old, new in pairs:
+            onto[new].append(old)
+        for old, new in pairs:
+            if old == new and old in self.matched:
+                continue  # an explicit pair that says what the match already says
+            if len(onto[new]) > 1:
+                if old == onto[new][0]:
+                    problems.append(
+                        f"explicit mappings {' and '.join(f'{o} -> {new}' for o in onto[new])}: "
+                        "two old names onto one new name"
+                    )
+                continue
+            if new in self.matched:
+                problems.append(
+                    f"explicit mapping {old} -> {new}: {new} already matches {new} in "
+                    f"{self.old_label} by name and shape; an explicit pair must not override "
+                    "a match (drop the pair)"
+                )
+                continue
+            if old in self.matched:
+                problems.append(
+                    f"explicit mapping {old} -> {new}: {old} already matches {old} in "
+                    f"{self.new_label} by name and shape, and an old name feeds one new name "
+                    "only (drop the pair)"
+                )
+                continue
             if old not in self.old:
                 problems.append(
                     f"explicit mapping {old} -> {new}: {old} is not in {self.old_label}"

@@ -7,7 +7,10 @@ from collections.abc import Sequence
 from returnn.tensor import Dim, batch_dim, single_step_dim
 from returnn.tensor import Tensor as Data_
 
+from ._declare import check_dim_size, check_extern_key
 from ._dim_sites import record_creation_site
+from ._errors import DeclarationTypeError
+from ._userloc import user_location
 
 __all__ = ["Data", "Dim", "FeatureDim", "SpatialDim", "batch_dim", "single_step_dim"]
 
@@ -18,25 +21,32 @@ def FeatureDim(description: str, dimension: int) -> Dim:
     The dim remembers the line that made it, for messages about two different dims with
     the same description (never written to a config).
 
+    The size is an int from 1 to ``2**31 - 1`` (numpy integers are taken as their value);
+    anything else is a :class:`DimSizeError` or :class:`DeclarationTypeError`.
+
     Example:
         >>> FeatureDim("hidden", 512).dimension
         512
     """
-    if not isinstance(dimension, int) or isinstance(dimension, bool) or dimension <= 0:
-        raise ValueError(
-            f"FeatureDim({description!r}, {dimension!r}): a feature dim needs a positive int size"
-        )
-    return record_creation_site(Dim(dimension, name=description, kind=Dim.Types.Feature))
+    size = check_dim_size(
+        dimension, f"FeatureDim({description!r}, {dimension!r})", user_location(2), allow_none=False
+    )
+    return record_creation_site(Dim(size, name=description, kind=Dim.Types.Feature))
 
 
 def SpatialDim(description: str, dimension: int | None = None) -> Dim:
     """A spatial dim, dynamic (per-sequence lengths) unless ``dimension`` is given.
 
+    A static size is checked like :func:`FeatureDim`'s.
+
     Example:
         >>> SpatialDim("time").is_dynamic()
         True
     """
-    return record_creation_site(Dim(dimension, name=description, kind=Dim.Types.Spatial))
+    size = check_dim_size(
+        dimension, f"SpatialDim({description!r}, {dimension!r})", user_location(2)
+    )
+    return record_creation_site(Dim(size, name=description, kind=Dim.Types.Spatial))
 
 
 def Data(
@@ -61,12 +71,12 @@ def Data(
         >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).time_dim_axis
         1
     """
+    location = user_location(2)
+    check_extern_key(name, f"Data({name!r})", location)
     if dim_tags is not None and dims is not None:
         raise ValueError(f"Data({name!r}): give either dim_tags or dims, not both")
     dims_ = list(dims if dims is not None else dim_tags or ())
-    for dim in dims_:
-        if not isinstance(dim, Dim):
-            raise TypeError(f"Data({name!r}): dims must be nn.Dim objects, got {dim!r}")
+    check_template_dims(name, [*dims_, *([sparse_dim] if sparse_dim is not None else [])], location)
     if dtype is None:
         dtype = "int32" if sparse_dim is not None else "float32"
     kwargs: dict[str, object] = {}
@@ -86,3 +96,13 @@ def Data(
         version=1,
         **kwargs,
     )
+
+
+def check_template_dims(name: str, dims: Sequence[object], location: str) -> None:
+    """Every dim of the input ``name`` is an ``nn.Dim`` with a valid (or dynamic) size."""
+    for dim in dims:
+        if not isinstance(dim, Dim):
+            raise DeclarationTypeError(
+                f"Data({name!r}): dims must be nn.Dim objects, got {dim!r} (at {location})"
+            )
+        check_dim_size(dim.dimension, f"Data({name!r}): dim {dim!r}", location)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 __all__ = [
     "AxisError",
+    "DeclarationTypeError",
     "DimMismatchError",
+    "DimSizeError",
     "DottedNameError",
+    "ExternDataConflictError",
+    "ExternDataKeyError",
     "NoOutputError",
     "NotATensorError",
     "RcNnError",
@@ -55,4 +59,51 @@ class DottedNameError(RcNnError, ValueError):
         ... except nn.DottedNameError as exc:
         ...     print(str(exc).split(" (at ")[0])
         ModuleDict key 'en.us'
+    """
+
+
+class ExternDataKeyError(RcNnError, ValueError):
+    """An extern data key (``nn.Data(name, ...)``) RETURNN cannot use as an input name.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.Data("prev:x", dim_tags=[nn.batch_dim])
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__)
+        ExternDataKeyError
+    """
+
+
+class DimSizeError(RcNnError, ValueError):
+    """A dim size that is no valid size (negative, zero, too large for TensorFlow).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.FeatureDim("f", -3)
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__)
+        DimSizeError
+    """
+
+
+class DeclarationTypeError(RcNnError, TypeError):
+    """A declaration got a value of the wrong type (a non-str key, a float or bool dim size).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.FeatureDim("f", 2.0)
+        ... except TypeError as exc:
+        ...     print(type(exc).__name__)
+        DeclarationTypeError
+    """
+
+
+class ExternDataConflictError(RcNnError, ValueError):
+    """An extern data key was declared again with other dims, dtype or sparse dim.
+
+    In the default root this is usually a second model built in the same process;
+    build it under ``with nn.Root(): ...`` or call ``nn.reset_default_root()`` first.
     """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import dataclasses
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -67,9 +68,14 @@ class BuildState:
     # Extra top-level net dict entries (e.g. "#config" for pretraining), written by
     # rc-serialize through its one escaping path (see rc_nn.extra_net_dict).
     extra_net_dict: dict[str, object] = dataclasses.field(default_factory=dict)
+    # Thread ident that declared each extern data key (for the error when another thread
+    # declares the same key differently in a shared root, e.g. the default one).
+    extern_threads: dict[str, int] = dataclasses.field(default_factory=dict)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
 _states: weakref.WeakKeyDictionary[rc_naming.Root, BuildState] = weakref.WeakKeyDictionary()
+_states_lock = threading.Lock()
 
 # Stack of (root, scope node) for the calls currently running in this context.
 _scope_stack: contextvars.ContextVar[tuple[tuple[rc_naming.Root, rc_naming.NameNode], ...]] = (
@@ -86,8 +92,12 @@ def state_of(root: rc_naming.Root) -> BuildState:
     """
     state = _states.get(root)
     if state is None:
-        state = BuildState(root=root, tree=rc_naming.NameTree())
-        _states[root] = state
+        # Threads share the default root: two of them must never create two states for it.
+        with _states_lock:
+            state = _states.get(root)
+            if state is None:
+                state = BuildState(root=root, tree=rc_naming.NameTree())
+                _states[root] = state
     return state
 
 

@@ -362,9 +362,9 @@ class Tensor:
             >>> import rc_nn as nn
             >>> _ = nn.zeros([nn.FeatureDim("f", 2)]).mark_as_default_output()
         """
-        state = state_of(self.root)
-        state.marks[:] = [m for m in state.marks if not (m.name is None and m.loss_scale is None)]
-        state.marks.append(OutputMark(self, None, user_location(2)))
+        # Earlier default outputs stay recorded: the root can hold several models (e.g. the
+        # default root), and serialization takes the last default output of its model.
+        state_of(self.root).marks.append(OutputMark(self, None, user_location(2)))
         return self
 
     def mark_as_output(self, name: str | None = None) -> Tensor:

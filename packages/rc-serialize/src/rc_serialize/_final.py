@@ -147,14 +147,16 @@ def _build_network(
     naming = param_naming or ParamNaming()
     root = root_module._rc_naming_root()
     state = state_of(root)
-    marks = list(state.marks)
-    if not marks:
+    all_marks = list(state.marks)
+    if not all_marks:
         raise rc_nn.NoOutputError(_nothing_marked_message(root_module, root))
-    for mark in marks:
+    for mark in all_marks:
         if mark.tensor.root is not root:
             rc_naming.check_same_root(
                 root, mark.tensor.root, what=f"output {mark.tensor!r} marked at {mark.created_at}"
             )
+    resolution = root.graph.resolve(root_module)
+    marks, foreign_used = _marks_of_model(root_module, all_marks, resolution, state)
     for mark in marks:
         mark_block = block_of(mark.tensor)
         if mark_block is not None:
@@ -164,7 +166,6 @@ def _build_network(
                 "tensor outside the block, e.g. loop.stack(x) or cond.result"
             )
     used = _collect_used([mark.tensor for mark in marks])
-    resolution = root.graph.resolve(root_module)
     # N4 for unused parameters: every parameter of the root module (its named_parameters)
     # gets its variable layer, also when no output or loss uses it, so the TF variables and
     # the checkpoint always equal named_parameters (whatever the outputs of this config).
@@ -300,7 +301,13 @@ def _build_network(
             )
         # Not always a layer dict (e.g. "#copy_param_mode": "subset"); RETURNN skips '#' keys.
         network[key] = typing.cast(dict[str, Any], value)
-    extern = {name: _extern_entry(name, t) for name, t in state.extern_data.items()}
+    # Inputs of this model: the ones its outputs use, and the ones no other model's outputs
+    # use (declared but unused inputs stay, as RETURNN's datasets may provide them).
+    extern = {
+        name: _extern_entry(name, t)
+        for name, t in state.extern_data.items()
+        if id(t) in used or id(t) not in foreign_used
+    }
     params = {
         ".".join(param_paths[k]): t for k, t in used.items() if isinstance(t, rc_nn.Parameter)
     }
@@ -466,6 +473,84 @@ def _is_below(node: rc_naming.NameNode, scope: rc_naming.NameNode | None) -> boo
             return True
         cur = cur.parent
     return False
+
+
+def _marks_of_model(
+    root_module: rc_nn.Module,
+    marks: list[OutputMark],
+    resolution: rc_naming.Resolution,
+    state: Any,
+) -> tuple[list[OutputMark], dict[int, Tensor]]:
+    """The marks that belong to ``root_module``'s model, and what other models' marks use.
+
+    A root (the default one in particular) can hold several models built one after the
+    other, or by several threads. A mark belongs to the model if what it depends on
+    contains a call of ``root_module`` or of a module reachable from it, or one of its
+    parameters. A mark that does not, but depends on parameters that are not reachable
+    from ``root_module``, belongs to another model and is left out (with the inputs only
+    such marks use). Other marks (plain functions of the inputs, calls of modules without
+    parameters such as an unattached ``nn.Random``) are kept: without parameters there is
+    nothing to tell models apart by, and nothing to name. Of the kept default outputs,
+    the last one marked wins.
+    """
+    verdicts: dict[int, bool | None] = {}
+
+    def verdict_of_scope(node: rc_naming.NameNode | None) -> bool | None:
+        # True: inside a call of this model; False: inside other modules' calls only;
+        # None: inside no module call.
+        chain = []
+        result: bool | None = None
+        while node is not None and node.parent is not None:
+            if id(node) in verdicts:
+                result = verdicts[id(node)]
+                break
+            chain.append(node)
+            node = node.parent
+        for scope in reversed(chain):
+            info = scope.payload
+            if isinstance(info, CallInfo) and info.kind == "module" and info.module is not None:
+                mine = info.module is root_module or info.module in resolution
+                if mine or result is None:
+                    result = mine
+            verdicts[id(scope)] = result
+        return result
+
+    kept: list[OutputMark] = []
+    foreign: list[OutputMark] = []
+    for mark in marks:
+        closure = _collect_used([mark.tensor])
+        mine: bool | None = None
+        for tensor in closure.values():
+            if isinstance(tensor, rc_nn.Parameter):
+                if tensor in resolution:
+                    mine = True
+                    break
+                mine = False  # a parameter of another model (unless one of ours turns up)
+            elif verdict_of_scope(tensor.node.parent if tensor.node is not None else None):
+                mine = True
+                break
+        (foreign if mine is False else kept).append(mark)
+    defaults = [m for m in kept if m.name is None and m.loss_scale is None]
+    if defaults:
+        kept = [
+            m for m in kept if not (m.name is None and m.loss_scale is None) or m is defaults[-1]
+        ]
+    if not kept:
+        where = ", ".join(f"{m.tensor!r} marked at {m.created_at}" for m in foreign[:3])
+        never = _never_called_note(root_module, state.root)
+        raise rc_nn.NoOutputError(
+            f"nothing to serialize for {type(root_module).__name__}: "
+            + (f"{never} " if never else "")
+            + f"Every marked output and loss in naming root {state.root.name!r} depends on "
+            f"parameters of other modules ({where}), none on a call or parameter of this model "
+            "or of the modules reachable from it by attributes. Call the model and mark its "
+            "result; if the called modules belong to this model, assign them as its attributes "
+            "(nn.ModuleList/nn.ModuleDict, not plain lists or dicts); to build several models "
+            "in one process, build each under its own `with nn.Root(): ...` (or call "
+            "nn.reset_default_root() before the next one)."
+        )
+    foreign_used = _collect_used([m.tensor for m in foreign]) if foreign else {}
+    return kept, foreign_used
 
 
 def _collect_used(targets: list[Tensor]) -> dict[int, Tensor]:

@@ -128,12 +128,17 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 def _parse_pairs(pairs: list[str]) -> dict[str, str]:
     from ._cli import CliError
 
-    result = {}
+    result: dict[str, str] = {}
     for pair in pairs:
         old, sep, new = pair.partition("=")
         if not sep or not old or not new:
             raise CliError(
                 f"--map {pair!r}: expected OLD=NEW, e.g. enc.cv1.weight=enc.conv1.weight"
+            )
+        if result.get(old, new) != new:
+            raise CliError(
+                f"--map {old}={result[old]} and --map {pair}: one old name mapped to two new "
+                "names; an old name feeds one new name only (keep one of the pairs)"
             )
         result[old] = new
     return result
