@@ -251,7 +251,7 @@ def test_reference_train_sets_present() -> None:
     assert _REFERENCE_TRAIN_DIRS, f"no reference sets in {_REFERENCE_TRAIN_ROOT}"
     for d in _REFERENCE_TRAIN_DIRS:
         meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
-        assert meta.get("train_flag") is True, f"{d}: meta.json has no \"train_flag\": true"
+        assert meta.get("train_flag") is True, f'{d}: meta.json has no "train_flag": true'
 
 
 @pytest.mark.parametrize("model_dir", _params(_REFERENCE_TRAIN_DIRS, "reference_train"))

@@ -5,6 +5,7 @@ tests/compat/)."""
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -347,6 +348,75 @@ def test_weight_norm() -> None:
     assert isinstance(lin.weight, nn.Parameter) and lin.weight.initial == 2.0
     whole = nn.weight_norm(nn.Linear(a, b), dim=None)
     assert whole.g.dims == ()
+
+
+def test_weight_norm_random_init_starts_g_at_norm_of_v() -> None:
+    """A random initializer: v and g start from one static random draw (the predecessor's
+    scheme), g at its norm; remove_weight_norm restores the initializer."""
+    a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 2)
+    lin = nn.Linear(a, b)
+    glorot = lin.weight.initial
+    assert isinstance(glorot, nn.init.VarianceScaling)
+    fn = nn.weight_norm(lin)
+    draw = fn.v.initial
+    assert isinstance(draw, nn.Tensor) and draw.layer_dict is not None
+    assert draw.layer_dict["class"] == "random" and draw.layer_dict["static"] is True
+    assert draw.layer_dict["distribution"] == "uniform"
+    assert draw.layer_dict["maxval"] == pytest.approx((6 / 5) ** 0.5)  # Glorot limit
+    assert fn.v.variable_layer_options()["init_by_layer"] is draw
+    g0 = fn.g.initial
+    assert isinstance(g0, nn.Tensor) and g0.dims == (b,)
+    assert fn.g.variable_layer_options()["init_by_layer"] is g0
+    assert [n for n, _ in lin.named_parameters()] == [
+        "bias",
+        "weight_normalized.g",
+        "weight_normalized.v",
+    ]
+    nn.remove_weight_norm(lin)
+    assert lin.weight.initial == glorot
+    whole = nn.weight_norm(nn.Linear(a, b), dim=None)
+    assert isinstance(whole.g.initial, nn.Tensor) and whole.g.initial.dims == ()
+    plain = nn.Linear(a, b)
+    plain.weight.initial = None
+    assert nn.weight_norm(plain).g.initial == 1.0  # no initial value: g = 1, as before
+
+
+@pytest.mark.parametrize(
+    ("init", "dist", "key", "expected"),
+    [
+        (nn.init.HeNormal(), "truncated_normal", "stddev", (2 / 3) ** 0.5 / 0.87962566103423978),
+        (nn.init.VarianceScaling(distribution="untruncated_normal"), "normal", "stddev", 3**-0.5),
+        (
+            nn.init.VarianceScaling(mode="fan_out", distribution="uniform"),
+            "uniform",
+            "maxval",
+            1.5**0.5,
+        ),
+    ],
+)
+def test_variance_scaling_random_layer_options(
+    init: nn.init.VarianceScaling, dist: str, key: str, expected: float
+) -> None:
+    opts = init.random_layer_options((3, 2))  # fan_in 3, fan_out 2 (TF's fans)
+    assert opts["distribution"] == dist and opts[key] == pytest.approx(expected)
+
+
+def test_parameter_tensor_initial_errors() -> None:
+    a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 2)
+    p = nn.Parameter([a, b])
+    p.initial = nn.ones([b, a])  # same dims in another order is fine
+    assert p.variable_layer_options()["init_by_layer"] is p.initial
+    with pytest.raises(nn.DimMismatchError, match="must be the same dims"):
+        p.initial = nn.ones([a])
+    with pytest.raises(nn.DimMismatchError, match="dtype int32"):
+        p.initial = nn.ones([a, b], dtype="int32")
+    other = nn.Parameter([a, b])
+    with pytest.raises(nn.RcNnError, match="must not read a parameter"):
+        p.initial = other * 2.0
+    lin = nn.Linear(a, b)
+    nn.weight_norm(lin)
+    with pytest.raises(nn.RcNnError, match="cannot copy"):
+        copy.deepcopy(lin.weight_normalized.g)
 
 
 def test_weight_dropout_and_variational_weight_noise() -> None:
