@@ -82,7 +82,14 @@ from ._conv import (
 from ._cum_concat import cum_concat_step
 from ._dim_ops import glu, replace_dim
 from ._dims import Data, Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
-from ._errors import AxisError, DimMismatchError, NoOutputError, NotATensorError, RcNnError
+from ._errors import (
+    AxisError,
+    DimMismatchError,
+    NoOutputError,
+    NotATensorError,
+    RcNnError,
+    UnsupportedPredecessorFeatureError,
+)
 from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
 from ._hooks import RemovableHandle, register_call_post_hook
@@ -238,6 +245,7 @@ __all__ = [
     "TransposedConv1d",
     "TransposedConv2d",
     "TransposedConv3d",
+    "UnsupportedPredecessorFeatureError",
     "WeightNorm",
     "ZoneoutLSTM",
     "__version__",
@@ -363,3 +371,13 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+# The predecessor's submodules as attributes (``nn.hybrid_hmm.HybridHMM``,
+# ``nn.encoder.base.IEncoder``, ...) without importing them first, as recipes use them.
+# Imported last: they build on the names above (no TensorFlow, no cycle).
+from . import asr as asr
+from . import conformer as conformer
+from . import encoder as encoder
+from . import hybrid_hmm as hybrid_hmm
+from . import models as models

@@ -8,6 +8,7 @@ __all__ = [
     "NoOutputError",
     "NotATensorError",
     "RcNnError",
+    "UnsupportedPredecessorFeatureError",
 ]
 
 
@@ -37,3 +38,13 @@ class NotATensorError(RcNnError, TypeError):
 
 class NoOutputError(RcNnError, LookupError):
     """A model was serialized or checked without any marked output or loss."""
+
+
+class UnsupportedPredecessorFeatureError(RcNnError, NotImplementedError):
+    """A name of the predecessor (returnn_common) that rc-nn deliberately does not provide;
+    the message names the replacement (see docs/compat-items.md).
+
+    Example:
+        >>> issubclass(UnsupportedPredecessorFeatureError, NotImplementedError)
+        True
+    """

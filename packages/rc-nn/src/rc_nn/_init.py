@@ -51,7 +51,7 @@ class VarianceScaling:
         parameter of ``shape`` (fans as TF computes them), as the predecessor drew them.
 
         Example:
-            >>> GlorotUniform().random_layer_options((3, 5))["maxval"]
+            >>> GlorotUniform().random_layer_options((2, 4))["maxval"]
             1.0
         """
         if not shape:

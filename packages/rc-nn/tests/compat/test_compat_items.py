@@ -613,3 +613,46 @@ def test_data_of_op_outputs_has_returnns_time_axis() -> None:
     assert z.data.dims[z.data.time_dim_axis] is time
     # The view is a copy: changing it does not change the tensor rc-nn builds with.
     assert y.data is y.data and y.data is not y.template and y.template.version == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [
+        ("specaugment_v1", "specaugment_v2"),
+        ("specaugment_v1_eval_func", "specaugment_v2"),
+        ("random_mask_v1", "random_mask_v2"),
+    ],
+)
+def test_specaugment_v1_is_a_clear_error(name: str, replacement: str) -> None:
+    """The predecessor's v1 SpecAugment (TF code in an eval layer) is not provided: a
+    clear UnsupportedPredecessorFeatureError (also NotImplementedError) naming v2."""
+    _time, _f, x = _btf()
+    func = getattr(specaugment, name)
+    assert name in specaugment.__all__
+    with pytest.raises(nn.UnsupportedPredecessorFeatureError) as info:
+        if name == "specaugment_v1_eval_func":
+            func(source=x)
+        else:
+            func(x, max_num=3)
+    assert isinstance(info.value, NotImplementedError) and isinstance(info.value, nn.RcNnError)
+    message = str(info.value)
+    assert f"rc_nn.asr.specaugment.{replacement}" in message
+    assert f"{__file__.rsplit('/', 1)[-1]}:" in message  # the caller's file:line
+
+
+def test_predecessor_submodule_paths() -> None:
+    """``returnn_common.nn.conformer`` / ``nn.encoder.blstm`` import paths, and the
+    predecessor's submodules as attributes of ``nn`` (imported on first access)."""
+    import rc_nn.conformer
+    import rc_nn.encoder.blstm
+
+    assert rc_nn.conformer.ConformerEncoder is nn.ConformerEncoder
+    assert rc_nn.conformer.ConformerEncoderLayer is nn.ConformerEncoderLayer
+    assert rc_nn.conformer.ConformerConvSubsample is nn.ConformerConvSubsample
+    assert rc_nn.encoder.blstm.BlstmEncoder is nn.BlstmEncoder
+    assert nn.hybrid_hmm.IHybridHMM is IHybridHMM
+    assert nn.encoder.base is encoder_base
+    assert nn.asr.specaugment is specaugment
+    assert nn.ConformerEncoderLayer.use_dropout_after_self_att in (True, False)
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        _ = nn.not_a_name
