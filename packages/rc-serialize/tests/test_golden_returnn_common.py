@@ -2,12 +2,14 @@
 
 Every folder of the golden data (``<repo>/../shared/golden/returnn_common/<model>/``,
 read-only) and of the extra reference sets in ``tests/reference/returnn_common/<model>/``
-(same format) is one test:
+(same format) is one test; so is every folder of ``tests/reference/returnn_common_train/``
+(sets made in training mode, ``"train_flag": true`` in their ``meta.json``):
 
 1. ``model.py``'s ``build(nn)`` runs unchanged with ``nn = rc_nn``;
 2. the root module it returns is serialized with
    ``rc_serialize.get_returnn_config_serialized`` and constructed in RETURNN's TF
-   backend (``TFNetwork(train_flag=False)``, ``construct_from_dict``);
+   backend (``TFNetwork(train_flag=<meta.json's "train_flag", default false>)``,
+   ``construct_from_dict``);
 3. the graph's variables must be exactly ``params.npz``'s names with its shapes
    (a missing or unexpected name or a shape mismatch fails; nothing is renamed);
 4. the values of ``params.npz`` are loaded by name, ``inputs.npz`` is fed (``data`` +
@@ -44,6 +46,7 @@ pytestmark = pytest.mark.returnn
 _HERE = pathlib.Path(__file__).resolve().parent
 _REPO = _HERE.parents[2]
 _REFERENCE_ROOT = _HERE / "reference" / "returnn_common"
+_REFERENCE_TRAIN_ROOT = _HERE / "reference" / "returnn_common_train"
 
 
 def _golden_root() -> pathlib.Path | None:
@@ -67,6 +70,7 @@ def _model_dirs(root: pathlib.Path | None) -> list[pathlib.Path]:
 _GOLDEN_ROOT = _golden_root()
 _GOLDEN_DIRS = _model_dirs(_GOLDEN_ROOT)
 _REFERENCE_DIRS = _model_dirs(_REFERENCE_ROOT)
+_REFERENCE_TRAIN_DIRS = _model_dirs(_REFERENCE_TRAIN_ROOT)
 
 
 # Reference sets (our own, made with the predecessor) that rc does not pass yet, with the
@@ -163,6 +167,8 @@ def _run_golden(model_dir: pathlib.Path, tf: types.ModuleType) -> float:
     inputs = dict(numpy.load(model_dir / "inputs.npz"))
     outputs = dict(numpy.load(model_dir / "outputs.npz"))
     tolerance = float(meta["tolerance"]["max_abs_diff"])
+    train = meta.get("train_flag", False)
+    assert isinstance(train, bool), f"{model_dir.name}: meta.json train_flag {train!r}"
 
     code = _build_config(model_dir)
     _quiet_returnn_log()
@@ -171,7 +177,7 @@ def _run_golden(model_dir: pathlib.Path, tf: types.ModuleType) -> float:
         path.write_text(code, encoding="utf-8")
         config = _load_config(path)
     with _behavior_version_of(config):
-        built = _construct(config, train=False, search=False, seed=1)
+        built = _construct(config, train=train, search=False, seed=1)
         network = built.network
         with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
             variables = {_strip(v.name): v for v in _model_variables(network)}
@@ -238,3 +244,18 @@ def test_reference_model(model_dir: pathlib.Path, returnn_tf: types.ModuleType) 
     """The same check on the extra reference sets in tests/reference/returnn_common."""
     diff = _run_golden(model_dir, returnn_tf)
     print(f"reference {model_dir.name}: max abs diff {diff:.3g}")
+
+
+def test_reference_train_sets_present() -> None:
+    """The training-mode sets exist and say so in their meta.json (else they run in eval)."""
+    assert _REFERENCE_TRAIN_DIRS, f"no reference sets in {_REFERENCE_TRAIN_ROOT}"
+    for d in _REFERENCE_TRAIN_DIRS:
+        meta = json.loads((d / "meta.json").read_text(encoding="utf-8"))
+        assert meta.get("train_flag") is True, f'{d}: meta.json has no "train_flag": true'
+
+
+@pytest.mark.parametrize("model_dir", _params(_REFERENCE_TRAIN_DIRS, "reference_train"))
+def test_reference_train_model(model_dir: pathlib.Path, returnn_tf: types.ModuleType) -> None:
+    """Training-mode reference sets (``train_flag=True``, e.g. BatchNorm batch statistics)."""
+    diff = _run_golden(model_dir, returnn_tf)
+    print(f"reference_train {model_dir.name}: max abs diff {diff:.3g}")

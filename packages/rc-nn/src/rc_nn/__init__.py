@@ -93,6 +93,7 @@ from ._errors import (
     NoOutputError,
     NotATensorError,
     RcNnError,
+    UnsupportedPredecessorFeatureError,
 )
 from ._extern import get_extern_data
 from ._gather import gather, one_hot, top_k, where
@@ -254,6 +255,7 @@ __all__ = [
     "TransposedConv1d",
     "TransposedConv2d",
     "TransposedConv3d",
+    "UnsupportedPredecessorFeatureError",
     "WeightNorm",
     "ZoneoutLSTM",
     "__version__",
@@ -379,3 +381,13 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+
+# The predecessor's submodules as attributes (``nn.hybrid_hmm.HybridHMM``,
+# ``nn.encoder.base.IEncoder``, ...) without importing them first, as recipes use them.
+# Imported last: they build on the names above (no TensorFlow, no cycle).
+from . import asr as asr
+from . import conformer as conformer
+from . import encoder as encoder
+from . import hybrid_hmm as hybrid_hmm
+from . import models as models

@@ -13,6 +13,7 @@ __all__ = [
     "NoOutputError",
     "NotATensorError",
     "RcNnError",
+    "UnsupportedPredecessorFeatureError",
 ]
 
 
@@ -106,4 +107,14 @@ class ExternDataConflictError(RcNnError, ValueError):
 
     In the default root this is usually a second model built in the same process;
     build it under ``with nn.Root(): ...`` or call ``nn.reset_default_root()`` first.
+    """
+
+
+class UnsupportedPredecessorFeatureError(RcNnError, NotImplementedError):
+    """A name of the predecessor (returnn_common) that rc-nn deliberately does not provide;
+    the message names the replacement (see docs/compat-items.md).
+
+    Example:
+        >>> issubclass(UnsupportedPredecessorFeatureError, NotImplementedError)
+        True
     """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 __all__ = [
@@ -44,6 +45,32 @@ class VarianceScaling:
             )
         if self.scale <= 0:
             raise ValueError(f"VarianceScaling: scale must be positive, got {self.scale!r}")
+
+    def random_layer_options(self, shape: tuple[int, ...]) -> dict[str, Any]:
+        """RETURNN ``random`` layer options drawing this initializer's values for a
+        parameter of ``shape`` (fans as TF computes them), as the predecessor drew them.
+
+        Example:
+            >>> GlorotUniform().random_layer_options((2, 4))["maxval"]
+            1.0
+        """
+        if not shape:
+            fan_in = fan_out = 1.0
+        elif len(shape) == 1:
+            fan_in = fan_out = float(shape[0])
+        else:
+            receptive = float(math.prod(shape[:-2]))
+            fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}
+        scale = self.scale / max(1.0, fan[self.mode])
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            return {"distribution": "uniform", "minval": -limit, "maxval": limit}
+        if self.distribution in ("truncated_normal", "normal"):  # TF: "normal" is truncated
+            # stddev of a standard normal truncated to [-2, 2]
+            std = math.sqrt(scale) / 0.87962566103423978
+            return {"distribution": "truncated_normal", "mean": 0.0, "stddev": std}
+        return {"distribution": "normal", "mean": 0.0, "stddev": math.sqrt(scale)}
 
     def to_returnn(self) -> dict[str, Any]:
         """The RETURNN ``init`` option (a TF initializer config dict)."""

@@ -11,14 +11,14 @@ from returnn.tensor import Dim
 
 import rc_naming
 
-from ._errors import DimMismatchError
+from ._errors import DimMismatchError, RcNnError
 from ._init import VarianceScaling
-from ._tensor import Tensor, _dim_str, make_template
+from ._tensor import Tensor, _dim_str, iter_tensors, make_template
 from ._userloc import user_location
 
 __all__ = ["Parameter"]
 
-InitialValue = float | int | numpy.ndarray | VarianceScaling | None
+InitialValue = float | int | numpy.ndarray | VarianceScaling | Tensor | None
 
 
 class Parameter(Tensor):
@@ -33,14 +33,20 @@ class Parameter(Tensor):
         >>> w.initial = nn.init.Glorot()
         >>> w.trainable
         True
+
+    ``initial`` may also be a tensor with the parameter's dims and dtype, computed outside
+    any loop or cond and not from parameters (RETURNN's ``init_by_layer``: the variable
+    starts at that tensor's value; RETURNN initializes variables in no fixed order, so
+    reading another variable is refused). E.g. ``g`` of :func:`rc_nn.weight_norm` starts
+    at the norm of the static random draw that ``v`` starts at.
     """
 
     # Parameters carry a few more attributes than plain tensors.
-    __slots__ = ("auxiliary", "initial", "non_critical_for_restore", "trainable", "weight_decay")
+    __slots__ = ("_initial", "auxiliary", "non_critical_for_restore", "trainable", "weight_decay")
 
     trainable: bool
     auxiliary: bool
-    initial: InitialValue
+    _initial: InitialValue
     weight_decay: float | None
     non_critical_for_restore: bool
 
@@ -105,6 +111,26 @@ class Parameter(Tensor):
             self, label=f"Parameter[{', '.join(_dim_str(d) for d in dims)}]", created_at=created_at
         )
 
+    @property
+    def initial(self) -> InitialValue:
+        """The initial value: a number, a numpy array, an initializer
+        (:class:`rc_nn.init.VarianceScaling`), a tensor, or ``None`` (RETURNN's default 0).
+
+        Example:
+            >>> import rc_nn as nn
+            >>> p = nn.Parameter([nn.FeatureDim("f", 2)])
+            >>> p.initial = 0.5
+            >>> p.initial
+            0.5
+        """
+        return self._initial
+
+    @initial.setter
+    def initial(self, value: InitialValue) -> None:
+        if isinstance(value, Tensor):
+            _check_initial_tensor(self, value)
+        self._initial = value
+
     def __repr__(self) -> str:
         dims = ", ".join(_dim_str(d) for d in self.dims)
         return f"<nn.Parameter [{dims}] {self.dtype} created at {self.created_at}>"
@@ -112,6 +138,12 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
         # A copy is a new variable with the same spec; random initializers then
         # draw fresh values in RETURNN, constants are copied.
+        if isinstance(self.initial, Tensor):
+            raise RcNnError(
+                f"cannot copy {self!r}: its initial value is the tensor {self.initial!r} "
+                f"(created at {self.initial.created_at}), which a copy cannot re-create; set the "
+                "copy's initial value yourself (copy a parameter with a numeric initial value)"
+            )
         new = Parameter(
             self.dims,
             self.dtype,
@@ -145,6 +177,8 @@ class Parameter(Tensor):
         initial = self.initial
         if isinstance(initial, VarianceScaling):
             opts["init"] = initial.to_returnn()
+        elif isinstance(initial, Tensor):
+            opts["init_by_layer"] = initial
         elif isinstance(initial, numpy.ndarray):
             if initial.shape != tuple(d.dimension for d in self.dims):
                 raise DimMismatchError(
@@ -159,3 +193,48 @@ class Parameter(Tensor):
         if self.non_critical_for_restore:
             opts["non_critical_for_restore"] = True
         return opts
+
+
+def _check_initial_tensor(param: Parameter, value: Tensor) -> None:
+    """A tensor as initial value: same root, dims and dtype; not inside a loop or cond."""
+    from ._control import block_of
+
+    where = user_location(3)
+    rc_naming.check_same_root(
+        param.root, value.root, what=f"initial value {value!r} of {param!r} (at {where})"
+    )
+    if set(value.dims) != set(param.dims) or len(value.dims) != len(param.dims):
+        raise DimMismatchError(
+            f"initial value of {param!r} at {where}: the tensor has dims "
+            f"[{', '.join(_dim_str(d) for d in value.dims)}], the parameter "
+            f"[{', '.join(_dim_str(d) for d in param.dims)}]; they must be the same dims"
+        )
+    if value.dtype != param.dtype:
+        raise DimMismatchError(
+            f"initial value of {param!r} at {where}: dtype {value.dtype}, the parameter "
+            f"{param.dtype}; cast it with nn.cast(x, {param.dtype!r})"
+        )
+    seen: set[int] = set()
+    stack = [value]
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen.add(id(tensor))
+        if isinstance(tensor, Parameter):
+            raise RcNnError(
+                f"initial value of {param!r} at {where}: {value!r} is computed from the "
+                f"parameter {tensor!r}; RETURNN initializes variables in no fixed order, so an "
+                "initial value must not read a parameter. Compute it from the same constant or "
+                "random tensor that parameter starts at."
+            )
+        if tensor.parent is not None:
+            stack.append(tensor.parent)
+        if tensor.layer_dict is not None:
+            stack.extend(iter_tensors(list(tensor.layer_dict.values())))
+    block = block_of(value)
+    if block is not None:
+        raise RcNnError(
+            f"initial value of {param!r} at {where}: {value!r} belongs to {block.describe()}; "
+            "a parameter's initial value must be computed outside any loop or cond"
+        )

@@ -19,9 +19,10 @@ from returnn.util.basic import NotSpecified
 
 from ._dim_sites import lookalike_dims_note
 from ._errors import RcNnError
+from ._init import VarianceScaling
 from ._module import Module
 from ._parameter import Parameter
-from ._tensor import Tensor
+from ._tensor import Tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
 __all__ = [
@@ -70,6 +71,22 @@ class WeightNorm(Module):
         self.v = Parameter(list(weight.dims), weight.dtype)
         self.norm_axes = [d for d in weight.dims if d is not dim]
         initial = weight.initial
+        self.weight_initial = initial  # for remove_weight_norm
+        if isinstance(initial, VarianceScaling):
+            # As the predecessor: v and g start from one static random draw (RETURNN
+            # `random` layer with `static=True`), v at the draw and g at its norm, so
+            # that w == v at the start, whatever order RETURNN initializes them in.
+            shape = tuple(int(d.dimension) for d in weight.dims if d.dimension is not None)
+            layer = {
+                "class": "random",
+                "shape": list(weight.dims),
+                "dtype": weight.dtype,
+                "static": True,
+                **initial.random_layer_options(shape),
+            }
+            initial = make_layer_tensor(
+                layer, make_template(list(weight.dims), weight.dtype), name_hint="random"
+            )
         self.v.initial = initial
         if isinstance(initial, int | float) and not isinstance(initial, bool):
             # the predecessor's g for a constant initial value (it treats it as a scalar)
@@ -79,27 +96,35 @@ class WeightNorm(Module):
             self.g.initial = numpy.sqrt(numpy.sum(numpy.square(initial), axis=axes) + eps).astype(
                 initial.dtype
             )
-        else:
-            # A random initializer: the predecessor set g to ||v|| of v's random initial
-            # value (so that w == v at the start); rc-nn parameters cannot be initialized
-            # from another parameter's value, so g starts at 1 (w == v / ||v||).
+        elif isinstance(initial, Tensor):
+            self.g.initial = self._norm(initial)
+        else:  # no initial value (RETURNN's default 0), as the predecessor
             self.g.initial = 1.0
 
     def forward(self) -> Tensor:
         """The weight ``v * g / sqrt(sum(v**2) + eps)``."""
         return self.compute_weight()
 
+    def _norm_sq(self, v: Tensor) -> Tensor:
+        from ._array import reduce
+        from ._math import square
+
+        if not self.norm_axes:
+            return square(v)
+        return reduce(square(v), mode="sum", axis=self.norm_axes)
+
+    def _norm(self, v: Tensor) -> Tensor:
+        """``sqrt(sum(v**2) + eps)`` over all dims but ``dim`` (the initial ``g``)."""
+        from ._math import sqrt
+
+        return sqrt(self._norm_sq(v) + self.eps)
+
     def compute_weight(self) -> Tensor:
         """The weight computed from ``g`` and ``v``."""
-        from ._array import reduce
-        from ._math import rsqrt, square
+        from ._math import rsqrt
 
         v: Tensor = self.v
-        if not self.norm_axes:
-            norm_sq = square(v)
-        else:
-            norm_sq = reduce(square(v), mode="sum", axis=self.norm_axes)
-        return v * (self.g * rsqrt(norm_sq + self.eps))
+        return v * (self.g * rsqrt(self._norm_sq(v) + self.eps))
 
 
 def weight_norm(
@@ -166,7 +191,7 @@ def remove_weight_norm(module: ModuleT, name: str = "weight") -> ModuleT:
     delattr(module, name)
     delattr(module, f"{name}_normalized")
     param = Parameter(list(fn.v.dims), fn.v.dtype)
-    param.initial = fn.v.initial
+    param.initial = fn.weight_initial
     setattr(module, name, param)
     return module
 

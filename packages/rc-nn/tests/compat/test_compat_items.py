@@ -5,6 +5,7 @@ tests/compat/)."""
 
 from __future__ import annotations
 
+import copy
 import sys
 from typing import Any
 
@@ -349,6 +350,75 @@ def test_weight_norm() -> None:
     assert whole.g.dims == ()
 
 
+def test_weight_norm_random_init_starts_g_at_norm_of_v() -> None:
+    """A random initializer: v and g start from one static random draw (the predecessor's
+    scheme), g at its norm; remove_weight_norm restores the initializer."""
+    a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 2)
+    lin = nn.Linear(a, b)
+    glorot = lin.weight.initial
+    assert isinstance(glorot, nn.init.VarianceScaling)
+    fn = nn.weight_norm(lin)
+    draw = fn.v.initial
+    assert isinstance(draw, nn.Tensor) and draw.layer_dict is not None
+    assert draw.layer_dict["class"] == "random" and draw.layer_dict["static"] is True
+    assert draw.layer_dict["distribution"] == "uniform"
+    assert draw.layer_dict["maxval"] == pytest.approx((6 / 5) ** 0.5)  # Glorot limit
+    assert fn.v.variable_layer_options()["init_by_layer"] is draw
+    g0 = fn.g.initial
+    assert isinstance(g0, nn.Tensor) and g0.dims == (b,)
+    assert fn.g.variable_layer_options()["init_by_layer"] is g0
+    assert [n for n, _ in lin.named_parameters()] == [
+        "bias",
+        "weight_normalized.g",
+        "weight_normalized.v",
+    ]
+    nn.remove_weight_norm(lin)
+    assert lin.weight.initial == glorot
+    whole = nn.weight_norm(nn.Linear(a, b), dim=None)
+    assert isinstance(whole.g.initial, nn.Tensor) and whole.g.initial.dims == ()
+    plain = nn.Linear(a, b)
+    plain.weight.initial = None
+    assert nn.weight_norm(plain).g.initial == 1.0  # no initial value: g = 1, as before
+
+
+@pytest.mark.parametrize(
+    ("init", "dist", "key", "expected"),
+    [
+        (nn.init.HeNormal(), "truncated_normal", "stddev", (2 / 3) ** 0.5 / 0.87962566103423978),
+        (nn.init.VarianceScaling(distribution="untruncated_normal"), "normal", "stddev", 3**-0.5),
+        (
+            nn.init.VarianceScaling(mode="fan_out", distribution="uniform"),
+            "uniform",
+            "maxval",
+            1.5**0.5,
+        ),
+    ],
+)
+def test_variance_scaling_random_layer_options(
+    init: nn.init.VarianceScaling, dist: str, key: str, expected: float
+) -> None:
+    opts = init.random_layer_options((3, 2))  # fan_in 3, fan_out 2 (TF's fans)
+    assert opts["distribution"] == dist and opts[key] == pytest.approx(expected)
+
+
+def test_parameter_tensor_initial_errors() -> None:
+    a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 2)
+    p = nn.Parameter([a, b])
+    p.initial = nn.ones([b, a])  # same dims in another order is fine
+    assert p.variable_layer_options()["init_by_layer"] is p.initial
+    with pytest.raises(nn.DimMismatchError, match="must be the same dims"):
+        p.initial = nn.ones([a])
+    with pytest.raises(nn.DimMismatchError, match="dtype int32"):
+        p.initial = nn.ones([a, b], dtype="int32")
+    other = nn.Parameter([a, b])
+    with pytest.raises(nn.RcNnError, match="must not read a parameter"):
+        p.initial = other * 2.0
+    lin = nn.Linear(a, b)
+    nn.weight_norm(lin)
+    with pytest.raises(nn.RcNnError, match="cannot copy"):
+        copy.deepcopy(lin.weight_normalized.g)
+
+
 def test_weight_dropout_and_variational_weight_noise() -> None:
     a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 2)
     lin = nn.weight_dropout(nn.Linear(a, b), "weight", 0.2)
@@ -569,3 +639,46 @@ def test_data_view_of_a_long_chain() -> None:
     for _ in range(3000):  # deeper than Python's recursion limit
         y = y + 1.0
     assert y.data.dims[y.data.time_dim_axis] is x.dims[1]
+
+
+@pytest.mark.parametrize(
+    ("name", "replacement"),
+    [
+        ("specaugment_v1", "specaugment_v2"),
+        ("specaugment_v1_eval_func", "specaugment_v2"),
+        ("random_mask_v1", "random_mask_v2"),
+    ],
+)
+def test_specaugment_v1_is_a_clear_error(name: str, replacement: str) -> None:
+    """The predecessor's v1 SpecAugment (TF code in an eval layer) is not provided: a
+    clear UnsupportedPredecessorFeatureError (also NotImplementedError) naming v2."""
+    _time, _f, x = _btf()
+    func = getattr(specaugment, name)
+    assert name in specaugment.__all__
+    with pytest.raises(nn.UnsupportedPredecessorFeatureError) as info:
+        if name == "specaugment_v1_eval_func":
+            func(source=x)
+        else:
+            func(x, max_num=3)
+    assert isinstance(info.value, NotImplementedError) and isinstance(info.value, nn.RcNnError)
+    message = str(info.value)
+    assert f"rc_nn.asr.specaugment.{replacement}" in message
+    assert f"{__file__.rsplit('/', 1)[-1]}:" in message  # the caller's file:line
+
+
+def test_predecessor_submodule_paths() -> None:
+    """``returnn_common.nn.conformer`` / ``nn.encoder.blstm`` import paths, and the
+    predecessor's submodules as attributes of ``nn`` (imported on first access)."""
+    import rc_nn.conformer
+    import rc_nn.encoder.blstm
+
+    assert rc_nn.conformer.ConformerEncoder is nn.ConformerEncoder
+    assert rc_nn.conformer.ConformerEncoderLayer is nn.ConformerEncoderLayer
+    assert rc_nn.conformer.ConformerConvSubsample is nn.ConformerConvSubsample
+    assert rc_nn.encoder.blstm.BlstmEncoder is nn.BlstmEncoder
+    assert nn.hybrid_hmm.IHybridHMM is IHybridHMM
+    assert nn.encoder.base is encoder_base
+    assert nn.asr.specaugment is specaugment
+    assert nn.ConformerEncoderLayer.use_dropout_after_self_att in (True, False)
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        _ = nn.not_a_name

@@ -568,6 +568,8 @@ def _collect_used(targets: list[Tensor]) -> dict[int, Tensor]:
             stack.append(tensor.parent)
         if tensor.layer_dict is not None:
             stack.extend(iter_tensors(list(tensor.layer_dict.values())))
+        if isinstance(tensor, rc_nn.Parameter) and isinstance(tensor.initial, Tensor):
+            stack.append(tensor.initial)  # the variable's init_by_layer
         if isinstance(tensor, ControlTensor):
             stack.extend(tensor.extra_deps)
             if tensor.alias is not None:

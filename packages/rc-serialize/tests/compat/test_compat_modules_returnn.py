@@ -81,6 +81,69 @@ def test_weight_norm_values(roundtrip: RoundTripFn) -> None:
     )
 
 
+class _WeightNormed(nn.Module):
+    """A weight-normed Linear (random Glorot ``v``), per output unit or over all of ``v``."""
+
+    def __init__(self, feat: nn.Dim, out_dim: nn.Dim, *, per_unit: bool) -> None:
+        super().__init__()
+        self.lin = nn.Linear(feat, out_dim)
+        self.lin.bias.initial = numpy.array([0.25, -0.5], "float32")
+        assert isinstance(self.lin.weight.initial, nn.init.VarianceScaling)
+        if per_unit:
+            self.wn = nn.weight_norm(self.lin)
+        else:
+            self.wn = nn.weight_norm(self.lin, dim=None)
+
+    def forward(self, x: nn.Tensor) -> nn.Tensor:
+        out: nn.Tensor = self.lin(x)
+        return out
+
+
+@pytest.mark.parametrize("per_unit", [True, False], ids=["per_unit", "dim_none"])
+def test_weight_norm_random_init_g_is_norm_of_v(roundtrip: RoundTripFn, per_unit: bool) -> None:
+    """As the predecessor: with a random initializer, ``g`` starts at ``||v||`` of ``v``'s
+    random initial value (RETURNN ``init_by_layer``), so the weight-normed Linear starts
+    as the plain Linear with weight ``v``."""
+    _time, feat, x = _btf()
+    out_dim = nn.FeatureDim("out", 2)
+    model = _WeightNormed(feat, out_dim, per_unit=per_unit)
+    assert [n for n, _ in model.named_parameters()] == [
+        "lin.bias",
+        "lin.weight_normalized.g",
+        "lin.weight_normalized.v",
+    ]
+    assert model.wn.g.dims == ((out_dim,) if per_unit else ())
+    x.mark_as_output("inp")
+    nn.copy(model.wn.g).mark_as_output("g")
+    nn.copy(model.wn.v).mark_as_output("v")
+    model(x).mark_as_default_output()
+    result = roundtrip(model)
+    assert "init_by_layer" in result.code
+    v, g = result.output("v"), result.output("g")
+    assert v.shape == (3, 2) and float(numpy.abs(v).min()) > 0  # random, not constant
+    assert float(numpy.abs(v).max()) <= numpy.sqrt(6 / (3 + 2))  # Glorot uniform's limit
+    norm = numpy.sqrt((v.astype("float64") ** 2).sum(axis=0 if per_unit else None) + 1e-6)
+    assert g.shape == norm.shape
+    assert float(numpy.abs(g - 1).max()) > 1e-2  # not the old g = 1
+    numpy.testing.assert_allclose(g, norm, rtol=1e-6, atol=1e-6)
+    plain = result.output("inp") @ v + numpy.array([0.25, -0.5], "float32")  # un-normed Linear
+    numpy.testing.assert_allclose(result.output(), plain, rtol=1e-5, atol=1e-5)
+
+
+def test_weight_norm_random_init_names_unchanged(roundtrip: RoundTripFn) -> None:
+    """The TF variables are still ``.../weight_normalized/{g,v}/param``; a checkpoint's
+    values replace the initial ones (g is not recomputed from a loaded v)."""
+    _time, feat, x = _btf()
+    model = _WeightNormed(feat, nn.FeatureDim("out", 2), per_unit=True)
+    model(x).mark_as_default_output()
+    result = roundtrip(model)
+    assert result.report.variable_names == {
+        "lin/bias/param",
+        "lin/weight_normalized/g/param",
+        "lin/weight_normalized/v/param",
+    }
+
+
 class _Noisy(nn.Module):
     def __init__(self, feat: nn.Dim, out_dim: nn.Dim) -> None:
         super().__init__()

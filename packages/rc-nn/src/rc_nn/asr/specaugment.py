@@ -6,8 +6,10 @@ training only (an ``nn.Cond`` on the train flag); in evaluation the input is ret
 unchanged. The number of masks grows with the global train step (after 1000 and 2000
 steps) unless ``global_train_step_dependent=False``. Random numbers come from RETURNN
 ``random`` layers, so the masks differ from the predecessor's run to run, but follow
-the same distribution. The predecessor's ``specaugment_v1`` (a TF function in an
-``eval`` layer) is not provided: use ``specaugment_v2``.
+the same distribution. The predecessor's ``specaugment_v1``, ``specaugment_v1_eval_func``
+and ``random_mask_v1`` (TF code run in an ``eval`` layer) are not provided: calling them
+raises :class:`rc_nn.UnsupportedPredecessorFeatureError` (use ``specaugment_v2`` /
+``random_mask_v2``).
 
 Example:
     >>> import rc_nn as nn
@@ -28,7 +30,7 @@ from returnn.util.basic import NotSpecified
 from .._array import constant, reduce, zeros
 from .._compat_ops import compare_bc, global_train_step, train_flag
 from .._cond import Cond
-from .._errors import AxisError
+from .._errors import AxisError, UnsupportedPredecessorFeatureError
 from .._gather import gather, where
 from .._loop import Loop
 from .._math import maximum as maximum_
@@ -38,7 +40,13 @@ from .._range import dim_value, length, range_over_dim
 from .._tensor import Tensor, as_tensor
 from .._userloc import user_location
 
-__all__ = ["random_mask_v2", "specaugment_v2"]
+__all__ = [
+    "random_mask_v1",
+    "random_mask_v2",
+    "specaugment_v1",
+    "specaugment_v1_eval_func",
+    "specaugment_v2",
+]
 
 IntOrTensor = int | Tensor
 
@@ -221,3 +229,58 @@ def _mask_v2(
     idxs = range_over_dim(mask_axis, sparse=False)
     inside = compare_bc(idxs, ">=", pos) & compare_bc(idxs, "<", pos2)
     return where(inside, mask_value, x)
+
+
+def _v1_unsupported(name: str, replacement: str) -> UnsupportedPredecessorFeatureError:
+    return UnsupportedPredecessorFeatureError(
+        f"{name} (at {user_location(3)}): the predecessor's v1 SpecAugment ran TensorFlow code "
+        "inside an `eval` layer; rc-nn emits no TF code into configs and does not provide it. "
+        f"Use rc_nn.asr.specaugment.{replacement} (the predecessor's v2: same masking scheme "
+        "from RETURNN layers; see docs/compat-items.md)."
+    )
+
+
+def specaugment_v1(x: object, **kwargs: object) -> Tensor:
+    """Not provided (the predecessor's TF-code SpecAugment): raises
+    :class:`rc_nn.UnsupportedPredecessorFeatureError`; use :func:`specaugment_v2`.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> from rc_nn.asr.specaugment import specaugment_v1
+        >>> try:
+        ...     specaugment_v1(None)
+        ... except NotImplementedError as exc:
+        ...     print("specaugment_v2" in str(exc))
+        True
+    """
+    raise _v1_unsupported("specaugment_v1", "specaugment_v2")
+
+
+def specaugment_v1_eval_func(**kwargs: object) -> Tensor:
+    """Not provided (the predecessor's ``eval`` layer function of :func:`specaugment_v1`):
+    raises :class:`rc_nn.UnsupportedPredecessorFeatureError`; use :func:`specaugment_v2`.
+
+    Example:
+        >>> from rc_nn.asr.specaugment import specaugment_v1_eval_func
+        >>> try:
+        ...     specaugment_v1_eval_func(source=None)
+        ... except NotImplementedError as exc:
+        ...     print(type(exc).__name__)
+        UnsupportedPredecessorFeatureError
+    """
+    raise _v1_unsupported("specaugment_v1_eval_func", "specaugment_v2")
+
+
+def random_mask_v1(x: object, **kwargs: object) -> Tensor:
+    """Not provided (the predecessor's TF-code masking of :func:`specaugment_v1`): raises
+    :class:`rc_nn.UnsupportedPredecessorFeatureError`; use :func:`random_mask_v2`.
+
+    Example:
+        >>> from rc_nn.asr.specaugment import random_mask_v1
+        >>> try:
+        ...     random_mask_v1(None, axis=None)
+        ... except NotImplementedError as exc:
+        ...     print("random_mask_v2" in str(exc))
+        True
+    """
+    raise _v1_unsupported("random_mask_v1", "random_mask_v2")
