@@ -92,7 +92,9 @@ from ._errors import (
     ExternDataKeyError,
     NoOutputError,
     NotATensorError,
+    PredecessorNameError,
     RcNnError,
+    TensorCopyError,
     UnsupportedPredecessorFeatureError,
 )
 from ._extern import get_extern_data
@@ -236,6 +238,7 @@ __all__ = [
     "NotSpecified",
     "Parameter",
     "ParameterList",
+    "PredecessorNameError",
     "Random",
     "RcNnError",
     "RcSerializeMissingError",
@@ -247,6 +250,7 @@ __all__ = [
     "Sequential",
     "SpatialDim",
     "Tensor",
+    "TensorCopyError",
     "Transformer",
     "TransformerDecoder",
     "TransformerDecoderLayer",
@@ -391,3 +395,13 @@ from . import conformer as conformer
 from . import encoder as encoder
 from . import hybrid_hmm as hybrid_hmm
 from . import models as models
+
+
+def __getattr__(name: str) -> object:
+    # Only called for names not found: a predecessor name gets a clear error.
+    from ._predecessor_names import predecessor_name_error
+
+    error = predecessor_name_error(name)
+    if error is not None:
+        raise error
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}", name=name, obj=None)

@@ -12,7 +12,9 @@ __all__ = [
     "ExternDataKeyError",
     "NoOutputError",
     "NotATensorError",
+    "PredecessorNameError",
     "RcNnError",
+    "TensorCopyError",
     "UnsupportedPredecessorFeatureError",
 ]
 
@@ -117,4 +119,40 @@ class UnsupportedPredecessorFeatureError(RcNnError, NotImplementedError):
     Example:
         >>> issubclass(UnsupportedPredecessorFeatureError, NotImplementedError)
         True
+    """
+
+
+class PredecessorNameError(UnsupportedPredecessorFeatureError, AttributeError):
+    """``nn.<name>`` for a public name of the predecessor that rc-nn does not provide.
+
+    Also an ``AttributeError`` (``hasattr`` is false, ``from rc_nn import <name>`` is an
+    ``ImportError``); the message names the replacement where there is one (see
+    docs/compat-items.md, "Predecessor names not provided").
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.abs
+        ... except AttributeError as exc:
+        ...     print(type(exc).__name__, "nn.abs_" in str(exc))
+        PredecessorNameError True
+    """
+
+
+class TensorCopyError(RcNnError, TypeError):
+    """``copy.deepcopy`` reached an ``nn.Tensor`` that is no parameter (a layer output).
+
+    A layer output belongs to the graph it was built in; a copy cannot re-create it.
+    Deep-copy modules before calling them (and before ``nn.weight_norm``), then apply
+    such functions to the copy.
+
+    Example:
+        >>> import copy
+        >>> import rc_nn as nn
+        >>> x = nn.zeros([nn.batch_dim, nn.FeatureDim("f", 2)])
+        >>> try:
+        ...     copy.deepcopy(x)
+        ... except TypeError as exc:
+        ...     print(type(exc).__name__)
+        TensorCopyError
     """

@@ -11,10 +11,10 @@ from typing import Any, TypeVar
 
 import rc_naming
 
-from ._errors import DottedNameError
+from ._errors import DottedNameError, TensorCopyError
 from ._parameter import Parameter
 from ._state import CallInfo, open_scope
-from ._tensor import iter_tensors
+from ._tensor import Tensor, copy_error_message, iter_tensors
 from ._userloc import _OWN_PACKAGES, user_location
 
 __all__ = ["Module", "check_path_component"]
@@ -118,6 +118,17 @@ class Module:
 
     def __deepcopy__(self: _ModuleT, memo: dict[int, Any]) -> _ModuleT:
         # Fresh parameters, same structure; sharing inside the copied tree is kept via memo.
+        # A layer output anywhere in the tree cannot be copied: refuse before anything is
+        # recorded in the naming graph.
+        blocker = _uncopyable_tensor(self, type(self).__name__, set())
+        if blocker is not None:
+            path, tensor = blocker
+            raise TensorCopyError(
+                copy_error_message(
+                    f"{type(self).__name__} (created at {self.__dict__.get(_LOC_ATTR)}): "
+                    f"{path} is the tensor {tensor!r} (created at {tensor.created_at})"
+                )
+            )
         cls = type(self)
         new = cls.__new__(cls)
         memo[id(self)] = new
@@ -260,6 +271,32 @@ def _scoped_user_call(call: Callable[..., Any]) -> Callable[..., Any]:
     scoped_call.__qualname__ = getattr(call, "__qualname__", "__call__")
     scoped_call.__doc__ = getattr(call, "__doc__", None)
     return scoped_call
+
+
+def _uncopyable_tensor(value: object, path: str, seen: set[int]) -> tuple[str, Tensor] | None:
+    """The first tensor that is no parameter inside ``value`` (through module attributes,
+    lists, tuples and dicts), with its path; ``None`` if there is none."""
+    if id(value) in seen:
+        return None
+    seen.add(id(value))
+    if isinstance(value, Tensor):
+        return None if isinstance(value, Parameter) else (path, value)
+    items: list[tuple[str, object]] = []
+    if isinstance(value, Module):
+        items = [
+            (f"{path}.{key}", item)
+            for key, item in value.__dict__.items()
+            if key not in (_ROOT_ATTR, _LOC_ATTR)
+        ]
+    elif isinstance(value, list | tuple):
+        items = [(f"{path}[{i}]", item) for i, item in enumerate(value)]
+    elif isinstance(value, dict):
+        items = [(f"{path}[{key!r}]", item) for key, item in value.items()]
+    for item_path, item in items:
+        found = _uncopyable_tensor(item, item_path, seen)
+        if found is not None:
+            return found
+    return None
 
 
 def creation_site(obj: object) -> str:

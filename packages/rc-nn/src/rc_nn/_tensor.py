@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import sys
+import types
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,9 +21,9 @@ from returnn.tensor import Tensor as Template
 import rc_naming
 
 from ._dim_sites import lookalike_dims_note
-from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError
+from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError, TensorCopyError
 from ._state import OutputMark, current_scope, state_of
-from ._userloc import user_location
+from ._userloc import _OWN_PACKAGES, user_location
 
 __all__ = [
     "LayerDict",
@@ -496,6 +498,34 @@ class Tensor:
             f"{self!r} is not iterable: split it with nn.split(x, axis=..., out_dims=...) "
             "or loop over an axis with nn.Loop"
         )
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Tensor:
+        # Without this, deepcopy would walk the slots into the naming root and copy the
+        # whole model graph (it practically never ends). A layer output cannot be
+        # re-created by a copy; nn.Parameter overrides this with a real copy.
+        raise TensorCopyError(copy_error_message(f"{self!r} (created at {self.created_at})"))
+
+
+def _deepcopy_caller() -> str:
+    """``file:line`` of the user's ``copy.deepcopy`` call (skips rc and the ``copy`` module)."""
+    frame: types.FrameType | None = sys._getframe(1)
+    while frame is not None:
+        package = frame.f_globals.get("__name__", "").partition(".")[0]
+        if package not in (*_OWN_PACKAGES, "copy"):
+            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+        frame = frame.f_back
+    return "<unknown>"
+
+
+def copy_error_message(what: str) -> str:
+    """The text of :class:`TensorCopyError` for ``what`` (a tensor, or a module holding one)."""
+    return (
+        f"cannot deep-copy {what}: a layer output (not a parameter) belongs to the graph it "
+        f"was built in and a copy cannot re-create it (at {_deepcopy_caller()}). Deep-copy "
+        "modules before calling them and before functions that store computed tensors on "
+        "them (e.g. nn.weight_norm: copy the module first, then apply weight_norm to the "
+        "copy); parameters are copied as fresh parameters."
+    )
 
 
 def _dim_str(dim: Dim | None) -> str:
