@@ -130,9 +130,7 @@ _GROUPS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
     ("the predecessor's decoder modules are not provided", ("decoder",)),
 )
 
-PREDECESSOR_NAMES: dict[str, str | None] = {
-    name: hint for hint, names in _GROUPS for name in names
-}
+PREDECESSOR_NAMES: dict[str, str | None] = {name: hint for hint, names in _GROUPS for name in names}
 """Predecessor name -> replacement hint (``None``: no replacement)."""
 
 
