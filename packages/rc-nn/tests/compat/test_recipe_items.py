@@ -107,3 +107,15 @@ def test_sparse_softmax_cross_entropy_with_dense_targets_is_a_clear_error() -> N
         nn.DimMismatchError, match=r"dense.*nn\.cross_entropy.*test_recipe_items\.py:\d+"
     ):
         nn.sparse_softmax_cross_entropy_with_logits(logits=logits, targets=logits, axis=classes)
+
+
+def test_linear_on_sparse_indices_points_to_embedding() -> None:
+    # returnn_common's Linear took sparse indices before March 2023 (recipes still do that)
+    classes, out = nn.FeatureDim("classes", 5), nn.FeatureDim("out", 3)
+    labels = nn.get_extern_data(nn.Data("labels", dim_tags=[nn.batch_dim], sparse_dim=classes))
+    with pytest.raises(
+        nn.DimMismatchError,
+        match=r"has no dim classes\(5\).*test_recipe_items\.py:\d+.*indices into classes\(5\).*nn\.Embedding",
+    ):
+        nn.Linear(classes, out)(labels)
+    assert nn.Embedding(classes, out)(labels).dims == (nn.batch_dim, out)
