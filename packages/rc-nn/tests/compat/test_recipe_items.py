@@ -119,3 +119,14 @@ def test_linear_on_sparse_indices_points_to_embedding() -> None:
     ):
         nn.Linear(classes, out)(labels)
     assert nn.Embedding(classes, out)(labels).dims == (nn.batch_dim, out)
+
+
+def test_loop_state_of_indices_shows_its_sparse_dim() -> None:
+    # messages about a previous-frame label (e.g. the Linear-on-indices one) name its sparse dim
+    loop, _ = _loop_over_time()
+    classes = nn.FeatureDim("classes", 5)
+    loop.state.label = nn.constant(0, shape=[nn.batch_dim], sparse_dim=classes)
+    with loop:
+        prev = loop.state.label
+        loop.state.label = prev
+    assert repr(prev).endswith("int32, sparse_dim=classes(5)>")
