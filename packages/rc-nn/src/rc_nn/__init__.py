@@ -103,7 +103,14 @@ from ._hooks import RemovableHandle, register_call_post_hook
 from ._layer_state import LayerState
 from ._linear import Embedding, Linear
 from ._loop import Loop
-from ._loss import binary_cross_entropy, cross_entropy, ctc_loss, kl_div, mean_squared_difference
+from ._loss import (
+    binary_cross_entropy,
+    cross_entropy,
+    ctc_loss,
+    kl_div,
+    mean_squared_difference,
+    sparse_softmax_cross_entropy_with_logits,
+)
 from ._lstm import LSTM, LstmState, ZoneoutLSTM
 from ._masked import MaskedComputation
 from ._math import (
@@ -365,6 +372,7 @@ __all__ = [
     "slice",
     "slice_nd",
     "softmax",
+    "sparse_softmax_cross_entropy_with_logits",
     "split",
     "split_dims",
     "sqrt",

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import keyword
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from returnn.tensor import Tensor as Template
 
@@ -23,6 +23,9 @@ import rc_naming
 from ._errors import RcNnError
 from ._module import Module
 from ._state import state_of
+
+if TYPE_CHECKING:
+    from ._loop import Loop
 
 __all__ = [
     "DebugEagerModeUnsupportedError",
@@ -123,6 +126,32 @@ class NameCtx:
     def current_ctx(cls) -> NameCtx:
         """Same as :meth:`top`: rc has no explicit sub-contexts."""
         return cls.top()
+
+    @staticmethod
+    def inner_loop() -> Loop | None:
+        """The innermost ``nn.Loop`` open at this point of the build, else ``None``.
+
+        Example:
+            >>> import rc_nn as nn
+            >>> t = nn.SpatialDim("t")
+            >>> loop = nn.Loop(axis=t)
+            >>> loop.state.h = nn.zeros([nn.batch_dim])
+            >>> with loop:
+            ...     inner = nn.NameCtx.inner_loop()
+            ...     loop.state.h = loop.state.h + 1.0
+            >>> inner is loop, nn.NameCtx.inner_loop() is None
+            (True, True)
+        """
+        from ._control import current_block
+        from ._loop import loop_of_block
+
+        block = current_block(rc_naming.current_root())
+        while block is not None:
+            loop = loop_of_block(block)
+            if loop is not None:
+                return loop
+            block = block.parent
+        return None
 
     @classmethod
     def new_root(cls) -> NameCtx:

@@ -198,7 +198,8 @@ class ControlTensor(Tensor):
 
     def __repr__(self) -> str:
         dims = ", ".join(_dim_str(d) for d in self.dims)
-        return f"<nn.Tensor {self.role} {self.name_hint} [{dims}] {self.dtype}>"
+        sparse = f", sparse_dim={_dim_str(self.sparse_dim)}" if self.sparse_dim else ""
+        return f"<nn.Tensor {self.role} {self.name_hint} [{dims}] {self.dtype}{sparse}>"
 
 
 def block_of(tensor: Tensor) -> Block | None:

@@ -19,10 +19,19 @@ __all__ = ["Embedding", "Linear"]
 
 def _require_dim(x: Tensor, dim: Dim, what: str) -> None:
     if dim not in x.dims:
+        fix = "Pass a tensor with this dim, or build the layer with the input's dim."
+        if x.sparse_dim is not None and x.sparse_dim == dim and what.startswith("Linear"):
+            # Old predecessor code (before returnn_common's Embedding, March 2023) fed
+            # sparse indices to nn.Linear.
+            fix = (
+                f"The input holds indices into {_dim_str(dim)} (sparse): use "
+                f"nn.Embedding({_dim_str(dim)}, out_dim) for a lookup (returnn_common's "
+                "Linear took sparse input before it had Embedding; an Embedding has no bias)."
+            )
         raise DimMismatchError(
             f"{what}: the input {x!r} has no dim {_dim_str(dim)} "
             f"(its dims: {', '.join(_dim_str(d) for d in x.dims)}; called at {user_location(3)}). "
-            f"Pass a tensor with this dim, or build the layer with the input's dim."
+            + fix
             + lookalike_dims_note([dim, *x.dims])
         )
 

@@ -596,6 +596,12 @@ class Loop:
             )
         paths = [p for p, _ in leaves]
         expected = [leaf.path for leaf in state.leaves]
+        if paths != expected and sorted(paths) == sorted(expected):
+            # The same entries in another order (e.g. a dict/nn.LayerState filled in another
+            # order than the initial one): matched by path, as the predecessor (dm-tree) did.
+            by_path = dict(leaves)
+            leaves = [(p, by_path[p]) for p in expected]
+            paths = expected
         if paths != expected:
             raise DimMismatchError(
                 f"loop.state.{name}: the assigned value has the structure "
@@ -746,6 +752,11 @@ class Loop:
                 f"(at {user_location(3)})"
             )
         return y
+
+
+def loop_of_block(block: Block) -> Loop | None:
+    """The ``nn.Loop`` whose frame ``block`` is, else ``None``."""
+    return block.loop if isinstance(block, _LoopBlock) else None
 
 
 def _initial_layer(tensor: Tensor, name: str) -> Tensor:

@@ -14,7 +14,14 @@ from ._math import log, log_sigmoid, neg
 from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
 from ._userloc import user_location
 
-__all__ = ["binary_cross_entropy", "cross_entropy", "ctc_loss", "kl_div", "mean_squared_difference"]
+__all__ = [
+    "binary_cross_entropy",
+    "cross_entropy",
+    "ctc_loss",
+    "kl_div",
+    "mean_squared_difference",
+    "sparse_softmax_cross_entropy_with_logits",
+]
 
 _ESTIMATED_TYPES = ("logits", "log-probs", "probs")
 
@@ -81,6 +88,35 @@ def cross_entropy(
     else:
         log_probs = estimated
     return neg(dot(target, log_probs, reduce=axis))
+
+
+def sparse_softmax_cross_entropy_with_logits(
+    *, logits: Tensor, targets: Tensor, axis: Dim | None = None
+) -> Tensor:
+    """The predecessor's name for :func:`cross_entropy` with ``estimated_type="logits"``
+    and sparse ``targets`` (RETURNN ``sparse_softmax_cross_entropy_with_logits``).
+
+    ``axis`` is the class dim of ``logits``; it defaults to the targets' sparse dim.
+    Dense targets are a clear error (use :func:`cross_entropy`).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> c = nn.FeatureDim("classes", 5)
+        >>> logits = nn.zeros([nn.batch_dim, c])
+        >>> targets = nn.get_extern_data(nn.Data("sce_doc", dim_tags=[nn.batch_dim], sparse_dim=c))
+        >>> loss = nn.sparse_softmax_cross_entropy_with_logits(logits=logits, targets=targets, axis=c)
+        >>> loss.dims == (nn.batch_dim,), loss.layer_dict["class"]
+        (True, 'sparse_softmax_cross_entropy_with_logits')
+    """
+    targets = as_tensor(targets, "sparse_softmax_cross_entropy_with_logits targets")
+    if targets.sparse_dim is None:
+        raise DimMismatchError(
+            f"sparse_softmax_cross_entropy_with_logits: targets {targets!r} are dense, not "
+            "sparse class indices; for a dense target distribution use "
+            f"nn.cross_entropy(estimated=logits, target=..., estimated_type='logits', axis=...) "
+            f"(at {user_location(2)})"
+        )
+    return cross_entropy(estimated=logits, target=targets, estimated_type="logits", axis=axis)
 
 
 def binary_cross_entropy(

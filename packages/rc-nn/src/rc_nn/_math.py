@@ -311,13 +311,33 @@ def _scalar(value: object, what: str) -> float | int | bool:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def maximum(a: Tensor, b: Tensor | float) -> Tensor:
-    """Element-wise maximum."""
+def maximum(a: Tensor | float, b: Tensor | float) -> Tensor:
+    """Element-wise maximum; one of ``a``, ``b`` may be a Python number (either one, as in
+    the predecessor).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> x = nn.zeros([nn.FeatureDim("f", 2)])
+        >>> nn.maximum(2, x).layer_dict["eval"]
+        'tf.maximum(2, source(0))'
+    """
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):
+        return combine_scalar_or_tensor(b, a, "maximum", reverse=True)
     return combine_scalar_or_tensor(as_tensor(a, "maximum"), b, "maximum")
 
 
-def minimum(a: Tensor, b: Tensor | float) -> Tensor:
-    """Element-wise minimum."""
+def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
+    """Element-wise minimum; one of ``a``, ``b`` may be a Python number (either one, as in
+    the predecessor).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> x = nn.zeros([nn.FeatureDim("f", 2)])
+        >>> nn.minimum(2, x).layer_dict["eval"]
+        'tf.minimum(2, source(0))'
+    """
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):
+        return combine_scalar_or_tensor(b, a, "minimum", reverse=True)
     return combine_scalar_or_tensor(as_tensor(a, "minimum"), b, "minimum")
 
 

@@ -104,7 +104,6 @@ _GROUPS: tuple[tuple[str | None, tuple[str, ...]], ...] = (
             "remove",
             "search_sorted",
             "forced_alignment",
-            "sparse_softmax_cross_entropy_with_logits",
             "fast_baum_welch",
             "synthetic_gradient",
             "tikhonov_regularization",

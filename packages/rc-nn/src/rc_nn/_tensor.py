@@ -183,6 +183,18 @@ def _check_mark_name(name: object, what: str) -> None:
         )
 
 
+class DimsSet(frozenset[Dim]):
+    """The set of a tensor's dims (``x.dims_set``); calling it returns itself.
+
+    The predecessor's ``dims_set`` was a property and rc-nn's a method: both spellings work.
+    """
+
+    __slots__ = ()
+
+    def __call__(self) -> DimsSet:
+        return self
+
+
 class Tensor:
     """A lazy tensor: the output of one RETURNN layer, an extern input, or a parameter.
 
@@ -329,9 +341,26 @@ class Tensor:
             dims.remove(dim)
         return dims
 
-    def dims_set(self) -> frozenset[Dim]:
-        """The dims as a set (order does not matter for most rc-nn ops)."""
-        return frozenset(self.template.dims)
+    @property
+    def dims_set(self) -> DimsSet:
+        """The dims as a set (order does not matter for most rc-nn ops).
+
+        A property, as in the predecessor; calling it (``x.dims_set()``) gives the same set.
+
+        Example:
+            >>> import rc_nn as nn
+            >>> f = nn.FeatureDim("f", 2)
+            >>> nn.zeros([nn.batch_dim, f]).dims_set == {nn.batch_dim, f}
+            True
+            >>> nn.zeros([nn.batch_dim, f]).dims_set() == {nn.batch_dim, f}
+            True
+        """
+        return DimsSet(self.template.dims)
+
+    @property
+    def shape(self) -> DimsSet:
+        """The predecessor's older name of :attr:`dims_set` (a set of dims, not sizes)."""
+        return DimsSet(self.template.dims)
 
     def __repr__(self) -> str:
         dims = ", ".join(_dim_str(d) for d in self.dims)
