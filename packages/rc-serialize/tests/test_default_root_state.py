@@ -193,6 +193,37 @@ def _threads(*jobs: Callable[[], str]) -> list[str | BaseException]:
     return results
 
 
+def test_input_of_a_thread_that_has_not_marked_yet_stays_out() -> None:
+    # The timing that made the threads test flaky, forced: thread "a" has declared its
+    # input but not called or marked its model yet when thread "b" serializes.
+    declared, serialized = threading.Event(), threading.Event()
+
+    def slow() -> str:
+        time_dim = nn.SpatialDim("a-time")
+        in_dim = nn.FeatureDim("a-in", 3)
+        data = nn.get_extern_data(nn.Data("a", dim_tags=[nn.batch_dim, time_dim, in_dim]))
+        declared.set()
+        assert serialized.wait(60)
+        net = Encoder(in_dim, nn.FeatureDim("a-out", 3))
+        net(data).mark_as_default_output()
+        return get_returnn_config_serialized(net)
+
+    def fast() -> str:
+        assert declared.wait(60)
+        try:
+            return _build_and_serialize("b", 4, loss=False)
+        finally:
+            serialized.set()
+
+    rc_naming.reset_default_root()
+    try:
+        results = _threads(slow, fast)
+    finally:
+        rc_naming.reset_default_root()
+    assert results[1] == _alone("b", 4, loss=False)
+    assert '"a":' not in str(results[1])
+
+
 def test_threads_building_in_the_default_root() -> None:
     rc_naming.reset_default_root()
     try:

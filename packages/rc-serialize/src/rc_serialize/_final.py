@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import re
+import threading
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -302,11 +303,17 @@ def _build_network(
         # Not always a layer dict (e.g. "#copy_param_mode": "subset"); RETURNN skips '#' keys.
         network[key] = typing.cast(dict[str, Any], value)
     # Inputs of this model: the ones its outputs use, and the ones no other model's outputs
-    # use (declared but unused inputs stay, as RETURNN's datasets may provide them).
+    # use (declared but unused inputs stay, as RETURNN's datasets may provide them) unless
+    # another thread declared them: that thread may not have marked its outputs yet, and
+    # its input must not enter this config by the timing of the threads.
+    this_thread = threading.get_ident()
     extern = {
         name: _extern_entry(name, t)
         for name, t in state.extern_data.items()
-        if id(t) in used or id(t) not in foreign_used
+        if id(t) in used
+        or (
+            id(t) not in foreign_used and state.extern_threads.get(name, this_thread) == this_thread
+        )
     }
     params = {
         ".".join(param_paths[k]): t for k, t in used.items() if isinstance(t, rc_nn.Parameter)
