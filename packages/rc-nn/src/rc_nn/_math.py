@@ -311,6 +311,13 @@ def _scalar(value: object, what: str) -> float | int | bool:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _number_either_side(a: Tensor | float, b: Tensor | float, kind: str) -> Tensor:
+    # The predecessor accepted the Python number as either argument.
+    if not isinstance(a, Tensor) and isinstance(b, Tensor):
+        return combine_scalar_or_tensor(b, a, kind, reverse=True)
+    return combine_scalar_or_tensor(as_tensor(a, kind), b, kind)
+
+
 def maximum(a: Tensor | float, b: Tensor | float) -> Tensor:
     """Element-wise maximum; one of ``a``, ``b`` may be a Python number (either one, as in
     the predecessor).
@@ -321,9 +328,7 @@ def maximum(a: Tensor | float, b: Tensor | float) -> Tensor:
         >>> nn.maximum(2, x).layer_dict["eval"]
         'tf.maximum(2, source(0))'
     """
-    if not isinstance(a, Tensor) and isinstance(b, Tensor):
-        return combine_scalar_or_tensor(b, a, "maximum", reverse=True)
-    return combine_scalar_or_tensor(as_tensor(a, "maximum"), b, "maximum")
+    return _number_either_side(a, b, "maximum")
 
 
 def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
@@ -336,9 +341,7 @@ def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
         >>> nn.minimum(2, x).layer_dict["eval"]
         'tf.minimum(2, source(0))'
     """
-    if not isinstance(a, Tensor) and isinstance(b, Tensor):
-        return combine_scalar_or_tensor(b, a, "minimum", reverse=True)
-    return combine_scalar_or_tensor(as_tensor(a, "minimum"), b, "minimum")
+    return _number_either_side(a, b, "minimum")
 
 
 def activation(x: Tensor, func: str) -> Tensor:

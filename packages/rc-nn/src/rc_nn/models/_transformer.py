@@ -1189,6 +1189,15 @@ class Transformer(Module):
             raise DimMismatchError(f"{what}: model_dim must be a static nn.Dim, got {model_dim!r}")
         if ff_dim is None:
             ff_dim = 4 * model_dim
+        # Options shared by the default encoder and decoder layers.
+        layer_options: dict[str, Any] = {
+            "ff_dim": ff_dim,
+            "dropout": dropout,
+            "ff_activation": ff_activation,
+            "norm_eps": norm_eps,
+            "norm": norm,
+            "norm_first": norm_first,
+        }
         if encoder is not None:
             if enc_self_attention is not None or encoder_layer is not None:
                 raise TypeError(
@@ -1206,12 +1215,7 @@ class Transformer(Module):
                     )
                 encoder_layer = TransformerEncoderLayer(
                     model_dim,
-                    ff_dim=ff_dim,
-                    dropout=dropout,
-                    ff_activation=ff_activation,
-                    norm_eps=norm_eps,
-                    norm=norm,
-                    norm_first=norm_first,
+                    **layer_options,
                     self_attention=enc_self_attention,
                 )
             elif enc_self_attention is not None:
@@ -1261,12 +1265,7 @@ class Transformer(Module):
                     )
                 decoder_layer = TransformerDecoderLayer(
                     model_dim,
-                    ff_dim=ff_dim,
-                    dropout=dropout,
-                    ff_activation=ff_activation,
-                    norm_eps=norm_eps,
-                    norm=norm,
-                    norm_first=norm_first,
+                    **layer_options,
                     causal_self_attention=dec_causal_self_attention,
                     enc_dec_attention=cross_attention
                     if cross_attention is not None
