@@ -1,0 +1,558 @@
+"""Collect: the one place that reads rc-nn's build state, making a :class:`BuildRecord`.
+
+:func:`build_record` snapshots the root's marks, extern data and extra net dict under
+the build state's lock, walks what they depend on, and turns tensors, blocks, calls,
+dims and parameters into the plain data of ``_record``. Live objects that emitters
+hand back to their callers (parameters, dims, tensors) go into :class:`RecordHandles`,
+which is neither compared nor pickled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from typing import Any
+
+import numpy
+from returnn.tensor import Dim
+
+import rc_naming
+
+from ._control import Block, BlockNet, ControlTensor, LayerNameOf, block_of_node
+from ._errors import RcNnError
+from ._init import VarianceScaling
+from ._module import Module
+from ._parameter import Parameter
+from ._record import (
+    RECORD_VERSION,
+    ArrayValue,
+    BlockNetRef,
+    BlockRecord,
+    BuildRecord,
+    CallRecord,
+    DimRecord,
+    DimRef,
+    ExternRecord,
+    FrozenMap,
+    LayerNameRef,
+    LayerRecord,
+    LayerRef,
+    LoopInfo,
+    MarkRecord,
+    ParamRecord,
+    RootInfo,
+    SeqValue,
+    TemplateRecord,
+    VarianceScalingInit,
+)
+from ._state import BuildState, CallInfo, OutputMark, state_of
+from ._tensor import Tensor, iter_tensors
+
+__all__ = ["NotAModuleError", "RecordHandles", "RecordValueError", "build_record"]
+
+_CONTAINER_ROLES = ("loop", "cond", "masked")
+
+
+class NotAModuleError(RcNnError, TypeError):
+    """:func:`build_record` was given something that is not an ``nn.Module``."""
+
+
+class RecordValueError(RcNnError, TypeError):
+    """A layer option holds an object the build record cannot represent as plain data."""
+
+
+@dataclasses.dataclass(eq=False)
+class RecordHandles:
+    """Live objects behind a record's ids, for emitters to hand back to their callers.
+
+    ``layers[i]`` is the tensor of layer ``i``, ``dims[i]`` the ``Dim`` of dim ``i``,
+    ``params`` the ``Parameter`` by layer id, ``unreachable`` rc-naming's error for a
+    parameter not reachable from the root module (by layer id). Never compared, never
+    pickled; emitters must not read build state from them.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> with nn.Root():
+        ...     lin = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 3))
+        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, lin.in_dim]))
+        ...     _ = lin(x).mark_as_default_output()
+        ...     record, handles = nn.build_record(lin)
+        >>> handles.params[record.params[0].layer] is lin.weight
+        True
+    """
+
+    layers: tuple[Tensor, ...]
+    dims: tuple[Dim, ...]
+    params: dict[int, Parameter]
+    unreachable: dict[int, rc_naming.UnreachableError]
+
+    def __reduce__(self) -> Any:
+        raise TypeError("RecordHandles hold live objects and cannot be pickled")
+
+
+@dataclasses.dataclass
+class _Snapshot:
+    marks: list[OutputMark]
+    extern: dict[str, Tensor]
+    threads: dict[str, int]
+    extra: dict[str, object]
+
+
+def _snapshot(state: BuildState) -> _Snapshot:
+    # Taken under the lock extern declarations take, so the record is one consistent
+    # state even while other threads build in the same (default) root.
+    with state.lock:
+        return _Snapshot(
+            list(state.marks),
+            dict(state.extern_data),
+            dict(state.extern_threads),
+            dict(state.extra_net_dict),
+        )
+
+
+def build_record(root_module: Module) -> tuple[BuildRecord, RecordHandles]:
+    """The build record of the model ``root_module`` after its calls, and its handles.
+
+    Raises rc-naming's error when a marked tensor belongs to another naming root.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> with nn.Root():
+        ...     feat = nn.FeatureDim("f", 2)
+        ...     model = nn.Linear(feat, feat)
+        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        ...     _ = model(x).mark_as_default_output()
+        ...     record, _ = nn.build_record(model)
+        >>> [layer.kind for layer in record.layers]
+        ['extern', 'param', 'param', 'layer', 'layer']
+        >>> record.layers[record.marks[0].layer].op
+        'combine'
+    """
+    if not isinstance(root_module, Module):
+        raise NotAModuleError(
+            f"build_record needs an nn.Module (the model you called), got "
+            f"{type(root_module).__name__}"
+        )
+    return _Collector(root_module).run()
+
+
+def _direct_deps(tensor: Tensor) -> list[Tensor]:
+    """What the final pass must keep for ``tensor``, in the order a walk pushes them."""
+    deps: list[Tensor] = []
+    if tensor.parent is not None:
+        deps.append(tensor.parent)
+    if tensor.layer_dict is not None:
+        deps.extend(iter_tensors(list(tensor.layer_dict.values())))
+    if isinstance(tensor, Parameter) and isinstance(tensor.initial, Tensor):
+        deps.append(tensor.initial)  # the variable's init_by_layer
+    if isinstance(tensor, ControlTensor):
+        deps.extend(tensor.extra_deps)
+        if tensor.alias is not None:
+            deps.append(tensor.alias)
+    return deps
+
+
+def _named_tensors(value: object) -> list[Tensor]:
+    """Tensors an option refers to besides values: dict keys and ``LayerNameOf`` targets."""
+    out: list[Tensor] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, LayerNameOf):
+            out.append(item.tensor)
+        elif isinstance(item, dict):
+            out.extend(k for k in item if isinstance(k, Tensor))
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return out
+
+
+def _closure(roots: list[Tensor]) -> list[Tensor]:
+    seen: dict[int, Tensor] = {}
+    stack = list(roots)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen[id(tensor)] = tensor
+        stack.extend(_direct_deps(tensor))
+        if tensor.layer_dict is not None:
+            stack.extend(_named_tensors(list(tensor.layer_dict.values())))
+    return sorted(seen.values(), key=lambda t: t.seq)
+
+
+class _Collector:
+    def __init__(self, root_module: Module) -> None:
+        self.root_module = root_module
+        self.root = root_module._rc_naming_root()
+        self.state = state_of(self.root)
+        self.snap = _snapshot(self.state)
+        self.resolution = self.root.graph.resolve(root_module)
+        self.layer_ids: dict[int, int] = {}
+        self.tensors: list[Tensor] = []
+        self.dim_ids: dict[int, int] = {}
+        self.dims: list[Dim] = []
+        self.dim_records: list[DimRecord] = []
+        self.block_ids: dict[int, int] = {}
+        self.blocks: list[Block] = []
+        self.call_ids: dict[int, int] = {}
+        self.scope_blocks: dict[int, int | None] = {}
+        self.marked = {id(m.tensor) for m in self.snap.marks}
+
+    def run(self) -> tuple[BuildRecord, RecordHandles]:
+        for mark in self.snap.marks:
+            if mark.tensor.root is not self.root:
+                rc_naming.check_same_root(
+                    self.root,
+                    mark.tensor.root,
+                    what=f"output {mark.tensor!r} marked at {mark.created_at}",
+                )
+        model_params = self._model_params()
+        roots = [m.tensor for m in self.snap.marks] + list(self.snap.extern.values())
+        self.tensors = _closure(roots + model_params)
+        self.layer_ids = {id(t): i for i, t in enumerate(self.tensors)}
+        calls = self._calls()
+        layers = tuple(self._layer(t) for t in self.tensors)
+        params, handles_params, unreachable = self._params(model_params)
+        record = BuildRecord(
+            version=RECORD_VERSION,
+            root=RootInfo(
+                self.root.name,
+                type(self.root_module).__name__,
+                self.root.graph.created_at(self.root_module),
+            ),
+            layers=layers,
+            blocks=self._block_records(),
+            calls=calls,
+            params=params,
+            dims=tuple(self.dim_records),
+            extern=self._extern(),
+            marks=tuple(self._mark(m) for m in self.snap.marks),
+            extra_net_dict=FrozenMap(
+                tuple((k, self._value(v, "the extra net dict")) for k, v in self.snap.extra.items())
+            ),
+        )
+        handles = RecordHandles(tuple(self.tensors), tuple(self.dims), handles_params, unreachable)
+        return record, handles
+
+    # -- parameters, extern data, marks ---------------------------------------------------
+
+    def _model_params(self) -> list[Tensor]:
+        params: dict[int, Tensor] = {}
+        for _, obj in self.resolution.items():
+            if isinstance(obj, Parameter):
+                params.setdefault(id(obj), obj)
+        return list(params.values())
+
+    def _params(
+        self, model_params: list[Tensor]
+    ) -> tuple[
+        tuple[ParamRecord, ...], dict[int, Parameter], dict[int, rc_naming.UnreachableError]
+    ]:
+        ordered = list(model_params)
+        in_model = {id(p) for p in ordered}
+        ordered += [t for t in self.tensors if isinstance(t, Parameter) and id(t) not in in_model]
+        records: list[ParamRecord] = []
+        handles: dict[int, Parameter] = {}
+        unreachable: dict[int, rc_naming.UnreachableError] = {}
+        for param in ordered:
+            assert isinstance(param, Parameter)
+            layer = self.layer_ids[id(param)]
+            handles[layer] = param
+            path: tuple[str, ...] | None = None
+            reason: str | None = None
+            try:
+                path = self.resolution.path(param)
+            except rc_naming.UnreachableError as exc:
+                unreachable[layer] = exc
+                reason = str(exc)
+            records.append(self._param_record(param, layer, path, reason))
+        return tuple(records), handles, unreachable
+
+    def _param_record(
+        self, param: Parameter, layer: int, path: tuple[str, ...] | None, reason: str | None
+    ) -> ParamRecord:
+        initial: Any = param.initial
+        if isinstance(initial, VarianceScaling):
+            initial = VarianceScalingInit(
+                float(initial.scale), str(initial.mode), str(initial.distribution)
+            )
+        else:
+            initial = self._value(initial, f"the initial value of {param!r}")
+        return ParamRecord(
+            layer=layer,
+            path=path,
+            in_model=param in self.resolution,
+            dims=tuple(self._dim(d) for d in param.dims),
+            dtype=str(param.dtype),
+            trainable=bool(param.trainable),
+            auxiliary=bool(param.auxiliary),
+            weight_decay=param.weight_decay,
+            non_critical_for_restore=bool(param.non_critical_for_restore),
+            initial=initial,
+            unreachable=reason,
+        )
+
+    def _extern(self) -> tuple[ExternRecord, ...]:
+        me = threading.get_ident()
+        return tuple(
+            ExternRecord(key, self.layer_ids[id(t)], self.snap.threads.get(key, me) == me)
+            for key, t in self.snap.extern.items()
+        )
+
+    def _mark(self, mark: OutputMark) -> MarkRecord:
+        return MarkRecord(
+            layer=self.layer_ids[id(mark.tensor)],
+            name=mark.name,
+            created_at=mark.created_at,
+            loss_scale=mark.loss_scale,
+            as_error=mark.as_error,
+        )
+
+    # -- calls and blocks -----------------------------------------------------------------
+
+    def _calls(self) -> tuple[CallRecord, ...]:
+        own = {id(m) for m in self.root_module.modules()}
+        module_ids: dict[int, int] = {}
+        calls: list[CallRecord] = []
+        for node in self.state.tree.iter_nodes():
+            info = node.payload
+            if not isinstance(info, CallInfo):
+                continue
+            call_id = self.call_ids[id(node)] = len(calls)
+            parent = node.parent
+            while parent is not None and id(parent) not in self.call_ids:
+                parent = parent.parent
+            block = self._block(info.control) if isinstance(info.control, Block) else None
+            module = info.module
+            first = info.outputs[0] if info.outputs else None
+            calls.append(
+                CallRecord(
+                    id=call_id,
+                    kind=info.kind,
+                    name=info.name,
+                    suggested=node.suggested,
+                    created_at=info.created_at,
+                    parent=self.call_ids[id(parent)] if parent is not None else None,
+                    module=None
+                    if module is None
+                    else module_ids.setdefault(id(module), len(module_ids)),
+                    module_type=None if module is None else type(module).__name__,
+                    module_created_at=None
+                    if module is None
+                    else self.root.graph.created_at(module),
+                    module_path=None if module is None else self._module_path(module),
+                    in_root_modules=module is not None and id(module) in own,
+                    first_output=None if first is None else self.layer_ids.get(id(first)),
+                    block=block,
+                )
+            )
+        return tuple(calls)
+
+    def _module_path(self, module: object) -> tuple[str, ...] | None:
+        if module is self.root_module:
+            return ()
+        if module in self.resolution:
+            return self.resolution.path(module)
+        return None
+
+    def _block(self, block: Block) -> int:
+        known = self.block_ids.get(id(block))
+        if known is None:
+            if block.parent is not None:
+                self._block(block.parent)
+            known = self.block_ids[id(block)] = len(self.blocks)
+            self.blocks.append(block)
+        return known
+
+    def _block_of(self, tensor: Tensor) -> int | None:
+        if isinstance(tensor, ControlTensor) and tensor.block is not None:
+            return self._block(tensor.block)
+        if tensor.parent is not None:
+            return self._block_of(tensor.parent)
+        node = tensor.node
+        if node is None:
+            return None
+        key = id(node.parent)
+        if key not in self.scope_blocks:
+            block = block_of_node(node)
+            self.scope_blocks[key] = None if block is None else self._block(block)
+        return self.scope_blocks[key]
+
+    def _block_records(self) -> tuple[BlockRecord, ...]:
+        records = []
+        for index, block in enumerate(self.blocks):
+            container = block.container
+            results = getattr(block, "results", ())
+            records.append(
+                BlockRecord(
+                    id=index,
+                    kind=block.kind,
+                    label=block.label,
+                    created_at=block.created_at,
+                    description=block.describe(),
+                    parent=None if block.parent is None else self.block_ids[id(block.parent)],
+                    container=None if container is None else self.layer_ids.get(id(container)),
+                    inside_container=block.inside_container,
+                    reserved=tuple(block.reserved),
+                    label_suffix=block.label_suffix(),
+                    results=tuple(self.layer_ids.get(id(t)) for t in results),
+                    loop=self._loop_info(block),
+                )
+            )
+        return tuple(records)
+
+    def _loop_info(self, block: Block) -> LoopInfo | None:
+        loop = getattr(block, "loop", None)
+        if block.kind != "loop" or loop is None:
+            return None
+        end, carrier = loop._end, loop._output_carrier
+        ids = self.layer_ids
+        return LoopInfo(
+            axis=None if loop.axis is None else self._dim(loop.axis),
+            end=None if end is None else ids.get(id(end)),
+            output_carrier=None if carrier is None else ids.get(id(carrier)),
+            has_output_carrier=carrier is not None,
+            exports=tuple(ids[id(t)] for t in loop._exports if id(t) in ids),
+        )
+
+    # -- layers ---------------------------------------------------------------------------
+
+    def _layer(self, tensor: Tensor) -> LayerRecord:
+        ids = self.layer_ids
+        control = tensor if isinstance(tensor, ControlTensor) else None
+        kind = _kind(tensor)
+        where = f"{tensor.name_hint} (created at {tensor.created_at})"
+        args = None
+        op = None
+        if tensor.layer_dict is not None and kind != "param":
+            args = self._value(tensor.layer_dict, where)
+            layer_class = tensor.layer_dict.get("class")
+            op = layer_class if isinstance(layer_class, str) else None
+        node = tensor.node
+        scope = node.parent if node is not None else None
+        return LayerRecord(
+            id=ids[id(tensor)],
+            kind=kind,
+            name_hint=tensor.name_hint,
+            created_at=tensor.created_at,
+            text=repr(tensor) if _needs_text(tensor) or id(tensor) in self.marked else "",
+            output=self._template(tensor),
+            op=op,
+            args=args,
+            deps=tuple(ids[id(t)] for t in _direct_deps(tensor)),
+            call=self.call_ids.get(id(scope)) if scope is not None else None,
+            block=self._block_of(tensor),
+            parent=None if tensor.parent is None else ids[id(tensor.parent)],
+            sub_name=tensor.sub_name,
+            extern_name=tensor.extern_name,
+            role=None if control is None else control.role,
+            alias_of=None if control is None or control.alias is None else ids[id(control.alias)],
+            alias_prefix="" if control is None else control.alias_prefix,
+            own_block=None
+            if control is None or control.block is None
+            else self._block(control.block),
+            usable_outside_of=(
+                None
+                if control is None or control.outside_of is None
+                else self._block(control.outside_of)
+            ),
+            holds=self._holds(tensor),
+        )
+
+    def _holds(self, tensor: Tensor) -> tuple[int, ...]:
+        if not isinstance(tensor, ControlTensor) or tensor.role not in _CONTAINER_ROLES:
+            return ()
+        blocks = []
+        for value in (tensor.layer_dict or {}).values():
+            if isinstance(value, BlockNet):
+                blocks.append(self._block(value.block))
+            elif isinstance(value, dict):
+                blocks.extend(
+                    self._block(v.block) for v in value.values() if isinstance(v, BlockNet)
+                )
+        return tuple(blocks)
+
+    def _template(self, tensor: Tensor) -> TemplateRecord:
+        data = tensor.template
+        sparse, feature = data.sparse_dim, data.feature_dim
+        return TemplateRecord(
+            dims=tuple(self._dim(d) for d in data.dims),
+            dtype=str(data.dtype),
+            sparse_dim=None if sparse is None else self._dim(sparse),
+            feature_dim=None if feature is None else self._dim(feature),
+            available_for_inference=bool(data.available_for_inference),
+        )
+
+    def _dim(self, dim: Dim) -> int:
+        known = self.dim_ids.get(id(dim))
+        if known is not None:
+            return known
+        op = dim.derived_from_op
+        derivation = None
+        if op is not None:
+            derivation = (str(op.kind), tuple(self._dim(d) for d in op.inputs))
+        index = self.dim_ids[id(dim)] = len(self.dims)
+        self.dims.append(dim)
+        if dim.is_batch_dim():
+            kind = "batch"
+        else:
+            kind = "feature" if dim.kind == Dim.Types.Feature else "spatial"
+        self.dim_records.append(
+            DimRecord(index, kind, str(dim.description), dim.dimension, derivation)
+        )
+        return index
+
+    def _value(self, value: object, where: str) -> Any:
+        if value is None or isinstance(value, bool | int | float | str | numpy.generic):
+            return value
+        if isinstance(value, Tensor):
+            return LayerRef(self.layer_ids[id(value)])
+        if isinstance(value, Dim):
+            return DimRef(self._dim(value))
+        if isinstance(value, dict):
+            return FrozenMap(
+                tuple(
+                    (self._value(k, where) if isinstance(k, Tensor) else k, self._value(v, where))
+                    for k, v in value.items()
+                )
+            )
+        if isinstance(value, list):
+            return SeqValue(tuple(self._value(v, where) for v in value), is_list=True)
+        if isinstance(value, tuple):
+            return tuple(self._value(v, where) for v in value)
+        if isinstance(value, BlockNet):
+            return BlockNetRef(self._block(value.block))
+        if isinstance(value, LayerNameOf):
+            return LayerNameRef(self.layer_ids[id(value.tensor)])
+        if isinstance(value, numpy.ndarray):
+            array = numpy.ascontiguousarray(value)
+            return ArrayValue(array.dtype.str, tuple(array.shape), array.tobytes())
+        raise RecordValueError(
+            f"{where}: the value {value!r} of type {type(value).__name__} is not plain data "
+            "(numbers, strings, lists, tuples, dicts, tensors, dims, numpy arrays); pass one "
+            "of those to the layer"
+        )
+
+
+def _kind(tensor: Tensor) -> str:
+    if tensor.extern_name is not None:
+        return "extern"
+    if tensor.parent is not None:
+        return "sub"
+    if isinstance(tensor, Parameter):
+        return "param"
+    if isinstance(tensor, ControlTensor):
+        if tensor.layer_dict is None:
+            return "alias"
+        if tensor.role in _CONTAINER_ROLES:
+            return "container"
+    return "layer"
+
+
+def _needs_text(tensor: Tensor) -> bool:
+    """Whether an error message may print the tensor (a parameter, a stacked output)."""
+    if isinstance(tensor, Parameter):
+        return True
+    return isinstance(tensor, ControlTensor) and tensor.role == "stack"
