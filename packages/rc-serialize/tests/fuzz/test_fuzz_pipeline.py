@@ -34,9 +34,7 @@ from rc_fuzz_gen import FuzzModel, Generator, HypothesisChooser, ReplayChooser
 
 import rc_naming
 import rc_nn as nn
-from rc_nn._state import state_of
 from rc_serialize import get_returnn_config_serialized
-from rc_serialize._final import _collect_used
 
 pytestmark = pytest.mark.returnn
 
@@ -79,9 +77,16 @@ def losses_train_parameters(model: FuzzModel) -> bool:
     "No variables to optimize" (no trainable parameter at all, e.g. the running statistics of
     a BatchNorm without affine parameters) or "No gradients provided for any variable" (a
     parameter used only by an output)."""
-    marks = state_of(model.root._rc_naming_root()).marks
-    losses = [m.tensor for m in marks if m.loss_scale is not None and not m.as_error]
-    return any(isinstance(t, nn.Parameter) and t.trainable for t in _collect_used(losses).values())
+    record, _ = nn.build_record(model.root)
+    trainable = {p.layer for p in record.params if p.trainable}
+    stack = [m.layer for m in record.marks if m.loss_scale is not None and not m.as_error]
+    seen: set[int] = set()
+    while stack:  # what the trained losses depend on (the build record's deps)
+        layer = stack.pop()
+        if layer not in seen:
+            seen.add(layer)
+            stack.extend(record.layers[layer].deps)
+    return bool(seen & trainable)
 
 
 def check_model(model: FuzzModel, code: str, roundtrip: RoundTripFn) -> None:
