@@ -326,31 +326,30 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
         layer call tree:
         <root>
     """
-    from rc_nn._state import CallInfo, state_of
-
     root = model._rc_naming_root()
     graph = root.graph
-    tree = state_of(root).tree
-
-    resolution = graph.resolve(model)
+    record, _ = rc_nn.build_record(model)
+    tree, modules = _call_tree(record, model)
 
     def describe_call(node: rc_naming.NameNode) -> str | None:
-        info = node.payload
-        if not isinstance(info, CallInfo):
+        call = node.payload
+        if not isinstance(call, rc_nn.CallRecord):
             return None
-        if info.module is None:
-            return info.kind
+        if call.module is None:
+            return call.kind
         where = ""
-        if info.module in resolution:
-            where = " = " + (".".join(resolution.path(info.module)) or "<root module>")
-        return f"{type(info.module).__name__}{where}"
+        if call.module_path is not None:
+            where = " = " + (".".join(call.module_path) or "<root module>")
+        return f"{call.module_type}{where}"
 
     def is_call(node: rc_naming.NameNode) -> bool:
-        return isinstance(node.payload, CallInfo)
+        return isinstance(node.payload, rc_nn.CallRecord)
 
     def call_target(node: rc_naming.NameNode) -> object:
-        info = node.payload
-        return info.module if isinstance(info, CallInfo) else None
+        call = node.payload
+        if not isinstance(call, rc_nn.CallRecord) or call.module_path is None:
+            return None
+        return modules.get(".".join(call.module_path))
 
     if fmt == "text":
         return (
@@ -371,3 +370,16 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
     if fmt == "dot":
         return dot
     return rc_naming.render_dot(dot, fmt)
+
+
+def _call_tree(
+    record: rc_nn.BuildRecord, model: rc_nn.Module
+) -> tuple[rc_naming.NameTree, dict[str, rc_nn.Module]]:
+    """The call tree of a build record as a name tree (payloads: the call records), and the
+    modules of ``model`` by canonical path (for the picture's call -> module edges)."""
+    tree = rc_naming.NameTree()
+    nodes: dict[int, rc_naming.NameNode] = {}
+    for call in record.calls:
+        parent = tree.root if call.parent is None else nodes[call.parent]
+        nodes[call.id] = tree.add(parent, call.suggested, payload=call)
+    return tree, dict(model.named_modules())
