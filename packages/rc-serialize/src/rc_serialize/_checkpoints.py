@@ -331,20 +331,6 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
     record, _ = rc_nn.build_record(model)
     tree, modules = _call_tree(record, model)
 
-    def describe_call(node: rc_naming.NameNode) -> str | None:
-        call = node.payload
-        if not isinstance(call, rc_nn.CallRecord):
-            return None
-        if call.module is None:
-            return call.kind
-        where = ""
-        if call.module_path is not None:
-            where = " = " + (".".join(call.module_path) or "<root module>")
-        return f"{call.module_type}{where}"
-
-    def is_call(node: rc_naming.NameNode) -> bool:
-        return isinstance(node.payload, rc_nn.CallRecord)
-
     def call_target(node: rc_naming.NameNode) -> object:
         call = node.payload
         if not isinstance(call, rc_nn.CallRecord) or call.module_path is None:
@@ -356,20 +342,36 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
             "modules (canonical names):\n"
             + rc_naming.module_tree_text(graph, model)
             + "\n\nlayer call tree:\n"
-            + rc_naming.call_tree_text(tree, describe=describe_call, include=is_call)
+            + rc_naming.call_tree_text(tree, describe=_describe_call, include=_is_call)
         )
     dot = rc_naming.model_dot(
         graph,
         model,
         tree,
-        describe_call=describe_call,
-        include_call=is_call,
+        describe_call=_describe_call,
+        include_call=_is_call,
         call_target=call_target,
         title=type(model).__name__,
     )
     if fmt == "dot":
         return dot
     return rc_naming.render_dot(dot, fmt)
+
+
+def _describe_call(node: rc_naming.NameNode) -> str | None:
+    call = node.payload
+    if not isinstance(call, rc_nn.CallRecord):
+        return None
+    if call.module is None:
+        return call.kind
+    where = ""
+    if call.module_path is not None:
+        where = " = " + (".".join(call.module_path) or "<root module>")
+    return f"{call.module_type}{where}"
+
+
+def _is_call(node: rc_naming.NameNode) -> bool:
+    return isinstance(node.payload, rc_nn.CallRecord)
 
 
 def _call_tree(
