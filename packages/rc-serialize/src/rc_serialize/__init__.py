@@ -31,19 +31,42 @@ from ._config import (
     ReturnnConfigPieces,
     get_returnn_config_serialized,
 )
-from ._errors import InvalidParameterNameError, RcSerializeError
+from ._errors import (
+    ControlFlowError,
+    ExtraNetDictError,
+    InitialValueShapeError,
+    InvalidParameterNameError,
+    MarkInsideBlockError,
+    NoOutputError,
+    NotAModuleError,
+    ParamNamingError,
+    RcSerializeError,
+    RecordVersionError,
+    RootMismatchError,
+    UnreachableParameterError,
+)
 from ._final import ParamNaming, SerializedNetwork, build_network
 from ._returnn_check import ensure_native_op_cpu_only
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
     "CheckpointDiff",
+    "ControlFlowError",
     "DimNamer",
+    "ExtraNetDictError",
+    "InitialValueShapeError",
     "InvalidParameterNameError",
+    "MarkInsideBlockError",
+    "NoOutputError",
+    "NotAModuleError",
     "ParamNaming",
+    "ParamNamingError",
     "RcSerializeError",
+    "RecordVersionError",
     "ReturnnConfigPieces",
+    "RootMismatchError",
     "SerializedNetwork",
+    "UnreachableParameterError",
     "__version__",
     "build_network",
     "checkpoint_diff",
