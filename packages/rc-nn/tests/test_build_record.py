@@ -89,8 +89,8 @@ class _Recurrent(nn.Module):
                 cond.false = -x_t
             with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=self.feat) > 0.0):
                 loop.state.h = loop.state.h + cond.result
-            y = loop.stack(loop.state.h + nn.reduce_sum(z, axis=inner))
-        return y
+            stacked = loop.stack(loop.state.h + nn.reduce_sum(z, axis=inner))
+        return stacked
 
 
 def _recurrent() -> nn.Module:
@@ -253,7 +253,6 @@ def test_mark_of_another_root_is_rc_namings_error() -> None:
         other = nn.zeros([nn.FeatureDim("f", 2)])
     with nn.Root():
         model = _linear()
-        nn.get_extern_data  # noqa: B018
         from rc_nn._state import OutputMark, state_of
 
         state_of(rc_naming.current_root()).marks.append(OutputMark(other, "x", "here"))
