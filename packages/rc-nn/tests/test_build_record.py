@@ -89,8 +89,7 @@ class _Recurrent(nn.Module):
                 cond.false = -x_t
             with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=self.feat) > 0.0):
                 loop.state.h = loop.state.h + cond.result
-            stacked = loop.stack(loop.state.h + nn.reduce_sum(z, axis=inner))
-        return stacked
+            return loop.stack(loop.state.h + nn.reduce_sum(z, axis=inner))
 
 
 def _recurrent() -> nn.Module:
