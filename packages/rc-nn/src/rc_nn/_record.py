@@ -75,7 +75,6 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class FrozenMap(Mapping[K, V]):
     """An immutable mapping that keeps insertion order (equality too: order matters).
