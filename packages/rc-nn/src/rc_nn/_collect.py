@@ -13,40 +13,32 @@ import dataclasses
 import threading
 from typing import Any
 
-import numpy
 from returnn.tensor import Dim
 
 import rc_naming
 
-from ._control import Block, BlockNet, ControlTensor, LayerNameOf, block_of_node
+from ._collect_values import RecordValueError, Values, closure, direct_deps
+from ._control import Block, BlockNet, ControlTensor, block_of_node
 from ._errors import RcNnError
 from ._init import VarianceScaling
 from ._module import Module
 from ._parameter import Parameter
 from ._record import (
     RECORD_VERSION,
-    ArrayValue,
-    BlockNetRef,
     BlockRecord,
     BuildRecord,
     CallRecord,
-    DimRecord,
-    DimRef,
     ExternRecord,
     FrozenMap,
-    LayerNameRef,
     LayerRecord,
-    LayerRef,
     LoopInfo,
     MarkRecord,
     ParamRecord,
     RootInfo,
-    SeqValue,
-    TemplateRecord,
     VarianceScalingInit,
 )
 from ._state import BuildState, CallInfo, OutputMark, state_of
-from ._tensor import Tensor, iter_tensors
+from ._tensor import Tensor
 
 __all__ = ["NotAModuleError", "RecordHandles", "RecordValueError", "build_record"]
 
@@ -55,10 +47,6 @@ _CONTAINER_ROLES = ("loop", "cond", "masked")
 
 class NotAModuleError(RcNnError, TypeError):
     """:func:`build_record` was given something that is not an ``nn.Module``."""
-
-
-class RecordValueError(RcNnError, TypeError):
-    """A layer option holds an object the build record cannot represent as plain data."""
 
 
 @dataclasses.dataclass(eq=False)
@@ -124,9 +112,9 @@ def build_record(root_module: Module) -> tuple[BuildRecord, RecordHandles]:
         ...     _ = model(x).mark_as_default_output()
         ...     record, _ = nn.build_record(model)
         >>> [layer.kind for layer in record.layers]
-        ['extern', 'param', 'param', 'layer', 'layer']
+        ['param', 'param', 'extern', 'layer']
         >>> record.layers[record.marks[0].layer].op
-        'combine'
+        'linear'
     """
     if not isinstance(root_module, Module):
         raise NotAModuleError(
@@ -134,52 +122,6 @@ def build_record(root_module: Module) -> tuple[BuildRecord, RecordHandles]:
             f"{type(root_module).__name__}"
         )
     return _Collector(root_module).run()
-
-
-def _direct_deps(tensor: Tensor) -> list[Tensor]:
-    """What the final pass must keep for ``tensor``, in the order a walk pushes them."""
-    deps: list[Tensor] = []
-    if tensor.parent is not None:
-        deps.append(tensor.parent)
-    if tensor.layer_dict is not None:
-        deps.extend(iter_tensors(list(tensor.layer_dict.values())))
-    if isinstance(tensor, Parameter) and isinstance(tensor.initial, Tensor):
-        deps.append(tensor.initial)  # the variable's init_by_layer
-    if isinstance(tensor, ControlTensor):
-        deps.extend(tensor.extra_deps)
-        if tensor.alias is not None:
-            deps.append(tensor.alias)
-    return deps
-
-
-def _named_tensors(value: object) -> list[Tensor]:
-    """Tensors an option refers to besides values: dict keys and ``LayerNameOf`` targets."""
-    out: list[Tensor] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, LayerNameOf):
-            out.append(item.tensor)
-        elif isinstance(item, dict):
-            out.extend(k for k in item if isinstance(k, Tensor))
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return out
-
-
-def _closure(roots: list[Tensor]) -> list[Tensor]:
-    seen: dict[int, Tensor] = {}
-    stack = list(roots)
-    while stack:
-        tensor = stack.pop()
-        if id(tensor) in seen:
-            continue
-        seen[id(tensor)] = tensor
-        stack.extend(_direct_deps(tensor))
-        if tensor.layer_dict is not None:
-            stack.extend(_named_tensors(list(tensor.layer_dict.values())))
-    return sorted(seen.values(), key=lambda t: t.seq)
 
 
 class _Collector:
@@ -191,9 +133,7 @@ class _Collector:
         self.resolution = self.root.graph.resolve(root_module)
         self.layer_ids: dict[int, int] = {}
         self.tensors: list[Tensor] = []
-        self.dim_ids: dict[int, int] = {}
-        self.dims: list[Dim] = []
-        self.dim_records: list[DimRecord] = []
+        self.values = Values(self.layer_ids, self._block)
         self.block_ids: dict[int, int] = {}
         self.blocks: list[Block] = []
         self.call_ids: dict[int, int] = {}
@@ -210,8 +150,8 @@ class _Collector:
                 )
         model_params = self._model_params()
         roots = [m.tensor for m in self.snap.marks] + list(self.snap.extern.values())
-        self.tensors = _closure(roots + model_params)
-        self.layer_ids = {id(t): i for i, t in enumerate(self.tensors)}
+        self.tensors = closure(roots + model_params)
+        self.layer_ids.update((id(t), i) for i, t in enumerate(self.tensors))
         calls = self._calls()
         layers = tuple(self._layer(t) for t in self.tensors)
         params, handles_params, unreachable = self._params(model_params)
@@ -226,14 +166,19 @@ class _Collector:
             blocks=self._block_records(),
             calls=calls,
             params=params,
-            dims=tuple(self.dim_records),
+            dims=tuple(self.values.records),
             extern=self._extern(),
             marks=tuple(self._mark(m) for m in self.snap.marks),
             extra_net_dict=FrozenMap(
-                tuple((k, self._value(v, "the extra net dict")) for k, v in self.snap.extra.items())
+                tuple(
+                    (k, self.values.value(v, "the extra net dict"))
+                    for k, v in self.snap.extra.items()
+                )
             ),
         )
-        handles = RecordHandles(tuple(self.tensors), tuple(self.dims), handles_params, unreachable)
+        handles = RecordHandles(
+            tuple(self.tensors), tuple(self.values.dims), handles_params, unreachable
+        )
         return record, handles
 
     # -- parameters, extern data, marks ---------------------------------------------------
@@ -279,12 +224,12 @@ class _Collector:
                 float(initial.scale), str(initial.mode), str(initial.distribution)
             )
         else:
-            initial = self._value(initial, f"the initial value of {param!r}")
+            initial = self.values.value(initial, f"the initial value of {param!r}")
         return ParamRecord(
             layer=layer,
             path=path,
             in_model=param in self.resolution,
-            dims=tuple(self._dim(d) for d in param.dims),
+            dims=tuple(self.values.dim(d) for d in param.dims),
             dtype=str(param.dtype),
             trainable=bool(param.trainable),
             auxiliary=bool(param.auxiliary),
@@ -410,7 +355,7 @@ class _Collector:
         end, carrier = loop._end, loop._output_carrier
         ids = self.layer_ids
         return LoopInfo(
-            axis=None if loop.axis is None else self._dim(loop.axis),
+            axis=None if loop.axis is None else self.values.dim(loop.axis),
             end=None if end is None else ids.get(id(end)),
             output_carrier=None if carrier is None else ids.get(id(carrier)),
             has_output_carrier=carrier is not None,
@@ -427,7 +372,7 @@ class _Collector:
         args = None
         op = None
         if tensor.layer_dict is not None and kind != "param":
-            args = self._value(tensor.layer_dict, where)
+            args = self.values.value(tensor.layer_dict, where)
             layer_class = tensor.layer_dict.get("class")
             op = layer_class if isinstance(layer_class, str) else None
         node = tensor.node
@@ -438,10 +383,10 @@ class _Collector:
             name_hint=tensor.name_hint,
             created_at=tensor.created_at,
             text=repr(tensor) if _needs_text(tensor) or id(tensor) in self.marked else "",
-            output=self._template(tensor),
+            output=self.values.template(tensor),
             op=op,
             args=args,
-            deps=tuple(ids[id(t)] for t in _direct_deps(tensor)),
+            deps=tuple(ids[id(t)] for t in direct_deps(tensor)),
             call=self.call_ids.get(id(scope)) if scope is not None else None,
             block=self._block_of(tensor),
             parent=None if tensor.parent is None else ids[id(tensor.parent)],
@@ -473,67 +418,6 @@ class _Collector:
                     self._block(v.block) for v in value.values() if isinstance(v, BlockNet)
                 )
         return tuple(blocks)
-
-    def _template(self, tensor: Tensor) -> TemplateRecord:
-        data = tensor.template
-        sparse, feature = data.sparse_dim, data.feature_dim
-        return TemplateRecord(
-            dims=tuple(self._dim(d) for d in data.dims),
-            dtype=str(data.dtype),
-            sparse_dim=None if sparse is None else self._dim(sparse),
-            feature_dim=None if feature is None else self._dim(feature),
-            available_for_inference=bool(data.available_for_inference),
-        )
-
-    def _dim(self, dim: Dim) -> int:
-        known = self.dim_ids.get(id(dim))
-        if known is not None:
-            return known
-        op = dim.derived_from_op
-        derivation = None
-        if op is not None:
-            derivation = (str(op.kind), tuple(self._dim(d) for d in op.inputs))
-        index = self.dim_ids[id(dim)] = len(self.dims)
-        self.dims.append(dim)
-        if dim.is_batch_dim():
-            kind = "batch"
-        else:
-            kind = "feature" if dim.kind == Dim.Types.Feature else "spatial"
-        self.dim_records.append(
-            DimRecord(index, kind, str(dim.description), dim.dimension, derivation)
-        )
-        return index
-
-    def _value(self, value: object, where: str) -> Any:
-        if value is None or isinstance(value, bool | int | float | str | numpy.generic):
-            return value
-        if isinstance(value, Tensor):
-            return LayerRef(self.layer_ids[id(value)])
-        if isinstance(value, Dim):
-            return DimRef(self._dim(value))
-        if isinstance(value, dict):
-            return FrozenMap(
-                tuple(
-                    (self._value(k, where) if isinstance(k, Tensor) else k, self._value(v, where))
-                    for k, v in value.items()
-                )
-            )
-        if isinstance(value, list):
-            return SeqValue(tuple(self._value(v, where) for v in value), is_list=True)
-        if isinstance(value, tuple):
-            return tuple(self._value(v, where) for v in value)
-        if isinstance(value, BlockNet):
-            return BlockNetRef(self._block(value.block))
-        if isinstance(value, LayerNameOf):
-            return LayerNameRef(self.layer_ids[id(value.tensor)])
-        if isinstance(value, numpy.ndarray):
-            array = numpy.ascontiguousarray(value)
-            return ArrayValue(array.dtype.str, tuple(array.shape), array.tobytes())
-        raise RecordValueError(
-            f"{where}: the value {value!r} of type {type(value).__name__} is not plain data "
-            "(numbers, strings, lists, tuples, dicts, tensors, dims, numpy arrays); pass one "
-            "of those to the layer"
-        )
 
 
 def _kind(tensor: Tensor) -> str:

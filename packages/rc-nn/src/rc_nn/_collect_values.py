@@ -1,0 +1,155 @@
+"""Collect, part 2: the dependency walk; option values, dims and templates as plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy
+from returnn.tensor import Dim
+
+from ._control import Block, BlockNet, ControlTensor, LayerNameOf
+from ._errors import RcNnError
+from ._parameter import Parameter
+from ._record import (
+    ArrayValue,
+    BlockNetRef,
+    DimRecord,
+    DimRef,
+    FrozenMap,
+    LayerNameRef,
+    LayerRef,
+    SeqValue,
+    TemplateRecord,
+)
+from ._tensor import Tensor, iter_tensors
+
+__all__ = ["RecordValueError", "Values", "closure", "direct_deps"]
+
+
+def direct_deps(tensor: Tensor) -> list[Tensor]:
+    """What the final pass must keep for ``tensor``, in the order a walk pushes them."""
+    deps: list[Tensor] = []
+    if tensor.parent is not None:
+        deps.append(tensor.parent)
+    if tensor.layer_dict is not None:
+        deps.extend(iter_tensors(list(tensor.layer_dict.values())))
+    if isinstance(tensor, Parameter) and isinstance(tensor.initial, Tensor):
+        deps.append(tensor.initial)  # the variable's init_by_layer
+    if isinstance(tensor, ControlTensor):
+        deps.extend(tensor.extra_deps)
+        if tensor.alias is not None:
+            deps.append(tensor.alias)
+    return deps
+
+
+def _named_tensors(value: object) -> list[Tensor]:
+    """Tensors an option refers to besides values: dict keys and ``LayerNameOf`` targets."""
+    out: list[Tensor] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, LayerNameOf):
+            out.append(item.tensor)
+        elif isinstance(item, dict):
+            out.extend(k for k in item if isinstance(k, Tensor))
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return out
+
+
+def closure(roots: list[Tensor]) -> list[Tensor]:
+    seen: dict[int, Tensor] = {}
+    stack = list(roots)
+    while stack:
+        tensor = stack.pop()
+        if id(tensor) in seen:
+            continue
+        seen[id(tensor)] = tensor
+        stack.extend(direct_deps(tensor))
+        if tensor.layer_dict is not None:
+            stack.extend(_named_tensors(list(tensor.layer_dict.values())))
+    return sorted(seen.values(), key=lambda t: t.seq)
+
+
+class RecordValueError(RcNnError, TypeError):
+    """A layer option holds an object the build record cannot represent as plain data.
+
+    Example:
+        >>> issubclass(RecordValueError, TypeError)
+        True
+    """
+
+
+class Values:
+    """Turns option values into the record's value language; numbers dims as they are met.
+
+    ``dims[i]`` is the ``Dim`` of dim id ``i`` and ``records[i]`` its record.
+    """
+
+    def __init__(self, layer_ids: dict[int, int], block_id: Callable[[Block], int]) -> None:
+        self.layer_ids = layer_ids
+        self.block_id = block_id
+        self.dim_ids: dict[int, int] = {}
+        self.dims: list[Dim] = []
+        self.records: list[DimRecord] = []
+
+    def template(self, tensor: Tensor) -> TemplateRecord:
+        data = tensor.template
+        sparse, feature = data.sparse_dim, data.feature_dim
+        return TemplateRecord(
+            dims=tuple(self.dim(d) for d in data.dims),
+            dtype=str(data.dtype),
+            sparse_dim=None if sparse is None else self.dim(sparse),
+            feature_dim=None if feature is None else self.dim(feature),
+            available_for_inference=bool(data.available_for_inference),
+        )
+
+    def dim(self, dim: Dim) -> int:
+        known = self.dim_ids.get(id(dim))
+        if known is not None:
+            return known
+        op = dim.derived_from_op
+        derivation = None
+        if op is not None:
+            derivation = (str(op.kind), tuple(self.dim(d) for d in op.inputs))
+        index = self.dim_ids[id(dim)] = len(self.dims)
+        self.dims.append(dim)
+        if dim.is_batch_dim():
+            kind = "batch"
+        else:
+            kind = "feature" if dim.kind == Dim.Types.Feature else "spatial"
+        self.records.append(DimRecord(index, kind, str(dim.description), dim.dimension, derivation))
+        return index
+
+    def value(self, value: object, where: str) -> Any:
+        if value is None or isinstance(value, bool | int | float | str | numpy.generic):
+            return value
+        if isinstance(value, Tensor):
+            return LayerRef(self.layer_ids[id(value)])
+        if isinstance(value, Dim):
+            return DimRef(self.dim(value))
+        if isinstance(value, dict):
+            return FrozenMap(
+                tuple(
+                    (self.value(k, where) if isinstance(k, Tensor) else k, self.value(v, where))
+                    for k, v in value.items()
+                )
+            )
+        if isinstance(value, list):
+            return SeqValue(tuple(self.value(v, where) for v in value), is_list=True)
+        if isinstance(value, tuple):
+            return tuple(self.value(v, where) for v in value)
+        if isinstance(value, BlockNet):
+            return BlockNetRef(self.block_id(value.block))
+        if isinstance(value, LayerNameOf):
+            return LayerNameRef(self.layer_ids[id(value.tensor)])
+        if isinstance(value, numpy.ndarray):
+            array = numpy.ascontiguousarray(value)
+            return ArrayValue(array.dtype.str, tuple(array.shape), array.tobytes())
+        raise RecordValueError(
+            f"{where}: the value {value!r} of type {type(value).__name__} is not plain data "
+            "(numbers, strings, lists, tuples, dicts, tensors, dims, numpy arrays); pass one "
+            "of those to the layer"
+        )
