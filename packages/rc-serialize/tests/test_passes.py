@@ -261,3 +261,21 @@ def test_initial_array_of_the_wrong_shape() -> None:
         lin(x).mark_as_default_output()
         with pytest.raises(rc_serialize.InitialValueShapeError, match=r"has shape \(3,\)"):
             rc_serialize.build_network(lin)
+
+
+def test_a_value_no_record_can_hold_is_the_config_writers_error() -> None:
+    from rc_serialize._pycode import ConfigCodeError
+
+    with nn.Root():
+        feat = nn.FeatureDim("g", 2)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        y = nn.make_layer({"class": "copy", "from": x, "odd": {1j}}, name="odd", out=x.template)
+        y.mark_as_default_output()
+        lin = nn.Linear(feat, feat)
+        with pytest.raises(
+            ConfigCodeError, match=r"cannot write a set .*\(in odd \(created at"
+        ) as info:
+            rc_serialize.build_network(lin)
+    assert isinstance(info.value, TypeError) and isinstance(
+        info.value.__cause__, nn.RecordValueError
+    )

@@ -76,10 +76,17 @@ def closure(roots: list[Tensor]) -> list[Tensor]:
 class RecordValueError(RcNnError, TypeError):
     """A layer option holds an object the build record cannot represent as plain data.
 
+    ``value`` is the object, ``where`` the layer (or other place) that holds it.
+
     Example:
-        >>> issubclass(RecordValueError, TypeError)
-        True
+        >>> RecordValueError("x", value=1j, where="layer y").where
+        'layer y'
     """
+
+    def __init__(self, message: str, *, value: object = None, where: str = "") -> None:
+        super().__init__(message)
+        self.value = value
+        self.where = where
 
 
 class Values:
@@ -145,11 +152,13 @@ class Values:
             return BlockNetRef(self.block_id(value.block))
         if isinstance(value, LayerNameOf):
             return LayerNameRef(self.layer_ids[id(value.tensor)])
-        if isinstance(value, numpy.ndarray):
+        if isinstance(value, numpy.ndarray) and not value.dtype.hasobject:
             array = numpy.ascontiguousarray(value)
             return ArrayValue(array.dtype.str, tuple(array.shape), array.tobytes())
         raise RecordValueError(
             f"{where}: the value {value!r} of type {type(value).__name__} is not plain data "
             "(numbers, strings, lists, tuples, dicts, tensors, dims, numpy arrays); pass one "
-            "of those to the layer"
+            "of those to the layer",
+            value=value,
+            where=where,
         )

@@ -29,10 +29,12 @@ from contextlib import contextmanager
 import rc_naming
 import rc_nn
 
+from ._code import DimNamer, py_code
 from ._emit_tf import EmitParams, SerializedNetwork, serialized_network
 from ._errors import NotAModuleError, RecordVersionError, RootMismatchError
 from ._name_layers import name_layers
 from ._name_params import ParamNaming, param_paths
+from ._pycode import ConfigCodeError
 from ._reach import reach
 from ._select import never_called_note, select_extern, select_marks
 
@@ -92,6 +94,8 @@ def _record_of(root_module: rc_nn.Module) -> tuple[rc_nn.BuildRecord, rc_nn.Reco
         record, handles = rc_nn.build_record(root_module)
     except rc_naming.RootMismatchError as exc:
         raise RootMismatchError(str(exc)) from exc
+    except rc_nn.RecordValueError as exc:
+        raise _unwritable(exc) from exc
     if record.version[0] not in SUPPORTED_RECORD_MAJOR:
         raise RecordVersionError(
             f"rc-nn wrote a build record of version {record.version[0]}.{record.version[1]}, "
@@ -99,6 +103,15 @@ def _record_of(root_module: rc_nn.Module) -> tuple[rc_nn.BuildRecord, rc_nn.Reco
             "install matching versions (pip install -U rc-nn rc-serialize)"
         )
     return record, handles
+
+
+def _unwritable(exc: rc_nn.RecordValueError) -> ConfigCodeError:
+    """A value the record cannot hold is one no config can hold: the config writer's error."""
+    try:
+        py_code(exc.value, DimNamer())
+    except ConfigCodeError as writer_error:
+        return ConfigCodeError(f"{writer_error} (in {exc.where})")
+    return ConfigCodeError(str(exc))
 
 
 def _build_network(
