@@ -164,7 +164,7 @@ def test_param_paths_check_tf_names_and_reachability() -> None:
     layers = [_layer(0, "param"), _layer(1, "param")]
     record = _record(layers, [], params=(_param(0, ("a", "w")), _param(1, None)))
     assert param_paths(record, {0: None}, {}, lambda: "") == {0: ("a", "w")}
-    with pytest.raises(rc_serialize.UnreachableParameterError, match="NOTE In detail") as info:
+    with pytest.raises(rc_serialize.UnreachableError, match="NOTE In detail") as info:
         param_paths(record, {1: None}, {}, lambda: "NOTE")
     assert isinstance(info.value, rc_naming.UnreachableError)
     bad = _record(layers, [], params=(_param(0, ("_a", "w")),))

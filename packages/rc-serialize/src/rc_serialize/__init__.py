@@ -43,7 +43,7 @@ from ._errors import (
     RcSerializeError,
     RecordVersionError,
     RootMismatchError,
-    UnreachableParameterError,
+    UnreachableError,
 )
 from ._final import ParamNaming, SerializedNetwork, build_network
 from ._returnn_check import ensure_native_op_cpu_only
@@ -66,7 +66,7 @@ __all__ = [
     "ReturnnConfigPieces",
     "RootMismatchError",
     "SerializedNetwork",
-    "UnreachableParameterError",
+    "UnreachableError",
     "__version__",
     "build_network",
     "checkpoint_diff",

@@ -17,7 +17,7 @@ __all__ = [
     "RcSerializeError",
     "RecordVersionError",
     "RootMismatchError",
-    "UnreachableParameterError",
+    "UnreachableError",
 ]
 
 
@@ -79,11 +79,11 @@ class ControlFlowError(RcSerializeError, rc_nn.ControlFlowError):
     """
 
 
-class UnreachableParameterError(RcSerializeError, rc_naming.UnreachableError):
+class UnreachableError(RcSerializeError, rc_naming.UnreachableError):
     """A used parameter has no attribute path from the root module (rule N5).
 
     Example:
-        >>> issubclass(UnreachableParameterError, RcSerializeError), issubclass(UnreachableParameterError, rc_naming.UnreachableError)
+        >>> issubclass(UnreachableError, RcSerializeError), issubclass(UnreachableError, rc_naming.UnreachableError)
         (True, True)
     """
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import rc_naming
 import rc_nn
 
-from ._errors import InvalidParameterNameError, ParamNamingError, UnreachableParameterError
+from ._errors import InvalidParameterNameError, ParamNamingError, UnreachableError
 
 __all__ = ["ParamNaming", "param_paths"]
 
@@ -80,13 +80,13 @@ def param_paths(
 
 def _unreachable_error(
     param: rc_nn.ParamRecord, exc: rc_naming.UnreachableError | None, note: str
-) -> UnreachableParameterError:
+) -> UnreachableError:
     message = param.unreachable or "parameter not reachable from the root module"
     obj = exc.obj if exc is not None else None
     holders = exc.holders if exc is not None else ()
     if note:
         message = f"{note} In detail:\n{message}"
-    error = UnreachableParameterError(message, obj=obj, holders=holders)
+    error = UnreachableError(message, obj=obj, holders=holders)
     error.__cause__ = exc if note else None
     return error
 
