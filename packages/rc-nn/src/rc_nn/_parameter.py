@@ -163,6 +163,9 @@ class Parameter(Tensor):
     def variable_layer_options(self) -> dict[str, Any]:
         """The RETURNN ``variable`` layer options (without naming options).
 
+        Deprecated: rc-serialize writes this spelling from the parameter's build record
+        (``rc_nn.ParamRecord``); kept for existing callers.
+
         Example:
             >>> import rc_nn as nn
             >>> p = nn.Parameter([nn.FeatureDim("f", 2)], initial=1.0)
