@@ -192,7 +192,12 @@ def test_names_and_net_dict_of_a_small_record() -> None:
     paths = param_paths(record, used, {}, lambda: "")
     names = name_layers(record, record.marks, used, paths)
     dims = ("F",)
-    network = emit_network(record, names, EmitParams(paths, frozenset(), ParamNaming()), dims)
+    network = emit_network(
+        record,
+        names,
+        EmitParams(paths, frozenset(), ParamNaming(), {p.layer: p for p in record.params}),
+        dims,
+    )
     assert network == {
         "enc_w": {
             "class": "variable",
@@ -213,7 +218,7 @@ def test_emit_refuses_an_extra_entry_named_like_a_layer() -> None:
     used = reach(record.layers, [0])
     names = name_layers(record, record.marks, used, {})
     with pytest.raises(rc_serialize.ExtraNetDictError, match="'output'"):
-        emit_network(record, names, EmitParams({}, frozenset(), ParamNaming()), ())
+        emit_network(record, names, EmitParams({}, frozenset(), ParamNaming(), {}), ())
 
 
 # -- the driver ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from returnn.tensor import Dim
 
 import rc_naming
 
-from ._collect_values import RecordValueError, Values, closure, direct_deps
+from ._collect_values import RecordValueError, Values, closure
 from ._control import Block, BlockNet, ControlTensor, block_of_node
 from ._errors import RcNnError
 from ._init import VarianceScaling
@@ -133,6 +133,7 @@ class _Collector:
         self.resolution = self.root.graph.resolve(root_module)
         self.layer_ids: dict[int, int] = {}
         self.tensors: list[Tensor] = []
+        self.deps: dict[int, list[Tensor]] = {}
         self.values = Values(self.layer_ids, self._block)
         self.block_ids: dict[int, int] = {}
         self.blocks: list[Block] = []
@@ -150,7 +151,7 @@ class _Collector:
                 )
         model_params = self._model_params()
         roots = [m.tensor for m in self.snap.marks] + list(self.snap.extern.values())
-        self.tensors = closure(roots + model_params)
+        self.tensors, self.deps = closure(roots + model_params)
         self.layer_ids.update((id(t), i) for i, t in enumerate(self.tensors))
         calls = self._calls()
         layers = tuple(self._layer(t) for t in self.tensors)
@@ -368,11 +369,10 @@ class _Collector:
         ids = self.layer_ids
         control = tensor if isinstance(tensor, ControlTensor) else None
         kind = _kind(tensor)
-        where = f"{tensor.name_hint} (created at {tensor.created_at})"
         args = None
         op = None
         if tensor.layer_dict is not None and kind != "param":
-            args = self.values.value(tensor.layer_dict, where)
+            args = self.values.value(tensor.layer_dict, tensor)
             layer_class = tensor.layer_dict.get("class")
             op = layer_class if isinstance(layer_class, str) else None
         node = tensor.node
@@ -386,7 +386,7 @@ class _Collector:
             output=self.values.template(tensor),
             op=op,
             args=args,
-            deps=tuple(ids[id(t)] for t in direct_deps(tensor)),
+            deps=tuple([ids[id(t)] for t in self.deps[id(tensor)]]),
             call=self.call_ids.get(id(scope)) if scope is not None else None,
             block=self._block_of(tensor),
             parent=None if tensor.parent is None else ids[id(tensor.parent)],

@@ -59,18 +59,21 @@ def _named_tensors(value: object) -> list[Tensor]:
     return out
 
 
-def closure(roots: list[Tensor]) -> list[Tensor]:
+def closure(roots: list[Tensor]) -> tuple[list[Tensor], dict[int, list[Tensor]]]:
+    """Everything ``roots`` refer to, in creation order, and each tensor's direct deps."""
     seen: dict[int, Tensor] = {}
+    deps: dict[int, list[Tensor]] = {}
     stack = list(roots)
     while stack:
         tensor = stack.pop()
         if id(tensor) in seen:
             continue
         seen[id(tensor)] = tensor
-        stack.extend(direct_deps(tensor))
+        own = deps[id(tensor)] = direct_deps(tensor)
+        stack.extend(own)
         if tensor.layer_dict is not None:
             stack.extend(_named_tensors(list(tensor.layer_dict.values())))
-    return sorted(seen.values(), key=lambda t: t.seq)
+    return sorted(seen.values(), key=lambda t: t.seq), deps
 
 
 class RecordValueError(RcNnError, TypeError):
@@ -87,6 +90,9 @@ class RecordValueError(RcNnError, TypeError):
         super().__init__(message)
         self.value = value
         self.where = where
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class Values:
@@ -130,7 +136,13 @@ class Values:
         self.records.append(DimRecord(index, kind, str(dim.description), dim.dimension, derivation))
         return index
 
-    def value(self, value: object, where: str) -> Any:
+    def value(self, value: object, where: str | Tensor) -> Any:
+        """``value`` in the record's value language (``where``: the layer, for errors)."""
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is list:
+            return SeqValue(tuple([self.value(v, where) for v in value]), is_list=True)  # type: ignore[attr-defined]
         if value is None or isinstance(value, bool | int | float | str | numpy.generic):
             return value
         if isinstance(value, Tensor):
@@ -155,6 +167,8 @@ class Values:
         if isinstance(value, numpy.ndarray) and not value.dtype.hasobject:
             array = numpy.ascontiguousarray(value)
             return ArrayValue(array.dtype.str, tuple(array.shape), array.tobytes())
+        if isinstance(where, Tensor):
+            where = f"{where.name_hint} (created at {where.created_at})"
         raise RecordValueError(
             f"{where}: the value {value!r} of type {type(value).__name__} is not plain data "
             "(numbers, strings, lists, tuples, dicts, tensors, dims, numpy arrays); pass one "

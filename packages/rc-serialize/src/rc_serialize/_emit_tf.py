@@ -55,6 +55,9 @@ class SerializedNetwork:
     )
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 class _Converter:
     """Record values -> TF net dict values (references as strings, dims as ``Dim`` objects)."""
 
@@ -64,6 +67,11 @@ class _Converter:
         self.block_nets: dict[int, dict[str, Any]] = {}
 
     def convert(self, value: Any, node: rc_naming.NameNode) -> Any:
+        kind = type(value)
+        if kind in _SCALARS:
+            return value
+        if kind is rc_nn.LayerRef:
+            return self.refs.ref(value.id, node)
         if isinstance(value, rc_nn.LayerRef):
             return self.refs.ref(value.id, node)
         if isinstance(value, rc_nn.FrozenMap):
@@ -154,6 +162,7 @@ class EmitParams:
     paths: Mapping[int, tuple[str, ...]]
     unused: frozenset[int]  # parameters no output uses (still emitted, N4)
     naming: ParamNaming
+    records: Mapping[int, rc_nn.ParamRecord]  # by layer id
 
 
 def _slot_layer(record: rc_nn.BuildRecord, slot: Slot, params: EmitParams) -> dict[str, Any]:
@@ -165,7 +174,7 @@ def _slot_layer(record: rc_nn.BuildRecord, slot: Slot, params: EmitParams) -> di
     own: dict[str, Any]
     if layer.kind == "param":
         path = params.paths[slot.layer]
-        param = next(p for p in record.params if p.layer == slot.layer)
+        param = params.records[slot.layer]
         own = {**_variable_options(record, param), **params.naming.layer_options(path)}
         if slot.layer in params.unused:
             own["is_output_layer"] = True  # RETURNN builds only what outputs need

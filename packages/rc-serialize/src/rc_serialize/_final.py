@@ -132,6 +132,6 @@ def _build_network(
         record,
         handles,
         names,
-        EmitParams(paths, frozenset(unused), naming),
+        EmitParams(paths, frozenset(unused), naming, {p.layer: p for p in record.params}),
         select_extern(record, used, selection.foreign_used),
     )
