@@ -13,6 +13,7 @@ import dataclasses
 import threading
 from typing import Any
 
+import numpy
 from returnn.tensor import Dim
 
 import rc_naming
@@ -436,7 +437,8 @@ def _kind(tensor: Tensor) -> str:
 
 
 def _needs_text(tensor: Tensor) -> bool:
-    """Whether an error message may print the tensor (a parameter, a stacked output)."""
+    """Whether an error message may print the tensor (a parameter with an initial array,
+    a stacked loop output); marked tensors are printed too."""
     if isinstance(tensor, Parameter):
-        return True
+        return isinstance(tensor.initial, numpy.ndarray)
     return isinstance(tensor, ControlTensor) and tensor.role == "stack"

@@ -22,18 +22,25 @@ from ._record import (
     SeqValue,
     TemplateRecord,
 )
-from ._tensor import Tensor, iter_tensors
+from ._tensor import Tensor
 
 __all__ = ["RecordValueError", "Values", "closure", "direct_deps"]
 
 
-def direct_deps(tensor: Tensor) -> list[Tensor]:
-    """What the final pass must keep for ``tensor``, in the order a walk pushes them."""
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def direct_deps(tensor: Tensor, named: list[Tensor] | None = None) -> list[Tensor]:
+    """What the final pass must keep for ``tensor``, in the order a walk pushes them.
+
+    ``named`` (if given) receives the tensors the options refer to besides values: dict
+    keys and ``LayerNameOf`` targets.
+    """
     deps: list[Tensor] = []
     if tensor.parent is not None:
         deps.append(tensor.parent)
     if tensor.layer_dict is not None:
-        deps.extend(iter_tensors(list(tensor.layer_dict.values())))
+        _walk(tensor.layer_dict, deps, [] if named is None else named)
     if isinstance(tensor, Parameter) and isinstance(tensor.initial, Tensor):
         deps.append(tensor.initial)  # the variable's init_by_layer
     if isinstance(tensor, ControlTensor):
@@ -43,20 +50,23 @@ def direct_deps(tensor: Tensor) -> list[Tensor]:
     return deps
 
 
-def _named_tensors(value: object) -> list[Tensor]:
-    """Tensors an option refers to besides values: dict keys and ``LayerNameOf`` targets."""
-    out: list[Tensor] = []
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, LayerNameOf):
-            out.append(item.tensor)
-        elif isinstance(item, dict):
-            out.extend(k for k in item if isinstance(k, Tensor))
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return out
+def _walk(value: object, deps: list[Tensor], named: list[Tensor]) -> None:
+    """The tensors among the values of ``value`` in order (as ``iter_tensors``), and the
+    tensors it names otherwise (dict keys, ``LayerNameOf``)."""
+    if type(value) in _SCALARS:
+        return
+    if isinstance(value, Tensor):
+        deps.append(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if type(key) is not str and isinstance(key, Tensor):
+                named.append(key)
+            _walk(item, deps, named)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _walk(item, deps, named)
+    elif isinstance(value, LayerNameOf):
+        named.append(value.tensor)
 
 
 def closure(roots: list[Tensor]) -> tuple[list[Tensor], dict[int, list[Tensor]]]:
@@ -69,10 +79,10 @@ def closure(roots: list[Tensor]) -> tuple[list[Tensor], dict[int, list[Tensor]]]
         if id(tensor) in seen:
             continue
         seen[id(tensor)] = tensor
-        own = deps[id(tensor)] = direct_deps(tensor)
+        named: list[Tensor] = []
+        own = deps[id(tensor)] = direct_deps(tensor, named)
         stack.extend(own)
-        if tensor.layer_dict is not None:
-            stack.extend(_named_tensors(list(tensor.layer_dict.values())))
+        stack.extend(named)
     return sorted(seen.values(), key=lambda t: t.seq), deps
 
 
@@ -92,9 +102,6 @@ class RecordValueError(RcNnError, TypeError):
         self.where = where
 
 
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
 class Values:
     """Turns option values into the record's value language; numbers dims as they are met.
 
@@ -107,6 +114,15 @@ class Values:
         self.dim_ids: dict[int, int] = {}
         self.dims: list[Dim] = []
         self.records: list[DimRecord] = []
+
+    def _map(self, value: dict[Any, Any], where: str | Tensor) -> FrozenMap[Any, Any]:
+        pairs = []
+        scalars, ids = _SCALARS, self.layer_ids
+        for key, item in value.items():
+            if type(key) is not str and isinstance(key, Tensor):
+                key = LayerRef(ids[id(key)])  # noqa: PLW2901
+            pairs.append((key, item if type(item) in scalars else self.value(item, where)))
+        return FrozenMap(tuple(pairs))
 
     def template(self, tensor: Tensor) -> TemplateRecord:
         data = tensor.template
@@ -141,6 +157,8 @@ class Values:
         kind = type(value)
         if kind in _SCALARS:
             return value
+        if kind is dict:
+            return self._map(value, where)  # type: ignore[arg-type]
         if kind is list:
             return SeqValue(tuple([self.value(v, where) for v in value]), is_list=True)  # type: ignore[attr-defined]
         if value is None or isinstance(value, bool | int | float | str | numpy.generic):
@@ -150,12 +168,7 @@ class Values:
         if isinstance(value, Dim):
             return DimRef(self.dim(value))
         if isinstance(value, dict):
-            return FrozenMap(
-                tuple(
-                    (self.value(k, where) if isinstance(k, Tensor) else k, self.value(v, where))
-                    for k, v in value.items()
-                )
-            )
+            return self._map(value, where)
         if isinstance(value, list):
             return SeqValue(tuple(self.value(v, where) for v in value), is_list=True)
         if isinstance(value, tuple):
