@@ -18,7 +18,7 @@ from returnn.tensor import Dim
 
 import rc_naming
 
-from ._collect_values import RecordValueError, Values, closure
+from ._collect_values import BlockIds, RecordValueError, Values, closure
 from ._control import Block, BlockNet, ControlTensor, block_of_node
 from ._errors import RcNnError
 from ._init import VarianceScaling
@@ -135,9 +135,10 @@ class _Collector:
         self.layer_ids: dict[int, int] = {}
         self.tensors: list[Tensor] = []
         self.deps: dict[int, list[Tensor]] = {}
+        # No reference back to the collector from its helpers: no cycle keeps the
+        # model's tensors alive for the cyclic garbage collector.
+        self._block = BlockIds()
         self.values = Values(self.layer_ids, self._block)
-        self.block_ids: dict[int, int] = {}
-        self.blocks: list[Block] = []
         self.call_ids: dict[int, int] = {}
         self.scope_blocks: dict[int, int | None] = {}
         self.marked = {id(m.tensor) for m in self.snap.marks}
@@ -304,15 +305,6 @@ class _Collector:
             return self.resolution.path(module)
         return None
 
-    def _block(self, block: Block) -> int:
-        known = self.block_ids.get(id(block))
-        if known is None:
-            if block.parent is not None:
-                self._block(block.parent)
-            known = self.block_ids[id(block)] = len(self.blocks)
-            self.blocks.append(block)
-        return known
-
     def _block_of(self, tensor: Tensor) -> int | None:
         if isinstance(tensor, ControlTensor) and tensor.block is not None:
             return self._block(tensor.block)
@@ -329,7 +321,7 @@ class _Collector:
 
     def _block_records(self) -> tuple[BlockRecord, ...]:
         records = []
-        for index, block in enumerate(self.blocks):
+        for index, block in enumerate(self._block.blocks):
             container = block.container
             results = getattr(block, "results", ())
             records.append(
@@ -339,7 +331,7 @@ class _Collector:
                     label=block.label,
                     created_at=block.created_at,
                     description=block.describe(),
-                    parent=None if block.parent is None else self.block_ids[id(block.parent)],
+                    parent=None if block.parent is None else self._block.ids[id(block.parent)],
                     container=None if container is None else self.layer_ids.get(id(container)),
                     inside_container=block.inside_container,
                     reserved=tuple(block.reserved),

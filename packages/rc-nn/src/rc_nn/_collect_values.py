@@ -24,7 +24,7 @@ from ._record import (
 )
 from ._tensor import Tensor
 
-__all__ = ["RecordValueError", "Values", "closure", "direct_deps"]
+__all__ = ["BlockIds", "RecordValueError", "Values", "closure", "direct_deps"]
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -100,6 +100,23 @@ class RecordValueError(RcNnError, TypeError):
         super().__init__(message)
         self.value = value
         self.where = where
+
+
+class BlockIds:
+    """Dense ids of control-flow blocks in the order they are met (parents first)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[int, int] = {}
+        self.blocks: list[Block] = []
+
+    def __call__(self, block: Block) -> int:
+        known = self.ids.get(id(block))
+        if known is None:
+            if block.parent is not None:
+                self(block.parent)
+            known = self.ids[id(block)] = len(self.blocks)
+            self.blocks.append(block)
+        return known
 
 
 class Values:
