@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import pathlib
 import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -281,3 +285,27 @@ def test_frozen_map_is_ordered_and_hashable() -> None:
     assert {a: 1}[a] == 1 and a["y"].items == (1, 2)
     with pytest.raises(KeyError):
         a["z"]
+
+
+def _dump_in_subprocess(hash_seed: str) -> str:
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import test_build_record as t\n"
+        "print(t._record_of(t._recurrent).dump() + t._record_of(t._extras).dump())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(pathlib.Path(__file__).parent)],
+        env={**os.environ, "PYTHONHASHSEED": hash_seed},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_dump_is_the_same_under_different_hash_seeds() -> None:
+    first, second = _dump_in_subprocess("0"), _dump_in_subprocess("123")
+    assert "LayerRecord(" in first and "BlockRecord(" in first
+    assert first == second
