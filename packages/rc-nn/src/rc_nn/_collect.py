@@ -132,6 +132,7 @@ class _Collector:
         self.state = state_of(self.root)
         self.snap = _snapshot(self.state)
         self.resolution = self.root.graph.resolve(root_module)
+        self.paths: dict[int, tuple[str, ...]] = {}
         self.layer_ids: dict[int, int] = {}
         self.tensors: list[Tensor] = []
         self.deps: dict[int, list[Tensor]] = {}
@@ -187,8 +188,11 @@ class _Collector:
     # -- parameters, extern data, marks ---------------------------------------------------
 
     def _model_params(self) -> list[Tensor]:
+        """The root module's parameters in resolution order; fills ``self.paths`` (the
+        canonical path of every object reachable from the root module, by ``id``)."""
         params: dict[int, Tensor] = {}
-        for _, obj in self.resolution.items():
+        for path, obj in self.resolution.items():
+            self.paths.setdefault(id(obj), path)
             if isinstance(obj, Parameter):
                 params.setdefault(id(obj), obj)
         return list(params.values())
@@ -208,13 +212,14 @@ class _Collector:
             assert isinstance(param, Parameter)
             layer = self.layer_ids[id(param)]
             handles[layer] = param
-            path: tuple[str, ...] | None = None
+            path = self.paths.get(id(param))
             reason: str | None = None
-            try:
-                path = self.resolution.path(param)
-            except rc_naming.UnreachableError as exc:
-                unreachable[layer] = exc
-                reason = str(exc)
+            if path is None:
+                try:
+                    path = self.resolution.path(param)
+                except rc_naming.UnreachableError as exc:
+                    unreachable[layer] = exc
+                    reason = str(exc)
             records.append(self._param_record(param, layer, path, reason))
         return tuple(records), handles, unreachable
 
@@ -227,11 +232,11 @@ class _Collector:
                 float(initial.scale), str(initial.mode), str(initial.distribution)
             )
         else:
-            initial = self.values.value(initial, f"the initial value of {param!r}")
+            initial = self.values.value(initial, param)
         return ParamRecord(
             layer=layer,
             path=path,
-            in_model=param in self.resolution,
+            in_model=id(param) in self.paths,
             dims=tuple(self.values.dim(d) for d in param.dims),
             dtype=str(param.dtype),
             trainable=bool(param.trainable),
@@ -261,7 +266,6 @@ class _Collector:
     # -- calls and blocks -----------------------------------------------------------------
 
     def _calls(self) -> tuple[CallRecord, ...]:
-        own = {id(m) for m in self.root_module.modules()}
         module_ids: dict[int, int] = {}
         calls: list[CallRecord] = []
         for node in self.state.tree.iter_nodes():
@@ -291,7 +295,8 @@ class _Collector:
                     if module is None
                     else self.root.graph.created_at(module),
                     module_path=None if module is None else self._module_path(module),
-                    in_root_modules=module is not None and id(module) in own,
+                    # root_module.modules() are the modules reachable from it
+                    in_root_modules=module is not None and id(module) in self.paths,
                     first_output=None if first is None else self.layer_ids.get(id(first)),
                     block=block,
                 )
@@ -299,11 +304,7 @@ class _Collector:
         return tuple(calls)
 
     def _module_path(self, module: object) -> tuple[str, ...] | None:
-        if module is self.root_module:
-            return ()
-        if module in self.resolution:
-            return self.resolution.path(module)
-        return None
+        return () if module is self.root_module else self.paths.get(id(module))
 
     def _block_of(self, tensor: Tensor) -> int | None:
         if isinstance(tensor, ControlTensor) and tensor.block is not None:

@@ -144,8 +144,9 @@ class Values:
     def template(self, tensor: Tensor) -> TemplateRecord:
         data = tensor.template
         sparse, feature = data.sparse_dim, data.feature_dim
+        ids = self.dim_ids
         return TemplateRecord(
-            dims=tuple(self.dim(d) for d in data.dims),
+            dims=tuple([ids[id(d)] if id(d) in ids else self.dim(d) for d in data.dims]),
             dtype=str(data.dtype),
             sparse_dim=None if sparse is None else self.dim(sparse),
             feature_dim=None if feature is None else self.dim(feature),
