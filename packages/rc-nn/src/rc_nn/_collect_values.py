@@ -179,6 +179,8 @@ class Values:
             return self._map(value, where)  # type: ignore[arg-type]
         if kind is list:
             return SeqValue(tuple([self.value(v, where) for v in value]), is_list=True)  # type: ignore[attr-defined]
+        if kind is Dim:
+            return DimRef(self.dim(value))
         if value is None or isinstance(value, bool | int | float | str | numpy.generic):
             return value
         if isinstance(value, Tensor):

@@ -56,6 +56,13 @@ class SerializedNetwork:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+# The record's classes are final: exact type checks on the hot path.
+LayerRef, FrozenMap, SeqValue, DimRef = (
+    rc_nn.LayerRef,
+    rc_nn.FrozenMap,
+    rc_nn.SeqValue,
+    rc_nn.DimRef,
+)
 
 
 class _Converter:
@@ -70,24 +77,25 @@ class _Converter:
         kind = type(value)
         if kind in _SCALARS:
             return value
-        if kind is rc_nn.LayerRef:
+        if kind is LayerRef:
             return self.refs.ref(value.id, node)
-        if isinstance(value, rc_nn.LayerRef):
-            return self.refs.ref(value.id, node)
-        if isinstance(value, rc_nn.FrozenMap):
-            return {
-                (self.refs.ref(k.id, node) if isinstance(k, rc_nn.LayerRef) else k): self.convert(
-                    v, node
-                )
-                for k, v in value.pairs
-            }
-        if isinstance(value, rc_nn.SeqValue):
+        if kind is FrozenMap:
+            out = {}
+            for key, item in value.pairs:
+                if type(key) is LayerRef:
+                    key = self.refs.ref(key.id, node)  # noqa: PLW2901
+                out[key] = item if type(item) in _SCALARS else self.convert(item, node)
+            return out
+        if kind is SeqValue:
             items = [self.convert(v, node) for v in value.items]
             return items if value.is_list else tuple(items)
+        if kind is DimRef:
+            return self.dims[value.id]
         if isinstance(value, tuple):
             return tuple(self.convert(v, node) for v in value)
-        if isinstance(value, rc_nn.DimRef):
-            return self.dims[value.id]
+        return self._other(value, node)
+
+    def _other(self, value: Any, node: rc_naming.NameNode) -> Any:
         if isinstance(value, rc_nn.BlockNetRef):
             return self.block_nets.setdefault(value.block, {})
         if isinstance(value, rc_nn.LayerNameRef):
