@@ -188,7 +188,7 @@ def _diff_from_shapes(
             continue
         old[path] = shape
         variables[path] = var
-    graph = model._rc_naming_root().graph
+    graph = rc_nn.naming_root_of(model).graph
     renames = rc_naming.rename_mapping(graph, model, old, from_version=from_version)
     diff = rc_naming.diff_names(old, model_names_and_shapes(model), renames=renames.mapping)
     return CheckpointDiff(diff, variables, tuple(ignored), renames, param_naming)

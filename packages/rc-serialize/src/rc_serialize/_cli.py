@@ -337,7 +337,7 @@ _MISSING_CHECK_DEPS = (
 def _cmd_params(args: argparse.Namespace) -> int:
     with rc_naming.Root("cli"):
         model = _build_model(args.model)
-        graph = model._rc_naming_root().graph
+        graph = rc_nn.naming_root_of(model).graph
         rows = []
         for path, param in model.named_parameters():
             shape = [d.dimension for d in param.dims]
