@@ -12,8 +12,6 @@ Example:
     #!rnn.py
 """
 
-__version__ = "0.1.0"
-
 from ._checkpoints import (
     CheckpointDiff,
     checkpoint_diff,
@@ -34,6 +32,7 @@ from ._config import (
 from ._errors import InvalidParameterNameError, RcSerializeError
 from ._final import ParamNaming, SerializedNetwork, build_network
 from ._returnn_check import ensure_native_op_cpu_only
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",

@@ -21,7 +21,6 @@ from typing import Any
 import rc_naming
 import rc_nn
 
-from . import __version__
 from ._cli_check import check_before_writing
 from ._cli_model import CliError, build_model
 from ._cli_output import check_output_path, write_atomically
@@ -29,6 +28,7 @@ from ._config import ReturnnConfigPieces
 from ._errors import RcSerializeError
 from ._naming_cli import add_naming_commands
 from ._returnn_check_rnn import training_config_code
+from ._version import __version__
 
 __all__ = ["main"]
 

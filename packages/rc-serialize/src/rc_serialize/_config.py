@@ -8,10 +8,10 @@ from returnn.tensor import Dim
 
 import rc_nn
 
-from . import __version__
 from ._code import DimNamer, py_code
 from ._final import ParamNaming, SerializedNetwork, build_network, gc_paused
 from ._pycode import number_literal, str_literal
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
