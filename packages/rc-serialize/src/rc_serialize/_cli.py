@@ -32,7 +32,7 @@ from ._version import __version__
 
 __all__ = ["main"]
 
-EXAMPLE = "rc_serialize._example:build_example"
+EXAMPLE = "rc_serialize.example:build_example"
 
 
 def _has_loss(network: Any) -> bool:
