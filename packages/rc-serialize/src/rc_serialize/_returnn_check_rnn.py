@@ -57,7 +57,7 @@ def training_config_code(
     """
     settings = f"""
 
-    # --- added by rc_serialize._returnn_check_rnn: one short epoch on random data ---
+    # --- added by rc-serialize (--synthetic-training): one short epoch on random data ---
     backend = "tensorflow-net-dict"
     task = "train"
     device = "cpu"
