@@ -114,6 +114,20 @@ def check_config(
 
     Raises:
         ReturnnCheckError: RETURNN failed; the message includes the net dict and the error.
+        ModuleNotFoundError: RETURNN's TF backend (``tensorflow``, ``dm-tree``) is not
+            installed (``pip install 'rc-serialize[check]'``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> from rc_serialize import get_returnn_config_serialized
+        >>> with nn.Root():
+        ...     feat = nn.FeatureDim("in", 3)
+        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+        ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+        ...     _ = net(x).mark_as_default_output()
+        ...     report = check_config(get_returnn_config_serialized(net))
+        >>> sorted(report.restored_variable_names), report.restore_ok
+        (['bias/param', 'weight/param'], True)
     """
     if tmp_dir is None:
         with tempfile.TemporaryDirectory(prefix="rc-returnn-check-") as name:
