@@ -165,6 +165,15 @@ def get_returnn_config_serialized(
     attribute paths. The code defines the dims, ``behavior_version``,
     ``extern_data`` and ``network``; RETURNN reads it as a Python config.
 
+    Raises:
+        RcSerializeError: the model cannot be written as a config, e.g.
+            ``InvalidParameterNameError`` (a path component TF cannot use) or
+            ``ConfigCodeError`` (a layer option that is no config value).
+        rc_nn.RcNnError: a mistake in the model found while serializing (e.g.
+            ``rc_nn.NoOutputError``: nothing marked, or the model was never called).
+        rc_naming.RcNamingError: a naming mistake (e.g. ``rc_naming.UnreachableError``,
+            rule N5: a used parameter no attribute chain reaches; ``RootMismatchError``).
+
     Example:
         >>> import rc_nn as nn
         >>> with nn.Root():
