@@ -220,7 +220,10 @@ def migration_mapping(
             (by default they make the migration refuse).
 
     Raises:
-        rc_naming.UnresolvedNamesError: something stays missing, unused or ambiguous.
+        rc_naming.UnresolvedNamesError: something stays missing, unused or ambiguous (also
+            an ``extra`` pair that overrides a match or feeds two new names from one old).
+        ValueError: an unknown suggestion kind in ``accept`` (rc-naming's message lists
+            the kinds).
     """
     mapping = cdiff.diff.mapping(accept, extra=extra, allow_unexpected=allow_unused)
     naming = ParamNaming(cdiff.param_naming)

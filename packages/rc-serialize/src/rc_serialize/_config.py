@@ -67,6 +67,7 @@ class ReturnnConfigPieces:
     """
 
     def __init__(self, root_module: rc_nn.Module, *, param_naming: str = "predecessor") -> None:
+        """Serialize ``root_module`` once (it raises what :func:`get_returnn_config_serialized` raises)."""
         self.serialized: SerializedNetwork = build_network(
             root_module, param_naming=ParamNaming(param_naming)
         )
