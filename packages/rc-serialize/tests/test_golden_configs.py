@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "golden_configs"
 
@@ -193,3 +195,18 @@ def test_capture_mode_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(capture.ENV, "sometimes")
     with pytest.raises(pytest.UsageError, match="write, check or off"):
         capture.mode_from_env()
+
+
+def test_property_tests_are_not_captured() -> None:
+    capture = _capture_module()
+
+    @given(st.integers())
+    def property_test(n: int) -> None:
+        del n
+
+    def plain_test() -> None:
+        pass
+
+    assert capture.is_property_test(types.SimpleNamespace(obj=property_test))
+    assert not capture.is_property_test(types.SimpleNamespace(obj=plain_test))
+    assert not capture.is_property_test(types.SimpleNamespace())
