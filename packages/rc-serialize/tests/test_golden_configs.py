@@ -16,8 +16,12 @@ import subprocess
 import sys
 import textwrap
 import types
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "golden_configs"
 
@@ -64,6 +68,23 @@ def test_golden_config(name: str) -> None:
     config_path, params_path = MODELS.golden_paths(name)
     _compare(config_path, config)
     _compare(params_path, params)
+
+
+_SEARCH_MODELS = frozenset({"lstm_attention_search"})
+_TRAIN_MODELS = frozenset({"lstm_attention_decoder"})
+
+
+@pytest.mark.parametrize("name", list(MODELS.MODELS))
+def test_golden_config_runs_in_returnn(name: str, check_config: Callable[..., Any]) -> None:
+    """Every stored golden config is a real config: RETURNN constructs and runs it."""
+    config_path, params_path = MODELS.golden_paths(name)
+    report = check_config(
+        config_path.read_text(encoding="utf-8"),
+        search=name in _SEARCH_MODELS,
+        train_steps=1 if name in _TRAIN_MODELS else 0,  # its decoder reads the targets
+    )
+    stored = {line.split("\t")[1] for line in params_path.read_text(encoding="utf-8").splitlines()}
+    assert set(report.variable_names) == stored  # N4: the TF variables are the parameters
 
 
 def test_every_golden_file_has_a_model() -> None:
@@ -129,3 +150,63 @@ def test_golden_config_under_two_hash_seeds(name: str) -> None:
     config_path, params_path = MODELS.golden_paths(name)
     _compare(config_path, config)
     _compare(params_path, params)
+
+
+def _capture_module() -> types.ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "rc_serialize_golden_capture_test", GOLDEN_DIR / "capture.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_capture_manifest_round_trip(tmp_path: pathlib.Path) -> None:
+    capture = _capture_module()
+    entries = {"b.py::t[x y]": ["2" * 16, "1" * 16], "a.py::t": ["3" * 16]}
+    path = tmp_path / "m.sha256"
+    path.write_text(capture.manifest_text(entries), encoding="utf-8")
+    assert path.read_text(encoding="utf-8").splitlines()[0] == f"a.py::t\t1\t{'3' * 16}"
+    assert capture.read_manifest(path) == entries
+    assert capture.read_manifest(tmp_path / "missing") == {}
+
+
+def test_capture_describes_what_changed() -> None:
+    capture = _capture_module()
+    same = capture.describe_change(["a", "a", "b"], ["a", "b", "c"])
+    assert same == "3 config(s) before, 3 now; no longer rendered: a; new or changed: c"
+    assert capture.describe_change(["a"], []) == "1 config(s) before, 0 now; no longer rendered: a"
+
+
+def test_capture_hashes_ignore_only_pytest_tmp_paths() -> None:
+    capture = _capture_module()
+    pattern = capture._PYTEST_TMP
+    one = pattern.sub("<t>", '"/tmp/pytest-of-root/pytest-3/test_a0/x.ckpt"')
+    two = pattern.sub("<t>", '"/tmp/pytest-of-root/pytest-17/test_a0/x.ckpt"')
+    assert one == two == '"<t>/test_a0/x.ckpt"'
+    assert pattern.sub("<t>", '"/data/model/x.ckpt"') == '"/data/model/x.ckpt"'
+
+
+def test_capture_mode_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    capture = _capture_module()
+    monkeypatch.setenv(capture.ENV, "Write")
+    assert capture.mode_from_env() == "write"
+    monkeypatch.setenv(capture.ENV, "sometimes")
+    with pytest.raises(pytest.UsageError, match="write, check or off"):
+        capture.mode_from_env()
+
+
+def test_property_tests_are_not_captured() -> None:
+    capture = _capture_module()
+
+    @given(st.integers())
+    def property_test(n: int) -> None:
+        del n
+
+    def plain_test() -> None:
+        pass
+
+    assert capture.is_property_test(types.SimpleNamespace(obj=property_test))
+    assert not capture.is_property_test(types.SimpleNamespace(obj=plain_test))
+    assert not capture.is_property_test(types.SimpleNamespace())

@@ -10,8 +10,8 @@ object that may be rc-nn's. An AST scan of ``packages/rc-serialize/src``:
   that is not rc-nn (e.g. RETURNN's ``BehaviorVersion``); anything else (a parameter
   such as ``model``, an rc-nn import) may be an rc-nn object and is flagged.
 
-``KNOWN`` lists the sites that remain until other branches are merged; it must be
-emptied then (a stale entry fails the test too, so nothing is skipped silently).
+``KNOWN`` lists sites that remain until other branches are merged (empty now); a stale
+entry fails the test too, so nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -22,15 +22,10 @@ from collections import Counter
 
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "rc_serialize"
 
-#: Remaining sites as (file, "base.attribute") -> count. Empty this at the merge of branch
-#: ``border``, which adds the public ``rc_nn.naming_root_of`` (issue 15, P5/P7/P9):
-#: ``checkpoint_diff`` (P7) and ``rc-serialize params`` (P9) use it there, and
-#: ``model_picture`` (``_checkpoints.py``, P8, which reads the call tree from the build
-#: record already) takes its ownership graph from ``rc_nn.naming_root_of(model).graph``.
-KNOWN: dict[tuple[str, str], int] = {
-    ("_checkpoints.py", "model._rc_naming_root"): 2,
-    ("_cli.py", "model._rc_naming_root"): 1,
-}
+#: Remaining sites as (file, "base.attribute") -> count, for sites other branches still
+#: have to remove (a stale entry fails the test). Empty since the merge of branch
+#: ``border`` (``rc_nn.naming_root_of``, issue 15 P5/P7/P9).
+KNOWN: dict[tuple[str, str], int] = {}
 
 
 def _is_rc_nn(module: str | None) -> bool:
