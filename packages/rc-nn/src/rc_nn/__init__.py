@@ -145,6 +145,7 @@ from ._module import Module
 from ._norm import BatchNorm, LayerNorm, Normalize, moments, normalize
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
+from ._predecessor_names import predecessor_name_error as _predecessor_name_error
 from ._rand_module import Random, random, random_label, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
@@ -407,9 +408,7 @@ from . import models as models
 
 def __getattr__(name: str) -> object:
     # Only called for names not found: a predecessor name gets a clear error.
-    from ._predecessor_names import predecessor_name_error
-
-    error = predecessor_name_error(name)
+    error = _predecessor_name_error(name)
     if error is not None:
         raise error
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}", name=name, obj=None)

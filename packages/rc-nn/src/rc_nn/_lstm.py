@@ -31,7 +31,7 @@ from returnn.tensor import batch_dim, single_step_dim
 
 from rc_naming import renamed
 
-from ._array import dot
+from ._array import dot, zeros
 from ._dim_sites import lookalike_dims_note
 from ._dims import Dim
 from ._errors import AxisError, DimMismatchError
@@ -388,6 +388,4 @@ def _split_gates(gates: Tensor, gates_dim: Dim, out_dim: Dim) -> tuple[Tensor, .
 
 
 def _zeros(dims: list[Dim]) -> Tensor:
-    from ._array import zeros
-
     return zeros(dims)

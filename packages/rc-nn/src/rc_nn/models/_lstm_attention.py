@@ -26,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .._array import concat, dot, dropout, reduce_max, softmax
+from .._array import concat, dot, dropout, reduce_max, softmax, zeros
+from .._containers import ModuleList
 from .._dim_sites import lookalike_dims_note
 from .._dims import Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from .._errors import DimMismatchError
@@ -192,8 +193,6 @@ class BlstmEncoder(Module):
         self.dim = dim
         first = BlstmSingleLayer(in_dim, dim)
         self.out_dim = first.out_dim
-        from .._containers import ModuleList
-
         self.layers = ModuleList(
             [first] + [BlstmSingleLayer(self.out_dim, dim) for _ in range(num_layers - 1)]
         )
@@ -364,8 +363,6 @@ class LstmAttentionDecoder(Module):
             >>> dec.default_initial_state().att.dims == (nn.batch_dim, dec.att_dim)
             True
         """
-        from .._array import zeros
-
         return LstmAttentionDecoderState(
             s=self.s.default_initial_state(), att=zeros([batch_dim, self.att_dim])
         )
