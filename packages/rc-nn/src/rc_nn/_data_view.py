@@ -28,7 +28,8 @@ Example:
     >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
     >>> x = nn.get_extern_data(nn.Data("data_view_doc", dim_tags=[nn.batch_dim, time, feat]))
     >>> y = nn.dot(x, nn.ones([feat]), reduce=feat)  # [B, time]: time kept, no feature axis
-    >>> data_view(y).time_dim_axis, data_view(y).feature_dim_axis
+    >>> view = data_view(y, nn.Tensor)
+    >>> view.time_dim_axis, view.feature_dim_axis
     (1, None)
 """
 
