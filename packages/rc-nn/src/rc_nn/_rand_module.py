@@ -18,7 +18,7 @@ from returnn.util.basic import NotSpecified
 
 from ._array import ones, zeros
 from ._compat_ops import set_sparse_dim
-from ._dimargs import as_dims
+from ._dimargs import as_dims, static_size
 from ._gather import where
 from ._module import Module
 from ._tensor import Tensor, make_layer_tensor, make_template
@@ -219,7 +219,6 @@ def random_label(shape: Sequence[Dim], sparse_dim: Dim, dtype: str = "int32") ->
         >>> nn.random_label([nn.batch_dim], v).sparse_dim is v
         True
     """
-    if sparse_dim.dimension is None:
-        raise ValueError(f"random_label: sparse_dim must be static, got {sparse_dim!r}")
-    values = Random().uniform(shape, dtype, minval=0, maxval=int(sparse_dim.dimension))
+    size = static_size(sparse_dim, "random_label", "sparse_dim")
+    values = Random().uniform(shape, dtype, minval=0, maxval=size)
     return set_sparse_dim(values, sparse_dim)
