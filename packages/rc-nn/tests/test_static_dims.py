@@ -20,15 +20,13 @@ def _calls() -> dict[str, tuple[str, Callable[[Any], object]]]:
         "BlstmSingleLayer": ("dim", lambda d: nn.BlstmSingleLayer(_F, d)),
         "SelfAttention": (
             "key_dim_total",
-            lambda d: nn.SelfAttention(
-                _F, None, key_dim_total=d, value_dim_total=_F, num_heads=2
-            ),
+            lambda d: nn.SelfAttention(_F, None, key_dim_total=d, value_dim_total=_F, num_heads=2),
         ),
         "ConformerConvSubsample": (
             "out_dims[0]",
             lambda d: nn.ConformerConvSubsample(_F, out_dims=[d], filter_sizes=[3]),
         ),
-        "TransformerEncoderLayer": ("out_dim", lambda d: nn.TransformerEncoderLayer(d)),
+        "TransformerEncoderLayer": ("out_dim", nn.TransformerEncoderLayer),
         "LstmAttentionEncoderDecoder": (
             "target_dim",
             lambda d: nn.LstmAttentionEncoderDecoder(_F, d),
@@ -67,7 +65,7 @@ def test_slice_nd_size_must_be_static() -> None:
     time = nn.SpatialDim("time")
     x = nn.zeros([nn.batch_dim, time, _F])
     start = nn.zeros([nn.batch_dim], dtype="int32")
-    with pytest.raises(nn.DimMismatchError, match="slice_nd: size must be a static nn.Dim"):
+    with pytest.raises(nn.DimMismatchError, match=r"slice_nd: size must be a static nn\.Dim"):
         nn.slice_nd(x, start=start, axis=time, size=nn.SpatialDim("window"))
-    with pytest.raises(nn.AxisError, match="slice_nd: size must be an nn.Dim"):
+    with pytest.raises(nn.AxisError, match=r"slice_nd: size must be an nn\.Dim"):
         nn.slice_nd(x, start=start, axis=time, size=3)  # type: ignore[arg-type]
