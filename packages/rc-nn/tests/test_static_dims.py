@@ -69,3 +69,11 @@ def test_slice_nd_size_must_be_static() -> None:
         nn.slice_nd(x, start=start, axis=time, size=nn.SpatialDim("window"))
     with pytest.raises(nn.AxisError, match=r"slice_nd: size must be an nn\.Dim"):
         nn.slice_nd(x, start=start, axis=time, size=3)  # type: ignore[arg-type]
+
+
+def test_dim_lists_in_messages_write_the_batch_dim_as_b() -> None:
+    time = nn.SpatialDim("time")
+    x = nn.zeros([nn.batch_dim, time, nn.FeatureDim("f", 6)])
+    parts = [nn.FeatureDim("a", 4), nn.FeatureDim("b", 2)]
+    with pytest.raises(nn.DimMismatchError, match=r"\(dims: \[B, time\(\?\), f\(6\)\];"):
+        nn.split_dims(x, axis=x.dims[2], dims=parts)

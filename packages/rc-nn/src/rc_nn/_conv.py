@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ._dim_ops import replace_dim
+from ._dimargs import dims_str
 from ._dims import Dim
 from ._errors import DimMismatchError
 from ._init import Glorot
 from ._layer_checks import (
-    dims_str,
     infer_spatial_dims,
     positive_ints,
     require_batch,

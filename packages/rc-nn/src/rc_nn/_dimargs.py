@@ -14,14 +14,14 @@ __all__ = ["as_dim", "as_dims", "check_axes", "dims_str", "static_dim", "static_
 
 
 def dims_str(dims: Sequence[Dim]) -> str:
-    """``"[batch(?), time(?), in(3)]"`` for error messages.
+    """``"[B, time(?), in(3)]"``: a list of dims for error messages (``B``: the batch dim).
 
     Example:
-        >>> from returnn.tensor import Dim
-        >>> dims_str([Dim(3, name="in")])
-        '[in(3)]'
+        >>> from returnn.tensor import Dim, batch_dim
+        >>> dims_str([batch_dim, Dim(None, name="time"), Dim(3, name="in")])
+        '[B, time(?), in(3)]'
     """
-    return "[" + ", ".join(_dim_str(d) for d in dims) + "]"
+    return "[" + ", ".join("B" if d.is_batch_dim() else _dim_str(d) for d in dims) + "]"
 
 
 def as_dim(value: object, what: str, arg: str) -> Dim:

@@ -33,11 +33,11 @@ from rc_naming import renamed
 
 from ._array import dot, zeros
 from ._dim_sites import lookalike_dims_note
-from ._dimargs import static_dim
+from ._dimargs import dims_str, static_dim
 from ._dims import Dim
 from ._errors import AxisError, DimMismatchError
 from ._init import Glorot
-from ._layer_checks import dims_str, require_batch, require_dim, require_float
+from ._layer_checks import require_batch, require_dim, require_float
 from ._math import sigmoid, tanh
 from ._module import Module
 from ._parameter import Parameter

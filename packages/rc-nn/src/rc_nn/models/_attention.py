@@ -30,12 +30,12 @@ from .._control import Block, current_block
 from .._cum_concat import cum_concat_step
 from .._dim_ops import replace_dim
 from .._dim_sites import lookalike_dims_note
-from .._dimargs import static_size
+from .._dimargs import dims_str, static_size
 from .._dims import Dim, SpatialDim, single_step_dim
 from .._errors import DimMismatchError
 from .._gather import gather, where
 from .._init import Glorot
-from .._layer_checks import dims_str, require_dim, require_float
+from .._layer_checks import require_dim, require_float
 from .._linear import Linear
 from .._math import activation, clip_by_value, exp
 from .._module import Module
