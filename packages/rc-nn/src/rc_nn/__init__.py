@@ -150,6 +150,7 @@ from ._predecessor_names import predecessor_name_error as _predecessor_name_erro
 from ._rand_module import Random, random, random_label, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
+from ._returnn_fallback import ReturnnFallbackError
 from ._search import choice, decide
 from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
 from ._slice import pad, slice, slice_nd, window
@@ -255,6 +256,7 @@ __all__ = [
     "RelPosSelfAttention",
     "RemovableHandle",
     "ReturnnConfigSerializer",
+    "ReturnnFallbackError",
     "Root",
     "SelfAttention",
     "Sequential",

@@ -62,7 +62,8 @@ def infer_template_with_returnn(layer_dict: dict[str, Any], *, name: str) -> Tem
     class_name = layer_dict.get("class")
     hint = (
         "pass the output template explicitly: make_layer(..., out=...), "
-        "e.g. out=x.template.copy_template() or a template from rc_nn._tensor.make_template(dims, dtype)"
+        "e.g. out=x.template.copy_template(), or "
+        'out=returnn.tensor.Tensor("out", dims=[...], dtype="float32")'
     )
     try:
         import tensorflow as tf
