@@ -16,6 +16,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+import rc_naming
+from rc_serialize._returnn_check import check_config as check
+from rc_serialize._returnn_check import ensure_native_op_cpu_only
+from rc_serialize._roundtrip import roundtrip as run
+
 # Repeatable by default (derandomized, no example database): the README's test command
 # gives the same result on every run. Random search only when asked (``nox -s fuzz``
 # sets RC_TEST_RANDOM=1).
@@ -49,10 +54,8 @@ def returnn_tf() -> types.ModuleType:
 
     Also applies the native-op CPU-only workaround (see ``docs/returnn-notes.md``).
     """
-    import returnn.tf.network  # noqa: F401  # the TF backend, shared by all tests
-    import tensorflow as tf
-
-    from rc_serialize._returnn_check import ensure_native_op_cpu_only
+    import returnn.tf.network  # noqa: F401, PLC0415  the TF backend, shared by all tests
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
 
     ensure_native_op_cpu_only()
     return tf
@@ -61,23 +64,17 @@ def returnn_tf() -> types.ModuleType:
 @pytest.fixture
 def check_config(returnn_tf: types.ModuleType) -> Callable[..., Any]:
     """:func:`rc_serialize._returnn_check.check_config`, with TF already imported."""
-    from rc_serialize._returnn_check import check_config as check
-
     return check
 
 
 @pytest.fixture
 def roundtrip(returnn_tf: types.ModuleType) -> Callable[..., Any]:
     """:func:`rc_serialize._roundtrip.roundtrip`: serialize, prove in RETURNN, assert N4 + templates."""
-    from rc_serialize._roundtrip import roundtrip as run
-
     return run
 
 
 @pytest.fixture(autouse=True)
 def _fresh_root() -> Any:
     """Every test builds its model under its own naming root."""
-    import rc_naming
-
     with rc_naming.Root("test"):
         yield
