@@ -139,6 +139,17 @@ def bench(session: nox.Session) -> None:
 
 
 @nox.session
+def bench_compare(session: nox.Session) -> None:
+    """Build + serialize time of this tree against a base commit, side by side.
+
+    ``nox -s bench_compare -- --base REV [--repeats N]``: see ``bench/compare.py``.
+    """
+    _install_package(session, "rc-serialize", with_tests=False)
+    env = {**QUIET_TF, "PYTHONHASHSEED": "0"}
+    session.run("python", str(ROOT / "bench" / "compare.py"), *session.posargs, env=env)
+
+
+@nox.session
 def fuzz(session: nox.Session) -> None:
     """Differential fuzzing against RETURNN with many examples; prints the generator statistics."""
     _install_package(session, "rc-serialize")

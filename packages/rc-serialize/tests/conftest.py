@@ -4,11 +4,16 @@
   by default; ``random`` when ``RC_TEST_RANDOM=1`` (``nox -s fuzz``).
 * TensorFlow and RETURNN's TF backend are imported lazily, once per process, by the
   session fixture :func:`returnn_tf`; tests that do not request it never import TF.
+* Golden capture (issue 15): every config a test renders is hashed and checked against
+  ``golden_configs/all_tests.sha256`` (``RC_GOLDEN_CAPTURE=write|check|off``, see
+  ``golden_configs/capture.py``).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pathlib
 import types
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +41,20 @@ settings.load_profile("random" if os.environ.get("RC_TEST_RANDOM") == "1" else "
 
 # Quieten TF's C++ logging before TF is imported (it is imported lazily below).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the golden capture of every rendered config (``golden_configs/capture.py``)."""
+    path = pathlib.Path(__file__).resolve().parent / "golden_configs" / "capture.py"
+    spec = importlib.util.spec_from_file_location("rc_serialize_golden_capture", path)
+    assert spec is not None and spec.loader is not None
+    capture = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(capture)
+    mode = capture.mode_from_env()
+    if mode != "off":
+        plugin = capture.GoldenCapture(mode)
+        plugin.install()
+        config.pluginmanager.register(plugin, "rc_golden_capture")
 
 
 _TF_FIXTURES = frozenset({"returnn_tf", "check_config", "roundtrip"})

@@ -339,7 +339,7 @@ def test_sigterm_while_writing_leaves_no_temp_file(
     def terminated(path: str, mode: int) -> None:
         os.kill(os.getpid(), signal.SIGTERM)  # arrives while the temp file exists
 
-    monkeypatch.setattr("rc_serialize._cli.os.chmod", terminated)
+    monkeypatch.setattr("rc_serialize._cli_output.os.chmod", terminated)
     with pytest.raises(SystemExit) as info:
         main(["build", f"{factories}:build", "-o", str(target)])
     assert info.value.code == 128 + signal.SIGTERM

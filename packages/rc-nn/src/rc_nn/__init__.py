@@ -143,6 +143,7 @@ from ._math import (
     tanh,
 )
 from ._module import Module
+from ._naming_root import naming_root_of
 from ._norm import BatchNorm, LayerNorm, Normalize, moments, normalize
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
@@ -332,6 +333,7 @@ __all__ = [
     "merge_dims",
     "minimum",
     "moments",
+    "naming_root_of",
     "neg",
     "normalize",
     "one_hot",

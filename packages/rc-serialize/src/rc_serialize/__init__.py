@@ -12,8 +12,7 @@ Example:
     #!rnn.py
 """
 
-__version__ = "0.1.0"
-
+from ._checkpoint_errors import CheckpointPathError, CheckpointVariableError
 from ._checkpoints import (
     CheckpointDiff,
     checkpoint_diff,
@@ -33,11 +32,16 @@ from ._config import (
 )
 from ._errors import InvalidParameterNameError, RcSerializeError
 from ._final import ParamNaming, SerializedNetwork, build_network
+from ._pycode import ConfigCodeError
 from ._returnn_check import ensure_native_op_cpu_only
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
     "CheckpointDiff",
+    "CheckpointPathError",
+    "CheckpointVariableError",
+    "ConfigCodeError",
     "DimNamer",
     "InvalidParameterNameError",
     "ParamNaming",

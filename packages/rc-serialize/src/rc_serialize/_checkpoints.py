@@ -28,9 +28,13 @@ import os
 import pathlib
 from collections.abc import Iterable, Mapping
 
+import numpy
+
 import rc_naming
 import rc_nn
+from rc_nn._state import CallInfo, state_of
 
+from ._checkpoint_errors import CheckpointPathError, CheckpointVariableError
 from ._final import ParamNaming
 from ._pycode import comment, number_literal, str_literal
 
@@ -101,14 +105,17 @@ def read_checkpoint_shapes(checkpoint: str | os.PathLike[str]) -> dict[str, tupl
     """``TF variable name -> shape`` of every variable in a TF checkpoint (imports TensorFlow).
 
     ``checkpoint`` is the prefix RETURNN writes (``.../model.003``, without ``.index``).
+
+    Raises:
+        CheckpointPathError: (``FileNotFoundError``) no readable checkpoint at that prefix.
     """
-    import tensorflow as tf
+    import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a checkpoint is read
 
     prefix = _checkpoint_prefix(checkpoint)
     try:
         listed = tf.train.list_variables(prefix)
     except Exception as exc:
-        raise FileNotFoundError(
+        raise CheckpointPathError(
             f"cannot read TF checkpoint {prefix!r}: {type(exc).__name__}: {exc}; give the "
             "checkpoint prefix RETURNN wrote, e.g. model.003 (not model.003.index)"
         ) from exc
@@ -166,6 +173,10 @@ def checkpoint_diff(
 
     Declared renames of the model's classes (``__rc_renames__`` / ``@rc_naming.renamed``)
     are applied first; see :func:`rc_naming.diff_names` for the other suggestions.
+
+    Raises:
+        CheckpointPathError: (``FileNotFoundError``) no readable checkpoint at that prefix.
+        ValueError: ``param_naming`` is neither ``"predecessor"`` nor ``"plain"``.
     """
     shapes = read_checkpoint_shapes(checkpoint)
     return _diff_from_shapes(model, shapes, param_naming=param_naming, from_version=from_version)
@@ -188,7 +199,7 @@ def _diff_from_shapes(
             continue
         old[path] = shape
         variables[path] = var
-    graph = model._rc_naming_root().graph
+    graph = rc_nn.naming_root_of(model).graph
     renames = rc_naming.rename_mapping(graph, model, old, from_version=from_version)
     diff = rc_naming.diff_names(old, model_names_and_shapes(model), renames=renames.mapping)
     return CheckpointDiff(diff, variables, tuple(ignored), renames, param_naming)
@@ -210,7 +221,10 @@ def migration_mapping(
             (by default they make the migration refuse).
 
     Raises:
-        rc_naming.UnresolvedNamesError: something stays missing, unused or ambiguous.
+        rc_naming.UnresolvedNamesError: something stays missing, unused or ambiguous (also
+            an ``extra`` pair that overrides a match or feeds two new names from one old).
+        ValueError: an unknown suggestion kind in ``accept`` (rc-naming's message lists
+            the kinds).
     """
     mapping = cdiff.diff.mapping(accept, extra=extra, allow_unexpected=allow_unused)
     naming = ParamNaming(cdiff.param_naming)
@@ -230,26 +244,26 @@ def migrate_checkpoint(
     ``mapping`` is ``new variable name -> old variable name`` (from
     :func:`migration_mapping`). ``global_step`` is carried over if present;
     optimizer slots are not. Returns the written prefix. Imports TensorFlow.
-    """
-    import numpy as np
-    import tensorflow as tf
 
-    prefix = _checkpoint_prefix(checkpoint)
+    Raises:
+        CheckpointPathError: (``FileNotFoundError``) the checkpoint cannot be read, or the
+            output's directory does not exist.
+        CheckpointVariableError: (``LookupError``) ``mapping`` names an old variable the
+            checkpoint does not have.
+    """
+    import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a checkpoint is written
+
     out = pathlib.Path(_checkpoint_prefix(output))
     if not out.parent.is_dir():
-        raise FileNotFoundError(
+        raise CheckpointPathError(
             f"output {str(out)!r}: directory {str(out.parent)!r} does not exist"
         )
-    reader = tf.train.load_checkpoint(prefix)
-    names = dict(mapping)
-    if reader.has_tensor("global_step") and "global_step" not in names:
-        names["global_step"] = "global_step"
+    values = _old_values(_checkpoint_prefix(checkpoint), mapping)
     graph = tf.Graph()
     with graph.as_default():
         feeds = {}
         variables = {}
-        for new, old in sorted(names.items()):
-            value = np.asarray(reader.get_tensor(old))
+        for new, value in sorted(values.items()):
             holder = tf.compat.v1.placeholder(tf.as_dtype(value.dtype), shape=value.shape)
             variables[new] = tf.compat.v1.Variable(holder, name=new.replace(":", "_"))
             feeds[holder] = value
@@ -258,6 +272,30 @@ def migrate_checkpoint(
             session.run(tf.compat.v1.global_variables_initializer(), feed_dict=feeds)
             saver.save(session, str(out), write_meta_graph=False, write_state=False)
     return out
+
+
+def _old_values(prefix: str, mapping: Mapping[str, str]) -> dict[str, numpy.ndarray]:
+    """``new name -> value of the old variable`` (plus ``global_step`` if the checkpoint has it)."""
+    import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a checkpoint is read
+
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except Exception as exc:
+        raise CheckpointPathError(
+            f"cannot read TF checkpoint {prefix!r}: {type(exc).__name__}: {exc}; give the "
+            "checkpoint prefix RETURNN wrote, e.g. model.003 (not model.003.index)"
+        ) from exc
+    names = dict(mapping)
+    if reader.has_tensor("global_step") and "global_step" not in names:
+        names["global_step"] = "global_step"
+    missing = sorted({old for old in names.values() if not reader.has_tensor(old)})
+    if missing:
+        raise CheckpointVariableError(
+            f"checkpoint {prefix!r} has no variable {', '.join(map(repr, missing))}; the "
+            "mapping (new name -> old name) must name variables of the old checkpoint: build it "
+            "with migration_mapping(checkpoint_diff(model, checkpoint))"
+        )
+    return {new: numpy.asarray(reader.get_tensor(old)) for new, old in names.items()}
 
 
 def preload_config_code(
@@ -326,8 +364,6 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
         layer call tree:
         <root>
     """
-    from rc_nn._state import CallInfo, state_of
-
     root = model._rc_naming_root()
     graph = root.graph
     tree = state_of(root).tree

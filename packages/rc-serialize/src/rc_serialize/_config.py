@@ -8,10 +8,10 @@ from returnn.tensor import Dim
 
 import rc_nn
 
-from . import __version__
 from ._code import DimNamer, py_code
 from ._final import ParamNaming, SerializedNetwork, build_network, gc_paused
 from ._pycode import number_literal, str_literal
+from ._version import __version__
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
@@ -67,6 +67,7 @@ class ReturnnConfigPieces:
     """
 
     def __init__(self, root_module: rc_nn.Module, *, param_naming: str = "predecessor") -> None:
+        """Serialize ``root_module`` once (it raises what :func:`get_returnn_config_serialized` raises)."""
         self.serialized: SerializedNetwork = build_network(
             root_module, param_naming=ParamNaming(param_naming)
         )
@@ -164,6 +165,15 @@ def get_returnn_config_serialized(
     ``root_module`` is the only naming input (rule N2): parameter names are its
     attribute paths. The code defines the dims, ``behavior_version``,
     ``extern_data`` and ``network``; RETURNN reads it as a Python config.
+
+    Raises:
+        RcSerializeError: the model cannot be written as a config, e.g.
+            ``InvalidParameterNameError`` (a path component TF cannot use) or
+            ``ConfigCodeError`` (a layer option that is no config value).
+        rc_nn.RcNnError: a mistake in the model found while serializing (e.g.
+            ``rc_nn.NoOutputError``: nothing marked, or the model was never called).
+        rc_naming.RcNamingError: a naming mistake (e.g. ``rc_naming.UnreachableError``,
+            rule N5: a used parameter no attribute chain reaches; ``RootMismatchError``).
 
     Example:
         >>> import rc_nn as nn

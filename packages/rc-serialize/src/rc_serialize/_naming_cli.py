@@ -14,6 +14,16 @@ from typing import Any
 
 import rc_naming
 
+from ._checkpoints import (
+    checkpoint_diff,
+    migrate_checkpoint,
+    migration_mapping,
+    model_picture,
+    preload_config_code,
+)
+from ._cli_model import CliError, build_model
+from ._cli_output import write_atomically
+
 __all__ = ["add_naming_commands"]
 
 
@@ -96,11 +106,8 @@ def add_naming_commands(sub: Any, *, default_model: str) -> None:
 
 
 def _checkpoint_diff(args: argparse.Namespace) -> Any:
-    from ._checkpoints import checkpoint_diff
-    from ._cli import CliError, _build_model
-
     with rc_naming.Root("cli"):
-        model = _build_model(args.model)
+        model = build_model(args.model)
         try:
             return checkpoint_diff(
                 model,
@@ -126,8 +133,6 @@ def _cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _parse_pairs(pairs: list[str]) -> dict[str, str]:
-    from ._cli import CliError
-
     result: dict[str, str] = {}
     for pair in pairs:
         old, sep, new = pair.partition("=")
@@ -145,9 +150,6 @@ def _parse_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _cmd_migrate(args: argparse.Namespace) -> int:
-    from ._checkpoints import migrate_checkpoint, migration_mapping, preload_config_code
-    from ._cli import CliError, _write_atomically
-
     cdiff = _checkpoint_diff(args)
     accept = ("declared", *(args.accept or ()))
     try:
@@ -163,7 +165,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         print(f"  {old} -> {new}")
     if args.as_preload_config:
         out = pathlib.Path(args.output)
-        _write_atomically(out, preload_config_code(args.checkpoint, mapping))
+        write_atomically(out, preload_config_code(args.checkpoint, mapping))
         print(f"wrote {out}: preload_from_files with {len(renamed)} renamed variables")
         return 0
     try:
@@ -175,9 +177,6 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
-    from ._checkpoints import model_picture
-    from ._cli import CliError, _build_model
-
     fmt = args.format
     if fmt is None and args.output is not None:
         suffix = pathlib.Path(args.output).suffix.lower().lstrip(".")
@@ -191,7 +190,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     if args.output is None and fmt in ("svg", "png"):
         raise CliError(f"--format {fmt} needs -o FILE")
     with rc_naming.Root("cli"):
-        model = _build_model(args.model)
+        model = build_model(args.model)
         try:
             picture = model_picture(model, fmt)
         except rc_naming.GraphvizNotFoundError as exc:

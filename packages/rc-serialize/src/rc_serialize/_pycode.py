@@ -49,6 +49,10 @@ def str_literal(text: str) -> str:
         >>> print(str_literal('a"b\\nc'), str_literal("x²"))
         'a"b\\nc' "x\\xb2"
     """
+    if not isinstance(text, str):
+        raise ConfigCodeError(
+            f"expected a string to write as config code, got {type(text).__name__} {text!r}"
+        )
     code = ascii(str.__str__(text))  # the plain str: a subclass's __repr__ is never called
     if code.startswith("'") and '"' not in code:
         code = '"' + code[1:-1] + '"'

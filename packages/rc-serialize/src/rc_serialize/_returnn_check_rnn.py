@@ -18,11 +18,42 @@ import subprocess
 import sys
 import textwrap
 
-__all__ = ["ReturnnSubprocessError", "RnnRun", "run_returnn_training", "training_config_code"]
+from ._errors import RcSerializeError
+
+__all__ = [
+    "ReturnnSubprocessError",
+    "ReturnnTimeoutError",
+    "RnnRun",
+    "run_returnn_training",
+    "training_config_code",
+]
 
 
-class ReturnnSubprocessError(Exception):
-    """``python -m returnn`` failed; the message holds the tail of its output."""
+class ReturnnSubprocessError(RcSerializeError, RuntimeError):
+    """``python -m returnn`` failed; the message holds the tail of its output.
+
+    Example:
+        >>> issubclass(ReturnnSubprocessError, RcSerializeError)
+        True
+    """
+
+
+class ReturnnTimeoutError(ReturnnSubprocessError, subprocess.TimeoutExpired):
+    """``python -m returnn`` ran longer than its timeout (also a ``subprocess.TimeoutExpired``).
+
+    Example:
+        >>> error = ReturnnTimeoutError(["python", "-m", "returnn"], 1.0, output="log tail")
+        >>> isinstance(error, subprocess.TimeoutExpired), error.timeout
+        (True, 1.0)
+    """
+
+    def __init__(self, cmd: list[str], timeout: float, *, output: str) -> None:
+        subprocess.TimeoutExpired.__init__(self, cmd, timeout, output=output)
+        self.args = (str(self),)
+
+    def __str__(self) -> str:
+        tail = "\n".join(str(self.output or "").splitlines()[-80:])
+        return f"{' '.join(self.cmd)} did not finish within {self.timeout} s; output tail:\n{tail}"
 
 
 @dataclasses.dataclass
@@ -57,7 +88,7 @@ def training_config_code(
     """
     settings = f"""
 
-    # --- added by rc_serialize._returnn_check_rnn: one short epoch on random data ---
+    # --- added by rc-serialize (--synthetic-training): one short epoch on random data ---
     backend = "tensorflow-net-dict"
     task = "train"
     device = "cpu"
@@ -110,6 +141,7 @@ def run_returnn_training(
 
     Raises:
         ReturnnSubprocessError: RETURNN exited with an error or saved no checkpoint.
+        ReturnnTimeoutError: RETURNN ran longer than ``timeout``.
     """
     model_dir = work_dir / "model"
     model_dir.mkdir(parents=True, exist_ok=True)  # RETURNN needs the log file's directory
@@ -117,15 +149,20 @@ def run_returnn_training(
     config_path.write_text(training_config_code(config_code, model_dir=model_dir), encoding="utf-8")
     env = dict(os.environ)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    proc = subprocess.run(
-        [python or sys.executable, "-m", "returnn", str(config_path)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-        cwd=str(work_dir),
-        check=False,
-    )
+    command = [python or sys.executable, "-m", "returnn", str(config_path)]
+    try:
+        proc = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            cwd=str(work_dir),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        output = _text(exc.stdout) + _text(exc.stderr)
+        raise ReturnnTimeoutError(command, timeout, output=output) from None
     output = proc.stdout + proc.stderr
     checkpoint = model_dir / "model.001"
     if proc.returncode != 0 or not (model_dir / "model.001.index").exists():
@@ -135,6 +172,13 @@ def run_returnn_training(
         )
     names = _list_checkpoint(checkpoint, python=python or sys.executable, env=env)
     return RnnRun(checkpoint=checkpoint, variable_names=names, output=output)
+
+
+def _text(value: str | bytes | None) -> str:
+    """The output a ``TimeoutExpired`` carries (bytes even with ``text=True``), as text."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value or ""
 
 
 def _list_checkpoint(checkpoint: pathlib.Path, *, python: str, env: dict[str, str]) -> set[str]:

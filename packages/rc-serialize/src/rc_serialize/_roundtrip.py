@@ -1,7 +1,7 @@
 """Round trip of a called model through RETURNN, with the checks every test model must pass.
 
-Used by the tests and by ``rc-serialize build --check``-like tooling; TensorFlow is
-imported only when a round trip runs.
+The implementation behind the public :mod:`rc_serialize.testing` (import from there).
+TensorFlow is imported only when a round trip runs.
 
 ``roundtrip(model)`` serializes the model (its root module), constructs the config
 in RETURNN's TF backend, runs forward (and training steps), saves and restores a
@@ -23,14 +23,41 @@ from typing import Any
 import numpy
 
 import rc_nn as nn
-from rc_serialize import build_network, get_returnn_config_serialized
-from rc_serialize._final import ParamNaming, SerializedNetwork
-from rc_serialize._returnn_check import CheckReport, check_config, template_of
+
+from ._config import get_returnn_config_serialized
+from ._errors import RcSerializeError
+from ._final import ParamNaming, SerializedNetwork, build_network
+from ._returnn_check import CheckReport, check_config, template_of
+
+__all__ = [
+    "RoundTrip",
+    "RoundTripError",
+    "assert_templates_agree",
+    "expected_variable_names",
+    "roundtrip",
+]
+
+
+class RoundTripError(RcSerializeError, AssertionError):
+    """A round trip found a difference between rc's view of a model and RETURNN's.
+
+    An ``AssertionError`` (pytest shows it as a failed check), raised explicitly, so
+    ``python -O`` does not skip the checks.
+
+    Example:
+        >>> isinstance(RoundTripError("TF variables differ"), AssertionError)
+        True
+    """
 
 
 @dataclasses.dataclass
 class RoundTrip:
-    """What a round trip produced."""
+    """What a round trip produced: the config code, the serialized network, RETURNN's report.
+
+    Example:
+        >>> RoundTrip.__dataclass_fields__.keys()
+        dict_keys(['code', 'serialized', 'report'])
+    """
 
     code: str
     serialized: SerializedNetwork
@@ -42,7 +69,14 @@ class RoundTrip:
 
 
 def expected_variable_names(model: nn.Module, param_naming: str = "predecessor") -> set[str]:
-    """``named_parameters()`` rendered as TF variable names."""
+    """``named_parameters()`` rendered as TF variable names.
+
+    Example:
+        >>> with nn.Root():
+        ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+        >>> sorted(expected_variable_names(net)), sorted(expected_variable_names(net, "plain"))
+        (['bias/param', 'weight/param'], ['bias', 'weight'])
+    """
     naming = ParamNaming(param_naming)
     return {naming.variable_name(tuple(path.split("."))) for path, _ in model.named_parameters()}
 
@@ -82,7 +116,24 @@ def _special_axes_problem(name: str, tensor: nn.Tensor, theirs: Any) -> str | No
 
 
 def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -> None:
-    """Our inferred template equals RETURNN's for every layer we emitted, inside loops too."""
+    """Our inferred template equals RETURNN's for every layer we emitted, inside loops too.
+
+    Compared: the dims in order (description and size; every batch dim is "the batch"),
+    the dtype, the sparse dim, and the time and feature axes of ``Tensor.data`` (see
+    :func:`roundtrip`). Inside a loop the comparison is per frame.
+
+    Raises:
+        RoundTripError: with one line per layer that differs.
+    """
+    problems = [*_layer_problems(serialized, report), *_loop_layer_problems(serialized, report)]
+    if problems:
+        raise RoundTripError(
+            "inferred templates differ from RETURNN's:\n  " + "\n  ".join(problems)
+        )
+
+
+def _layer_problems(serialized: SerializedNetwork, report: CheckReport) -> list[str]:
+    """Differences of the layers outside loops."""
     problems = []
     for name, tensor in serialized.layer_tensors.items():
         if name not in report.layer_templates:
@@ -104,6 +155,11 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
             )
         elif (problem := _special_axes_problem(name, tensor, theirs)) is not None:
             problems.append(problem)
+    return problems
+
+
+def _loop_layer_problems(serialized: SerializedNetwork, report: CheckReport) -> list[str]:
+    """Differences of the layers inside loops, compared per frame."""
     # Inside a loop our template is per frame; RETURNN may move a layer out of the loop,
     # then its template also has the loop axis. Compare per frame: without loop axes.
     loop_layers = serialized.loop_layer_tensors
@@ -116,6 +172,7 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
         if tensor.layer_dict is not None and tensor.layer_dict.get("class") == "cum_concat"
         for d in [tensor.layer_dict["out_spatial_dim"]]
     }
+    problems = []
     for name, (tensor, loop_axes) in loop_layers.items():
         if name not in report.layer_templates:
             continue
@@ -143,7 +200,7 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
             problem = _special_axes_problem(f"{name} (in a loop)", tensor, theirs)
             if problem is not None:
                 problems.append(problem)
-    assert not problems, "inferred templates differ from RETURNN's:\n  " + "\n  ".join(problems)
+    return problems
 
 
 def roundtrip(
@@ -154,7 +211,19 @@ def roundtrip(
     check_templates: bool = True,
     **check_kwargs: Any,
 ) -> RoundTrip:
-    """Serialize ``model`` and prove the config in RETURNN (see the module docstring)."""
+    """Serialize ``model`` and prove the config in RETURNN (see :mod:`rc_serialize.testing`).
+
+    Args:
+        model: the called root module (outputs or losses marked).
+        train_steps: Adam steps in RETURNN (needs a marked loss); ``0``: forward only.
+        param_naming: ``"predecessor"`` (``.../param``) or ``"plain"`` TF variable names.
+        check_templates: also compare every layer's inferred template with RETURNN's.
+        check_kwargs: passed on to :func:`check_config` (``seed``, ``batch``, ``max_time``, ...).
+
+    Raises:
+        RoundTripError: rc and RETURNN disagree (names, restored values, templates, losses).
+        ReturnnCheckError: RETURNN rejected or failed on the config.
+    """
     code = get_returnn_config_serialized(model, param_naming=param_naming)
     serialized = build_network(model, param_naming=ParamNaming(param_naming))
     report = check_config(code, train_steps=train_steps, **check_kwargs)
@@ -162,12 +231,24 @@ def roundtrip(
     used = set(serialized.variable_names.values())
     # N4: the config, the TF variables and named_parameters() agree, parameters that no
     # output uses included (they get variable layers of their own).
-    assert report.variable_names == used, (report.variable_names, used)
-    assert used == expected, (used ^ expected, used, expected)
-    assert report.restored_variable_names == used
-    assert report.restore_ok
+    _check(report.variable_names == used, "TF variables", report.variable_names, used)
+    _check(used == expected, "named_parameters()", expected, used)
+    _check(
+        report.restored_variable_names == used, "checkpoint", report.restored_variable_names, used
+    )
+    if not report.restore_ok:
+        raise RoundTripError("the restored checkpoint does not give back the saved values")
     if check_templates:
         assert_templates_agree(serialized, report)
-    if train_steps:
-        assert all(numpy.isfinite(report.losses)), report.losses
+    if train_steps and not all(numpy.isfinite(report.losses)):
+        raise RoundTripError(f"training gave non-finite losses: {report.losses}")
     return RoundTrip(code, serialized, report)
+
+
+def _check(ok: bool, what: str, theirs: set[str], config: set[str]) -> None:
+    """Raise :class:`RoundTripError` naming the names that differ, unless ``ok``."""
+    if not ok:
+        raise RoundTripError(
+            f"the names of the {what} differ from the config's variable names: only in the "
+            f"{what}: {sorted(theirs - config)}; only in the config: {sorted(config - theirs)}"
+        )

@@ -1,0 +1,22 @@
+#!rnn.py
+# RETURNN config written by rc-serialize <version>. Do not edit: regenerate it.
+from returnn.tensor import Dim, batch_dim, single_step_dim
+
+time_dim = Dim(None, name="time", kind=Dim.Types.Spatial)
+width_dim = Dim(None, name="width", kind=Dim.Types.Spatial)
+f_dim = Dim(3, name="f", kind=Dim.Types.Feature)
+f_in_dim = Dim(3, name="f:in", kind=Dim.Types.Feature)
+
+behavior_version = 21
+
+extern_data = {
+    "data": {"dim_tags": [batch_dim, time_dim, width_dim, f_dim], "dtype": "float32"},
+}
+
+network = {
+    "lin_weight": {"class": "variable", "shape": [f_in_dim, f_dim], "init": {"class": "VarianceScaling", "scale": 1.0, "mode": "fan_avg", "distribution": "uniform"}, "name_scope": "lin/weight", "param_name": "param"},
+    "lin_bias": {"class": "variable", "shape": [f_dim], "init": 0.0, "name_scope": "lin/bias", "param_name": "param"},
+    "loop": {"class": "rec", "from": [], "unit": {"unstack": {"class": "rec_unstack", "from": "base:data:data", "axis": time_dim}, "constant": {"class": "constant", "value": 0.0, "shape": [batch_dim, f_dim], "dtype": "float32"}, "loop": {"class": "rec", "from": [], "unit": {"unstack": {"class": "rec_unstack", "from": "base:unstack", "axis": width_dim}, "lin": {"class": "linear", "from": "unstack", "in_dim": f_dim, "out_dim": f_dim, "with_bias": True, "reuse_params": {"map": {"W": {"layer_output": "base:base:lin_weight"}, "b": {"layer_output": "base:base:lin_bias"}}}}, "add": {"class": "combine", "from": ["lin", "prev:h"], "kind": "add"}, "output": {"class": "copy", "from": "add", "is_output_layer": True}, "h": {"class": "copy", "from": "add", "initial_output": "base:constant"}}, "axis": width_dim}, "output": {"class": "copy", "from": "loop", "is_output_layer": True}}, "axis": time_dim},
+    "output": {"class": "copy", "from": "loop"},
+    "sum": {"class": "reduce", "from": "loop", "mode": "sum", "axis": [time_dim, width_dim, f_dim], "loss": "as_is"},
+}
