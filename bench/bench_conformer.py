@@ -31,6 +31,20 @@ import tempfile
 import time
 from typing import Any
 
+import numpy
+from returnn.config import Config
+from returnn.tensor import Dim, batch_dim
+
+import rc_nn as nn
+from rc_serialize import get_returnn_config_serialized
+from rc_serialize._returnn_check import (
+    _behavior_version_of,
+    _load_config,
+    _quiet_returnn_log,
+    _random_feed,
+    ensure_native_op_cpu_only,
+)
+
 NUM_LAYERS, MODEL_DIM, NUM_HEADS, FF_DIM, IN_DIM = 12, 512, 8, 2048, 80
 CONV_CHANNELS = (32, 64)
 CONV_KERNEL_SIZE = 32
@@ -49,8 +63,6 @@ def build_conformer(
     each followed by 2x2 max pooling (time / 4); output: the encoder's output
     marked as the default output.
     """
-    import rc_nn as nn
-
     time_dim, in_dim = nn.SpatialDim("time"), nn.FeatureDim("input", IN_DIM)
     data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, in_dim]))
     input_layer = nn.ConformerConvSubsample(
@@ -86,7 +98,6 @@ def hand_written_conformer(
     ff_dim: int = FF_DIM,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(extern_data, network)`` of the same Conformer, written directly for RETURNN."""
-    from returnn.tensor import Dim, batch_dim
 
     def feature(name: str, size: int) -> Dim:
         return Dim(size, name=name, kind=Dim.Types.Feature)
@@ -359,8 +370,8 @@ def hand_written_conformer(
 
 
 def _construct(config: Any, net_dict: dict[str, Any]) -> tuple[float, Any, set[str]]:
-    import tensorflow as tf
-    from returnn.tf.network import TFNetwork
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+    from returnn.tf.network import TFNetwork  # noqa: PLC0415  TensorFlow only where it is used
 
     graph = tf.Graph()
     with graph.as_default():
@@ -392,17 +403,6 @@ def returnn_construction_times(repeats: int = 3, **sizes: int) -> dict[str, Any]
     Both are constructed without ``train_flag`` in a new graph each time, alternating.
     Also checks that both create exactly the same TF variable names.
     """
-    from returnn.config import Config
-
-    import rc_nn as nn
-    from rc_serialize import get_returnn_config_serialized
-    from rc_serialize._returnn_check import (
-        _behavior_version_of,
-        _load_config,
-        _quiet_returnn_log,
-        ensure_native_op_cpu_only,
-    )
-
     ensure_native_op_cpu_only()
     _quiet_returnn_log()
     with nn.Root("bench-conformer"):
@@ -486,20 +486,8 @@ def check_same_outputs(seed: int = 3, **sizes: int) -> float:
     hand-written network (same variable names), and both run on the same random
     batch. A small difference (float rounding) shows they are the same model.
     """
-    import numpy
-    import tensorflow as tf
-    from returnn.config import Config
-    from returnn.tf.network import TFNetwork
-
-    import rc_nn as nn
-    from rc_serialize import get_returnn_config_serialized
-    from rc_serialize._returnn_check import (
-        _behavior_version_of,
-        _load_config,
-        _quiet_returnn_log,
-        _random_feed,
-        ensure_native_op_cpu_only,
-    )
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+    from returnn.tf.network import TFNetwork  # noqa: PLC0415  TensorFlow only where it is used
 
     ensure_native_op_cpu_only()
     _quiet_returnn_log()

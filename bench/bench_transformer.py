@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import rc_nn as nn
+
 NUM_LAYERS, MODEL_DIM, NUM_HEADS, FF_DIM, IN_DIM, VOCAB = 6, 512, 8, 2048, 80, 1000
 DROPOUT = 0.1
 
 
 def _decoder_stack_classes() -> tuple[type, type]:
-    import rc_nn as nn
-
     class CrossAttention(nn.Module):
         """Multi-head attention of the decoder states over the encoder output."""
 
@@ -87,8 +87,6 @@ def build_transformer(
     Inputs: ``data`` [batch, time, 80] features and ``classes`` [batch, out-time]
     target labels (sparse over a vocabulary of 1000); output: decoder logits.
     """
-    import rc_nn as nn
-
     time_dim, in_dim = nn.SpatialDim("time"), nn.FeatureDim("input", IN_DIM)
     out_time, vocab = nn.SpatialDim("out-time"), nn.FeatureDim("vocab", VOCAB)
     model, ff = nn.FeatureDim("model", model_dim), nn.FeatureDim("ff", ff_dim)

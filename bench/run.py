@@ -31,6 +31,13 @@ import tempfile
 import time
 from typing import Any
 
+import bench_conformer
+import bench_naming
+import bench_transformer
+
+import rc_nn as nn
+from rc_serialize import get_returnn_config_serialized
+
 HERE = pathlib.Path(__file__).parent
 RESULTS = HERE / "results"
 sys.path.insert(0, str(HERE))
@@ -97,9 +104,6 @@ def import_times(repeats: int) -> dict[str, Any]:
 
 def _time_model(build: Any) -> dict[str, Any]:
     """One build + serialize in a fresh naming root: seconds and sizes."""
-    import rc_nn as nn
-    from rc_serialize import get_returnn_config_serialized
-
     gc.collect()
     with nn.Root():
         t0 = time.perf_counter()
@@ -119,9 +123,6 @@ def _time_model(build: Any) -> dict[str, Any]:
 
 def model_times(repeats: int, quick: bool) -> dict[str, Any]:
     """Conformer and Transformer, alternating; the first run of each reported on its own."""
-    import bench_conformer
-    import bench_transformer
-
     described: dict[str, str] = {}
 
     def transformer() -> Any:
@@ -160,8 +161,6 @@ def model_times(repeats: int, quick: bool) -> dict[str, Any]:
 
 def deep_stack(num_blocks: int) -> tuple[float, float, int]:
     """Build + call + serialize a stack of residual blocks; (build s, serialize s, layers)."""
-    import rc_nn as nn
-    from rc_serialize import get_returnn_config_serialized
 
     class Block(nn.Module):
         def __init__(self, dim: nn.Dim, hidden: nn.Dim) -> None:
@@ -389,10 +388,10 @@ def print_table(rows: list[dict[str, Any]]) -> None:
 
 def plot(results: dict[str, Any], path: pathlib.Path) -> None:
     """Log-log time over model size for every scaling series, with the fitted exponents."""
-    import matplotlib
+    import matplotlib  # noqa: PLC0415  matplotlib.use('Agg') must come before pyplot
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # noqa: PLC0415  matplotlib.use('Agg') must come before pyplot
 
     fig, ax = plt.subplots(figsize=(7.5, 5))
     st = results["stacks"]
@@ -493,8 +492,6 @@ def main() -> None:
     print(f"  scaling exponent {results['stacks']['exponent']:.3f}  (target <= 1.1: linear)")
 
     print("== 4. rc-naming: resolve and finalize ==", flush=True)
-    import bench_naming
-
     results["naming"] = bench_naming.run(quick=quick)
 
     print("== 5. RETURNN TF construction: our Conformer config vs hand-written dict ==", flush=True)

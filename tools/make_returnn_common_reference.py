@@ -40,6 +40,11 @@ import sys
 from types import ModuleType
 from typing import Any
 
+import numpy
+import returnn
+from returnn.config import Config
+from returnn.util.basic import BehaviorVersion
+
 DEFAULT_SEQ_LENS = [12, 9, 5]
 INIT_SEED = 1234
 PERTURB_SEED = 1235
@@ -71,7 +76,7 @@ def _load_model_module(path: str) -> ModuleType:
 
 
 def _returnn_common_info() -> tuple[str, str]:
-    import returnn_common
+    import returnn_common  # noqa: PLC0415  returnn_common (and its TensorFlow) only where it is used
 
     src = os.path.dirname(os.path.abspath(returnn_common.__file__))
     commit = os.environ.get("RETURNN_COMMON_COMMIT", "")
@@ -88,7 +93,7 @@ def _returnn_common_info() -> tuple[str, str]:
 
 def serialize(model_py: str) -> tuple[str, ModuleType]:
     """Run ``build(nn)`` with returnn_common and return the complete RETURNN config code."""
-    from returnn_common import nn
+    from returnn_common import nn  # noqa: PLC0415  returnn_common (and its TensorFlow) only where it is used
 
     nn.reset_default_root_name_ctx()
     mod = _load_model_module(model_py)
@@ -107,8 +112,6 @@ def _dim_str(tag: Any, *, lens_key: str | None = None) -> str:
 
 
 def _perturb(values: dict[str, Any]) -> dict[str, Any]:
-    import numpy
-
     rng = numpy.random.RandomState(PERTURB_SEED)
     out = {}
     for name in sorted(values):
@@ -131,13 +134,9 @@ def run(
     name: str | None = None,
     train_flag: bool = False,
 ) -> dict[str, Any]:
-    import numpy
-    import returnn
-    import tensorflow as tf
-    from returnn.config import Config
-    from returnn.tf import native_op
-    from returnn.tf.network import TFNetwork
-    from returnn.util.basic import BehaviorVersion
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+    from returnn.tf import native_op  # noqa: PLC0415  TensorFlow only where it is used
+    from returnn.tf.network import TFNetwork  # noqa: PLC0415  TensorFlow only where it is used
 
     native_op.OpMaker.with_cuda = False
     # RETURNN constructs layers recursively (about 5 frames per layer); deep nets exceed the default 1000
@@ -324,8 +323,6 @@ def run(
 
 def compare(new_dir: str, ref_dir: str) -> list[str]:
     """Differences between two sets (npz keys, dtypes, shapes, max abs diffs; meta keys)."""
-    import numpy
-
     lines = []
     for f in ["params", "inputs", "outputs"]:
         za, zb = numpy.load(f"{new_dir}/{f}.npz"), numpy.load(f"{ref_dir}/{f}.npz")

@@ -12,6 +12,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from rc_naming import NameTree, OwnershipGraph
+
 ATTRS = ("a", "b", "c", "d")
 
 # ("assign", parent, attr, child) or ("delete", parent, attr); objects are indices, 0 is the root.
@@ -89,8 +91,6 @@ class RefModel:
 
 def build(ops: list[Op], n: int) -> tuple[Any, list[Obj], RefModel]:
     """Apply ``ops`` to real objects, an OwnershipGraph and the reference model."""
-    from rc_naming import OwnershipGraph
-
     objs = [Obj(i) for i in range(n)]
     graph = OwnershipGraph()
     graph.add_node(objs[0], label="Root")
@@ -154,8 +154,6 @@ def follow(root: object, path: tuple[str, ...]) -> object:
 
 def snapshot_cases(cases: dict[str, Any]) -> list[Any]:
     """Everything observable about some graphs and name trees, as JSON-able data."""
-    from rc_naming import NameTree
-
     out: list[Any] = []
     for ops, n in cases["graphs"]:
         graph, objs, _ = build([tuple(op) for op in ops], n)

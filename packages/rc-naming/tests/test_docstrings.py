@@ -7,6 +7,8 @@ import importlib
 
 import pytest
 
+import rc_naming
+
 MODULES = [
     "rc_naming",
     "rc_naming._errors",
@@ -28,8 +30,6 @@ def test_docstring_examples(name: str) -> None:
 
 
 def test_every_public_object_has_an_example() -> None:
-    import rc_naming
-
     mine: set[str] = set()
     for name in rc_naming.__all__:
         obj = getattr(rc_naming, name)

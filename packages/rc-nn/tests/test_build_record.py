@@ -17,6 +17,7 @@ import pytest
 
 import rc_naming
 import rc_nn as nn
+from rc_nn._state import OutputMark, state_of
 
 _PLAIN = (
     type(None),
@@ -256,8 +257,6 @@ def test_mark_of_another_root_is_rc_namings_error() -> None:
         other = nn.zeros([nn.FeatureDim("f", 2)])
     with nn.Root():
         model = _linear()
-        from rc_nn._state import OutputMark, state_of
-
         state_of(rc_naming.current_root()).marks.append(OutputMark(other, "x", "here"))
         with pytest.raises(rc_naming.RootMismatchError):
             nn.build_record(model)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from returnn.tensor import Tensor as Template
 
 import rc_nn as nn
 
@@ -82,8 +83,6 @@ def test_keys_returnn_takes_are_accepted() -> None:
 
 
 def test_templates_not_made_by_nn_data_are_checked_by_get_extern_data() -> None:
-    from returnn.tensor import Tensor as Template
-
     raw = Template("a/b", dims=_time_feat(), dtype="float32")
     _assert_error(
         lambda: nn.get_extern_data(raw), nn.ExternDataKeyError, ValueError, "contains '/'"

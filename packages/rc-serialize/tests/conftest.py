@@ -11,13 +11,20 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pathlib
 import types
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+import rc_naming
+from rc_serialize._returnn_check import check_config as check
+from rc_serialize._returnn_check import ensure_native_op_cpu_only
+from rc_serialize._roundtrip import roundtrip as run
 
 # Repeatable by default (derandomized, no example database): the README's test command
 # gives the same result on every run. Random search only when asked (``nox -s fuzz``
@@ -38,9 +45,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the golden capture of every rendered config (``golden_configs/capture.py``)."""
-    import importlib.util
-    import pathlib
-
     path = pathlib.Path(__file__).resolve().parent / "golden_configs" / "capture.py"
     spec = importlib.util.spec_from_file_location("rc_serialize_golden_capture", path)
     assert spec is not None and spec.loader is not None
@@ -69,10 +73,8 @@ def returnn_tf() -> types.ModuleType:
 
     Also applies the native-op CPU-only workaround (see ``docs/returnn-notes.md``).
     """
-    import returnn.tf.network  # noqa: F401  # the TF backend, shared by all tests
-    import tensorflow as tf
-
-    from rc_serialize._returnn_check import ensure_native_op_cpu_only
+    import returnn.tf.network  # noqa: F401, PLC0415  the TF backend, shared by all tests
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
 
     ensure_native_op_cpu_only()
     return tf
@@ -81,23 +83,17 @@ def returnn_tf() -> types.ModuleType:
 @pytest.fixture
 def check_config(returnn_tf: types.ModuleType) -> Callable[..., Any]:
     """:func:`rc_serialize._returnn_check.check_config`, with TF already imported."""
-    from rc_serialize._returnn_check import check_config as check
-
     return check
 
 
 @pytest.fixture
 def roundtrip(returnn_tf: types.ModuleType) -> Callable[..., Any]:
     """:func:`rc_serialize._roundtrip.roundtrip`: serialize, prove in RETURNN, assert N4 + templates."""
-    from rc_serialize._roundtrip import roundtrip as run
-
     return run
 
 
 @pytest.fixture(autouse=True)
 def _fresh_root() -> Any:
     """Every test builds its model under its own naming root."""
-    import rc_naming
-
     with rc_naming.Root("test"):
         yield

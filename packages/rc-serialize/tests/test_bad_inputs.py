@@ -9,6 +9,7 @@ left behind.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import os
 import pathlib
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 
 import rc_naming
-from rc_serialize import get_returnn_config_serialized
+from rc_serialize import build_network, get_returnn_config_serialized
 from rc_serialize._cli import main
 
 _numbers = itertools.count()
@@ -200,8 +201,6 @@ def user_module(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     src.mkdir()
     (src / f"{name}.py").write_text(USER_MODULE, encoding="utf-8")
     monkeypatch.syspath_prepend(str(src))
-    import importlib
-
     return importlib.import_module(name)
 
 
@@ -281,8 +280,6 @@ def test_reserved_names_are_never_taken(user_module: Any) -> None:
 
 
 def test_extra_output_named_output_is_renamed(user_module: Any) -> None:
-    from rc_serialize import build_network
-
     with rc_naming.Root("bad-input"):
         serialized = build_network(user_module.output_named_output())
     assert serialized.network["output"]["class"] == "linear"  # the default output

@@ -29,6 +29,12 @@ import rc_naming
 import rc_nn
 from rc_serialize import get_returnn_config_serialized
 from rc_serialize._cli import main
+from rc_serialize._returnn_check import (
+    _behavior_version_of,
+    _construct,
+    _load_config,
+    _quiet_returnn_log,
+)
 
 _REPO = pathlib.Path(__file__).resolve().parents[3]
 _MODELS = ("blstm", "conv_bn_ln")  # LSTM params; batch norm's non-trainable running stats
@@ -70,13 +76,6 @@ def _factory_module(tmp_path: pathlib.Path, model_dir: pathlib.Path) -> str:
 def _outputs_from_checkpoint(
     tf: types.ModuleType, code: str, checkpoint: str, tmp: pathlib.Path, inputs: dict[str, Any]
 ) -> tuple[Any, Any]:
-    from rc_serialize._returnn_check import (
-        _behavior_version_of,
-        _construct,
-        _load_config,
-        _quiet_returnn_log,
-    )
-
     _quiet_returnn_log()
     path = tmp / "returnn_config.py"
     path.write_text(code, encoding="utf-8")

@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+import rc_nn as nn
 from rc_serialize._cli import main
 
 PIPELINE = pathlib.Path(__file__).resolve().parents[3] / "examples" / "pipeline"
@@ -78,7 +79,7 @@ def test_serializer_generated_config_trains_and_checkpoint_matches_model(
     assert "names and shapes match" in out
     for path in ("lstm.param_W (8x32)", "lstm.param_W_re (8x32)", "frontend.weight (5x8)"):
         assert f"matched     {path}" in out
-    import tensorflow as tf
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
 
     names = {name for name, _ in tf.train.list_variables(str(checkpoint))}
     assert {"lstm/param_W/param", "lstm/param_W_re/param", "output/bias/param"} <= names
@@ -100,8 +101,6 @@ def test_predecessor_style_config_trains(tmp_path: pathlib.Path) -> None:
 def test_extra_net_dict_config_entry_reaches_returnn(
     check_config: Any, tmp_path: pathlib.Path
 ) -> None:
-    import rc_nn as nn
-
     with nn.NameCtx.new_root():
         time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
         x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import rc_nn as nn
+from rc_serialize import RcSerializeError, get_returnn_config_serialized
 
 
 def _linear_model() -> tuple[nn.Module, nn.Dim, nn.Dim]:
@@ -22,8 +23,6 @@ def _linear_model() -> tuple[nn.Module, nn.Dim, nn.Dim]:
 
 
 def test_get_returnn_config_complete_code_matches_rc_serialize() -> None:
-    from rc_serialize import get_returnn_config_serialized
-
     with nn.NameCtx.new_root():
         net, _, _ = _linear_model()
         code = nn.get_returnn_config().get_complete_py_code_str(net)
@@ -89,8 +88,6 @@ def test_extra_net_dict_reaches_network() -> None:
 
 
 def test_extra_net_dict_key_clash_is_clear_error() -> None:
-    from rc_serialize import RcSerializeError
-
     with nn.NameCtx.new_root():
         net, _, _ = _linear_model()
         nn.extra_net_dict()["output"] = {"class": "copy", "from": "data"}

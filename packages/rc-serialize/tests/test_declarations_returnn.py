@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import rc_nn as nn
 from rc_serialize import get_returnn_config_serialized
 
@@ -17,8 +19,6 @@ KEYS = ["data", "a.b", "x-1", "_x", "9"]
 
 
 def test_unusual_but_valid_keys_run_in_returnn(check_config: Callable[..., Any]) -> None:
-    import numpy as np
-
     time_dim, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
     inputs = [nn.get_extern_data(nn.Data(k, dim_tags=[nn.batch_dim, time_dim, feat])) for k in KEYS]
     net = nn.Linear(feat, nn.FeatureDim("out", 2))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import math
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -121,8 +122,6 @@ def test_second_model_config_runs_in_returnn(check_config: Callable[..., Any]) -
     def script() -> str:
         _readme_model("data", 5, loss=True)[1]()
         return _readme_model("feat", 4, loss=True)[1]()
-
-    import math
 
     report = check_config(_in_default_root(script), train_steps=2)
     assert report.variable_names == {"lin/bias/param", "lin/weight/param"}

@@ -23,6 +23,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import rc_serialize
+
 GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "golden_configs"
 
 _REGEN_HINT = (
@@ -96,8 +98,6 @@ def test_every_golden_file_has_a_model() -> None:
 
 
 def test_version_in_header_is_normalised_only_there() -> None:
-    import rc_serialize
-
     code = f"#!rnn.py\n# RETURNN config written by rc-serialize {rc_serialize.__version__}. Do not edit.\nx = '{rc_serialize.__version__}.'\n"
     normal = MODELS.normalise_config(code)
     assert (

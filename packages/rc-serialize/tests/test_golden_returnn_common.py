@@ -40,6 +40,14 @@ import pytest
 
 import rc_nn
 from rc_serialize import get_returnn_config_serialized
+from rc_serialize._returnn_check import (
+    _behavior_version_of,
+    _construct,
+    _load_config,
+    _model_variables,
+    _quiet_returnn_log,
+    _strip,
+)
 
 pytestmark = pytest.mark.returnn
 
@@ -153,15 +161,6 @@ def _feed(network: Any, inputs: dict[str, numpy.ndarray]) -> dict[Any, Any]:
 
 def _run_golden(model_dir: pathlib.Path, tf: types.ModuleType) -> float:
     """Check one folder; return the max abs diff on valid frames."""
-    from rc_serialize._returnn_check import (
-        _behavior_version_of,
-        _construct,
-        _load_config,
-        _model_variables,
-        _quiet_returnn_log,
-        _strip,
-    )
-
     meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
     params = dict(numpy.load(model_dir / "params.npz"))
     inputs = dict(numpy.load(model_dir / "inputs.npz"))

@@ -9,15 +9,29 @@ The same holds when RETURNN loads the old checkpoint itself with the emitted
 
 from __future__ import annotations
 
+import importlib
 import itertools
 import pathlib
+import shutil
+import sys
 import textwrap
 import types
 from typing import Any
 
+import numpy as np
 import pytest
 
+import rc_naming
+from rc_serialize import get_returnn_config_serialized
+from rc_serialize._checkpoints import checkpoint_diff, migration_mapping
 from rc_serialize._cli import main
+from rc_serialize._returnn_check import (
+    _behavior_version_of,
+    _construct,
+    _load_config,
+    _random_feed,
+    check_config,
+)
 
 _numbers = itertools.count()
 
@@ -124,11 +138,6 @@ def on_path(models: types.SimpleNamespace, monkeypatch: pytest.MonkeyPatch) -> s
 
 
 def _config_code(module: str, factory: str) -> str:
-    import importlib
-
-    import rc_naming
-    from rc_serialize import get_returnn_config_serialized
-
     with rc_naming.Root("test"):
         return get_returnn_config_serialized(getattr(importlib.import_module(module), factory)())
 
@@ -142,15 +151,7 @@ def _forward(
     preload_from: pathlib.Path | None = None,
 ) -> Any:
     """The default output on fixed random data, after loading a checkpoint."""
-    import numpy as np
-    import tensorflow as tf
-
-    from rc_serialize._returnn_check import (
-        _behavior_version_of,
-        _construct,
-        _load_config,
-        _random_feed,
-    )
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
 
     work_dir.mkdir(parents=True, exist_ok=True)
     path = work_dir / "config.py"
@@ -164,7 +165,7 @@ def _forward(
             if checkpoint is not None:
                 network.load_params_from_file(str(checkpoint), session)
             if preload_from is not None:
-                from returnn.tf.network import CustomCheckpointLoader
+                from returnn.tf.network import CustomCheckpointLoader  # noqa: PLC0415  TensorFlow only where it is used
 
                 loader = CustomCheckpointLoader(
                     filename=str(preload_from),
@@ -182,10 +183,6 @@ def trained(
     models: types.SimpleNamespace, tmp_path_factory: pytest.TempPathFactory, returnn_tf: Any
 ) -> types.SimpleNamespace:
     """ModelV1 trained 3 steps in RETURNN; its checkpoint and its outputs after training."""
-    import sys
-
-    from rc_serialize._returnn_check import check_config
-
     sys.path.insert(0, str(models.directory))
     try:
         code = _config_code(models.name, "build_v1")
@@ -208,8 +205,6 @@ def test_migrate_and_restore_into_renamed_model_gives_equal_outputs(
     tmp_path: pathlib.Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import numpy as np
-
     assert "layers/0/cv1/weight/param" in trained.names
     assert main(["diff", f"{on_path}:build_v1", "--checkpoint", str(trained.checkpoint)]) == 0
     assert main(["diff", f"{on_path}:build_v2", "--checkpoint", str(trained.checkpoint)]) == 1
@@ -261,8 +256,6 @@ def test_migrate_refuses_undeclared_renames_until_accepted(
     tmp_path: pathlib.Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import numpy as np
-
     new = tmp_path / "model.002"
     args = [
         "migrate",
@@ -302,8 +295,6 @@ def test_cli_errors_exit_2(
 def test_graph_command_formats(
     on_path: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import shutil
-
     assert main(["graph", f"{on_path}:build_v2"]) == 0
     out = capsys.readouterr().out
     assert "├── blocks  Sequential" in out
@@ -342,8 +333,6 @@ def test_preload_config_with_a_newline_in_the_checkpoint_path_is_safe(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Issue 13 §3: the path reaches a ``#`` comment and a value; neither may start code."""
-    import shutil
-
     nasty = tmp_path / "old\nopen('PWNED', 'w').close()\n#\"'"
     nasty.mkdir()
     for file in trained.checkpoint.parent.glob(trained.checkpoint.name + ".*"):
@@ -375,11 +364,6 @@ def test_explicit_map_never_overrides_a_match_or_merges_names(
     Before, with ``--allow-unused`` both wrote a checkpoint: ``proj.bias`` silently got
     ``layers.0.out.bias``'s values, and of two pairs onto one name the last one won.
     """
-    import importlib
-
-    import rc_naming
-    from rc_serialize._checkpoints import checkpoint_diff, migration_mapping
-
     new = tmp_path / "model.002"
     args = [
         "migrate",

@@ -26,7 +26,14 @@ from rc_serialize._checkpoints import (
     migration_mapping,
     variable_to_path,
 )
+from rc_serialize._cli import main
 from rc_serialize._final import build_network
+from rc_serialize._returnn_check import (
+    _behavior_version_of,
+    _construct,
+    _load_config,
+    _quiet_returnn_log,
+)
 from rc_serialize._roundtrip import expected_variable_names
 
 
@@ -177,13 +184,6 @@ def test_predecessor_checkpoint_without_the_unused_variables(
     """The predecessor dropped unused parameters, so its checkpoints lack them: diff says
     so, RETURNN refuses to load it as is, and loads it with ``load_ignore_missing_vars``
     (the used parameters get the checkpoint's values)."""
-    from rc_serialize._returnn_check import (
-        _behavior_version_of,
-        _construct,
-        _load_config,
-        _quiet_returnn_log,
-    )
-
     tf = returnn_tf
     feat, out = nn.FeatureDim("in", 4), nn.FeatureDim("out", 3)
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
@@ -251,8 +251,6 @@ def test_cli_diff_and_migrate_of_a_dotted_checkpoint_scope(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from rc_serialize._cli import main
-
     tf = returnn_tf
     (tmp_path / "dotted_scope_factory.py").write_text(_FACTORY, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+import numpy
 import pytest
 
 import rc_naming
@@ -256,8 +257,6 @@ def test_record_of_an_unknown_major_version(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_initial_array_of_the_wrong_shape() -> None:
-    import numpy
-
     with nn.Root():
         feat = nn.FeatureDim("g", 2)
         lin = nn.Linear(feat, feat)
@@ -269,8 +268,6 @@ def test_initial_array_of_the_wrong_shape() -> None:
 
 
 def test_a_value_no_record_can_hold_is_the_config_writers_error() -> None:
-    from rc_serialize._pycode import ConfigCodeError
-
     with nn.Root():
         feat = nn.FeatureDim("g", 2)
         x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
@@ -278,7 +275,7 @@ def test_a_value_no_record_can_hold_is_the_config_writers_error() -> None:
         y.mark_as_default_output()
         lin = nn.Linear(feat, feat)
         with pytest.raises(
-            ConfigCodeError, match=r"cannot write a set .*\(in odd \(created at"
+            rc_serialize.ConfigCodeError, match=r"cannot write a set .*\(in odd \(created at"
         ) as info:
             rc_serialize.build_network(lin)
     assert isinstance(info.value, TypeError) and isinstance(

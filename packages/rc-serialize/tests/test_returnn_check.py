@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import textwrap
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pytest
+from returnn.tensor import Dim, Tensor, batch_dim
+
+from rc_serialize._returnn_check import DimInfo, ReturnnCheckError, template_of
+from rc_serialize._returnn_check_rnn import run_returnn_training
 
 pytestmark = pytest.mark.returnn
 
@@ -42,8 +48,6 @@ def config(network: str) -> str:
 
 def test_import_does_not_import_tensorflow() -> None:
     """The harness module itself must not import TensorFlow at import time."""
-    import subprocess
-
     code = (
         "import sys, rc_serialize._returnn_check\n"
         "assert 'tensorflow' not in sys.modules, 'tensorflow imported'\n"
@@ -212,8 +216,6 @@ def test_checkpoint_round_trip(check_config: CheckConfig, tmp_path: Any) -> None
 
 def test_error_is_clear(check_config: CheckConfig) -> None:
     """A config RETURNN rejects gives an error with the net dict and RETURNN's message."""
-    from rc_serialize._returnn_check import ReturnnCheckError
-
     with pytest.raises(ReturnnCheckError) as info:
         check_config(
             config(
@@ -234,16 +236,12 @@ def test_error_is_clear(check_config: CheckConfig) -> None:
 
 def test_config_syntax_error_is_clear(check_config: CheckConfig) -> None:
     """A config that is not valid Python fails while loading, with the reason."""
-    from rc_serialize._returnn_check import ReturnnCheckError
-
     with pytest.raises(ReturnnCheckError, match="loading the config file"):
         check_config("network = {\n")
 
 
 def test_repeated_calls_are_deterministic(check_config: CheckConfig) -> None:
     """Many calls in one process work; the same seed gives the same outputs and losses."""
-    import numpy as np
-
     code = config(
         """
         {"output": {"class": "softmax", "from": "data", "out_dim": classes_dim,
@@ -291,10 +289,6 @@ def test_search_with_choice(check_config: CheckConfig) -> None:
 
 def test_template_of_without_tensorflow() -> None:
     """``template_of`` works on pure ``returnn.tensor`` objects."""
-    from returnn.tensor import Dim, Tensor, batch_dim
-
-    from rc_serialize._returnn_check import DimInfo, template_of
-
     time = Dim(None, name="time", kind=Dim.Types.Spatial)
     classes = Dim(7, name="classes")
     tensor = Tensor("x", dims=[batch_dim, time], dtype="int32", sparse_dim=classes)
@@ -352,8 +346,6 @@ def test_rec_lstm(check_config: CheckConfig) -> None:
 @pytest.mark.slow
 def test_returnn_entry_point_trains(tmp_path: Any) -> None:
     """RETURNN's own ``python -m returnn`` trains a generated config on random data."""
-    from rc_serialize._returnn_check_rnn import run_returnn_training
-
     code = config(
         """
         {

@@ -28,6 +28,7 @@ import numpy
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from returnn.config import Config, global_config_ctx
 from returnn.tensor import Dim
 
 import rc_naming
@@ -39,6 +40,7 @@ from rc_serialize import (
     preload_config_code,
     py_code,
 )
+from rc_serialize._cli import main
 from rc_serialize._pycode import (
     ConfigCodeError,
     comment,
@@ -404,8 +406,6 @@ def test_checkpoint_paths_in_the_preload_config(
 @example(NASTY[1], "ﬁ")
 def test_network_code_with_dims_from_extern_data(key: str, time: str) -> None:
     """The extern-data key is a literal in the dim bindings, never pasted into code."""
-    from returnn.config import Config, global_config_ctx
-
     try:
         pieces = _model(key=key, time=time)
     except CLEAR_ERRORS:
@@ -568,8 +568,6 @@ def test_numpy_arrays_and_int_subclass_sizes_in_every_piece() -> None:
     assert "__import__" not in full and "Dim(2, " in full
     _assert_config_is(full, pieces)
     extern = _exec_config(pieces.extern_data_code())
-    from returnn.config import Config, global_config_ctx
-
     with global_config_ctx(Config({"extern_data": extern["extern_data"]})):
         network = _exec_config(pieces.network_code(dims_from_extern_data=True))["network"]
     assert "numpy" not in extern  # imported only where an array is written
@@ -579,8 +577,6 @@ def test_numpy_arrays_and_int_subclass_sizes_in_every_piece() -> None:
 def test_cli_reports_an_unwritable_value_and_writes_nothing(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from rc_serialize._cli import main
-
     (tmp_path / "unwritable_model.py").write_text(
         "import rc_nn as nn\n"
         "def build():\n"

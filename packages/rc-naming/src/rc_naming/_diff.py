@@ -193,11 +193,6 @@ class NameDiff:
         """True if both maps hold exactly the same names with the same shapes."""
         return not (self.shape_mismatches or self.suggestions or self.missing or self.unexpected)
 
-    def suggestions_of(self, *kinds: str) -> tuple[Suggestion, ...]:
-        """The suggestions of the given kinds (all if none given)."""
-        _check_kinds(kinds)
-        return tuple(s for s in self.suggestions if not kinds or s.kind in kinds)
-
     def mapping(
         self,
         accept: Iterable[str] = (DECLARED,),

@@ -40,7 +40,7 @@ class RootMismatchError(RcNamingError, ValueError):
         >>> a, b = Root("a"), Root("b")
         >>> check_same_root(a, b, what="tensor 'x'")  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.RootMismatchError: ...
+        rc_naming.RootMismatchError: ...
     """
 
     def __init__(self, message: str, *, expected: object = None, actual: object = None) -> None:
@@ -63,7 +63,7 @@ class UnreachableError(RcNamingError, LookupError):
         >>> g.add_node(orphan, label="M.w", created_at="model.py:3")
         >>> g.canonical_path(root, orphan)  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.UnreachableError: ...
+        rc_naming.UnreachableError: ...
     """
 
     def __init__(
@@ -91,7 +91,7 @@ class NameCollisionError(RcNamingError, ValueError):
         >>> _ = t.add(t.root, "output", fixed=True)
         >>> t.finalize()  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.NameCollisionError: ...
+        rc_naming.NameCollisionError: ...
     """
 
 
@@ -102,7 +102,7 @@ class InvalidNameError(RcNamingError, ValueError):
         >>> from rc_naming import render_path
         >>> render_path(("a.b", "c"))  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.InvalidNameError: ...
+        rc_naming.InvalidNameError: ...
     """
 
 
@@ -117,7 +117,7 @@ class InvalidTreeOperationError(RcNamingError, ValueError):
         >>> a = t.add(t.root, "a")
         >>> t.move(t.root, a)  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.InvalidTreeOperationError: ...
+        rc_naming.InvalidTreeOperationError: ...
     """
 
 
@@ -129,7 +129,7 @@ class NotFinalizedError(RcNamingError, RuntimeError):
         >>> t = NameTree()
         >>> t.add(t.root, "lin").name  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.NotFinalizedError: ...
+        rc_naming.NotFinalizedError: ...
     """
 
 
@@ -142,7 +142,7 @@ class FinalizedError(RcNamingError, RuntimeError):
         >>> t.finalize()
         >>> t.add(t.root, "lin")  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.FinalizedError: ...
+        rc_naming.FinalizedError: ...
     """
 
 
@@ -158,7 +158,7 @@ class ReferenceResolutionError(RcNamingError, KeyError):
         >>> t.finalize()
         >>> t.resolve_reference(a, "nope")  # doctest: +IGNORE_EXCEPTION_DETAIL
         Traceback (most recent call last):
-        rc_naming._errors.ReferenceResolutionError: ...
+        rc_naming.ReferenceResolutionError: ...
     """
 
     def __str__(self) -> str:

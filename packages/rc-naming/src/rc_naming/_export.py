@@ -43,7 +43,7 @@ def _edges_in_order(graph: OwnershipGraph) -> list[tuple[int, int, str, int]]:
 
 def ownership_to_networkx(graph: OwnershipGraph) -> networkx.MultiDiGraph[int]:
     """See :meth:`OwnershipGraph.to_networkx`."""
-    import networkx
+    import networkx  # noqa: PLC0415  keeps networkx out of `import rc_naming`
 
     # Nodes are the graph's own indices (first-seen order): deterministic, unlike ids.
     out: networkx.MultiDiGraph[int] = networkx.MultiDiGraph()
@@ -89,7 +89,7 @@ def ownership_to_dot(graph: OwnershipGraph, root_obj: object = None) -> str:
 
 def nametree_to_networkx(tree: NameTree) -> networkx.DiGraph[NameNode]:
     """See :meth:`NameTree.to_networkx`."""
-    import networkx
+    import networkx  # noqa: PLC0415  keeps networkx out of `import rc_naming`
 
     out: networkx.DiGraph[NameNode] = networkx.DiGraph()
     for node in tree.iter_nodes():

@@ -92,6 +92,7 @@ from ._errors import (
     ExternDataConflictError,
     ExternDataKeyError,
     NoOutputError,
+    NotADimError,
     NotATensorError,
     PredecessorNameError,
     RcNnError,
@@ -147,6 +148,7 @@ from ._naming_root import naming_root_of
 from ._norm import BatchNorm, LayerNorm, Normalize, moments, normalize
 from ._parameter import Parameter
 from ._pool import pool, pool1d, pool2d
+from ._predecessor_names import predecessor_name_error as _predecessor_name_error
 from ._rand_module import Random, random, random_label, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
@@ -172,6 +174,7 @@ from ._record import (
     TemplateRecord,
     VarianceScalingInit,
 )
+from ._returnn_fallback import ReturnnFallbackError
 from ._search import choice, decide
 from ._shape import expand_dim, merge_dims, reshape, split, split_dims, squeeze
 from ._slice import pad, slice, slice_nd, window
@@ -280,6 +283,7 @@ __all__ = [
     "NameCtx",
     "NoOutputError",
     "Normalize",
+    "NotADimError",
     "NotAModuleError",
     "NotATensorError",
     "NotSpecified",
@@ -295,6 +299,7 @@ __all__ = [
     "RelPosSelfAttention",
     "RemovableHandle",
     "ReturnnConfigSerializer",
+    "ReturnnFallbackError",
     "Root",
     "RootInfo",
     "SelfAttention",
@@ -456,9 +461,7 @@ from . import models as models
 
 def __getattr__(name: str) -> object:
     # Only called for names not found: a predecessor name gets a clear error.
-    from ._predecessor_names import predecessor_name_error
-
-    error = predecessor_name_error(name)
+    error = _predecessor_name_error(name)
     if error is not None:
         raise error
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}", name=name, obj=None)

@@ -12,6 +12,7 @@ from ._control import current_block
 from ._cum_concat import cum_concat_axes, with_loop_frame
 from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
+from ._returnn_fallback import infer_template_with_returnn
 from ._scalars import plain_number
 from ._shape import merge_dims, split_dims
 from ._tensor import (
@@ -474,7 +475,5 @@ def make_layer(
             f"make_layer {name!r}: the layer dict needs a 'class' (at {user_location(2)})"
         )
     if out is None:
-        from ._returnn_fallback import infer_template_with_returnn
-
         out = infer_template_with_returnn(layer_dict, name=name)
     return make_layer_tensor(dict(layer_dict), out, name_hint=name)

@@ -20,7 +20,9 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
+from ._control import current_block
 from ._errors import RcNnError
+from ._loop import loop_of_block
 from ._module import Module
 from ._state import state_of
 
@@ -142,9 +144,6 @@ class NameCtx:
             >>> inner is loop, nn.NameCtx.inner_loop() is None
             (True, True)
         """
-        from ._control import current_block
-        from ._loop import loop_of_block
-
         block = current_block(rc_naming.current_root())
         while block is not None:
             loop = loop_of_block(block)

@@ -13,8 +13,16 @@ from typing import Any
 from returnn.tensor import Dim, batch_dim
 from returnn.util.basic import NotSpecified
 
+from . import _array
+from ._array import ones, zeros
+from ._dim_ops import replace_dim
 from ._dimargs import as_dim, dims_str
 from ._errors import AxisError, DimMismatchError
+from ._gather import gather, where
+from ._math import combine, compare, maximum
+from ._range import length, range_over_dim
+from ._shape import merge_dims
+from ._slice import slice as slice_
 from ._tensor import (
     Tensor,
     _dim_str,
@@ -72,8 +80,6 @@ def zeros_like(value: Tensor) -> Tensor:
         >>> nn.zeros_like(nn.ones([f], dtype="int32")).dtype
         'int32'
     """
-    from ._array import zeros
-
     x = as_tensor(value, "zeros_like")
     return zeros(list(x.dims), dtype=x.dtype)
 
@@ -87,8 +93,6 @@ def ones_like(value: Tensor) -> Tensor:
         >>> nn.ones_like(nn.zeros([nn.batch_dim, f])).dims == (nn.batch_dim, f)
         True
     """
-    from ._array import ones
-
     x = as_tensor(value, "ones_like")
     return ones(list(x.dims), dtype=x.dtype)
 
@@ -139,8 +143,6 @@ def combine_bc(a: Tensor | float | int, kind: str, b: Tensor | float | int) -> T
         >>> nn.combine_bc(nn.zeros([a]), "+", nn.zeros([b])).dims == (a, b)
         True
     """
-    from ._math import combine
-
     return combine(a, b, kind=_COMBINE_SYMBOLS.get(kind, kind), allow_broadcast_all_sources=True)
 
 
@@ -154,8 +156,6 @@ def compare_bc(a: Tensor | float | int, kind: str, b: Tensor | float | int) -> T
         >>> nn.compare_bc(nn.range_over_dim(t), "<", nn.length(t)).dims == (nn.batch_dim, t)
         True
     """
-    from ._math import compare
-
     return compare(a, b, kind=_COMPARE_SYMBOLS.get(kind, kind), allow_broadcast_all_sources=True)
 
 
@@ -583,8 +583,6 @@ def concat_features(*sources: Tensor, allow_broadcast: bool = False) -> Tensor:
         >>> y.feature_dim.dimension
         5
     """
-    from . import _array
-
     if not sources:
         raise ValueError("concat_features: needs at least one source")
     pairs: list[tuple[Tensor, Dim]] = []
@@ -620,10 +618,6 @@ def prev_target_seq(
         >>> dim is s and set(prev.dims) == {nn.batch_dim, s} and prev.sparse_dim is v
         True
     """
-    from . import _array
-    from ._dim_ops import replace_dim
-    from ._slice import slice as slice_
-
     x = as_tensor(targets, "prev_target_seq")
     spatial_dim = check_axis(
         x, as_dim(spatial_dim, "prev_target_seq", "spatial_dim"), "prev_target_seq"
@@ -671,12 +665,6 @@ def inverse_window(
         >>> set(z.dims) == {nn.batch_dim, t, f}
         True
     """
-    from . import _array
-    from ._gather import gather, where
-    from ._math import maximum
-    from ._range import length, range_over_dim
-    from ._shape import merge_dims
-
     x = as_tensor(source, "inverse_window")
     in_spatial_dim = check_axis(
         x, as_dim(in_spatial_dim, "inverse_window", "in_spatial_dim"), "inverse_window"

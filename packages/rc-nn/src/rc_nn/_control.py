@@ -23,6 +23,7 @@ import rc_naming
 from ._errors import RcNnError
 from ._state import CallInfo, current_scope, open_scope, state_of
 from ._tensor import LayerDict, Template, Tensor, _dim_str, iter_tensors
+from ._upcalls import install
 from ._userloc import user_location
 
 __all__ = [
@@ -352,6 +353,21 @@ def make_layer_in(
         )
     tensor.node = state_of(root).tree.add(node, name_hint, payload=tensor)
     return tensor
+
+
+class _ControlFlow:
+    """The control-flow question every new layer asks (``_tensor`` reaches it through ``_upcalls``)."""
+
+    @staticmethod
+    def check_new_layer(inputs: Sequence[object], root: rc_naming.Root, what: str) -> None:
+        check_access(inputs, current_block(root), what)
+
+    @staticmethod
+    def read(tensor: Tensor) -> Tensor:
+        return loop_read(tensor)
+
+
+install(control_flow=_ControlFlow())
 
 
 # -- nested structures (tuples, named tuples, lists, dicts of tensors) ----------------------

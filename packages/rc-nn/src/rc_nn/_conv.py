@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from ._dim_ops import replace_dim
+from ._dimargs import dims_str
 from ._dims import Dim
 from ._errors import DimMismatchError
 from ._init import Glorot
 from ._layer_checks import (
-    dims_str,
     infer_spatial_dims,
     positive_ints,
     require_batch,
@@ -244,8 +245,6 @@ class _ConvBase(Module):
         if self._conv_in_dim is not self.in_dim:
             # RETURNN matches the filter's axes to in_dim and out_dim by dim tag: with
             # in_dim == out_dim, the input axis is renamed to the filter's separate dim.
-            from ._dim_ops import replace_dim
-
             x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=self._conv_in_dim)
         layer: dict[str, Any] = {
             "class": self.layer_class,

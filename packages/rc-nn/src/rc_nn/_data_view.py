@@ -28,7 +28,8 @@ Example:
     >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
     >>> x = nn.get_extern_data(nn.Data("data_view_doc", dim_tags=[nn.batch_dim, time, feat]))
     >>> y = nn.dot(x, nn.ones([feat]), reduce=feat)  # [B, time]: time kept, no feature axis
-    >>> data_view(y).time_dim_axis, data_view(y).feature_dim_axis
+    >>> view = data_view(y, nn.Tensor)
+    >>> view.time_dim_axis, view.feature_dim_axis
     (1, None)
 """
 
@@ -50,10 +51,12 @@ __all__ = ["data_view"]
 _Marker = Any
 
 
-def data_view(tensor: Tensor) -> Template:
+def data_view(tensor: Tensor, tensor_type: type[Tensor]) -> Template:
     """The version-1 view of ``tensor`` (cached on the tensor), computing its sources first.
 
-    Iterative, so that long chains of layers do not hit Python's recursion limit.
+    ``tensor_type`` is ``nn.Tensor`` (passed in: this module sits below ``_tensor`` in
+    rc-nn's import graph). Iterative, so that long chains of layers do not hit Python's
+    recursion limit.
     """
     stack = [tensor]
     pending = {id(tensor)}
@@ -62,41 +65,31 @@ def data_view(tensor: Tensor) -> Template:
         if top._data_view is not None:
             stack.pop()
             continue
+        sources = _view_sources(top, tensor_type)
         todo = [
             s
-            for s in _view_sources(top)
+            for s in sources
             if s._data_view is None and id(s) not in pending  # a cycle (loop state): no view
         ]
         if todo:
             stack.extend(todo)
             pending.update(id(s) for s in todo)
             continue
-        top._data_view = _make_view(top)
+        top._data_view = _make_view(top, [s._data_view for s in sources])
         stack.pop()
     assert tensor._data_view is not None
     return tensor._data_view
 
 
-def _layer_sources(tensor: Tensor) -> list[Tensor]:
-    from ._tensor import Tensor
-
-    layer = tensor.layer_dict or {}
+def _view_sources(tensor: Tensor, tensor_type: type[Tensor]) -> list[Tensor]:
+    """The tensors whose views the view of ``tensor`` is made from."""
+    layer = tensor.layer_dict
+    if layer is None:
+        return [tensor.parent] if tensor.parent is not None else []
     src = layer.get("from")
     items = src if isinstance(src, (list, tuple)) else [src]
-    return [s for s in items if isinstance(s, Tensor)]
-
-
-def _view_sources(tensor: Tensor) -> list[Tensor]:
-    """The tensors whose views the view of ``tensor`` is made from."""
-    if tensor.layer_dict is None:
-        return [tensor.parent] if tensor.parent is not None else []
-    sources = _layer_sources(tensor)
-    return sources[:2] if (tensor.layer_dict or {}).get("class") == "dot" else sources[:1]
-
-
-def _source_view(tensor: Tensor, index: int = 0) -> Template | None:
-    sources = _view_sources(tensor)
-    return sources[index]._data_view if index < len(sources) else None
+    sources = [s for s in items if isinstance(s, tensor_type)]
+    return sources[:2] if layer.get("class") == "dot" else sources[:1]
 
 
 def _explicit(view: Template | None, which: str) -> _Marker:
@@ -158,7 +151,8 @@ def _renamed(layer: dict[str, Any]) -> dict[Dim, Dim]:
     return {a: b for a, b in tags.items() if isinstance(a, Dim) and isinstance(b, Dim)}
 
 
-def _make_view(tensor: Tensor) -> Template:
+def _make_view(tensor: Tensor, source_views: list[Template | None]) -> Template:
+    """The view of ``tensor`` from the views of its sources (see ``_view_sources``)."""
     template = tensor.template
     dims: tuple[Dim, ...] = tuple(template.dims)
     layer = tensor.layer_dict
@@ -171,13 +165,16 @@ def _make_view(tensor: Tensor) -> Template:
             feature = _carry(_explicit(parent, "feature"), dims, parent, which="feature")
     else:
         kind = layer.get("class")
-        src = _source_view(tensor)
+        src = source_views[0] if source_views else None
         if kind == "rec" and isinstance(layer.get("axis"), Dim) and layer["axis"] in dims:
             time = layer["axis"]
         elif kind == "merge_dims" and src is not None:
             time, feature = _merge_dims_axes(layer, src, dims)
         elif kind == "dot":
-            a_time, b_time = _axis_dim(src, "time"), _axis_dim(_source_view(tensor, 1), "time")
+            a_time, b_time = (
+                _axis_dim(src, "time"),
+                _axis_dim((source_views[1] if len(source_views) > 1 else None), "time"),
+            )
             kept = [t for t in (a_time, b_time) if t is not None and t in dims]
             # Neither source has a time axis: explicitly none; reduced away: the default.
             time = (

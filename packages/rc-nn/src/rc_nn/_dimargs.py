@@ -6,22 +6,22 @@ from collections.abc import Sequence
 
 from returnn.tensor import Dim
 
-from ._errors import AxisError, DimMismatchError
+from ._errors import AxisError, DimMismatchError, NotADimError
 from ._tensor import Tensor, _dim_str, check_axis
 from ._userloc import user_location
 
-__all__ = ["as_dim", "as_dims", "check_axes", "dims_str", "static_size"]
+__all__ = ["as_dim", "as_dims", "check_axes", "dims_str", "static_dim", "static_size"]
 
 
 def dims_str(dims: Sequence[Dim]) -> str:
-    """``"[batch(?), time(?), in(3)]"`` for error messages.
+    """``"[B, time(?), in(3)]"``: a list of dims for error messages (``B``: the batch dim).
 
     Example:
-        >>> from returnn.tensor import Dim
-        >>> dims_str([Dim(3, name="in")])
-        '[in(3)]'
+        >>> from returnn.tensor import Dim, batch_dim
+        >>> dims_str([batch_dim, Dim(None, name="time"), Dim(3, name="in")])
+        '[B, time(?), in(3)]'
     """
-    return "[" + ", ".join(_dim_str(d) for d in dims) + "]"
+    return "[" + ", ".join("B" if d.is_batch_dim() else _dim_str(d) for d in dims) + "]"
 
 
 def as_dim(value: object, what: str, arg: str) -> Dim:
@@ -60,11 +60,41 @@ def check_axes(x: Tensor, axes: Sequence[Dim], what: str) -> None:
         check_axis(x, axis, what)
 
 
-def static_size(dim: Dim, what: str, role: str) -> int:
-    """The static size of ``dim``, or a DimMismatchError saying that a static dim is needed."""
-    if dim.dimension is None or dim.is_batch_dim():
-        raise DimMismatchError(
-            f"{what}: {role} {_dim_str(dim)} must have a static size, it is dynamic "
-            f"(at {user_location()})"
+def static_dim(value: object, what: str, arg: str) -> Dim:
+    """``value`` if it is an ``nn.Dim`` of static size, else a clear error naming ``arg``.
+
+    The one check of "this argument must be a static dim" (model sizes, head counts,
+    slice sizes): a dynamic dim (or the batch dim) is a DimMismatchError, a value that is
+    no dim a NotADimError (both a ValueError; NotADimError is also a TypeError).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> static_dim(nn.FeatureDim("model", 8), "MyModule", "model_dim").dimension
+        8
+        >>> try:
+        ...     static_dim(nn.SpatialDim("time"), "MyModule", "model_dim")
+        ... except nn.DimMismatchError as error:
+        ...     print(str(error).split(" (at ")[0])
+        MyModule: model_dim must be a static nn.Dim (e.g. nn.FeatureDim('model_dim', 256)), got the dynamic dim time(?)
+    """
+    fix = f"{arg} must be a static nn.Dim (e.g. nn.FeatureDim({arg!r}, 256))"
+    if not isinstance(value, Dim):
+        raise NotADimError(
+            f"{what}: {fix}, got {type(value).__name__} {value!r:.80} (at {user_location()})"
         )
-    return int(dim.dimension)
+    if value.dimension is None or value.is_batch_dim():
+        raise DimMismatchError(
+            f"{what}: {fix}, got the dynamic dim {_dim_str(value)} (at {user_location()})"
+        )
+    return value
+
+
+def static_size(value: object, what: str, arg: str) -> int:
+    """The size of ``value`` after :func:`static_dim` checked it.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> static_size(nn.FeatureDim("heads", 4), "MyModule", "num_heads")
+        4
+    """
+    return int(static_dim(value, what, arg).dimension)

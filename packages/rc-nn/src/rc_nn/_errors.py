@@ -11,6 +11,7 @@ __all__ = [
     "ExternDataConflictError",
     "ExternDataKeyError",
     "NoOutputError",
+    "NotADimError",
     "NotATensorError",
     "PredecessorNameError",
     "RcNnError",
@@ -41,6 +42,19 @@ class AxisError(RcNnError, ValueError):
 
 class NotATensorError(RcNnError, TypeError):
     """A value that is not an ``nn.Tensor`` was passed where a tensor belongs."""
+
+
+class NotADimError(DimMismatchError, TypeError):
+    """A value that is not an ``nn.Dim`` was passed where a (static) dim belongs.
+
+    Example:
+        >>> import rc_nn as nn
+        >>> try:
+        ...     nn.LSTM(8, nn.FeatureDim("out", 4))
+        ... except nn.NotADimError as error:
+        ...     print(str(error).split(" (e.g.")[0])
+        LSTM: in_dim must be a static nn.Dim
+    """
 
 
 class NoOutputError(RcNnError, LookupError):

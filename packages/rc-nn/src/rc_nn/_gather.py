@@ -7,10 +7,12 @@ from typing import Any
 from returnn.tensor import Dim
 from returnn.tensor import Tensor as Template
 
+from ._array import cast
 from ._dim_sites import lookalike_dims_note
 from ._dimargs import as_dim, dims_str
 from ._errors import DimMismatchError
 from ._math import _common_template
+from ._range import range_over_dim
 from ._slice import _gather_dims
 from ._tensor import (
     Tensor,
@@ -213,9 +215,6 @@ def one_hot(x: Tensor, *, dtype: str = "float32") -> Tensor:
         >>> nn.one_hot(labels).dims == (nn.batch_dim, classes)
         True
     """
-    from ._array import cast
-    from ._range import range_over_dim
-
     x = as_tensor(x, "one_hot")
     if x.sparse_dim is None:
         raise DimMismatchError(

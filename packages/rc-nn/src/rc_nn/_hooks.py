@@ -9,31 +9,11 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ._module import Module
+from ._module import MODULE_HOOKS_ATTR, Hook, Module, run_post_hooks
 
 __all__ = ["RemovableHandle", "register_call_post_hook"]
 
-Hook = Callable[..., Any]
 _ids = itertools.count()
-
-#: Instance attribute of a module holding its post hooks (read by ``Module.__call__``).
-MODULE_HOOKS_ATTR = "_rc_call_post_hooks"
-
-
-def run_post_hooks(
-    hooks: dict[int, Hook],
-    target: object,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    result: Any,
-) -> Any:
-    """Call each hook as ``hook(target, args, result, **kwargs)``; a non-None return
-    value replaces the result."""
-    for hook in list(hooks.values()):
-        new = hook(target, args, result, **kwargs)
-        if new is not None:
-            result = new
-    return result
 
 
 class _HookedFunction:

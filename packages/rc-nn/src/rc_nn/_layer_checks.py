@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from returnn.tensor import Dim, batch_dim
 
 from ._dim_sites import lookalike_dims_note
+from ._dimargs import dims_str
 from ._errors import AxisError, DimMismatchError
 from ._tensor import Tensor, _dim_str
 from ._userloc import user_location
 
 __all__ = [
-    "dims_str",
     "infer_spatial_dims",
     "positive_ints",
     "require_batch",
@@ -24,16 +24,6 @@ __all__ = [
     "require_float",
     "require_spatial_dims",
 ]
-
-
-def dims_str(dims: Sequence[Dim]) -> str:
-    """``"[B, time(?), in(3)]"``: dims for error messages.
-
-    Example:
-        >>> dims_str([Dim(3, name="in")])
-        '[in(3)]'
-    """
-    return "[" + ", ".join("B" if d.is_batch_dim() else _dim_str(d) for d in dims) + "]"
 
 
 def require_dim(x: Tensor, dim: Dim, what: str, *, role: str = "input dim") -> None:

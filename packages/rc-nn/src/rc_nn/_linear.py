@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._array import dot
+from ._dim_ops import replace_dim
 from ._dim_sites import lookalike_dims_note
 from ._dims import Dim
 from ._errors import DimMismatchError
@@ -84,8 +85,6 @@ class Linear(Module):
         if x.feature_dim == self.in_dim:
             return self._linear_layer(x)
         if weight_in is not self.in_dim:
-            from ._dim_ops import replace_dim
-
             x, _ = replace_dim(x, in_dim=self.in_dim, out_dim=weight_in)
         if self.with_bias and len(x.dims) == 2 and x.dims[0] is weight_in:
             # x is [in, other]: RETURNN's dot would run a transposed 2-d matmul, and TF's

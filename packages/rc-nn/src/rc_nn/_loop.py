@@ -36,7 +36,7 @@ from ._control import (
 from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
 from ._state import current_scope, state_of
-from ._tensor import Tensor, _dim_str, as_tensor, make_layer_tensor, make_template
+from ._tensor import Tensor, _dim_str, as_tensor, iter_tensors, make_layer_tensor, make_template
 from ._userloc import user_location
 
 __all__ = ["Loop"]
@@ -775,8 +775,6 @@ def _initial_layer(tensor: Tensor, name: str) -> Tensor:
 
 
 def _layer_inputs(tensor: Tensor) -> list[Tensor]:
-    from ._tensor import iter_tensors
-
     if tensor.layer_dict is None:
         return []
     return list(iter_tensors(list(tensor.layer_dict.values())))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from returnn.tensor import Dim
+from returnn.tensor import Dim, batch_dim
 
-from ._array import dot, reduce_sum
+from ._array import dot, log_softmax, reduce_mean, reduce_sum, softmax
 from ._dim_sites import lookalike_dims_note
 from ._errors import DimMismatchError
 from ._gather import gather
-from ._math import log, log_sigmoid, neg
+from ._math import combine, exp, log, log_sigmoid, neg
 from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
 from ._userloc import user_location
 
@@ -80,8 +80,6 @@ def cross_entropy(
         return neg(picked)
     check_axis(target, axis, "cross_entropy target")
     if estimated_type == "logits":
-        from ._array import log_softmax
-
         log_probs = log_softmax(estimated, axis=axis)
     elif estimated_type == "probs":
         log_probs = log(estimated)
@@ -133,14 +131,11 @@ def binary_cross_entropy(
 
 def kl_div(*, target: Tensor, target_type: str, pred: Tensor, pred_type: str, axis: Dim) -> Tensor:
     """KL(target || pred) over ``axis``; types are ``"probs"``, ``"log-probs"`` or ``"logits"``."""
-    from ._array import log_softmax, softmax
 
     def as_log(x: Tensor, kind: str) -> Tensor:
         return log(x) if kind == "probs" else log_softmax(x, axis=axis) if kind == "logits" else x
 
     def as_prob(x: Tensor, kind: str) -> Tensor:
-        from ._math import exp
-
         return x if kind == "probs" else softmax(x, axis=axis) if kind == "logits" else exp(x)
 
     for kind in (target_type, pred_type):
@@ -154,9 +149,6 @@ def kl_div(*, target: Tensor, target_type: str, pred: Tensor, pred_type: str, ax
 
 def mean_squared_difference(a: Tensor, b: Tensor, *, axis: Dim) -> Tensor:
     """Mean over ``axis`` of the squared difference."""
-    from ._array import reduce_mean
-    from ._math import combine
-
     diff = combine(
         as_tensor(a, "mean_squared_difference"),
         as_tensor(b, "mean_squared_difference"),
@@ -182,8 +174,6 @@ def ctc_loss(
         >>> nn.ctc_loss(logits=logits, targets=y, blank_index=3).dims == (nn.batch_dim,)
         True
     """
-    from returnn.tensor import batch_dim
-
     logits = as_tensor(logits, "ctc_loss logits")
     targets = as_tensor(targets, "ctc_loss targets")
     if targets.sparse_dim is None:

@@ -31,12 +31,13 @@ from returnn.tensor import batch_dim, single_step_dim
 
 from rc_naming import renamed
 
-from ._array import dot
+from ._array import dot, zeros
 from ._dim_sites import lookalike_dims_note
+from ._dimargs import dims_str, static_dim
 from ._dims import Dim
 from ._errors import AxisError, DimMismatchError
 from ._init import Glorot
-from ._layer_checks import dims_str, require_batch, require_dim, require_float
+from ._layer_checks import require_batch, require_dim, require_float
 from ._math import sigmoid, tanh
 from ._module import Module
 from ._parameter import Parameter
@@ -104,16 +105,7 @@ class LSTM(Module):
 
     def __init__(self, in_dim: Dim, out_dim: Dim) -> None:
         super().__init__()
-        for arg, dim in (("in_dim", in_dim), ("out_dim", out_dim)):
-            if not isinstance(dim, Dim):
-                raise TypeError(
-                    f"LSTM: {arg} must be an nn.Dim, got {dim!r} (at {user_location()})"
-                )
-            if dim.dimension is None:
-                raise DimMismatchError(
-                    f"LSTM: {arg} {_dim_str(dim)} is dynamic; it must be a static feature dim, "
-                    f"e.g. nn.FeatureDim('hidden', 256) (at {user_location()})"
-                )
+        _check_lstm_dims(in_dim, out_dim, "LSTM")
         self.in_dim = in_dim
         self.out_dim = out_dim
         self.gates_dim = 4 * out_dim
@@ -353,14 +345,8 @@ class ZoneoutLSTM(LSTM):
 
 
 def _check_lstm_dims(in_dim: object, out_dim: object, what: str) -> None:
-    for arg, dim in (("in_dim", in_dim), ("out_dim", out_dim)):
-        if not isinstance(dim, Dim):
-            raise TypeError(f"{what}: {arg} must be an nn.Dim, got {dim!r} (at {user_location(3)})")
-        if dim.dimension is None:
-            raise DimMismatchError(
-                f"{what}: {arg} {_dim_str(dim)} is dynamic; it must be a static feature dim, "
-                f"e.g. nn.FeatureDim('hidden', 256) (at {user_location(3)})"
-            )
+    static_dim(in_dim, what, "in_dim")
+    static_dim(out_dim, what, "out_dim")
 
 
 def _split_gates(gates: Tensor, gates_dim: Dim, out_dim: Dim) -> tuple[Tensor, ...]:
@@ -388,6 +374,4 @@ def _split_gates(gates: Tensor, gates_dim: Dim, out_dim: Dim) -> tuple[Tensor, .
 
 
 def _zeros(dims: list[Dim]) -> Tensor:
-    from ._array import zeros
-
     return zeros(dims)

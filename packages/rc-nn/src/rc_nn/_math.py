@@ -16,6 +16,7 @@ from ._dim_sites import lookalike_dims_note
 from ._errors import DimMismatchError
 from ._scalars import number_code, plain_number
 from ._tensor import Tensor, _dim_str, as_tensor, common_template, make_layer_tensor
+from ._upcalls import install
 from ._userloc import user_location
 
 __all__ = [
@@ -504,3 +505,21 @@ def clip_by_value(x: Tensor, clip_value_min: float, clip_value_max: float) -> Te
         raise ValueError(f"clip_by_value: min {clip_value_min} is larger than max {clip_value_max}")
     expr = f"tf.clip_by_value(source(0), {number_code(float(low))}, {number_code(float(high))})"
     return _eval_unary(x, expr, "clip_by_value")
+
+
+_UNARY_OPERATORS = {"neg": neg, "abs": abs_, "logical_not": logical_not}
+
+
+class _TensorOperators:
+    """The Python operators of ``nn.Tensor`` (``_tensor`` reaches them through ``_upcalls``)."""
+
+    @staticmethod
+    def binary(a: Tensor, b: object, kind: str, *, reverse: bool) -> Tensor:
+        return combine_scalar_or_tensor(a, b, kind, reverse=reverse)
+
+    @staticmethod
+    def unary(x: Tensor, kind: str) -> Tensor:
+        return _UNARY_OPERATORS[kind](x)
+
+
+install(operators=_TensorOperators())

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import copy
 import re
-import sys
-import types
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -15,7 +13,7 @@ from ._errors import DottedNameError, TensorCopyError
 from ._parameter import Parameter
 from ._state import CallInfo, open_scope
 from ._tensor import Tensor, copy_error_message, iter_tensors
-from ._userloc import _OWN_PACKAGES, user_location
+from ._userloc import creation_site, user_location
 
 __all__ = ["Module", "check_path_component"]
 
@@ -62,6 +60,28 @@ def _root_of(obj: Module | Parameter) -> rc_naming.Root:
     if isinstance(obj, Parameter):
         return obj.root
     return obj._rc_naming_root()
+
+
+Hook = Callable[..., Any]
+
+#: Instance attribute of a module holding its post hooks (read by ``Module.__call__``).
+MODULE_HOOKS_ATTR = "_rc_call_post_hooks"
+
+
+def run_post_hooks(
+    hooks: dict[int, Hook],
+    target: object,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    result: Any,
+) -> Any:
+    """Call each hook as ``hook(target, args, result, **kwargs)``; a non-None return
+    value replaces the result."""
+    for hook in list(hooks.values()):
+        new = hook(target, args, result, **kwargs)
+        if new is not None:
+            result = new
+    return result
 
 
 class Module:
@@ -174,10 +194,8 @@ class Module:
         info.outputs = [
             t for t in iter_tensors(result) if t.node is not None and t.node.parent is node
         ]
-        hooks = self.__dict__.get("_rc_call_post_hooks")
+        hooks = self.__dict__.get(MODULE_HOOKS_ATTR)
         if hooks:
-            from ._hooks import run_post_hooks
-
             result = run_post_hooks(hooks, self, args, kwargs, result)
         return result
 
@@ -297,26 +315,6 @@ def _uncopyable_tensor(value: object, path: str, seen: set[int]) -> tuple[str, T
         if found is not None:
             return found
     return None
-
-
-def creation_site(obj: object) -> str:
-    """``file:line`` of the user's code that created ``obj``.
-
-    Skips rc's own frames, the ``copy`` module (for deep copies) and ``obj``'s own
-    methods, so a subclass ``__init__`` calling ``super().__init__()`` reports the
-    line that instantiated the module, not the ``super()`` line.
-    """
-    frame: types.FrameType | None = sys._getframe(1)
-    while frame is not None:
-        package = frame.f_globals.get("__name__", "").partition(".")[0]
-        if (
-            package not in _OWN_PACKAGES
-            and package != "copy"
-            and frame.f_locals.get("self") is not obj
-        ):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "<unknown>"
 
 
 def _snake_case(name: str) -> str:

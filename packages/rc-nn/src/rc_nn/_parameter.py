@@ -11,10 +11,11 @@ from returnn.tensor import Dim
 
 import rc_naming
 
+from ._control import block_of
 from ._errors import DimMismatchError, RcNnError
 from ._init import VarianceScaling
 from ._tensor import Tensor, _dim_str, iter_tensors, make_template
-from ._userloc import user_location
+from ._userloc import creation_site, user_location
 
 __all__ = ["Parameter"]
 
@@ -154,8 +155,6 @@ class Parameter(Tensor):
             non_critical_for_restore=self.non_critical_for_restore,
         )
         memo[id(self)] = new
-        from ._module import creation_site  # the deepcopy caller, not the copy module
-
         new.created_at = creation_site(new)
         new.root.graph.add_node(new, created_at=new.created_at)
         return new
@@ -200,8 +199,6 @@ class Parameter(Tensor):
 
 def _check_initial_tensor(param: Parameter, value: Tensor) -> None:
     """A tensor as initial value: same root, dims and dtype; not inside a loop or cond."""
-    from ._control import block_of
-
     where = user_location(3)
     rc_naming.check_same_root(
         param.root, value.root, what=f"initial value {value!r} of {param!r} (at {where})"

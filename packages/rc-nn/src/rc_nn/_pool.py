@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._conv import conv_out_dim
+from ._dimargs import dims_str
 from ._dims import Dim
 from ._errors import AxisError
 from ._layer_checks import (
-    dims_str,
     infer_spatial_dims,
     positive_ints,
     require_batch,

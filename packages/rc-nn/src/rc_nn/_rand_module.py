@@ -16,7 +16,10 @@ from typing import Any
 from returnn.tensor import Dim
 from returnn.util.basic import NotSpecified
 
-from ._dimargs import as_dims
+from ._array import ones, zeros
+from ._compat_ops import set_sparse_dim
+from ._dimargs import as_dims, static_size
+from ._gather import where
 from ._module import Module
 from ._tensor import Tensor, make_layer_tensor, make_template
 from ._userloc import user_location
@@ -147,9 +150,6 @@ class Random(Module):
         p: float | Tensor,
     ) -> Tensor:
         """1 with probability ``p``, else 0 (``uniform(0, 1) <= p``), of ``dtype`` (float32)."""
-        from ._array import ones, zeros
-        from ._gather import where
-
         dtype_ = _dtype(dtype, "float32")
         x = self.uniform(shape, "float32", minval=0.0, maxval=1.0)
         return where(x <= p, ones([], dtype=dtype_), zeros([], dtype=dtype_))
@@ -219,9 +219,6 @@ def random_label(shape: Sequence[Dim], sparse_dim: Dim, dtype: str = "int32") ->
         >>> nn.random_label([nn.batch_dim], v).sparse_dim is v
         True
     """
-    from ._compat_ops import set_sparse_dim
-
-    if sparse_dim.dimension is None:
-        raise ValueError(f"random_label: sparse_dim must be static, got {sparse_dim!r}")
-    values = Random().uniform(shape, dtype, minval=0, maxval=int(sparse_dim.dimension))
+    size = static_size(sparse_dim, "random_label", "sparse_dim")
+    values = Random().uniform(shape, dtype, minval=0, maxval=size)
     return set_sparse_dim(values, sparse_dim)

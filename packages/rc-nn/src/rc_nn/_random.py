@@ -9,6 +9,7 @@ from returnn.tensor import Dim
 from returnn.util.basic import NotSpecified
 
 from ._dimargs import as_dims
+from ._math import compare
 from ._tensor import Tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
@@ -127,8 +128,6 @@ def random_bernoulli(dims: Sequence[Dim], *, p: float = 0.5, seed: int | None = 
         >>> nn.random_bernoulli([nn.FeatureDim("f", 3)], p=0.2).dtype
         'bool'
     """
-    from ._math import compare
-
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"random_bernoulli: p must be in [0, 1], got {p} (at {user_location()})")
     uniform = random_uniform(dims, seed=seed)

@@ -6,6 +6,7 @@ from typing import Any
 
 from returnn.tensor import Dim, batch_dim
 
+from ._array import reduce
 from ._dimargs import as_dim
 from ._errors import DimMismatchError
 from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
@@ -76,8 +77,6 @@ def dim_value(dim: Dim) -> Tensor:
         >>> nn.dim_value(nn.SpatialDim("time")).dims
         ()
     """
-    from ._array import reduce
-
     sizes = length(dim)
     if not sizes.dims:
         return sizes

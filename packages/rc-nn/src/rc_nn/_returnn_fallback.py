@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from returnn.config import Config
 from returnn.tensor import Tensor as Template
 
 from ._errors import RcNnError
@@ -20,7 +21,15 @@ __all__ = ["ReturnnFallbackError", "infer_template_with_returnn"]
 
 
 class ReturnnFallbackError(RcNnError, ValueError):
-    """RETURNN could not infer the output template of a ``make_layer`` dict."""
+    """RETURNN could not infer the output template of a ``make_layer`` dict.
+
+    The message says how to pass the template yourself (``make_layer(..., out=...)``).
+
+    Example:
+        >>> import rc_nn as nn
+        >>> issubclass(nn.ReturnnFallbackError, nn.RcNnError)
+        True
+    """
 
 
 def _with_layer_names(value: object, names: dict[int, str]) -> Any:
@@ -62,14 +71,14 @@ def infer_template_with_returnn(layer_dict: dict[str, Any], *, name: str) -> Tem
     class_name = layer_dict.get("class")
     hint = (
         "pass the output template explicitly: make_layer(..., out=...), "
-        "e.g. out=x.template.copy_template() or a template from rc_nn._tensor.make_template(dims, dtype)"
+        "e.g. out=x.template.copy_template(), or "
+        'out=returnn.tensor.Tensor("out", dims=[...], dtype="float32")'
     )
     try:
-        import tensorflow as tf
-        from returnn.config import Config
-        from returnn.tf.layers.base import InternalLayer
-        from returnn.tf.layers.basic import get_layer_class
-        from returnn.tf.network import ExternData, TFNetwork
+        import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+        from returnn.tf.layers.base import InternalLayer  # noqa: PLC0415  TensorFlow only where it is used
+        from returnn.tf.layers.basic import get_layer_class  # noqa: PLC0415  TensorFlow only where it is used
+        from returnn.tf.network import ExternData, TFNetwork  # noqa: PLC0415  TensorFlow only where it is used
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ReturnnFallbackError(
             f"make_layer {name!r} at {where}: inferring the output template needs RETURNN's "

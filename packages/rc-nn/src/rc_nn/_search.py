@@ -14,8 +14,8 @@ from typing import Any
 from returnn.tensor import Dim, batch_dim
 
 from ._control import block_of
+from ._dimargs import dims_str
 from ._errors import DimMismatchError
-from ._layer_checks import dims_str
 from ._tensor import Tensor, as_tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from returnn.tensor import Dim
 
-from ._dimargs import as_dim, as_dims, dims_str
+from ._dimargs import as_dim, as_dims, dims_str, static_dim
 from ._errors import AxisError, DimMismatchError
 from ._tensor import Tensor, _dim_str, as_tensor, check_axis, make_layer_tensor, make_template
 from ._userloc import user_location
@@ -138,11 +138,7 @@ def slice_nd(x: Tensor, *, axis: Dim, start: Tensor, size: Dim) -> Tensor:
     x = as_tensor(x, "slice_nd")
     start = as_tensor(start, "slice_nd start")
     axis = check_axis(x, as_dim(axis, "slice_nd", "axis"), "slice_nd")
-    size = as_dim(size, "slice_nd", "size")
-    if size.dimension is None:
-        raise DimMismatchError(
-            f"slice_nd: size {_dim_str(size)} must be a static dim (at {user_location()})"
-        )
+    size = static_dim(as_dim(size, "slice_nd", "size"), "slice_nd", "size")
     if not start.dtype.startswith("int"):
         raise DimMismatchError(
             f"slice_nd: start must be an int tensor, got {start!r} (at {user_location()})"

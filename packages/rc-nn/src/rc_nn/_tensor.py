@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import sys
-import types
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -20,10 +18,12 @@ from returnn.tensor import Tensor as Template
 
 import rc_naming
 
+from ._data_view import data_view
 from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError, NotATensorError, RcNnError, TensorCopyError
 from ._state import OutputMark, current_scope, state_of
-from ._userloc import _OWN_PACKAGES, user_location
+from ._upcalls import control_flow, operators
+from ._userloc import creation_site, user_location
 
 __all__ = [
     "LayerDict",
@@ -288,9 +288,7 @@ class Tensor:
             True
         """
         if self._data_view is None:
-            from ._data_view import data_view  # per-layer rules of RETURNN's time/feature axes
-
-            return data_view(self)
+            return data_view(self, Tensor)
         return self._data_view
 
     @property
@@ -375,8 +373,6 @@ class Tensor:
             >>> f = nn.FeatureDim("f", 2)
             >>> nn.zeros([f]).verify_out_shape({f})
         """
-        from ._errors import DimMismatchError
-
         if set(self.dims) != set(out_shape):
             raise DimMismatchError(
                 f"{self!r} created at {self.created_at}: expected dims "
@@ -421,9 +417,7 @@ class Tensor:
     # -- operators (implemented in _math) ----------------------------------------------
 
     def _bin(self, other: object, kind: str, *, reverse: bool = False) -> Tensor:
-        from ._math import combine_scalar_or_tensor
-
-        return combine_scalar_or_tensor(self, other, kind, reverse=reverse)
+        return operators().binary(self, other, kind, reverse=reverse)
 
     def __add__(self, other: object) -> Tensor:
         return self._bin(other, "add")
@@ -468,19 +462,13 @@ class Tensor:
         return self._bin(other, "pow", reverse=True)
 
     def __neg__(self) -> Tensor:
-        from ._math import neg
-
-        return neg(self)
+        return operators().unary(self, "neg")
 
     def __abs__(self) -> Tensor:
-        from ._math import abs_
-
-        return abs_(self)
+        return operators().unary(self, "abs")
 
     def __invert__(self) -> Tensor:
-        from ._math import logical_not
-
-        return logical_not(self)
+        return operators().unary(self, "logical_not")
 
     def __and__(self, other: object) -> Tensor:
         return self._bin(other, "logical_and")
@@ -535,22 +523,11 @@ class Tensor:
         raise TensorCopyError(copy_error_message(f"{self!r} (created at {self.created_at})"))
 
 
-def _deepcopy_caller() -> str:
-    """``file:line`` of the user's ``copy.deepcopy`` call (skips rc and the ``copy`` module)."""
-    frame: types.FrameType | None = sys._getframe(1)
-    while frame is not None:
-        package = frame.f_globals.get("__name__", "").partition(".")[0]
-        if package not in (*_OWN_PACKAGES, "copy"):
-            return f"{frame.f_code.co_filename}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "<unknown>"
-
-
 def copy_error_message(what: str) -> str:
     """The text of :class:`TensorCopyError` for ``what`` (a tensor, or a module holding one)."""
     return (
         f"cannot deep-copy {what}: a layer output (not a parameter) belongs to the graph it "
-        f"was built in and a copy cannot re-create it (at {_deepcopy_caller()}). Deep-copy "
+        f"was built in and a copy cannot re-create it (at {creation_site()}). Deep-copy "
         "modules before calling them and before functions that store computed tensors on "
         "them (e.g. nn.weight_norm: copy the module first, then apply weight_norm to the "
         "copy); parameters are copied as fresh parameters."
@@ -600,9 +577,7 @@ def make_layer_tensor(
     """Record a new layer in the current call scope and return its output tensor."""
     root = root_for(list(layer_dict.values()), name_hint)
     state = state_of(root)
-    from ._control import check_access, current_block  # scope rules of loops and conds
-
-    check_access(list(layer_dict.values()), current_block(root), name_hint)
+    control_flow().check_new_layer(list(layer_dict.values()), root, name_hint)
     tensor = Tensor(
         data, root=root, layer_dict=layer_dict, name_hint=name_hint, created_at=user_location(2)
     )
@@ -615,14 +590,12 @@ def as_tensor(value: object, what: str, *, loop_read: bool = True) -> Tensor:
 
     Operations call it on their tensor inputs. With ``loop_read`` (the default), a
     tensor from outside the loop being built whose batch dim is not first is replaced
-    by its batch-major view (:func:`rc_nn._control.loop_read`), the order RETURNN
+    by its batch-major view (see ``_control.loop_read``), the order RETURNN
     gives it under beam search; control-flow constructs pass ``loop_read=False``.
     """
     if isinstance(value, Tensor):
         if loop_read and value.template.batch_dim_axis not in (None, 0):
-            from ._control import loop_read as read  # control flow builds on tensors
-
-            return read(value)
+            return control_flow().read(value)
         return value
     if isinstance(value, Dim):
         raise NotATensorError(
@@ -649,10 +622,3 @@ def check_axis(x: Tensor, axis: Dim, what: str) -> Dim:
             + lookalike_dims_note([axis, *x.dims])
         )
     return axis
-
-
-def is_parameter(value: object) -> bool:
-    """Whether ``value`` is an ``nn.Parameter`` (without importing it at module level)."""
-    from ._parameter import Parameter
-
-    return isinstance(value, Parameter)

@@ -15,8 +15,16 @@ from __future__ import annotations
 
 from returnn.tensor import Dim
 
+from ._array import zeros
+from ._compat_ops import compare_bc, set_sparse_dim
+from ._dim_ops import replace_dim
 from ._dimargs import as_dim
 from ._errors import DimMismatchError
+from ._gather import gather, where
+from ._loop import Loop
+from ._math import abs_, exp, log1p, maximum
+from ._range import length, range_over_dim
+from ._slice import pad
 from ._tensor import Tensor, _dim_str, as_tensor, check_axis
 from ._userloc import user_location
 
@@ -26,8 +34,6 @@ _NEG_INF = -1e30  # finite, so that logaddexp of two "impossible" paths stays fi
 
 
 def _logaddexp(a: Tensor, b: Tensor) -> Tensor:
-    from ._math import abs_, exp, log1p, maximum
-
     return maximum(a, b) + log1p(exp(-abs_(a - b)))
 
 
@@ -68,14 +74,6 @@ def transducer_time_sync_full_sum_neg_log_prob(
         >>> loss.dims == (nn.batch_dim,)
         True
     """
-    from ._array import zeros
-    from ._compat_ops import compare_bc, set_sparse_dim
-    from ._dim_ops import replace_dim
-    from ._gather import gather, where
-    from ._loop import Loop
-    from ._range import length, range_over_dim
-    from ._slice import pad
-
     what = "transducer_time_sync_full_sum_neg_log_prob"
     log_probs = as_tensor(log_probs, what)
     labels = as_tensor(labels, f"{what} labels")

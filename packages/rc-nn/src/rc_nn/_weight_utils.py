@@ -17,11 +17,17 @@ import numpy
 from returnn.tensor import Dim
 from returnn.util.basic import NotSpecified
 
+from ._array import dropout as dropout_
+from ._array import reduce
+from ._compat_ops import train_flag
+from ._cond import Cond
 from ._dim_sites import lookalike_dims_note
 from ._errors import RcNnError
 from ._init import VarianceScaling
+from ._math import rsqrt, sqrt, square
 from ._module import Module
 from ._parameter import Parameter
+from ._rand_module import Random
 from ._tensor import Tensor, make_layer_tensor, make_template
 from ._userloc import user_location
 
@@ -106,23 +112,16 @@ class WeightNorm(Module):
         return self.compute_weight()
 
     def _norm_sq(self, v: Tensor) -> Tensor:
-        from ._array import reduce
-        from ._math import square
-
         if not self.norm_axes:
             return square(v)
         return reduce(square(v), mode="sum", axis=self.norm_axes)
 
     def _norm(self, v: Tensor) -> Tensor:
         """``sqrt(sum(v**2) + eps)`` over all dims but ``dim`` (the initial ``g``)."""
-        from ._math import sqrt
-
         return sqrt(self._norm_sq(v) + self.eps)
 
     def compute_weight(self) -> Tensor:
         """The weight computed from ``g`` and ``v``."""
-        from ._math import rsqrt
-
         v: Tensor = self.v
         return v * (self.g * rsqrt(self._norm_sq(v) + self.eps))
 
@@ -215,8 +214,6 @@ def weight_dropout(
         >>> [n for n, _ in lin.named_parameters()]
         ['bias', 'weight_raw']
     """
-    from ._array import dropout as dropout_
-
     weight = _parameter_attr(module, name, "weight_dropout")
     if f"{name}_raw" in module.__dict__:
         raise RcNnError(f"weight_dropout: {type(module).__name__}.{name}_raw already exists")
@@ -238,10 +235,6 @@ def variational_weight_noise(module: ModuleT, name: str, weight_noise_std: float
         >>> [n for n, _ in lin.named_parameters()]
         ['bias', 'weight_raw']
     """
-    from ._compat_ops import train_flag
-    from ._cond import Cond
-    from ._rand_module import Random
-
     if not weight_noise_std > 0:
         raise ValueError(
             f"variational_weight_noise: weight_noise_std must be > 0, got {weight_noise_std!r}"

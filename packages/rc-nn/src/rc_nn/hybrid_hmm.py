@@ -31,9 +31,12 @@ from typing import Any
 
 from returnn.tensor import Dim
 
+from ._array import log_softmax
 from ._dim_sites import lookalike_dims_note
 from ._errors import AxisError, DimMismatchError
 from ._layer_state import LayerState
+from ._linear import Linear
+from ._loss import cross_entropy
 from ._module import Module
 from ._tensor import Tensor, _dim_str, as_tensor
 from ._userloc import user_location
@@ -97,8 +100,6 @@ class HybridHMM(IHybridHMM):
 
     def __init__(self, in_dim: Dim, out_dim: Dim, *, encoder: EncoderType) -> None:
         super().__init__()
-        from ._linear import Linear
-
         if not isinstance(encoder, ISeqFramewiseEncoder | ISeqDownsamplingEncoder):
             raise TypeError(
                 f"HybridHMM: encoder must be an ISeqFramewiseEncoder or ISeqDownsamplingEncoder "
@@ -119,9 +120,6 @@ class HybridHMM(IHybridHMM):
         spatial_dim: Dim | None = None,
     ) -> tuple[Tensor, LayerState | None]:
         """Log posteriors ``[batch, time', out_dim]`` (``time'`` = the encoder's output time)."""
-        from ._array import log_softmax
-        from ._loss import cross_entropy
-
         source = as_tensor(source, "HybridHMM")
         if state is not None:
             raise NotImplementedError(

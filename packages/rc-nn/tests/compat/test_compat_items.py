@@ -6,6 +6,7 @@ tests/compat/)."""
 from __future__ import annotations
 
 import copy
+import subprocess
 import sys
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from returnn.util.basic import NotSpecified as ReturnnNotSpecified
 
 import rc_nn as nn
+import rc_nn.conformer
+import rc_nn.encoder.blstm
 from rc_nn.asr import specaugment
 from rc_nn.encoder import base as encoder_base
 from rc_nn.hybrid_hmm import EncoderType, HybridHMM, IHybridHMM
@@ -589,8 +592,6 @@ print("TF-MODULES:", sorted(m for m in sys.modules if m.split(".")[0] == "tensor
 
 
 def test_compat_submodules_build_without_tensorflow() -> None:
-    import subprocess
-
     proc = subprocess.run(
         [sys.executable, "-c", _COMPAT_BUILD],
         capture_output=True,
@@ -669,9 +670,6 @@ def test_specaugment_v1_is_a_clear_error(name: str, replacement: str) -> None:
 def test_predecessor_submodule_paths() -> None:
     """``returnn_common.nn.conformer`` / ``nn.encoder.blstm`` import paths, and the
     predecessor's submodules as attributes of ``nn`` (imported on first access)."""
-    import rc_nn.conformer
-    import rc_nn.encoder.blstm
-
     assert rc_nn.conformer.ConformerEncoder is nn.ConformerEncoder
     assert rc_nn.conformer.ConformerEncoderLayer is nn.ConformerEncoderLayer
     assert rc_nn.conformer.ConformerConvSubsample is nn.ConformerConvSubsample

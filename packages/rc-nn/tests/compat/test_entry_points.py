@@ -9,6 +9,7 @@ tests run: their tests live in rc-serialize's tests/test_compat_entry_points.py
 
 from __future__ import annotations
 
+import subprocess
 import sys
 
 import pytest
@@ -81,8 +82,6 @@ def test_missing_rc_serialize_is_clear_error(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_rc_nn_does_not_import_rc_serialize() -> None:
-    import subprocess
-
     code = "import sys, rc_nn; print('rc_serialize' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -13,6 +13,7 @@ import pytest
 
 import rc_naming
 import rc_nn as nn
+from rc_serialize._roundtrip import roundtrip
 
 pytestmark = pytest.mark.returnn
 
@@ -34,8 +35,6 @@ def _mask(lengths: Array, max_time: int) -> Array:
 @pytest.fixture(scope="module")
 def ops(returnn_tf: Any) -> Iterator[Any]:
     """One RETURNN round trip with every op as a marked output."""
-    from rc_serialize._roundtrip import roundtrip
-
     with rc_naming.Root("compat_ops"):
         time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 4)
         vocab = nn.FeatureDim("vocab", 5)

@@ -28,6 +28,9 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from hypothesis import strategies as st
+from rc_fuzz_ops import OPS
+
 import rc_nn as nn
 from rc_nn._control import current_block
 
@@ -109,8 +112,6 @@ class Chooser:
 class HypothesisChooser(Chooser):
     def __init__(self, data: Any) -> None:
         super().__init__()
-        from hypothesis import strategies as st
-
         self._data = data
         self._st = st
 
@@ -1318,8 +1319,6 @@ class Generator:
     # -- plain ops ---------------------------------------------------------------------------
 
     def step_op(self, block: Block, x: nn.Tensor) -> Step:
-        from rc_fuzz_ops import OPS
-
         applicable = [(name, op) for name, op in OPS if op.applicable(self, x)]
         name, op = self.ch.pick(applicable)
         self.construct("op")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 from collections.abc import Callable
@@ -140,8 +141,6 @@ _CROSS_PROCESS_SEEDS = [3, 17, 29]
 
 
 def _choices_for(seed: int) -> list[int]:
-    import random
-
     rng = random.Random(seed)
     return [rng.randint(0, 99) for _ in range(400)]
 

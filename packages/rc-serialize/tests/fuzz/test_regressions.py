@@ -15,8 +15,11 @@ import pytest
 from rc_regression_helpers import B, Roundtrip
 from rc_regression_helpers import Fn as _Fn
 from rc_regression_helpers import data as _data
+from test_fuzz_pipeline import build, check_model
 
 import rc_nn as nn
+from rc_serialize import get_returnn_config_serialized
+from rc_serialize._returnn_check import ReturnnCheckError
 
 pytestmark = pytest.mark.returnn
 
@@ -81,9 +84,6 @@ def test_loop_end_before_first_frame_for_all_sequences_is_a_clear_error(
     ``UnimplementedError``, "TensorArray has size zero"). RETURNN cannot give an empty
     stack here, so the check reports what in the model causes it and how to avoid it
     (``_returnn_check._HINTS``); ``include_eos=True`` keeps the end frame and runs."""
-    from rc_serialize import get_returnn_config_serialized
-    from rc_serialize._returnn_check import ReturnnCheckError
-
     time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
     net = _Fn(lambda x: _zero_frame_loop(x, time, first_frames_end=True))
     net(_data(time, feat)).mark_as_default_output()
@@ -935,10 +935,6 @@ def test_moved_out_layer_with_history_dim_is_compared_by_its_dims(roundtrip: Rou
     Per frame that is our ``[batch, cum-concat, cell]`` in RETURNN's outside order; the round
     trip compares such moved-out layers by their dims (the checker, not the model, was
     wrong)."""
-    from test_fuzz_pipeline import build, check_model
-
-    from rc_serialize import get_returnn_config_serialized
-
     choices = [20, 0, 1, 1, 0, 0, 2, 0, 0, 1, 13, 0, 30, 0, 0, 1, 0, 30, 1, 0, 0, 0, 0]
     model, _ = build(choices)
     check_model(model, get_returnn_config_serialized(model.root), roundtrip)

@@ -34,6 +34,9 @@ from typing import Any
 
 import pytest
 
+import rc_serialize
+from rc_serialize import DimNamer, py_code
+
 MANIFEST = pathlib.Path(__file__).resolve().parent / "all_tests.sha256"
 ENV = "RC_GOLDEN_CAPTURE"
 _HASH_CHARS = 16
@@ -118,8 +121,6 @@ class GoldenCapture:
 
     def install(self) -> None:
         """Replace ``build_network`` wherever rc-serialize holds it (incl. its home module)."""
-        import rc_serialize
-
         original = rc_serialize.build_network
         wrapped = self._wrap(original)
         modules = [
@@ -154,8 +155,6 @@ class GoldenCapture:
 
     def digest(self, serialized: Any) -> str:
         """A short sha256 of the result's extern data, net dict and parameter table."""
-        from rc_serialize import DimNamer, py_code
-
         dims = DimNamer()
         extern = py_code(serialized.extern_data, dims)
         network = py_code(serialized.network, dims)

@@ -14,6 +14,8 @@ import numpy
 import pytest
 
 import rc_nn as nn
+from rc_serialize import get_returnn_config_serialized
+from rc_serialize._returnn_check import _construct, _load_config, _random_feed
 
 pytestmark = pytest.mark.returnn
 
@@ -277,9 +279,6 @@ def _batch_norm_train_stats(
 ) -> Any:
     """Run ``root``'s config once in training; the running stats (momentum 1: the batch's
     statistics), the fed input, its sequence lengths and the TF variable names."""
-    from rc_serialize import get_returnn_config_serialized
-    from rc_serialize._returnn_check import _construct, _load_config, _random_feed
-
     tf = returnn_tf
     path = tmp_path / "config.py"
     path.write_text(get_returnn_config_serialized(root), encoding="utf-8")

@@ -11,6 +11,7 @@ parametrized test case that compares its output with numpy.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 
 import rc_naming
 import rc_nn as nn
+from rc_serialize._roundtrip import roundtrip
 
 pytestmark = pytest.mark.returnn
 
@@ -39,8 +41,6 @@ def _sigmoid(x: Array) -> Array:
 
 
 def _erf(x: Array) -> Array:
-    import math
-
     return numpy.vectorize(math.erf)(x)
 
 
@@ -192,8 +192,6 @@ def _assert_close(ours: Array, expected: Array, *, rtol: float = 1e-5, atol: flo
 @pytest.fixture(scope="module")
 def elementwise(returnn_tf: Any) -> Iterator[Any]:
     """One RETURNN round trip with every unary and binary op as a marked output."""
-    from rc_serialize._roundtrip import roundtrip
-
     with rc_naming.Root("math_elementwise"):
         time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
         x = nn.get_extern_data(nn.Data("data", dim_tags=[B, time, feat]))
@@ -284,8 +282,6 @@ def _np_reduce(x: Array, mode: str, axes: tuple[int, ...], valid: Array) -> Arra
 @pytest.fixture(scope="module")
 def arrays(returnn_tf: Any) -> Iterator[Any]:
     """One RETURNN round trip with softmax, reduce, dot, concat, cast and constants."""
-    from rc_serialize._roundtrip import roundtrip
-
     with rc_naming.Root("math_arrays"):
         time, feat, hid = nn.SpatialDim("time"), nn.FeatureDim("feat", 3), nn.FeatureDim("hid", 2)
         x = nn.get_extern_data(nn.Data("data", dim_tags=[B, time, feat]))

@@ -31,7 +31,7 @@ from .._array import constant, reduce, zeros
 from .._compat_ops import compare_bc, global_train_step, train_flag
 from .._cond import Cond
 from .._errors import AxisError, UnsupportedPredecessorFeatureError
-from .._gather import gather, where
+from .._gather import gather, top_k, where
 from .._loop import Loop
 from .._math import maximum as maximum_
 from .._math import minimum
@@ -207,8 +207,6 @@ def _scalar(value: IntOrTensor) -> int | Tensor:
 
 def _top_k_indices(scores: Tensor, *, axis: Dim, k: int) -> tuple[Tensor, Dim]:
     """Indices of the ``k`` largest ``scores`` along ``axis`` (sorted, largest first)."""
-    from .._gather import top_k
-
     _, indices, k_dim = top_k(scores, axis=axis, k=k)
     return indices, k_dim
 

@@ -30,11 +30,12 @@ from .._control import Block, current_block
 from .._cum_concat import cum_concat_step
 from .._dim_ops import replace_dim
 from .._dim_sites import lookalike_dims_note
+from .._dimargs import dims_str, static_size
 from .._dims import Dim, SpatialDim, single_step_dim
 from .._errors import DimMismatchError
 from .._gather import gather, where
 from .._init import Glorot
-from .._layer_checks import dims_str, require_dim, require_float
+from .._layer_checks import require_dim, require_float
 from .._linear import Linear
 from .._math import activation, clip_by_value, exp
 from .._module import Module
@@ -89,7 +90,7 @@ def dot_attention(
     query = as_tensor(query, f"{what} query")
     keys = as_tensor(keys, f"{what} keys")
     values = as_tensor(values, f"{what} values")
-    _check_static(key_dim, what, "key_dim")
+    static_size(key_dim, what, "key_dim")
     require_dim(query, key_dim, f"{what} query", role="key dim")
     require_dim(keys, key_dim, f"{what} keys", role="key dim")
     require_dim(keys, axis, f"{what} keys", role="attention axis")
@@ -106,16 +107,6 @@ def dot_attention(
     weights = softmax(energy, axis=axis)
     weights = dropout(weights, att_dropout, axis=axis)
     return dot(weights, values, reduce=axis)
-
-
-def _check_static(dim: Dim, what: str, arg: str) -> int:
-    if not isinstance(dim, Dim):
-        raise TypeError(f"{what}: {arg} must be an nn.Dim, got {dim!r} (at {user_location()})")
-    if dim.dimension is None:
-        raise DimMismatchError(
-            f"{what}: {arg} {_dim_str(dim)} must be a static dim (at {user_location()})"
-        )
-    return int(dim.dimension)
 
 
 def _split_repeated(x: Tensor, *, axis: Dim, out_dims: list[Dim]) -> list[Tensor]:
@@ -154,7 +145,7 @@ def _check_heads(
 ) -> tuple[int, Dim]:
     """Validate the head options; return the head count and the heads dim."""
     if isinstance(num_heads, Dim):
-        heads = _check_static(num_heads, what, "num_heads")
+        heads = static_size(num_heads, what, "num_heads")
         heads_dim = num_heads
     elif isinstance(num_heads, int) and not isinstance(num_heads, bool) and num_heads > 0:
         heads = num_heads
@@ -165,7 +156,7 @@ def _check_heads(
             f"(at {user_location()})"
         )
     for arg, dim in (("key_dim_total", key_dim_total), ("value_dim_total", value_dim_total)):
-        size = _check_static(dim, what, arg)
+        size = static_size(dim, what, arg)
         if size % heads:
             raise DimMismatchError(
                 f"{what}: {arg} {_dim_str(dim)} is not divisible by num_heads={heads} "
@@ -224,9 +215,9 @@ class GenericSelfAttention(Module):
     ) -> None:
         super().__init__()
         what = type(self).__name__
-        _check_static(in_dim, what, "in_dim")
+        static_size(in_dim, what, "in_dim")
         if proj_dim is not None:
-            _check_static(proj_dim, what, "proj_dim")
+            static_size(proj_dim, what, "proj_dim")
         heads, heads_dim = _check_heads(
             num_heads, key_dim_total, value_dim_total, att_dropout, what
         )
@@ -474,7 +465,7 @@ def relative_positional_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tenso
 def _rel_pos_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim, Tensor]:
     """The encoding, its position dim and ``T_max - 1`` (the offset of relative position 0)."""
     what = "relative_positional_encoding"
-    size = _check_static(feat_dim, what, "feat_dim")
+    size = static_size(feat_dim, what, "feat_dim")
     if size % 2:
         raise DimMismatchError(
             f"{what}: feat_dim {_dim_str(feat_dim)} must have an even size (sin and cos halves)"
@@ -530,7 +521,7 @@ class LearnedRelativePositionalEncoding(Module):
     def __init__(self, feat_dim: Dim, *, clipping: int = 16, dtype: str = "float32") -> None:
         super().__init__()
         what = "LearnedRelativePositionalEncoding"
-        _check_static(feat_dim, what, "feat_dim")
+        static_size(feat_dim, what, "feat_dim")
         if not isinstance(clipping, int) or isinstance(clipping, bool) or clipping < 1:
             raise ValueError(f"{what}: clipping must be a positive int, got {clipping!r}")
         self.feat_dim = feat_dim
@@ -718,10 +709,10 @@ class CrossAttention(Module):
     ) -> None:
         super().__init__()
         what = "CrossAttention"
-        _check_static(encoder_dim, what, "encoder_dim")
-        _check_static(query_in_dim, what, "query_in_dim")
+        static_size(encoder_dim, what, "encoder_dim")
+        static_size(query_in_dim, what, "query_in_dim")
         if proj_dim is not None:
-            _check_static(proj_dim, what, "proj_dim")
+            static_size(proj_dim, what, "proj_dim")
         heads, heads_dim = _check_heads(
             num_heads, key_dim_total, value_dim_total, att_dropout, what
         )

@@ -36,6 +36,7 @@ from .._containers import ModuleList, Sequential
 from .._conv import Conv1d, Conv2d, conv_out_dim
 from .._dim_ops import glu
 from .._dim_sites import lookalike_dims_note
+from .._dimargs import static_dim
 from .._dims import Dim, FeatureDim
 from .._errors import DimMismatchError
 from .._layer_checks import positive_ints, require_dim, require_float
@@ -66,16 +67,6 @@ def _rate(value: float, what: str, arg: str) -> float:
     return float(value)
 
 
-def _static_dim(dim: object, what: str, arg: str) -> Dim:
-    if not isinstance(dim, Dim):
-        raise TypeError(f"{what}: {arg} must be an nn.Dim, got {dim!r} (at {user_location()})")
-    if dim.dimension is None:
-        raise DimMismatchError(
-            f"{what}: {arg} {_dim_str(dim)} must be a static dim (at {user_location()})"
-        )
-    return dim
-
-
 def _check_input(x: object, dim: Dim, spatial_dim: Dim, what: str) -> Tensor:
     x = as_tensor(x, what)
     require_dim(x, dim, what)
@@ -100,8 +91,8 @@ class ConformerPositionwiseFeedForward(Module):
     ) -> None:
         super().__init__()
         what = "ConformerPositionwiseFeedForward"
-        self.out_dim = _static_dim(out_dim, what, "out_dim")
-        self.ff_dim = _static_dim(ff_dim, what, "ff_dim")
+        self.out_dim = static_dim(out_dim, what, "out_dim")
+        self.ff_dim = static_dim(ff_dim, what, "ff_dim")
         self.dropout = _rate(dropout, what, "dropout")
         if not callable(activation):
             raise TypeError(f"{what}: activation must be callable, got {activation!r}")
@@ -140,7 +131,7 @@ class ConformerConvBlock(Module):
     def __init__(self, out_dim: Dim, *, kernel_size: int, norm: Module | None = None) -> None:
         super().__init__()
         what = "ConformerConvBlock"
-        self.out_dim = _static_dim(out_dim, what, "out_dim")
+        self.out_dim = static_dim(out_dim, what, "out_dim")
         positive_ints(kernel_size, 1, what, "kernel_size")
         if norm is None:
             norm = BatchNorm(out_dim, use_mask=False)
@@ -217,12 +208,12 @@ class ConformerConvSubsample(Module):
     ) -> None:
         super().__init__()
         what = "ConformerConvSubsample"
-        self.in_dim = _static_dim(in_dim, what, "in_dim")
+        self.in_dim = static_dim(in_dim, what, "in_dim")
         out_dims = list(out_dims)
         if not out_dims:
             raise ValueError(f"{what}: out_dims must name at least one conv layer's channels")
         for i, dim in enumerate(out_dims):
-            _static_dim(dim, what, f"out_dims[{i}]")
+            static_dim(dim, what, f"out_dims[{i}]")
         n = len(out_dims)
         self.filter_sizes = _pairs(filter_sizes, n, what, "filter_sizes")
         self.strides = _pairs(strides, n, what, "strides") if strides is not None else [(1, 1)] * n
@@ -336,7 +327,7 @@ class ConformerEncoderLayer(Module):
         what = "ConformerEncoderLayer"
         if out_dim is None:
             out_dim = FeatureDim("conformer-enc-default-out-dim", 512)
-        self.out_dim = _static_dim(out_dim, what, "out_dim")
+        self.out_dim = static_dim(out_dim, what, "out_dim")
         if ff_dim is None:
             ff_dim = 4 * out_dim
         self.dropout = _rate(dropout, what, "dropout")
@@ -489,8 +480,8 @@ class ConformerEncoder(Module):
     ) -> None:
         super().__init__()
         what = "ConformerEncoder"
-        self.in_dim = _static_dim(in_dim, what, "in_dim")
-        self.out_dim = _static_dim(out_dim, what, "out_dim")
+        self.in_dim = static_dim(in_dim, what, "in_dim")
+        self.out_dim = static_dim(out_dim, what, "out_dim")
         if not isinstance(num_layers, int) or isinstance(num_layers, bool) or num_layers < 1:
             raise ValueError(f"{what}: num_layers must be a positive int, got {num_layers!r}")
         self.dropout = _rate(dropout, what, "dropout")

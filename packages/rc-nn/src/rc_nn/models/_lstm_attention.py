@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from .._array import concat, dot, dropout, reduce_max, softmax
+from .._array import concat, dot, dropout, reduce_max, softmax, zeros
+from .._containers import ModuleList
 from .._dim_sites import lookalike_dims_note
+from .._dimargs import static_dim
 from .._dims import Dim, FeatureDim, SpatialDim, batch_dim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
@@ -50,15 +52,6 @@ __all__ = [
     "LstmAttentionEncoded",
     "LstmAttentionEncoderDecoder",
 ]
-
-
-def _static(dim: object, what: str, arg: str) -> Dim:
-    if not isinstance(dim, Dim) or dim.dimension is None:
-        raise DimMismatchError(
-            f"{what}: {arg} must be a static nn.Dim (e.g. nn.FeatureDim('{arg}', 256)), "
-            f"got {dim!r} (at {user_location(3)})"
-        )
-    return dim
 
 
 def _positive_int(value: object, what: str, arg: str) -> int:
@@ -118,8 +111,8 @@ class BlstmSingleLayer(Module):
 
     def __init__(self, in_dim: Dim, dim: Dim) -> None:
         super().__init__()
-        self.in_dim = _static(in_dim, "BlstmSingleLayer", "in_dim")
-        self.dim = _static(dim, "BlstmSingleLayer", "dim")
+        self.in_dim = static_dim(in_dim, "BlstmSingleLayer", "in_dim")
+        self.dim = static_dim(dim, "BlstmSingleLayer", "dim")
         self.out_dim = dim + dim
         self.fw = LSTM(in_dim, dim)
         self.bw = LSTM(in_dim, dim)
@@ -173,8 +166,8 @@ class BlstmEncoder(Module):
         what = "BlstmEncoder"
         if dim is None:
             dim = FeatureDim("lstm-dim", 1024)
-        _static(in_dim, what, "in_dim")
-        _static(dim, what, "dim")
+        static_dim(in_dim, what, "in_dim")
+        static_dim(dim, what, "dim")
         self.num_layers = _positive_int(num_layers, what, "num_layers")
         if not isinstance(dropout, int | float) or not 0.0 <= dropout < 1.0:
             raise ValueError(f"{what}: dropout must be in [0, 1), got {dropout!r}")
@@ -192,8 +185,6 @@ class BlstmEncoder(Module):
         self.dim = dim
         first = BlstmSingleLayer(in_dim, dim)
         self.out_dim = first.out_dim
-        from .._containers import ModuleList
-
         self.layers = ModuleList(
             [first] + [BlstmSingleLayer(self.out_dim, dim) for _ in range(num_layers - 1)]
         )
@@ -313,7 +304,7 @@ class LstmAttentionDecoder(Module):
             ("att_key_dim", att_key_dim),
             ("readout_dim", readout_dim),
         ):
-            _static(dim, what, arg)
+            static_dim(dim, what, arg)
         if int(readout_dim.dimension or 0) % 2:
             raise DimMismatchError(
                 f"{what}: readout_dim {_dim_str(readout_dim)} must have an even size (maxout "
@@ -364,8 +355,6 @@ class LstmAttentionDecoder(Module):
             >>> dec.default_initial_state().att.dims == (nn.batch_dim, dec.att_dim)
             True
         """
-        from .._array import zeros
-
         return LstmAttentionDecoderState(
             s=self.s.default_initial_state(), att=zeros([batch_dim, self.att_dim])
         )
@@ -492,7 +481,7 @@ class LstmAttentionEncoderDecoder(Module):
     ) -> None:
         super().__init__()
         self.in_dim = in_dim
-        self.target_dim = _static(target_dim, "LstmAttentionEncoderDecoder", "target_dim")
+        self.target_dim = static_dim(target_dim, "LstmAttentionEncoderDecoder", "target_dim")
         self.target_bos_symbol = int(target_bos_symbol)
         self.target_eos_symbol = int(target_eos_symbol)
         self.encoder = BlstmEncoder(

@@ -56,6 +56,7 @@ from .._array import dropout as dropout_op
 from .._compat_ops import NotSpecified
 from .._containers import ModuleList, Sequential
 from .._dim_sites import lookalike_dims_note
+from .._dimargs import static_dim
 from .._dims import Dim, FeatureDim, single_step_dim
 from .._errors import DimMismatchError
 from .._layer_checks import require_dim, require_float
@@ -234,10 +235,7 @@ class TransformerEncoderLayer(_TransformerBlock):
     ) -> None:
         super().__init__()
         what = "TransformerEncoderLayer"
-        if not isinstance(out_dim, Dim) or out_dim.dimension is None:
-            raise DimMismatchError(
-                f"{what}: out_dim must be a static nn.Dim (the model dim), got {out_dim!r}"
-            )
+        static_dim(out_dim, what, "out_dim")
         ff_dim = self._set_block_options(
             what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
         )
@@ -488,9 +486,8 @@ class TransformerDecoderLayer(_TransformerBlock):
                 "enc_dec_attention=..., ff_dim=...) with one positional dim; with "
                 "(encoder_dim, out_dim) use self_attention=/cross_attention="
             )
-        for arg, dim in (("encoder_dim", encoder_dim), ("out_dim", out_dim)):
-            if not isinstance(dim, Dim) or dim.dimension is None:
-                raise DimMismatchError(f"{what}: {arg} must be a static nn.Dim, got {dim!r}")
+        static_dim(encoder_dim, what, "encoder_dim")
+        static_dim(out_dim, what, "out_dim")
         ff_dim = self._set_block_options(
             what, out_dim, ff_dim, ff_activation, dropout=dropout, norm_first=norm_first
         )
@@ -558,8 +555,7 @@ class TransformerDecoderLayer(_TransformerBlock):
         unused: dict[str, object],
     ) -> None:
         what = "TransformerDecoderLayer"
-        if not isinstance(out_dim, Dim) or out_dim.dimension is None:
-            raise DimMismatchError(f"{what}: out_dim must be a static nn.Dim, got {out_dim!r}")
+        static_dim(out_dim, what, "out_dim")
         given = [name for name, value in unused.items() if value is not None]
         if given:
             raise TypeError(
@@ -761,8 +757,7 @@ class TransformerDecoder(Module):
             return
         if encoder_dim is None or vocab_dim is None:
             raise TypeError(f"{what}: give both encoder_dim and vocab_dim (or neither)")
-        if not isinstance(vocab_dim, Dim) or vocab_dim.dimension is None:
-            raise DimMismatchError(f"{what}: vocab_dim must be a static nn.Dim, got {vocab_dim!r}")
+        static_dim(vocab_dim, what, "vocab_dim")
         if decoder_layer is None:
             if model_dim is None:
                 model_dim = FeatureDim("transformer-dec-model-dim", 512)
@@ -1063,10 +1058,7 @@ class Transformer(Module):
                 "target_dim=..., encoder=..., decoder=..., encoder_layer=..., decoder_layer=...)"
             )
         self.predecessor_form = not rc_options
-        if not isinstance(target_dim, Dim) or target_dim.dimension is None:
-            raise DimMismatchError(
-                f"{what}: target_dim must be a static nn.Dim, got {target_dim!r}"
-            )
+        static_dim(target_dim, what, "target_dim")
         if self.predecessor_form:
             self._init_predecessor_form(
                 model_dim
@@ -1185,8 +1177,7 @@ class Transformer(Module):
     ) -> None:
         """The predecessor's construction: same attributes, same order, same defaults."""
         what = "Transformer"
-        if not isinstance(model_dim, Dim) or model_dim.dimension is None:
-            raise DimMismatchError(f"{what}: model_dim must be a static nn.Dim, got {model_dim!r}")
+        static_dim(model_dim, what, "model_dim")
         if ff_dim is None:
             ff_dim = 4 * model_dim
         # Options shared by the default encoder and decoder layers.
