@@ -16,10 +16,11 @@ __all__ = ["as_dim", "as_dims", "check_axes", "dims_str", "static_size"]
 def dims_str(dims: Sequence[Dim]) -> str:
     """``"[batch(?), time(?), in(3)]"`` for error messages.
 
-    Example:
-        >>> from returnn.tensor import Dim
-        >>> dims_str([Dim(3, name="in")])
-        '[in(3)]'
+    Examples
+    --------
+    >>> from returnn.tensor import Dim
+    >>> dims_str([Dim(3, name="in")])
+    '[in(3)]'
     """
     return "[" + ", ".join(_dim_str(d) for d in dims) + "]"
 

@@ -54,13 +54,14 @@ class WeightNorm(Module):
     ``v`` except ``dim`` (see :func:`weight_norm`). Parameters ``g`` [dim] and ``v``
     (the weight's dims).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.Linear(a, b)
-        >>> _ = nn.weight_norm(lin, "weight", dim=b)
-        >>> [n for n, _ in lin.named_parameters()]
-        ['bias', 'weight_normalized.g', 'weight_normalized.v']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.Linear(a, b)
+    >>> _ = nn.weight_norm(lin, "weight", dim=b)
+    >>> [n for n, _ in lin.named_parameters()]
+    ['bias', 'weight_normalized.g', 'weight_normalized.v']
     """
 
     def __init__(self, weight: Parameter, dim: Dim | None, eps: float = 1e-6) -> None:
@@ -143,13 +144,14 @@ def weight_norm(
     Call it before the module is used. The weight is computed once, where this is
     called (outside any loop or cond), and read by every call of the module.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.Linear(a, b)
-        >>> wn = nn.weight_norm(lin)
-        >>> wn.g.dims == (b,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.Linear(a, b)
+    >>> wn = nn.weight_norm(lin)
+    >>> wn.g.dims == (b,)
+    True
     """
     weight = _parameter_attr(module, name, "weight_norm")
     if f"{name}_normalized" in module.__dict__:
@@ -174,13 +176,14 @@ def remove_weight_norm(module: ModuleT, name: str = "weight") -> ModuleT:
     """Undo :func:`weight_norm`: ``module.<name>`` is a plain parameter again, with the
     original initializer.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.Linear(a, b)
-        >>> _ = nn.weight_norm(lin)
-        >>> [n for n, _ in nn.remove_weight_norm(lin).named_parameters()]
-        ['bias', 'weight']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.Linear(a, b)
+    >>> _ = nn.weight_norm(lin)
+    >>> [n for n, _ in nn.remove_weight_norm(lin).named_parameters()]
+    ['bias', 'weight']
     """
     fn = module.__dict__.get(f"{name}_normalized")
     if not isinstance(fn, WeightNorm):
@@ -208,12 +211,13 @@ def weight_dropout(
     ``axis``: the dims the dropout mask varies over (default: all dims of the weight,
     i.e. each weight entry is dropped on its own), as :func:`rc_nn.dropout`.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.weight_dropout(nn.Linear(a, b), "weight", 0.1)
-        >>> [n for n, _ in lin.named_parameters()]
-        ['bias', 'weight_raw']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.weight_dropout(nn.Linear(a, b), "weight", 0.1)
+    >>> [n for n, _ in lin.named_parameters()]
+    ['bias', 'weight_raw']
     """
     from ._array import dropout as dropout_
 
@@ -231,12 +235,13 @@ def variational_weight_noise(module: ModuleT, name: str, weight_noise_std: float
     """Gaussian noise with ``weight_noise_std`` added to ``module.<name>`` in training
     (an ``nn.Cond`` on the train flag; kept as ``<name>_raw``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.variational_weight_noise(nn.Linear(a, b), "weight", 0.01)
-        >>> [n for n, _ in lin.named_parameters()]
-        ['bias', 'weight_raw']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.variational_weight_noise(nn.Linear(a, b), "weight", 0.01)
+    >>> [n for n, _ in lin.named_parameters()]
+    ['bias', 'weight_raw']
     """
     from ._compat_ops import train_flag
     from ._cond import Cond

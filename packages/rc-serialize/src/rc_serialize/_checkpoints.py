@@ -13,12 +13,13 @@ rc-naming; this module adds what is RETURNN/TensorFlow specific:
 
 TensorFlow is imported only inside the functions that read or write checkpoints.
 
-Example:
-    >>> import rc_nn as nn
-    >>> with nn.Root():
-    ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
-    ...     model_names_and_shapes(net)
-    {'weight': (3, 2), 'bias': (2,)}
+Examples
+--------
+>>> import rc_nn as nn
+>>> with nn.Root():
+...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+...     model_names_and_shapes(net)
+{'weight': (3, 2), 'bias': (2,)}
 """
 
 from __future__ import annotations
@@ -79,13 +80,14 @@ def variable_to_path(name: str, param_naming: str = "predecessor") -> str | None
     ``.`` in attribute names and keys), and as ``heads.en.us.bias`` it would match
     the different variable ``heads/en/us/bias/param``. It shows up as unexpected.
 
-    Example:
-        >>> variable_to_path("enc/lin/weight/param")
-        'enc.lin.weight'
-        >>> variable_to_path("enc/lin/weight", "plain"), variable_to_path("global_step")
-        ('enc.lin.weight', None)
-        >>> variable_to_path("heads/en.us/bias/param")
-        'heads/en.us/bias/param'
+    Examples
+    --------
+    >>> variable_to_path("enc/lin/weight/param")
+    'enc.lin.weight'
+    >>> variable_to_path("enc/lin/weight", "plain"), variable_to_path("global_step")
+    ('enc.lin.weight', None)
+    >>> variable_to_path("heads/en.us/bias/param")
+    'heads/en.us/bias/param'
     """
     if name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES):
         return None
@@ -127,12 +129,18 @@ def _checkpoint_prefix(checkpoint: str | os.PathLike[str]) -> str:
 class CheckpointDiff:
     """A model compared with a checkpoint.
 
-    Attributes:
-        diff: the name diff (old = checkpoint, new = model), canonical paths.
-        variables: canonical path -> TF variable name in the checkpoint.
-        ignored: checkpoint variables that are no parameters (global step, optimizer slots).
-        renames: the declared renames found (old path -> new path), with reasons.
-        param_naming: the TF naming style used on both sides.
+    Attributes
+    ----------
+    diff
+        the name diff (old = checkpoint, new = model), canonical paths.
+    variables
+        canonical path -> TF variable name in the checkpoint.
+    ignored
+        checkpoint variables that are no parameters (global step, optimizer slots).
+    renames
+        the declared renames found (old path -> new path), with reasons.
+    param_naming
+        the TF naming style used on both sides.
     """
 
     diff: rc_naming.NameDiff
@@ -203,14 +211,20 @@ def migration_mapping(
 ) -> dict[str, str]:
     """``new TF variable name -> old TF variable name`` for every model parameter.
 
-    Args:
-        accept: suggestion kinds to apply (default: declared renames only).
-        extra: explicit ``old path -> new path`` choices (canonical paths, ``.``-separated).
-        allow_unused: checkpoint parameters that nothing maps to are dropped silently
-            (by default they make the migration refuse).
+    Parameters
+    ----------
+    accept
+        suggestion kinds to apply (default: declared renames only).
+    extra
+        explicit ``old path -> new path`` choices (canonical paths, ``.``-separated).
+    allow_unused
+        checkpoint parameters that nothing maps to are dropped silently
+        (by default they make the migration refuse).
 
-    Raises:
-        rc_naming.UnresolvedNamesError: something stays missing, unused or ambiguous.
+    Raises
+    ------
+    rc_naming.UnresolvedNamesError
+        something stays missing, unused or ambiguous.
     """
     mapping = cdiff.diff.mapping(accept, extra=extra, allow_unexpected=allow_unused)
     naming = ParamNaming(cdiff.param_naming)
@@ -275,17 +289,18 @@ def preload_config_code(
     under their own names. With ``init_for_train`` the preload happens at the start of
     training (first epoch), else for recognition/forwarding.
 
-    Example:
-        >>> print(preload_config_code("old/model.003", {"conv1/weight/param": "cv1/weight/param",
-        ...                                            "b/param": "b/param"}), end="")
-        # Load old/model.003 under the model's new parameter names (written by rc-serialize migrate).
-        preload_from_files = {
-            "rc_migrated": {
-                "filename": "old/model.003",
-                "init_for_train": True,
-                "var_name_mapping": {"conv1/weight/param": "cv1/weight/param"},
-            },
-        }
+    Examples
+    --------
+    >>> print(preload_config_code("old/model.003", {"conv1/weight/param": "cv1/weight/param",
+    ...                                            "b/param": "b/param"}), end="")
+    # Load old/model.003 under the model's new parameter names (written by rc-serialize migrate).
+    preload_from_files = {
+        "rc_migrated": {
+            "filename": "old/model.003",
+            "init_for_train": True,
+            "var_name_mapping": {"conv1/weight/param": "cv1/weight/param"},
+        },
+    }
     """
     renamed = {new: old for new, old in sorted(mapping.items()) if new != old}
     filename = _checkpoint_prefix(checkpoint)
@@ -313,18 +328,19 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
     ``fmt``: ``text`` (module tree, then call tree), ``dot``, ``svg`` or ``png`` (needs
     Graphviz's ``dot``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
-        ...     print(model_picture(net))
-        modules (canonical names):
-        <root>  Linear
-        ├── weight  Parameter[in(3), out(2)]
-        └── bias  Parameter[out(2)]
-        <BLANKLINE>
-        layer call tree:
-        <root>
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+    ...     print(model_picture(net))
+    modules (canonical names):
+    <root>  Linear
+    ├── weight  Parameter[in(3), out(2)]
+    └── bias  Parameter[out(2)]
+    <BLANKLINE>
+    layer call tree:
+    <root>
     """
     from rc_nn._state import CallInfo, state_of
 

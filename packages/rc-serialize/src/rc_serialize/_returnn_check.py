@@ -57,9 +57,10 @@ class ReturnnCheckError(RcSerializeError, RuntimeError):
     dict of the config and the RETURNN error with its traceback; ``summary`` is one
     paragraph: the stage, RETURNN's own message and a hint where one is known.
 
-    Example:
-        >>> ReturnnCheckError("long text", summary="short").summary
-        'short'
+    Examples
+    --------
+    >>> ReturnnCheckError("long text", summary="short").summary
+    'short'
     """
 
     def __init__(self, message: str, *, summary: str | None = None) -> None:
@@ -71,10 +72,14 @@ class ReturnnCheckError(RcSerializeError, RuntimeError):
 class DimInfo:
     """Comparable description of one dim tag.
 
-    Attributes:
-        description: the dim tag's description (its name), e.g. ``"time"`` or ``"in"``.
-        size: the static size, or ``None`` for a dynamic dim (and for the batch dim).
-        kind: ``"batch"``, ``"spatial"`` or ``"feature"``.
+    Attributes
+    ----------
+    description
+        the dim tag's description (its name), e.g. ``"time"`` or ``"in"``.
+    size
+        the static size, or ``None`` for a dynamic dim (and for the batch dim).
+    kind
+        ``"batch"``, ``"spatial"`` or ``"feature"``.
     """
 
     description: str
@@ -86,17 +91,25 @@ class DimInfo:
 class LayerTemplate:
     """Comparable description of a layer's output (a ``returnn.tensor.Tensor``).
 
-    Attributes:
-        dims: the dims in axis order.
-        dtype: e.g. ``"float32"`` or ``"int32"``.
-        sparse_dim: the sparse dim (class dim) of sparse outputs, else ``None``.
-        feature_dim_axis: the axis RETURNN treats as feature axis, if any.
-        time_dim_axis: the axis RETURNN treats as time axis, if any.
-        moved_out_of_loop: a layer of a rec unit that RETURNN computed outside the loop
-            (its optimization; the template then is the whole sequence, in an order of
-            RETURNN's choice), not per frame.
-        feature_axis_explicit: the feature axis was set by a layer (and carried over to
-            this output), not RETURNN's default rule.
+    Attributes
+    ----------
+    dims
+        the dims in axis order.
+    dtype
+        e.g. ``"float32"`` or ``"int32"``.
+    sparse_dim
+        the sparse dim (class dim) of sparse outputs, else ``None``.
+    feature_dim_axis
+        the axis RETURNN treats as feature axis, if any.
+    time_dim_axis
+        the axis RETURNN treats as time axis, if any.
+    moved_out_of_loop
+        a layer of a rec unit that RETURNN computed outside the loop
+        (its optimization; the template then is the whole sequence, in an order of
+        RETURNN's choice), not per frame.
+    feature_axis_explicit
+        the feature axis was set by a layer (and carried over to
+        this output), not RETURNN's default rule.
     """
 
     dims: tuple[DimInfo, ...]
@@ -112,20 +125,28 @@ class LayerTemplate:
 class CheckReport:
     """What :func:`check_config` observed.
 
-    Attributes:
-        variable_names: the model's TF variables (trainable and not), without ``:0`` and
-            without ``global_step``, optimizer slots or RETURNN state variables.
-        variable_shapes: the static shape of each variable in ``variable_names``.
-        layer_templates: every constructed layer by its absolute path (``"enc/lin"``),
-            including layers of subnetworks and rec units where RETURNN exposes them.
-        outputs: forward pass values (with the initial parameters) of the default
-            output layer and of all layers marked as output, by absolute layer path.
-        losses: total loss (objective) per training step; empty without a loss or
-            without training steps.
-        restored_variable_names: variable names listed in the saved checkpoint, minus
-            ``global_step``.
-        restore_ok: a second, fresh construction of the config restored the checkpoint
-            and got exactly the saved values for every variable.
+    Attributes
+    ----------
+    variable_names
+        the model's TF variables (trainable and not), without ``:0`` and
+        without ``global_step``, optimizer slots or RETURNN state variables.
+    variable_shapes
+        the static shape of each variable in ``variable_names``.
+    layer_templates
+        every constructed layer by its absolute path (``"enc/lin"``),
+        including layers of subnetworks and rec units where RETURNN exposes them.
+    outputs
+        forward pass values (with the initial parameters) of the default
+        output layer and of all layers marked as output, by absolute layer path.
+    losses
+        total loss (objective) per training step; empty without a loss or
+        without training steps.
+    restored_variable_names
+        variable names listed in the saved checkpoint, minus
+        ``global_step``.
+    restore_ok
+        a second, fresh construction of the config restored the checkpoint
+        and got exactly the saved values for every variable.
     """
 
     variable_names: set[str]
@@ -472,21 +493,33 @@ def check_config(
 ) -> CheckReport:
     """Construct, run, train, save and restore a RETURNN config in RETURNN's TF backend.
 
-    Args:
-        config_code: the config as Python code (defines ``network`` and ``extern_data``).
-        train_steps: Adam steps on the network's total objective; ``> 0`` also constructs
-            the network with ``train_flag`` (losses and dropout active).
-        seed: seed for TF and for the random input data.
-        search: construct with ``search_flag``.
-        learning_rate: Adam's learning rate.
-        batch: batch size of the random data.
-        max_time: maximal length of dynamic dims (one sequence always has it).
-        tmp_dir: where the config file and checkpoint go; a temporary directory if ``None``.
-        on_step: called after every training step with (step, total steps, loss), e.g. to
-            show progress.
+    Parameters
+    ----------
+    config_code
+        the config as Python code (defines ``network`` and ``extern_data``).
+    train_steps
+        Adam steps on the network's total objective; ``> 0`` also constructs
+        the network with ``train_flag`` (losses and dropout active).
+    seed
+        seed for TF and for the random input data.
+    search
+        construct with ``search_flag``.
+    learning_rate
+        Adam's learning rate.
+    batch
+        batch size of the random data.
+    max_time
+        maximal length of dynamic dims (one sequence always has it).
+    tmp_dir
+        where the config file and checkpoint go; a temporary directory if ``None``.
+    on_step
+        called after every training step with (step, total steps, loss), e.g. to
+        show progress.
 
-    Raises:
-        ReturnnCheckError: RETURNN failed; the message includes the net dict and the error.
+    Raises
+    ------
+    ReturnnCheckError
+        RETURNN failed; the message includes the net dict and the error.
     """
     if tmp_dir is None:
         with tempfile.TemporaryDirectory(prefix="rc-returnn-check-") as name:

@@ -29,10 +29,14 @@ class ReturnnSubprocessError(Exception):
 class RnnRun:
     """Result of :func:`run_returnn_training`.
 
-    Attributes:
-        checkpoint: the checkpoint prefix RETURNN saved after the epoch (``.../model.001``).
-        variable_names: variables in that checkpoint, minus ``global_step``.
-        output: RETURNN's combined stdout and stderr.
+    Attributes
+    ----------
+    checkpoint
+        the checkpoint prefix RETURNN saved after the epoch (``.../model.001``).
+    variable_names
+        variables in that checkpoint, minus ``global_step``.
+    output
+        RETURNN's combined stdout and stderr.
     """
 
     checkpoint: pathlib.Path
@@ -102,14 +106,21 @@ def run_returnn_training(
 ) -> RnnRun:
     """Train one short epoch with ``python -m returnn <config>.py`` and list the checkpoint.
 
-    Args:
-        config_code: a config defining ``extern_data`` and ``network``.
-        work_dir: gets ``returnn_train_config.py`` and ``model/`` (checkpoint and log).
-        timeout: seconds before the subprocess is killed.
-        python: interpreter with RETURNN and TF installed; ``sys.executable`` by default.
+    Parameters
+    ----------
+    config_code
+        a config defining ``extern_data`` and ``network``.
+    work_dir
+        gets ``returnn_train_config.py`` and ``model/`` (checkpoint and log).
+    timeout
+        seconds before the subprocess is killed.
+    python
+        interpreter with RETURNN and TF installed; ``sys.executable`` by default.
 
-    Raises:
-        ReturnnSubprocessError: RETURNN exited with an error or saved no checkpoint.
+    Raises
+    ------
+    ReturnnSubprocessError
+        RETURNN exited with an error or saved no checkpoint.
     """
     model_dir = work_dir / "model"
     model_dir.mkdir(parents=True, exist_ok=True)  # RETURNN needs the log file's directory
