@@ -125,7 +125,7 @@ class LSTM(Module):
         self.param_b = Parameter([self.gates_dim], initial=0.0)
 
     def default_initial_state(self, *, batch_dims: Sequence[Dim] | None = None) -> LstmState:
-        """Zeros for ``h`` and ``c``, [*batch_dims, out_dim] (what RETURNN uses when no state is given).
+        """Zeros for ``h`` and ``c``, ``[*batch_dims, out_dim]`` (what RETURNN uses when no state is given).
 
         ``batch_dims`` defaults to ``[nn.batch_dim]`` (the predecessor required it).
 

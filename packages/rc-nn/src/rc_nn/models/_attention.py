@@ -67,7 +67,7 @@ def dot_attention(
     axis: Dim,
     att_dropout: float = 0.1,
 ) -> Tensor:
-    """Scaled dot-product attention: ``softmax_axis(q . k / sqrt(|key_dim|)) . v``.
+    """Scaled dot-product attention: ``softmax_axis(dot(q, k) / sqrt(|key_dim|))``, dotted with ``v``.
 
     ``query`` has ``key_dim`` (and not ``axis``); ``keys`` have ``key_dim`` and
     ``axis``; ``values`` have ``axis``. Dims shared by all (batch, heads, query
@@ -465,7 +465,7 @@ _REL_POS_CACHE = weakref.WeakKeyDictionary()
 
 
 def relative_positional_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim]:
-    """Sinusoidal encodings of the relative positions ``-(T-1) .. T-1`` of ``spatial_dim``.
+    """Sinusoidal encodings of the relative positions from ``-(T-1)`` to ``T-1`` of ``spatial_dim``.
 
     Returns ``(encoding [pos, feat_dim], pos)`` where ``pos`` is the derived dim
     ``2 * T - 1`` (entry ``p`` is relative position ``p - (T_max - 1)``, with
