@@ -19,7 +19,7 @@ import rc_serialize  # noqa: E402
 
 project = "rc"
 author = "the rc developers"
-copyright = "the rc developers"  # noqa: A001
+copyright = "the rc developers"
 release = f"rc-naming {rc_naming.__version__}, rc-nn {rc_nn.__version__}, rc-serialize {rc_serialize.__version__}"
 version = release
 

@@ -60,7 +60,9 @@ class CliHelp(SphinxDirective):
     option_spec = {"module": directives.unchanged_required}  # noqa: RUF012
 
     def _section(self, title: str, text: str) -> nodes.section:
-        section = nodes.section(ids=[nodes.make_id(f"cli-{title}")], names=[nodes.fully_normalize_name(title)])
+        section = nodes.section(
+            ids=[nodes.make_id(f"cli-{title}")], names=[nodes.fully_normalize_name(title)]
+        )
         section += nodes.title("", "", nodes.literal(title, title))
         block = nodes.literal_block(text, text)
         block["language"] = "text"
