@@ -2,7 +2,7 @@
 
 The page includes these files with ``literalinclude``, so what a reader copies is what runs
 here: the parameter listing and config (``write_config.py``, whose output the page shows from
-``write_config.out``), then every command of ``train.sh``: ``rc-serialize build --check``,
+``write_config.out``; ``naming.py`` and ``naming.out`` on the naming rules page), then every command of ``train.sh``: ``rc-serialize build --check``,
 training with ``python -m returnn``, and the checkpoint check against ``named_parameters()``.
 """
 
@@ -73,6 +73,13 @@ def test_write_config_prints_what_the_page_shows(tmp_path: pathlib.Path) -> None
     assert config.startswith("#!rnn.py\n")
     assert '"ctc": {"class": "ctc_loss"' in config
     assert "tensorflow" not in proc.stderr.lower()
+
+
+def test_naming_example_prints_what_the_naming_rules_page_shows(tmp_path: pathlib.Path) -> None:
+    """The naming rules page shows ``naming.py`` and its output ``naming.out``."""
+    proc = _run([sys.executable, "naming.py"], _copy(tmp_path))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout == (TUTORIAL / "naming.out").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
