@@ -123,9 +123,12 @@ def typecheck(session: nox.Session, package: str) -> None:
 def docs(session: nox.Session) -> None:
     """Build the documentation site (Sphinx; warnings are errors) into .reports/docs.
 
-    The packages are installed without their test dependencies, so TensorFlow is not there:
-    the API reference is made without importing it. Every build starts from scratch.
+    First checks that every docstring uses numpydoc sections (tools/numpydoc_sections.py
+    --check). The packages are installed without their test dependencies, so TensorFlow is not
+    there: the API reference is made without importing it. Every build starts from scratch.
     """
+    # Docstrings in numpydoc form; else: `python tools/numpydoc_sections.py` rewrites them.
+    session.run("python", str(ROOT / "tools" / "numpydoc_sections.py"), "--check")
     session.install(*(str(_pkg_dir(name)) for name in PACKAGES))
     session.install("-r", str(ROOT / "docs" / "requirements.txt"))
     out, doctrees = REPORTS / "docs", REPORTS / "docs-doctrees"

@@ -172,7 +172,10 @@ def convert_docstring(inner: str) -> tuple[str, list[str]]:
             continue
         found = True
         if header in sections:
-            sections[header].lines.extend(["", *converted])
+            merged = sections[header].lines
+            while merged and not merged[-1].strip():
+                merged.pop()
+            merged.extend(["", *converted])
         else:
             sections[header] = Section(header, converted)
         after_examples = header == "Examples"
