@@ -46,6 +46,17 @@ numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
+# Nitpicky mode (`sphinx-build -n`): every cross-reference to a public, dotted name must
+# resolve. Not resolvable offline (no intersphinx) and therefore ignored: the standard
+# library's and other packages' classes in type hints, private names (a component starting
+# with "_": base classes, type aliases of private modules) and bare names (type variables).
+nitpicky = True
+nitpick_ignore_regex = [
+    (r"py:class", r"(collections\.abc|os|pathlib|typing|numpy|networkx|returnn)\..*"),
+    (r"py:.*", r"(.*\.)?_.*"),
+    (r"py:.*", r"[A-Za-z_]\w*"),
+]
+
 # Markdown pages (docs/*.md)
 myst_heading_anchors = 3
 myst_enable_extensions = ["colon_fence"]

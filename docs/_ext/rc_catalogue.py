@@ -126,18 +126,30 @@ PAGES = [
 ]
 
 
-def import_sources(init_file: pathlib.Path) -> dict[str, str]:
-    """Public name -> the module it is imported from in ``init_file`` (``"_math"``, ``"rc_naming"``)."""
+def import_sources(init_file: pathlib.Path, package: str) -> dict[str, str]:
+    """Public name -> where ``init_file`` imports it from.
+
+    A submodule of ``package`` by its first component below the package (``"_math"``,
+    ``"models"``, also for absolute imports such as ``from rc_naming._diff import ...``);
+    another package by its full name (``"rc_naming"``).
+    """
     sources: dict[str, str] = {}
     for node in ast.parse(init_file.read_text(encoding="utf-8")).body:
         if not isinstance(node, ast.ImportFrom):
             continue
+        module = node.module or ""
+        if node.level == 0 and module.startswith(package + "."):
+            module = module[len(package) + 1 :]  # an absolute import of our own submodule
+        elif node.level == 0:
+            module = "=" + module  # another package
         for alias in node.names:
             name = alias.asname or alias.name
-            if node.module is None:  # ``from . import _init as init``
+            if not module:  # ``from . import _init as init``
                 sources[name] = name
+            elif module.startswith("="):
+                sources[name] = module[1:]
             else:
-                sources[name] = node.module.rsplit(".", 1)[-1] if node.level else node.module
+                sources[name] = module.split(".")[0]
     return sources
 
 
@@ -147,14 +159,18 @@ def _docstring_title(package: str, source: str) -> str:
     except ImportError:
         return "Other"
     first = (module.__doc__ or "").strip().splitlines()[:1]
-    return first[0].rstrip(".") if first else source.strip("_").replace("_", " ").capitalize()
+    if not first:
+        return source.strip("_").replace("_", " ").capitalize()
+    head, colon, _ = first[0].partition(": ")
+    # "The build record: what ..." -> "The build record"; else the whole first line.
+    return head if colon and len(head) <= 40 else first[0].rstrip(".")
 
 
 def render_page(page: Page) -> str:
     """The page's reStructuredText: a title, the intro and one autosummary table per group."""
     module = importlib.import_module(page.package)
     init_file = pathlib.Path(module.__file__ or "")
-    sources = import_sources(init_file)
+    sources = import_sources(init_file, page.package)
     names = [name for name in module.__all__ if name != "__version__"]
     grouped: dict[str, list[str]] = {title: [] for title, _ in page.groups}
     for name in names:
@@ -186,7 +202,7 @@ def render_page(page: Page) -> str:
         lines += [title, "-" * len(title), ""]
         # Names another package documents (``nn.Root`` is ``rc_naming.Root``): a link, not a
         # second description of the same object.
-        foreign = [n for n in members if _is_foreign(sources.get(n), page.package)]
+        foreign = [n for n in members if _is_foreign(sources.get(n))]
         own = [n for n in members if n not in foreign]
         for name in foreign:
             lines.append(f"* ``{name}``: :py:obj:`{sources[name]}.{name}`")
@@ -199,9 +215,9 @@ def render_page(page: Page) -> str:
     return "\n".join(lines)
 
 
-def _is_foreign(source: str | None, package: str) -> bool:
-    """``source`` is another top-level package (an absolute import), not one of ours."""
-    return source is not None and source.startswith("rc_") and not package.startswith(source)
+def _is_foreign(source: str | None) -> bool:
+    """``source`` is another of the three packages (``nn.Root`` is ``rc_naming.Root``)."""
+    return source is not None and source.startswith("rc_")
 
 
 def write_pages(app: Sphinx, config: object) -> None:
