@@ -8,9 +8,10 @@ __all__ = ["InvalidParameterNameError", "RcSerializeError"]
 class RcSerializeError(Exception):
     """Base class of every error rc-serialize raises on purpose.
 
-    Example:
-        >>> issubclass(InvalidParameterNameError, RcSerializeError)
-        True
+    Examples
+    --------
+    >>> issubclass(InvalidParameterNameError, RcSerializeError)
+    True
     """
 
 
