@@ -1,7 +1,7 @@
 """Single entry point for every job of the rc monorepo.
 
 ``python3 -m nox`` runs the main job (build the bundled example and check it in
-RETURNN); ``python3 -m nox -s lint typecheck tests summary`` runs every check.
+RETURNN); ``python3 -m nox -s lint typecheck tests docs summary`` runs every check.
 Each package is tested in its own virtualenv holding only its declared
 dependencies, so a missing dependency declaration fails its tests.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import xml.etree.ElementTree as ET
 
 import nox
@@ -116,6 +117,40 @@ def typecheck(session: nox.Session, package: str) -> None:
     session.install("mypy", "types-networkx")
     import_name = package.replace("-", "_")
     session.run("mypy", "--strict", str(_pkg_dir(package) / "src" / import_name))
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site (Sphinx; warnings are errors) into .reports/docs.
+
+    First checks that every docstring uses numpydoc sections (tools/numpydoc_sections.py
+    --check). The packages are installed without their test dependencies, so TensorFlow is not
+    there: the API reference is made without importing it. Every build starts from scratch.
+    """
+    # Docstrings in numpydoc form; else: `python tools/numpydoc_sections.py` rewrites them.
+    session.run("python", str(ROOT / "tools" / "numpydoc_sections.py"), "--check")
+    session.install(*(str(_pkg_dir(name)) for name in PACKAGES))
+    session.install("-r", str(ROOT / "docs" / "requirements.txt"))
+    out, doctrees = REPORTS / "docs", REPORTS / "docs-doctrees"
+    for generated in (out, doctrees, ROOT / "docs" / "api"):
+        shutil.rmtree(generated, ignore_errors=True)
+    session.run(
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "-q",
+        "-j",
+        "auto",
+        "-d",
+        str(doctrees),
+        str(ROOT / "docs"),
+        str(out),
+        *session.posargs,
+        env={"PYTHONHASHSEED": "0"},
+    )
+    print(f"docs: {out / 'index.html'}")
 
 
 @nox.session

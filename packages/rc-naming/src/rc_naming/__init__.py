@@ -4,20 +4,21 @@ Framework-agnostic: it names the parameters of any tree of Python objects by
 their attribute chains ("first assignment wins"), gives unique readable names
 to the layers of a call tree, and builds relative references between them.
 
-Example:
-    >>> from rc_naming import OwnershipGraph, render_path
-    >>> class Linear:
-    ...     def __init__(self):
-    ...         self.weight = [0.0]
-    >>> class Model:
-    ...     def __init__(self):
-    ...         self.enc = Linear()
-    ...         self.dec = Linear()
-    ...         self.dec.weight = self.enc.weight  # shared parameter
-    >>> model = Model()
-    >>> graph = OwnershipGraph.from_object_tree(model)
-    >>> render_path(graph.canonical_path(model, model.dec.weight), "/")
-    'enc/weight'
+Examples
+--------
+>>> from rc_naming import OwnershipGraph, render_path
+>>> class Linear:
+...     def __init__(self):
+...         self.weight = [0.0]
+>>> class Model:
+...     def __init__(self):
+...         self.enc = Linear()
+...         self.dec = Linear()
+...         self.dec.weight = self.enc.weight  # shared parameter
+>>> model = Model()
+>>> graph = OwnershipGraph.from_object_tree(model)
+>>> render_path(graph.canonical_path(model, model.dec.weight), "/")
+'enc/weight'
 """
 
 from rc_naming._aliases import (

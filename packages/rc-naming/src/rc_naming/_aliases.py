@@ -29,9 +29,10 @@ class ParentEdge:
     ``parent_path`` is the parent's canonical path, ``None`` if the parent is not
     reachable from the root (such an edge cannot give a name).
 
-    Example:
-        >>> ParentEdge(None, ("enc",), "weight", 3, True).describe()
-        '#3 enc.weight (canonical)'
+    Examples
+    --------
+    >>> ParentEdge(None, ("enc",), "weight", 3, True).describe()
+    '#3 enc.weight (canonical)'
     """
 
     parent: object
@@ -52,33 +53,42 @@ class ParentEdge:
 class AliasInfo:
     """Everything about one object's names.
 
-    Attributes:
-        obj: the object.
-        label: its label in the graph (default: type name).
-        path: its canonical path (``()`` for the root).
-        aliases: every other simple path from the root to it, in search order.
-        owner: the parent on the canonical path (``None`` for the root).
-        orders: the assignment numbers of the edges along the canonical path.
-        parent_edges: the edges into the object, in assignment order; the first one
-            whose parent reaches the root is the canonical one (rule N3).
+    Attributes
+    ----------
+    obj
+        the object.
+    label
+        its label in the graph (default: type name).
+    path
+        its canonical path (``()`` for the root).
+    aliases
+        every other simple path from the root to it, in search order.
+    owner
+        the parent on the canonical path (``None`` for the root).
+    orders
+        the assignment numbers of the edges along the canonical path.
+    parent_edges
+        the edges into the object, in assignment order; the first one
+        whose parent reaches the root is the canonical one (rule N3).
 
-    Example:
-        >>> from rc_naming import OwnershipGraph, alias_info
-        >>> class M: pass
-        >>> root, enc, w = M(), M(), M()
-        >>> g = OwnershipGraph()
-        >>> g.record_assign(root, "enc", enc)
-        >>> g.record_assign(enc, "weight", w)
-        >>> g.record_assign(root, "tied", w)
-        >>> info = alias_info(g, root, w)
-        >>> info.path, info.aliases, info.orders
-        (('enc', 'weight'), (('tied',),), (0, 1))
-        >>> print(info.explain())
-        enc.weight (M): canonical path, assignments #0 -> #1
-          alias: tied
-          decided by its parent edges in assignment order (first reachable wins):
-            #1 enc.weight (canonical)
-            #2 tied (alias)
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph, alias_info
+    >>> class M: pass
+    >>> root, enc, w = M(), M(), M()
+    >>> g = OwnershipGraph()
+    >>> g.record_assign(root, "enc", enc)
+    >>> g.record_assign(enc, "weight", w)
+    >>> g.record_assign(root, "tied", w)
+    >>> info = alias_info(g, root, w)
+    >>> info.path, info.aliases, info.orders
+    (('enc', 'weight'), (('tied',),), (0, 1))
+    >>> print(info.explain())
+    enc.weight (M): canonical path, assignments #0 -> #1
+      alias: tied
+      decided by its parent edges in assignment order (first reachable wins):
+        #1 enc.weight (canonical)
+        #2 tied (alias)
     """
 
     obj: object
@@ -157,20 +167,24 @@ def alias_report(
 ) -> list[AliasInfo]:
     """:class:`AliasInfo` for every object reachable from ``root_obj``, in canonical order.
 
-    Args:
-        include: keep only objects for which it returns true (e.g. parameters).
-        only_aliased: keep only objects that have at least one alias path.
+    Parameters
+    ----------
+    include
+        keep only objects for which it returns true (e.g. parameters).
+    only_aliased
+        keep only objects that have at least one alias path.
 
-    Example:
-        >>> from rc_naming import OwnershipGraph, alias_report
-        >>> class M: pass
-        >>> root, a, w = M(), M(), M()
-        >>> g = OwnershipGraph()
-        >>> g.record_assign(root, "a", a)
-        >>> g.record_assign(a, "w", w)
-        >>> g.record_assign(root, "w_alias", w)
-        >>> [(i.path, i.aliases) for i in alias_report(g, root, only_aliased=True)]
-        [(('a', 'w'), (('w_alias',),))]
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph, alias_report
+    >>> class M: pass
+    >>> root, a, w = M(), M(), M()
+    >>> g = OwnershipGraph()
+    >>> g.record_assign(root, "a", a)
+    >>> g.record_assign(a, "w", w)
+    >>> g.record_assign(root, "w_alias", w)
+    >>> [(i.path, i.aliases) for i in alias_report(g, root, only_aliased=True)]
+    [(('a', 'w'), (('w_alias',),))]
     """
     result = []
     for path, obj in graph.resolve(root_obj).items():
@@ -186,9 +200,10 @@ def alias_report(
 def format_alias_report(infos: list[AliasInfo], sep: str = ".") -> str:
     """The explanations of ``infos``, one block per object.
 
-    Example:
-        >>> format_alias_report([])
-        'no objects'
+    Examples
+    --------
+    >>> format_alias_report([])
+    'no objects'
     """
     if not infos:
         return "no objects"

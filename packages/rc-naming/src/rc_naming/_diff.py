@@ -68,14 +68,15 @@ class UnresolvedNamesError(RcNamingError, ValueError):
 
     ``problems`` lists one line per problem.
 
-    Example:
-        >>> from rc_naming import diff_names
-        >>> d = diff_names({"a": (2,)}, {"b": (3,)})
-        >>> try:
-        ...     d.mapping()
-        ... except UnresolvedNamesError as exc:
-        ...     print(exc.problems[0])
-        missing in checkpoint: b (3)
+    Examples
+    --------
+    >>> from rc_naming import diff_names
+    >>> d = diff_names({"a": (2,)}, {"b": (3,)})
+    >>> try:
+    ...     d.mapping()
+    ... except UnresolvedNamesError as exc:
+    ...     print(exc.problems[0])
+    missing in checkpoint: b (3)
     """
 
     def __init__(self, message: str, problems: Sequence[str]) -> None:
@@ -86,9 +87,10 @@ class UnresolvedNamesError(RcNamingError, ValueError):
 def format_shape(shape: Sequence[int]) -> str:
     """``(40, 64)`` as ``40x64``; a scalar as ``scalar``.
 
-    Example:
-        >>> format_shape((40, 64)), format_shape(())
-        ('40x64', 'scalar')
+    Examples
+    --------
+    >>> format_shape((40, 64)), format_shape(())
+    ('40x64', 'scalar')
     """
     return "x".join(str(int(d)) for d in shape) if shape else "scalar"
 
@@ -97,9 +99,10 @@ def format_shape(shape: Sequence[int]) -> str:
 class Suggestion:
     """An old name that probably is the new name (same shape), and why.
 
-    Example:
-        >>> Suggestion("cv1.w", "conv1.w", (3,), "declared", "declared rename").describe()
-        'cv1.w -> conv1.w  (3; declared: declared rename)'
+    Examples
+    --------
+    >>> Suggestion("cv1.w", "conv1.w", (3,), "declared", "declared rename").describe()
+    'cv1.w -> conv1.w  (3; declared: declared rename)'
     """
 
     old: str
@@ -117,9 +120,10 @@ class Suggestion:
 class ShapeMismatch:
     """An old and a new name that correspond by name (or declared rename) but differ in shape.
 
-    Example:
-        >>> ShapeMismatch("w", "w", (2,), (3,), "same name").describe()
-        'w: 2 in old, 3 in new (same name)'
+    Examples
+    --------
+    >>> ShapeMismatch("w", "w", (2,), (3,), "same name").describe()
+    'w: 2 in old, 3 in new (same name)'
     """
 
     old: str
@@ -144,9 +148,10 @@ class Ambiguity:
     ``side`` is ``"old"`` (an unexpected name; candidates are missing names) or
     ``"new"`` (a missing name; candidates are unexpected names).
 
-    Example:
-        >>> Ambiguity("w", "old", ("a.w", "b.w"), (4,)).describe()
-        'w (4) could be any of: a.w, b.w'
+    Examples
+    --------
+    >>> Ambiguity("w", "old", ("a.w", "b.w"), (4,)).describe()
+    'w (4) could be any of: a.w, b.w'
     """
 
     name: str
@@ -167,14 +172,15 @@ class NameDiff:
     """The result of :func:`diff_names`. Every old and every new name is in exactly one of
     ``matched``, ``shape_mismatches``, ``suggestions``, ``missing`` / ``unexpected``.
 
-    Example:
-        >>> from rc_naming import diff_names
-        >>> d = diff_names({"cv1.w": (3, 4), "b": (4,)}, {"conv1.w": (3, 4), "b": (4,)},
-        ...                renames={"cv1.w": "conv1.w"})
-        >>> d.matched, [s.new for s in d.suggestions], d.ok
-        (('b',), ['conv1.w'], False)
-        >>> d.mapping()
-        {'b': 'b', 'conv1.w': 'cv1.w'}
+    Examples
+    --------
+    >>> from rc_naming import diff_names
+    >>> d = diff_names({"cv1.w": (3, 4), "b": (4,)}, {"conv1.w": (3, 4), "b": (4,)},
+    ...                renames={"cv1.w": "conv1.w"})
+    >>> d.matched, [s.new for s in d.suggestions], d.ok
+    (('b',), ['conv1.w'], False)
+    >>> d.mapping()
+    {'b': 'b', 'conv1.w': 'cv1.w'}
     """
 
     old: Mapping[str, Shape]
@@ -208,24 +214,31 @@ class NameDiff:
         that already matched, is a problem, and so are two explicit pairs onto one new
         name. Each old name feeds at most one new name.
 
-        Args:
-            accept: suggestion kinds to apply (default: declared renames only).
-            extra: explicit ``old -> new`` pairs chosen by the user (shapes must agree).
-            allow_unexpected: old names that nothing maps to are fine (they are dropped);
-                by default they are a problem too, since they may be weights the new
-                names were meant to get.
+        Parameters
+        ----------
+        accept
+            suggestion kinds to apply (default: declared renames only).
+        extra
+            explicit ``old -> new`` pairs chosen by the user (shapes must agree).
+        allow_unexpected
+            old names that nothing maps to are fine (they are dropped);
+            by default they are a problem too, since they may be weights the new
+            names were meant to get.
 
-        Raises:
-            UnresolvedNamesError: a new name stays without an old one, a shape differs,
-                an old name is left over (unless allowed) or ``extra`` contradicts the maps.
+        Raises
+        ------
+        UnresolvedNamesError
+            a new name stays without an old one, a shape differs,
+            an old name is left over (unless allowed) or ``extra`` contradicts the maps.
 
-        Example:
-            >>> d = diff_names({"a": (2,), "b": (2,)}, {"a": (2,), "c": (2,)})
-            >>> try:
-            ...     d.mapping(extra={"a": "c", "b": "c"}, allow_unexpected=True)
-            ... except UnresolvedNamesError as exc:
-            ...     print(exc.problems[0])
-            explicit mappings a -> c and b -> c: two old names onto one new name
+        Examples
+        --------
+        >>> d = diff_names({"a": (2,), "b": (2,)}, {"a": (2,), "c": (2,)})
+        >>> try:
+        ...     d.mapping(extra={"a": "c", "b": "c"}, allow_unexpected=True)
+        ... except UnresolvedNamesError as exc:
+        ...     print(exc.problems[0])
+        explicit mappings a -> c and b -> c: two old names onto one new name
         """
         accepted = set(accept)
         _check_kinds(tuple(accepted))
@@ -320,10 +333,11 @@ class NameDiff:
     def format(self, *, show_matched: bool = False) -> str:
         """A readable multi-line report (what ``rc-serialize diff`` prints).
 
-        Example:
-            >>> from rc_naming import diff_names
-            >>> print(diff_names({"a": (2,)}, {"a": (2,)}).format())
-            1 matched, 0 shape mismatches, 0 suggestions, 0 missing in checkpoint, 0 unexpected in checkpoint
+        Examples
+        --------
+        >>> from rc_naming import diff_names
+        >>> print(diff_names({"a": (2,)}, {"a": (2,)}).format())
+        1 matched, 0 shape mismatches, 0 suggestions, 0 missing in checkpoint, 0 unexpected in checkpoint
         """
         lines = []
         if show_matched:
@@ -397,23 +411,31 @@ def diff_names(
 ) -> NameDiff:
     """Compare ``old`` and ``new`` (``name -> shape``) and suggest pairs (see the module doc).
 
-    Args:
-        old: the reference names, e.g. a checkpoint's.
-        new: the names that should match them, e.g. the model's.
-        renames: declared renames ``old name -> new name`` (stage 1).
-        sep: separator of path components, used by the prefix stage.
-        old_label: what ``old`` is called in reports.
-        new_label: what ``new`` is called in reports.
+    Parameters
+    ----------
+    old
+        the reference names, e.g. a checkpoint's.
+    new
+        the names that should match them, e.g. the model's.
+    renames
+        declared renames ``old name -> new name`` (stage 1).
+    sep
+        separator of path components, used by the prefix stage.
+    old_label
+        what ``old`` is called in reports.
+    new_label
+        what ``new`` is called in reports.
 
-    Example:
-        >>> from rc_naming import diff_names
-        >>> old = {"lin.weight": (4, 4), "out.weight": (4, 4), "lin.bias": (4,)}
-        >>> new = {"model.lin.weight": (4, 4), "model.out.weight": (4, 4), "model.lin.bias": (4,)}
-        >>> for s in diff_names(old, new).suggestions:
-        ...     print(s.describe())
-        lin.bias -> model.lin.bias  (4; unique-shape: the only unpaired names of this shape)
-        lin.weight -> model.lin.weight  (4x4; prefix: prefix 'model.' added (explains 2 name(s)))
-        out.weight -> model.out.weight  (4x4; prefix: prefix 'model.' added (explains 2 name(s)))
+    Examples
+    --------
+    >>> from rc_naming import diff_names
+    >>> old = {"lin.weight": (4, 4), "out.weight": (4, 4), "lin.bias": (4,)}
+    >>> new = {"model.lin.weight": (4, 4), "model.out.weight": (4, 4), "model.lin.bias": (4,)}
+    >>> for s in diff_names(old, new).suggestions:
+    ...     print(s.describe())
+    lin.bias -> model.lin.bias  (4; unique-shape: the only unpaired names of this shape)
+    lin.weight -> model.lin.weight  (4x4; prefix: prefix 'model.' added (explains 2 name(s)))
+    out.weight -> model.out.weight  (4x4; prefix: prefix 'model.' added (explains 2 name(s)))
     """
     old_shapes = _as_shapes(old, old_label)
     new_shapes = _as_shapes(new, new_label)

@@ -23,24 +23,26 @@ __all__ = [
 class RcNamingError(Exception):
     """Base class of every error raised by rc-naming.
 
-    Example:
-        >>> try:
-        ...     raise NameCollisionError("two layers want 'output'")
-        ... except RcNamingError as exc:
-        ...     print(type(exc).__name__)
-        NameCollisionError
+    Examples
+    --------
+    >>> try:
+    ...     raise NameCollisionError("two layers want 'output'")
+    ... except RcNamingError as exc:
+    ...     print(type(exc).__name__)
+    NameCollisionError
     """
 
 
 class RootMismatchError(RcNamingError, ValueError):
     """Objects of two different naming roots were mixed.
 
-    Example:
-        >>> from rc_naming import Root, check_same_root
-        >>> a, b = Root("a"), Root("b")
-        >>> check_same_root(a, b, what="tensor 'x'")  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.RootMismatchError: ...
+    Examples
+    --------
+    >>> from rc_naming import Root, check_same_root
+    >>> a, b = Root("a"), Root("b")
+    >>> check_same_root(a, b, what="tensor 'x'")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.RootMismatchError: ...
     """
 
     def __init__(self, message: str, *, expected: object = None, actual: object = None) -> None:
@@ -55,15 +57,16 @@ class UnreachableError(RcNamingError, LookupError):
     ``obj`` is the unreachable object, ``holders`` the ``(holder, attr)`` pairs
     that still reference it.
 
-    Example:
-        >>> from rc_naming import OwnershipGraph
-        >>> class M: pass
-        >>> root, orphan = M(), M()
-        >>> g = OwnershipGraph()
-        >>> g.add_node(orphan, label="M.w", created_at="model.py:3")
-        >>> g.canonical_path(root, orphan)  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.UnreachableError: ...
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph
+    >>> class M: pass
+    >>> root, orphan = M(), M()
+    >>> g = OwnershipGraph()
+    >>> g.add_node(orphan, label="M.w", created_at="model.py:3")
+    >>> g.canonical_path(root, orphan)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.UnreachableError: ...
     """
 
     def __init__(
@@ -84,25 +87,27 @@ class UnreachableError(RcNamingError, LookupError):
 class NameCollisionError(RcNamingError, ValueError):
     """Two nodes demand the same fixed name in one scope.
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree()
-        >>> _ = t.add(t.root, "output", fixed=True)
-        >>> _ = t.add(t.root, "output", fixed=True)
-        >>> t.finalize()  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.NameCollisionError: ...
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree()
+    >>> _ = t.add(t.root, "output", fixed=True)
+    >>> _ = t.add(t.root, "output", fixed=True)
+    >>> t.finalize()  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.NameCollisionError: ...
     """
 
 
 class InvalidNameError(RcNamingError, ValueError):
     """A name or path component cannot be used as given.
 
-    Example:
-        >>> from rc_naming import render_path
-        >>> render_path(("a.b", "c"))  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.InvalidNameError: ...
+    Examples
+    --------
+    >>> from rc_naming import render_path
+    >>> render_path(("a.b", "c"))  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.InvalidNameError: ...
     """
 
 
@@ -111,38 +116,41 @@ class InvalidTreeOperationError(RcNamingError, ValueError):
 
     For example moving a node below itself, or using a node of another tree.
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree()
-        >>> a = t.add(t.root, "a")
-        >>> t.move(t.root, a)  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.InvalidTreeOperationError: ...
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree()
+    >>> a = t.add(t.root, "a")
+    >>> t.move(t.root, a)  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.InvalidTreeOperationError: ...
     """
 
 
 class NotFinalizedError(RcNamingError, RuntimeError):
     """A final name was asked for before :meth:`NameTree.finalize`.
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree()
-        >>> t.add(t.root, "lin").name  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.NotFinalizedError: ...
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree()
+    >>> t.add(t.root, "lin").name  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.NotFinalizedError: ...
     """
 
 
 class FinalizedError(RcNamingError, RuntimeError):
     """A :class:`NameTree` was changed after :meth:`NameTree.finalize`.
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree()
-        >>> t.finalize()
-        >>> t.add(t.root, "lin")  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.FinalizedError: ...
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree()
+    >>> t.finalize()
+    >>> t.add(t.root, "lin")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.FinalizedError: ...
     """
 
 
@@ -151,14 +159,15 @@ class ReferenceResolutionError(RcNamingError, KeyError):
 
     ``KeyError`` quotes its message in ``str()``; this class prints it plainly.
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree()
-        >>> a = t.add(t.root, "a")
-        >>> t.finalize()
-        >>> t.resolve_reference(a, "nope")  # doctest: +IGNORE_EXCEPTION_DETAIL
-        Traceback (most recent call last):
-        rc_naming.ReferenceResolutionError: ...
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree()
+    >>> a = t.add(t.root, "a")
+    >>> t.finalize()
+    >>> t.resolve_reference(a, "nope")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    rc_naming.ReferenceResolutionError: ...
     """
 
     def __str__(self) -> str:

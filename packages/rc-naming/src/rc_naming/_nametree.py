@@ -36,10 +36,11 @@ _BASE = "base:"
 def sanitize_name(name: str) -> str:
     """Replace every character RETURNN/TensorFlow reject by ``_``; empty becomes ``_``.
 
-    Example:
-        >>> from rc_naming import sanitize_name
-        >>> sanitize_name("enc/self att:0")
-        'enc_self_att_0'
+    Examples
+    --------
+    >>> from rc_naming import sanitize_name
+    >>> sanitize_name("enc/self att:0")
+    'enc_self_att_0'
     """
     return _INVALID_CHARS.sub("_", name) or "_"
 
@@ -51,14 +52,15 @@ class NameNode:
     :meth:`NameTree.finalize`. The root and virtual nodes have the name ``""``;
     the ``path`` of a virtual node is the path of the scope it belongs to.
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree()
-        >>> enc = t.add(t.root, "enc")
-        >>> lin = t.add(enc, "lin")
-        >>> t.finalize()
-        >>> lin.path
-        ('enc', 'lin')
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree()
+    >>> enc = t.add(t.root, "enc")
+    >>> lin = t.add(enc, "lin")
+    >>> t.finalize()
+    >>> lin.path
+    ('enc', 'lin')
     """
 
     __slots__ = (
@@ -114,14 +116,15 @@ class NameNode:
     def suggested(self) -> str:
         """The suggested name; settable until the tree is finalized.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> n = t.add(t.root, "lin")
-            >>> n.suggested = "proj"
-            >>> t.finalize()
-            >>> n.name
-            'proj'
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> n = t.add(t.root, "lin")
+        >>> n.suggested = "proj"
+        >>> t.finalize()
+        >>> n.name
+        'proj'
         """
         return self._suggested
 
@@ -140,13 +143,14 @@ class NameNode:
 
         Raises :class:`NotFinalizedError` before :meth:`NameTree.finalize`.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> a, b = t.add(t.root, "lin"), t.add(t.root, "lin")
-            >>> t.finalize()
-            >>> (a.name, b.name)
-            ('lin', 'lin_1')
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> a, b = t.add(t.root, "lin"), t.add(t.root, "lin")
+        >>> t.finalize()
+        >>> (a.name, b.name)
+        ('lin', 'lin_1')
         """
         final = self._final
         if final is None:
@@ -168,14 +172,15 @@ class NameNode:
     def path(self) -> tuple[str, ...]:
         """Final names of the non-virtual ancestors (without the root) and this node.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> loop = t.add(t.root, "loop", virtual=True)
-            >>> x = t.add(loop, "x")
-            >>> t.finalize()
-            >>> x.path
-            ('x',)
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> loop = t.add(t.root, "loop", virtual=True)
+        >>> x = t.add(loop, "x")
+        >>> t.finalize()
+        >>> x.path
+        ('x',)
         """
         if self._final is None:
             raise self._not_final_error()
@@ -191,13 +196,14 @@ class NameNode:
     def iter_subtree(self) -> Iterator[NameNode]:
         """This node and all its descendants, preorder.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> a = t.add(t.root, "a")
-            >>> _ = t.add(a, "b")
-            >>> [n.suggested for n in a.iter_subtree()]
-            ['a', 'b']
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> a = t.add(t.root, "a")
+        >>> _ = t.add(a, "b")
+        >>> [n.suggested for n in a.iter_subtree()]
+        ['a', 'b']
         """
         stack = [self]
         while stack:
@@ -240,19 +246,20 @@ class NameTree:
     free and not reserved, else the first free non-reserved ``<name>_1``,
     ``<name>_2``, ...
 
-    Example:
-        >>> from rc_naming import NameTree
-        >>> t = NameTree(reserved={"output"})
-        >>> enc = t.add(t.root, "enc")
-        >>> lin1, lin2 = t.add(enc, "lin"), t.add(enc, "lin")
-        >>> out = t.add(t.root, "output")
-        >>> t.finalize()
-        >>> (lin2.name, out.name)
-        ('lin_1', 'output_1')
-        >>> t.reference(lin2, out)
-        'base:output_1'
-        >>> t.resolve_reference(lin2, "base:output_1") is out
-        True
+    Examples
+    --------
+    >>> from rc_naming import NameTree
+    >>> t = NameTree(reserved={"output"})
+    >>> enc = t.add(t.root, "enc")
+    >>> lin1, lin2 = t.add(enc, "lin"), t.add(enc, "lin")
+    >>> out = t.add(t.root, "output")
+    >>> t.finalize()
+    >>> (lin2.name, out.name)
+    ('lin_1', 'output_1')
+    >>> t.reference(lin2, out)
+    'base:output_1'
+    >>> t.resolve_reference(lin2, "base:output_1") is out
+    True
     """
 
     root: NameNode
@@ -267,10 +274,11 @@ class NameTree:
     def finalized(self) -> bool:
         """Whether :meth:`finalize` has run.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> NameTree().finalized
-            False
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> NameTree().finalized
+        False
         """
         return self._finalized
 
@@ -278,10 +286,11 @@ class NameTree:
     def reserved(self) -> frozenset[str]:
         """The names reserved in every scope.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> sorted(NameTree(reserved=["data", "output"]).reserved)
-            ['data', 'output']
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> sorted(NameTree(reserved=["data", "output"]).reserved)
+        ['data', 'output']
         """
         return self._reserved
 
@@ -316,14 +325,15 @@ class NameTree:
         virtual node: in the scope it belongs to). A fixed name must already be
         valid (see :func:`sanitize_name`), since it cannot be changed.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> loop = t.add(t.root, "loop", reserved={"end"})
-            >>> end = t.add(loop, "end")
-            >>> t.finalize()
-            >>> end.name
-            'end_1'
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> loop = t.add(t.root, "loop", reserved={"end"})
+        >>> end = t.add(loop, "end")
+        >>> t.finalize()
+        >>> end.name
+        'end_1'
         """
         self._check_mutable(f"add {suggested!r}")
         self._check_member(parent, "parent")
@@ -363,13 +373,14 @@ class NameTree:
     def remove(self, node: NameNode) -> None:
         """Remove ``node`` and its whole subtree.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> a = t.add(t.root, "a")
-            >>> t.remove(a)
-            >>> t.root.children
-            []
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> a = t.add(t.root, "a")
+        >>> t.remove(a)
+        >>> t.root.children
+        []
         """
         self._check_mutable(f"remove {node!r}")
         self._check_member(node, "node")
@@ -383,14 +394,15 @@ class NameTree:
     def flatten(self, node: NameNode) -> None:
         """Replace ``node`` by its children, at its place among its siblings.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> sub = t.add(t.root, "sub")
-            >>> x = t.add(sub, "x")
-            >>> t.flatten(sub)
-            >>> t.root.children == [x] and x.parent is t.root
-            True
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> sub = t.add(t.root, "sub")
+        >>> x = t.add(sub, "x")
+        >>> t.flatten(sub)
+        >>> t.root.children == [x] and x.parent is t.root
+        True
         """
         self._check_mutable(f"flatten {node!r}")
         self._check_member(node, "node")
@@ -408,13 +420,14 @@ class NameTree:
     def move(self, node: NameNode, new_parent: NameNode, index: int | None = None) -> None:
         """Move ``node`` (with its subtree) below ``new_parent``, at ``index`` or last.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> a, b = t.add(t.root, "a"), t.add(t.root, "b")
-            >>> t.move(b, t.root, 0)
-            >>> [n.suggested for n in t.root.children]
-            ['b', 'a']
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> a, b = t.add(t.root, "a"), t.add(t.root, "b")
+        >>> t.move(b, t.root, 0)
+        >>> [n.suggested for n in t.root.children]
+        ['b', 'a']
         """
         self._check_mutable(f"move {node!r}")
         self._check_member(node, "node")
@@ -463,13 +476,14 @@ class NameTree:
         Atomic: if it raises (a fixed-name collision), nothing is assigned and
         the tree can still be fixed and finalized.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree(reserved={"data"})
-            >>> d, x = t.add(t.root, "data", fixed=True), t.add(t.root, "data")
-            >>> t.finalize()
-            >>> (d.name, x.name)
-            ('data', 'data_1')
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree(reserved={"data"})
+        >>> d, x = t.add(t.root, "data", fixed=True), t.add(t.root, "data")
+        >>> t.finalize()
+        >>> (d.name, x.name)
+        ('data', 'data_1')
         """
         self._check_mutable("finalize again")
         scopes: dict[NameNode, dict[str, NameNode]] = {}
@@ -527,16 +541,17 @@ class NameTree:
         ``"base:"`` once per level up from ``from_node``'s scope to the common
         scope, then ``prefix`` (e.g. ``"prev:"``), then the path down, joined by "/".
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> enc, dec = t.add(t.root, "enc"), t.add(t.root, "dec")
-            >>> lin, x = t.add(enc, "lin"), t.add(dec, "x")
-            >>> t.finalize()
-            >>> t.reference(x, lin)
-            'base:enc/lin'
-            >>> t.reference(x, x, prefix="prev:")
-            'prev:x'
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> enc, dec = t.add(t.root, "enc"), t.add(t.root, "dec")
+        >>> lin, x = t.add(enc, "lin"), t.add(dec, "x")
+        >>> t.finalize()
+        >>> t.reference(x, lin)
+        'base:enc/lin'
+        >>> t.reference(x, x, prefix="prev:")
+        'prev:x'
         """
         self._check_finalized("build a reference")
         for node, role in ((from_node, "from_node"), (to_node, "to_node")):
@@ -565,14 +580,15 @@ class NameTree:
         Inverse of :meth:`reference`: ``resolve_reference(a, reference(a, b)) is b``.
         Prefixes such as ``prev:`` or ``data:`` are skipped.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> enc = t.add(t.root, "enc")
-            >>> lin = t.add(enc, "lin")
-            >>> t.finalize()
-            >>> t.resolve_reference(t.root, "enc/lin") is lin
-            True
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> enc = t.add(t.root, "enc")
+        >>> lin = t.add(enc, "lin")
+        >>> t.finalize()
+        >>> t.resolve_reference(t.root, "enc/lin") is lin
+        True
         """
         self._check_finalized("resolve a reference")
         if from_node._tree is not self:
@@ -611,12 +627,13 @@ class NameTree:
     def iter_nodes(self) -> Iterator[NameNode]:
         """All nodes, preorder, starting with the root.
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> _ = t.add(t.root, "a")
-            >>> len(list(t.iter_nodes()))
-            2
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> _ = t.add(t.root, "a")
+        >>> len(list(t.iter_nodes()))
+        2
         """
         return self.root.iter_subtree()
 
@@ -627,21 +644,23 @@ class NameTree:
         ``virtual``, ``fixed``, ``priority``, ``reserved``, ``payload``; edge
         attribute ``index`` (position among the siblings).
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> t = NameTree()
-            >>> a = t.add(t.root, "a")
-            >>> t.to_networkx().nodes[a]["suggested"]
-            'a'
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> t = NameTree()
+        >>> a = t.add(t.root, "a")
+        >>> t.to_networkx().nodes[a]["suggested"]
+        'a'
         """
         return nametree_to_networkx(self)
 
     def to_dot(self) -> str:
         """Graphviz DOT text of the tree (virtual nodes dashed, fixed nodes bold).
 
-        Example:
-            >>> from rc_naming import NameTree
-            >>> NameTree().to_dot().splitlines()[0]
-            'digraph names {'
+        Examples
+        --------
+        >>> from rc_naming import NameTree
+        >>> NameTree().to_dot().splitlines()[0]
+        'digraph names {'
         """
         return nametree_to_dot(self)

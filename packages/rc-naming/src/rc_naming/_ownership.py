@@ -37,18 +37,19 @@ class OwnershipGraph:
     order, depth first, and takes the first chain that reaches the root
     ("first assignment wins").
 
-    Example:
-        >>> from rc_naming import OwnershipGraph
-        >>> class M: pass
-        >>> root, enc, w = M(), M(), M()
-        >>> g = OwnershipGraph()
-        >>> g.record_assign(enc, "weight", w)
-        >>> g.record_assign(root, "enc", enc)
-        >>> g.record_assign(root, "alias", w)
-        >>> g.canonical_path(root, w)
-        ('enc', 'weight')
-        >>> g.alias_paths(root, w)
-        [('enc', 'weight'), ('alias',)]
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph
+    >>> class M: pass
+    >>> root, enc, w = M(), M(), M()
+    >>> g = OwnershipGraph()
+    >>> g.record_assign(enc, "weight", w)
+    >>> g.record_assign(root, "enc", enc)
+    >>> g.record_assign(root, "alias", w)
+    >>> g.canonical_path(root, w)
+    ('enc', 'weight')
+    >>> g.alias_paths(root, w)
+    [('enc', 'weight'), ('alias',)]
     """
 
     def __init__(self) -> None:
@@ -90,13 +91,14 @@ class OwnershipGraph:
         ``label`` is a human-readable name (default: the type name), ``created_at``
         a source location such as ``"model.py:12"``.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> p = object()
-            >>> g.add_node(p, label="Linear.weight", created_at="model.py:12")
-            >>> p in g
-            True
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> p = object()
+        >>> g.add_node(p, label="Linear.weight", created_at="model.py:12")
+        >>> p in g
+        True
         """
         with self._lock:
             key = self._register(obj)
@@ -112,14 +114,15 @@ class OwnershipGraph:
         A different previous value of ``parent.attr`` loses its edge. Assigning the
         very same child again keeps its old assignment number (no-op).
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, a, b = object(), object(), object()
-            >>> g.record_assign(root, "x", a)
-            >>> g.record_assign(root, "x", b)  # replaces a
-            >>> [name for name, _ in g.children(root)]
-            ['x']
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, a, b = object(), object(), object()
+        >>> g.record_assign(root, "x", a)
+        >>> g.record_assign(root, "x", b)  # replaces a
+        >>> [name for name, _ in g.children(root)]
+        ['x']
         """
         if not isinstance(attr, str) or not attr:
             raise InvalidNameError(
@@ -163,14 +166,15 @@ class OwnershipGraph:
     def record_delete(self, parent: object, attr: str) -> None:
         """Record ``del parent.attr`` (no-op if there is no such edge).
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, a = object(), object()
-            >>> g.record_assign(root, "x", a)
-            >>> g.record_delete(root, "x")
-            >>> g.children(root)
-            []
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, a = object(), object()
+        >>> g.record_assign(root, "x", a)
+        >>> g.record_delete(root, "x")
+        >>> g.children(root)
+        []
         """
         with self._lock:
             pid = self._find(parent)
@@ -203,16 +207,17 @@ class OwnershipGraph:
         by ``str(key)``; scalars, strings, bytes, ``None``, types, functions and
         modules are not nodes. Pass ``is_node`` and ``children`` to change that.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> class Lin:
-            ...     def __init__(self): self.weight = [0.0]
-            >>> class Net:
-            ...     def __init__(self): self.layers = [Lin(), Lin()]
-            >>> net = Net()
-            >>> g = OwnershipGraph.from_object_tree(net)
-            >>> g.canonical_path(net, net.layers[1].weight)
-            ('layers', '1', 'weight')
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> class Lin:
+        ...     def __init__(self): self.weight = [0.0]
+        >>> class Net:
+        ...     def __init__(self): self.layers = [Lin(), Lin()]
+        >>> net = Net()
+        >>> g = OwnershipGraph.from_object_tree(net)
+        >>> g.canonical_path(net, net.layers[1].weight)
+        ('layers', '1', 'weight')
         """
         graph = cls()
         walk_object_tree(graph, root_obj, is_node=is_node, children=children)
@@ -229,10 +234,11 @@ class OwnershipGraph:
     def label(self, obj: object) -> str:
         """The label given to ``add_node``, else the type's qualified name.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> OwnershipGraph().label(3.0)
-            'float'
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> OwnershipGraph().label(3.0)
+        'float'
         """
         idx = self._find(obj)
         label = None if idx is None else self._labels.get(idx)
@@ -241,13 +247,14 @@ class OwnershipGraph:
     def created_at(self, obj: object) -> str | None:
         """The ``created_at`` given to ``add_node``, else ``None``.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> p = object()
-            >>> g.add_node(p, created_at="x.py:3")
-            >>> g.created_at(p)
-            'x.py:3'
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> p = object()
+        >>> g.add_node(p, created_at="x.py:3")
+        >>> g.created_at(p)
+        'x.py:3'
         """
         idx = self._find(obj)
         return None if idx is None else self._created.get(idx)
@@ -255,14 +262,15 @@ class OwnershipGraph:
     def children(self, parent: object) -> list[tuple[str, object]]:
         """The valid edges out of ``parent`` as ``(attr, child)``, in assignment order.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, a, b = object(), object(), object()
-            >>> g.record_assign(root, "b", b)
-            >>> g.record_assign(root, "a", a)
-            >>> [attr for attr, _ in g.children(root)]
-            ['b', 'a']
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, a, b = object(), object(), object()
+        >>> g.record_assign(root, "b", b)
+        >>> g.record_assign(root, "a", a)
+        >>> [attr for attr, _ in g.children(root)]
+        ['b', 'a']
         """
         with self._lock:
             idx = self._find(parent)
@@ -275,14 +283,15 @@ class OwnershipGraph:
     def parents(self, child: object) -> list[tuple[object, str]]:
         """The valid edges into ``child`` as ``(parent, attr)``, in assignment order.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, a, w = object(), object(), object()
-            >>> g.record_assign(root, "w", w)
-            >>> g.record_assign(a, "w2", w)
-            >>> [attr for _, attr in g.parents(w)]
-            ['w', 'w2']
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, a, w = object(), object(), object()
+        >>> g.record_assign(root, "w", w)
+        >>> g.record_assign(a, "w2", w)
+        >>> [attr for _, attr in g.parents(w)]
+        ['w', 'w2']
         """
         with self._lock:
             idx = self._find(child)
@@ -299,15 +308,16 @@ class OwnershipGraph:
         only around the nodes whose first parents lead back to themselves. The
         result is a snapshot: later changes of the graph do not affect it.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph, render_path
-            >>> g = OwnershipGraph()
-            >>> root, enc, w = object(), object(), object()
-            >>> g.record_assign(root, "enc", enc)
-            >>> g.record_assign(enc, "w", w)
-            >>> res = g.resolve(root)
-            >>> render_path(res.path(w), "/")
-            'enc/w'
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph, render_path
+        >>> g = OwnershipGraph()
+        >>> root, enc, w = object(), object(), object()
+        >>> g.record_assign(root, "enc", enc)
+        >>> g.record_assign(enc, "w", w)
+        >>> res = g.resolve(root)
+        >>> render_path(res.path(w), "/")
+        'enc/w'
         """
         with self._lock:
             cached = self._cache
@@ -322,13 +332,14 @@ class OwnershipGraph:
 
         Raises :class:`UnreachableError` (with holders and a fix hint) if there is none.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, w = object(), object()
-            >>> g.record_assign(root, "w", w)
-            >>> g.canonical_path(root, w)
-            ('w',)
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, w = object(), object()
+        >>> g.record_assign(root, "w", w)
+        >>> g.canonical_path(root, w)
+        ('w',)
         """
         return self.resolve(root_obj).path(obj)
 
@@ -339,15 +350,16 @@ class OwnershipGraph:
         assignment order, depth first); an empty list means unreachable. Meant
         for diagnostics: the number of chains can grow exponentially.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, a, w = object(), object(), object()
-            >>> g.record_assign(root, "a", a)
-            >>> g.record_assign(a, "w", w)
-            >>> g.record_assign(root, "w", w)
-            >>> g.alias_paths(root, w)
-            [('a', 'w'), ('w',)]
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, a, w = object(), object(), object()
+        >>> g.record_assign(root, "a", a)
+        >>> g.record_assign(a, "w", w)
+        >>> g.record_assign(root, "w", w)
+        >>> g.alias_paths(root, w)
+        [('a', 'w'), ('w',)]
         """
         with self._lock:
             return all_simple_paths(self, root_obj, obj)
@@ -357,12 +369,13 @@ class OwnershipGraph:
 
         Sibling packages use it to report parameters that are used but not owned.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> err = g.unreachable_error(object(), object())
-            >>> "not reachable" in str(err)
-            True
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> err = g.unreachable_error(object(), object())
+        >>> "not reachable" in str(err)
+        True
         """
         with self._lock:
             return build_unreachable_error(self, self.resolve(root_obj), obj)
@@ -376,13 +389,14 @@ class OwnershipGraph:
         ``obj``, ``label`` and ``created_at``; edges carry ``attr`` and ``order``
         (the edge key is the attribute).
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> g.record_assign(object(), "w", object())
-            >>> nx_graph = g.to_networkx()
-            >>> list(nx_graph.edges(data="attr"))
-            [(0, 1, 'w')]
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> g.record_assign(object(), "w", object())
+        >>> nx_graph = g.to_networkx()
+        >>> list(nx_graph.edges(data="attr"))
+        [(0, 1, 'w')]
         """
         with self._lock:
             return ownership_to_networkx(self)
@@ -390,13 +404,14 @@ class OwnershipGraph:
     def to_dot(self, root_obj: object = None) -> str:
         """Graphviz DOT text; with ``root_obj``, canonical edges solid, alias edges dashed.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root = object()
-            >>> g.record_assign(root, "w", object())
-            >>> g.to_dot(root).splitlines()[0]
-            'digraph ownership {'
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root = object()
+        >>> g.record_assign(root, "w", object())
+        >>> g.to_dot(root).splitlines()[0]
+        'digraph ownership {'
         """
         with self._lock:
             return ownership_to_dot(self, root_obj)

@@ -13,10 +13,11 @@ def render_path(path: tuple[str, ...], sep: str = ".") -> str:
     A component that is empty or contains ``sep`` would make the text ambiguous
     and raises :class:`InvalidNameError`.
 
-    Example:
-        >>> from rc_naming import render_path
-        >>> render_path(("enc", "lin", "weight"), "/")
-        'enc/lin/weight'
+    Examples
+    --------
+    >>> from rc_naming import render_path
+    >>> render_path(("enc", "lin", "weight"), "/")
+    'enc/lin/weight'
     """
     for part in path:
         if not part or sep in part:

@@ -56,9 +56,10 @@ CallTarget = Callable[["NameNode"], object]
 class GraphvizNotFoundError(RcNamingError, RuntimeError):
     """Graphviz's ``dot`` program is not installed (needed for SVG/PNG only).
 
-    Example:
-        >>> issubclass(GraphvizNotFoundError, RuntimeError)
-        True
+    Examples
+    --------
+    >>> issubclass(GraphvizNotFoundError, RuntimeError)
+    True
     """
 
 
@@ -141,26 +142,30 @@ def module_tree_text(
 ) -> str:
     """The module tree as indented text (canonical names; aliases as ``-> path (alias)``).
 
-    Args:
-        describe: extra text per object (e.g. a parameter's shape), or ``None``.
-        sep: separator for the alias targets' paths.
+    Parameters
+    ----------
+    describe
+        extra text per object (e.g. a parameter's shape), or ``None``.
+    sep
+        separator for the alias targets' paths.
 
-    Example:
-        >>> from rc_naming import OwnershipGraph, module_tree_text
-        >>> class Lin:
-        ...     def __init__(self): self.weight = [0.0]; self.bias = [0.0]
-        >>> class Net:
-        ...     def __init__(self):
-        ...         self.enc = Lin(); self.dec = Lin(); self.dec.weight = self.enc.weight
-        >>> net = Net()
-        >>> print(module_tree_text(OwnershipGraph.from_object_tree(net), net))
-        <root>  Net
-        ├── enc  Lin
-        │   ├── weight  list
-        │   └── bias  list
-        └── dec  Lin
-            ├── weight -> enc.weight  (alias)
-            └── bias  list
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph, module_tree_text
+    >>> class Lin:
+    ...     def __init__(self): self.weight = [0.0]; self.bias = [0.0]
+    >>> class Net:
+    ...     def __init__(self):
+    ...         self.enc = Lin(); self.dec = Lin(); self.dec.weight = self.enc.weight
+    >>> net = Net()
+    >>> print(module_tree_text(OwnershipGraph.from_object_tree(net), net))
+    <root>  Net
+    ├── enc  Lin
+    │   ├── weight  list
+    │   └── bias  list
+    └── dec  Lin
+        ├── weight -> enc.weight  (alias)
+        └── bias  list
     """
     root, orphans = _module_tree(graph, root_obj)
     lines = [f"<root>  {_describe(graph, root_obj, describe)}"]
@@ -233,14 +238,15 @@ def module_tree_dot(
 ) -> str:
     """The module tree as DOT: canonical edges solid, alias edges dashed red, leaves as ellipses.
 
-    Example:
-        >>> from rc_naming import OwnershipGraph, module_tree_dot
-        >>> class Net:
-        ...     def __init__(self): self.w = [0.0]; self.tied = self.w
-        >>> net = Net()
-        >>> dot = module_tree_dot(OwnershipGraph.from_object_tree(net), net)
-        >>> [line.strip() for line in dot.splitlines() if "->" in line][1]
-        'm0 -> m1 [label="tied", style=dashed, color="#c0392b", fontcolor="#c0392b", constraint=false];'
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph, module_tree_dot
+    >>> class Net:
+    ...     def __init__(self): self.w = [0.0]; self.tied = self.w
+    >>> net = Net()
+    >>> dot = module_tree_dot(OwnershipGraph.from_object_tree(net), net)
+    >>> [line.strip() for line in dot.splitlines() if "->" in line][1]
+    'm0 -> m1 [label="tied", style=dashed, color="#c0392b", fontcolor="#c0392b", constraint=false];'
     """
     body, _ = _module_dot_body(graph, root_obj, describe, "m")
     return "\n".join(["digraph modules {", "  rankdir=LR;", *_DOT_HEAD, *body, "}"]) + "\n"
@@ -282,23 +288,27 @@ def call_tree_text(
 ) -> str:
     """The layer call tree as indented text: final names if finalized, else suggested ones.
 
-    Args:
-        describe: extra text per node (e.g. the module type of a call), or ``None``.
-        include: keep only nodes for which it returns true; the children of a dropped
-            node move up to its place.
+    Parameters
+    ----------
+    describe
+        extra text per node (e.g. the module type of a call), or ``None``.
+    include
+        keep only nodes for which it returns true; the children of a dropped
+        node move up to its place.
 
-    Example:
-        >>> from rc_naming import NameTree, call_tree_text
-        >>> tree = NameTree()
-        >>> enc = tree.add(tree.root, "enc")
-        >>> _ = tree.add(enc, "lin"), tree.add(enc, "lin"), tree.add(tree.root, "output", fixed=True)
-        >>> tree.finalize()
-        >>> print(call_tree_text(tree))
-        <root>
-        ├── enc
-        │   ├── lin
-        │   └── lin_1
-        └── output
+    Examples
+    --------
+    >>> from rc_naming import NameTree, call_tree_text
+    >>> tree = NameTree()
+    >>> enc = tree.add(tree.root, "enc")
+    >>> _ = tree.add(enc, "lin"), tree.add(enc, "lin"), tree.add(tree.root, "output", fixed=True)
+    >>> tree.finalize()
+    >>> print(call_tree_text(tree))
+    <root>
+    ├── enc
+    │   ├── lin
+    │   └── lin_1
+    └── output
     """
     lines = [_call_label(tree.root, describe)]
     stack: list[tuple[NameNode, str, bool]] = [
@@ -347,12 +357,13 @@ def call_tree_dot(
 ) -> str:
     """The layer call tree as DOT (virtual nodes dashed, fixed names bold).
 
-    Example:
-        >>> from rc_naming import NameTree, call_tree_dot
-        >>> tree = NameTree()
-        >>> _ = tree.add(tree.root, "enc")
-        >>> print(call_tree_dot(tree).splitlines()[-3])
-          c1 [label="enc"];
+    Examples
+    --------
+    >>> from rc_naming import NameTree, call_tree_dot
+    >>> tree = NameTree()
+    >>> _ = tree.add(tree.root, "enc")
+    >>> print(call_tree_dot(tree).splitlines()[-3])
+      c1 [label="enc"];
     """
     body, _ = _call_dot_body(tree, describe, include, "c")
     return "\n".join(["digraph calls {", *_DOT_HEAD, *body, "}"]) + "\n"
@@ -374,16 +385,17 @@ def model_dot(
     ``call_target(node)`` may return the object (module) a call node called; such
     calls get a dotted grey edge to that module.
 
-    Example:
-        >>> from rc_naming import NameTree, OwnershipGraph, model_dot
-        >>> class Net:
-        ...     def __init__(self): self.w = [0.0]
-        >>> net, tree = Net(), NameTree()
-        >>> _ = tree.add(tree.root, "net", payload=net)
-        >>> dot = model_dot(OwnershipGraph.from_object_tree(net), net, tree,
-        ...                 call_target=lambda node: node.payload)
-        >>> [line.strip() for line in dot.splitlines() if "style=dotted" in line]
-        ['c1 -> m0 [style=dotted, color="#7f8c8d", constraint=false];']
+    Examples
+    --------
+    >>> from rc_naming import NameTree, OwnershipGraph, model_dot
+    >>> class Net:
+    ...     def __init__(self): self.w = [0.0]
+    >>> net, tree = Net(), NameTree()
+    >>> _ = tree.add(tree.root, "net", payload=net)
+    >>> dot = model_dot(OwnershipGraph.from_object_tree(net), net, tree,
+    ...                 call_target=lambda node: node.payload)
+    >>> [line.strip() for line in dot.splitlines() if "style=dotted" in line]
+    ['c1 -> m0 [style=dotted, color="#7f8c8d", constraint=false];']
     """
     module_body, module_ids = _module_dot_body(graph, root_obj, describe, "m")
     lines = ["digraph model {", "  rankdir=LR;", "  compound=true;", *_DOT_HEAD]
@@ -417,15 +429,19 @@ def render_dot(
 ) -> bytes:
     """Render DOT text with Graphviz's ``dot`` program (``fmt``: ``svg`` or ``png``).
 
-    Raises:
-        GraphvizNotFoundError: ``dot`` is not installed (with how to install it).
-        GraphvizError: ``dot`` rejected the text.
+    Raises
+    ------
+    GraphvizNotFoundError
+        ``dot`` is not installed (with how to install it).
+    GraphvizError
+        ``dot`` rejected the text.
 
-    Example:
-        >>> import shutil
-        >>> svg = render_dot("digraph { a -> b }") if shutil.which("dot") else b"<svg"
-        >>> svg.lstrip().startswith((b"<?xml", b"<svg", b"<!--"))
-        True
+    Examples
+    --------
+    >>> import shutil
+    >>> svg = render_dot("digraph { a -> b }") if shutil.which("dot") else b"<svg"
+    >>> svg.lstrip().startswith((b"<?xml", b"<svg", b"<!--"))
+    True
     """
     if fmt not in ("svg", "png"):
         raise ValueError(f"render format must be 'svg' or 'png', got {fmt!r}")
@@ -467,11 +483,12 @@ def write_picture(
     ``fmt`` defaults to the file suffix (``.svg``, ``.png``, ``.dot``/``.gv``, ``.txt``).
     The ``text`` form needs ``text`` (e.g. from :func:`module_tree_text`).
 
-    Example:
-        >>> import tempfile, pathlib
-        >>> out = pathlib.Path(tempfile.mkdtemp()) / "model.dot"
-        >>> write_picture(out, dot_text="digraph { a }")
-        'dot'
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "model.dot"
+    >>> write_picture(out, dot_text="digraph { a }")
+    'dot'
     """
     file = pathlib.Path(path)
     if fmt is None:

@@ -58,9 +58,10 @@ RenameSpec = str | tuple[str, int | None] | Sequence[str | tuple[str, int | None
 class Rename:
     """One declared rename: attribute ``new`` of ``owner`` was called ``old`` before ``version``.
 
-    Example:
-        >>> Rename("Block", "conv1", ("cv1",), 2).describe()
-        "Block.conv1 was 'cv1' before version 2"
+    Examples
+    --------
+    >>> Rename("Block", "conv1", ("cv1",), 2).describe()
+    "Block.conv1 was 'cv1' before version 2"
     """
 
     owner: str
@@ -137,11 +138,12 @@ def declared_renames(cls: type) -> tuple[Rename, ...]:
 
     Raises :class:`InvalidNameError` for a malformed declaration (naming the class).
 
-    Example:
-        >>> class Block:
-        ...     __rc_renames__ = {"conv1": [("c1", 1), ("cv1", 2)]}
-        >>> [r.describe() for r in declared_renames(Block)]
-        ["Block.conv1 was 'c1' before version 1", "Block.conv1 was 'cv1' before version 2"]
+    Examples
+    --------
+    >>> class Block:
+    ...     __rc_renames__ = {"conv1": [("c1", 1), ("cv1", 2)]}
+    >>> [r.describe() for r in declared_renames(Block)]
+    ["Block.conv1 was 'c1' before version 1", "Block.conv1 was 'cv1' before version 2"]
     """
     found: dict[tuple[str, tuple[str, ...]], Rename] = {}
     for klass in reversed(cls.__mro__):
@@ -169,13 +171,14 @@ def renamed(**history: RenameSpec) -> Callable[[_T], _T]:
     The declarations are stored in the class's own ``__rc_renames__`` (merged with
     one written in the class body; bases are left untouched).
 
-    Example:
-        >>> from rc_naming import renamed, declared_renames
-        >>> @renamed(conv1=("cv1", 2), norm="bn")
-        ... class Block:
-        ...     pass
-        >>> [r.describe() for r in declared_renames(Block)]
-        ["Block.conv1 was 'cv1' before version 2", "Block.norm was 'bn'"]
+    Examples
+    --------
+    >>> from rc_naming import renamed, declared_renames
+    >>> @renamed(conv1=("cv1", 2), norm="bn")
+    ... class Block:
+    ...     pass
+    >>> [r.describe() for r in declared_renames(Block)]
+    ["Block.conv1 was 'cv1' before version 2", "Block.norm was 'bn'"]
     """
 
     for new, spec in history.items():
@@ -200,16 +203,23 @@ def renamed(**history: RenameSpec) -> Callable[[_T], _T]:
 class RenameMapping:
     """The result of :func:`rename_mapping`.
 
-    Attributes:
-        mapping: ``old path -> new path`` for every old name a declared rename changes.
-        reasons: for each key of ``mapping``, the renames applied (readable).
-        ambiguous: old paths that could mean several new paths, with the candidates.
-        unchanged: old paths that name a model object as they are.
-        unknown: old paths that name nothing in the model, with or without renames.
+    Attributes
+    ----------
+    mapping
+        ``old path -> new path`` for every old name a declared rename changes.
+    reasons
+        for each key of ``mapping``, the renames applied (readable).
+    ambiguous
+        old paths that could mean several new paths, with the candidates.
+    unchanged
+        old paths that name a model object as they are.
+    unknown
+        old paths that name nothing in the model, with or without renames.
 
-    Example:
-        >>> RenameMapping({"a": "b"}, {"a": "X.b was 'a'"}, {}, (), ()).mapping
-        {'a': 'b'}
+    Examples
+    --------
+    >>> RenameMapping({"a": "b"}, {"a": "X.b was 'a'"}, {}, (), ()).mapping
+    {'a': 'b'}
     """
 
     mapping: dict[str, str]
@@ -282,28 +292,35 @@ def rename_mapping(
 ) -> RenameMapping:
     """Map old paths (e.g. a checkpoint's) to the model's canonical paths by declared renames.
 
-    Args:
-        graph: the ownership graph holding the model.
-        root_obj: the model's root object.
-        old_names: paths as text, components joined with ``sep``.
-        sep: the separator of ``old_names`` (and of the returned new paths).
-        from_version: the version that wrote ``old_names``: only renames introduced
-            later apply. ``None``: all declared renames may apply.
+    Parameters
+    ----------
+    graph
+        the ownership graph holding the model.
+    root_obj
+        the model's root object.
+    old_names
+        paths as text, components joined with ``sep``.
+    sep
+        the separator of ``old_names`` (and of the returned new paths).
+    from_version
+        the version that wrote ``old_names``: only renames introduced
+        later apply. ``None``: all declared renames may apply.
 
-    Example:
-        >>> from rc_naming import OwnershipGraph, renamed, rename_mapping
-        >>> @renamed(conv1=("cv1", 2))
-        ... class Block:
-        ...     def __init__(self): self.conv1 = Conv()
-        >>> class Conv:
-        ...     def __init__(self): self.weight = [0.0]
-        >>> class Net:
-        ...     __rc_renames__ = {"blocks": ["layers"]}
-        ...     def __init__(self): self.blocks = [Block()]
-        >>> net = Net()
-        >>> g = OwnershipGraph.from_object_tree(net)
-        >>> rename_mapping(g, net, ["layers.0.cv1.weight"]).mapping
-        {'layers.0.cv1.weight': 'blocks.0.conv1.weight'}
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph, renamed, rename_mapping
+    >>> @renamed(conv1=("cv1", 2))
+    ... class Block:
+    ...     def __init__(self): self.conv1 = Conv()
+    >>> class Conv:
+    ...     def __init__(self): self.weight = [0.0]
+    >>> class Net:
+    ...     __rc_renames__ = {"blocks": ["layers"]}
+    ...     def __init__(self): self.blocks = [Block()]
+    >>> net = Net()
+    >>> g = OwnershipGraph.from_object_tree(net)
+    >>> rename_mapping(g, net, ["layers.0.cv1.weight"]).mapping
+    {'layers.0.cv1.weight': 'blocks.0.conv1.weight'}
     """
     tree = _Tree(graph, root_obj)
     mapping: dict[str, str] = {}

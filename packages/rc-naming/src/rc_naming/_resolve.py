@@ -42,17 +42,18 @@ class Resolution:
     by the assignment numbers along each canonical path, which also orders the
     rare cyclic cases where canonical paths do not form a tree).
 
-    Example:
-        >>> from rc_naming import OwnershipGraph
-        >>> g = OwnershipGraph()
-        >>> root, a, w = object(), object(), object()
-        >>> g.record_assign(root, "a", a)
-        >>> g.record_assign(a, "w", w)
-        >>> res = g.resolve(root)
-        >>> [path for path, _ in res.items()]
-        [(), ('a',), ('a', 'w')]
-        >>> w in res
-        True
+    Examples
+    --------
+    >>> from rc_naming import OwnershipGraph
+    >>> g = OwnershipGraph()
+    >>> root, a, w = object(), object(), object()
+    >>> g.record_assign(root, "a", a)
+    >>> g.record_assign(a, "w", w)
+    >>> res = g.resolve(root)
+    >>> [path for path, _ in res.items()]
+    [(), ('a',), ('a', 'w')]
+    >>> w in res
+    True
     """
 
     root: object
@@ -89,13 +90,14 @@ class Resolution:
     def path(self, obj: object) -> tuple[str, ...]:
         """The canonical path of ``obj``; raises :class:`UnreachableError` (N5).
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, w = object(), object()
-            >>> g.record_assign(root, "w", w)
-            >>> g.resolve(root).path(w)
-            ('w',)
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, w = object(), object()
+        >>> g.record_assign(root, "w", w)
+        >>> g.resolve(root).path(w)
+        ('w',)
         """
         if obj is self.root:
             return ()
@@ -137,14 +139,15 @@ class Resolution:
     def items(self) -> Iterator[tuple[tuple[str, ...], object]]:
         """Yield ``(canonical path, obj)`` for every reachable object, root first.
 
-        Example:
-            >>> from rc_naming import OwnershipGraph
-            >>> g = OwnershipGraph()
-            >>> root, b, a = object(), object(), object()
-            >>> g.record_assign(root, "b", b)
-            >>> g.record_assign(root, "a", a)
-            >>> [p for p, _ in g.resolve(root).items()]
-            [(), ('b',), ('a',)]
+        Examples
+        --------
+        >>> from rc_naming import OwnershipGraph
+        >>> g = OwnershipGraph()
+        >>> root, b, a = object(), object(), object()
+        >>> g.record_assign(root, "b", b)
+        >>> g.record_assign(root, "a", a)
+        >>> [p for p, _ in g.resolve(root).items()]
+        [(), ('b',), ('a',)]
         """
         objs, rid, state = self._objs, self._rid, self._state
         yield (), self.root

@@ -34,13 +34,14 @@ class Root:
     Use it as a context manager to make it the current root for a block; outside
     of any block the process-wide default root is current.
 
-    Example:
-        >>> from rc_naming import Root, current_root, default_root
-        >>> with Root("second model") as r:
-        ...     current_root() is r
-        True
-        >>> current_root() is default_root()
-        True
+    Examples
+    --------
+    >>> from rc_naming import Root, current_root, default_root
+    >>> with Root("second model") as r:
+    ...     current_root() is r
+    True
+    >>> current_root() is default_root()
+    True
     """
 
     name: str
@@ -81,10 +82,11 @@ class Root:
 def default_root() -> Root:
     """Return the process-wide default root, creating it on first use.
 
-    Example:
-        >>> from rc_naming import default_root
-        >>> default_root() is default_root()
-        True
+    Examples
+    --------
+    >>> from rc_naming import default_root
+    >>> default_root() is default_root()
+    True
     """
     if _default:
         return _default[0]
@@ -100,12 +102,13 @@ def reset_default_root() -> Root:
     Objects created under the old default root keep pointing to it, so mixing
     them with new ones raises :class:`RootMismatchError` where checked.
 
-    Example:
-        >>> from rc_naming import default_root, reset_default_root
-        >>> old = default_root()
-        >>> new = reset_default_root()
-        >>> new is default_root() and new is not old
-        True
+    Examples
+    --------
+    >>> from rc_naming import default_root, reset_default_root
+    >>> old = default_root()
+    >>> new = reset_default_root()
+    >>> new is default_root() and new is not old
+    True
     """
     with _default_lock:
         root = Root("default")
@@ -119,13 +122,14 @@ def reset_default_root() -> Root:
 def current_root() -> Root:
     """Return the innermost explicit root open in this thread/task, else the default root.
 
-    Example:
-        >>> from rc_naming import Root, current_root
-        >>> with Root("outer") as outer:
-        ...     with Root("inner") as inner:
-        ...         assert current_root() is inner
-        ...     current_root() is outer
-        True
+    Examples
+    --------
+    >>> from rc_naming import Root, current_root
+    >>> with Root("outer") as outer:
+    ...     with Root("inner") as inner:
+    ...         assert current_root() is inner
+    ...     current_root() is outer
+    True
     """
     stack = _open_roots.get()
     if stack:
@@ -138,10 +142,11 @@ def check_same_root(expected: Root, actual: Root, *, what: str) -> None:
 
     ``what`` says which object was used where, e.g. ``"tensor 'x' used in module 'enc'"``.
 
-    Example:
-        >>> from rc_naming import Root, check_same_root
-        >>> r = Root("model")
-        >>> check_same_root(r, r, what="tensor 'x'")  # same root: no error
+    Examples
+    --------
+    >>> from rc_naming import Root, check_same_root
+    >>> r = Root("model")
+    >>> check_same_root(r, r, what="tensor 'x'")  # same root: no error
     """
     if expected is actual:
         return

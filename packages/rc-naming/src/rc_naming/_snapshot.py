@@ -33,20 +33,22 @@ _HEADER = f"# rc-naming names snapshot: <name> <shape>, sorted. Update: {UPDATE_
 class SnapshotMismatchError(RcNamingError, AssertionError):
     """The names or shapes differ from the stored snapshot (an ``AssertionError`` for pytest).
 
-    Example:
-        >>> issubclass(SnapshotMismatchError, AssertionError)
-        True
+    Examples
+    --------
+    >>> issubclass(SnapshotMismatchError, AssertionError)
+    True
     """
 
 
 def format_names_snapshot(names: Mapping[str, Sequence[int]]) -> str:
     """The snapshot file text for ``names`` (sorted, one ``name shape`` per line).
 
-    Example:
-        >>> print(format_names_snapshot({"lin.weight": (4, 2), "lin.bias": (2,)}), end="")
-        # rc-naming names snapshot: <name> <shape>, sorted. Update: RC_NAMING_UPDATE_SNAPSHOTS=1
-        lin.bias 2
-        lin.weight 4x2
+    Examples
+    --------
+    >>> print(format_names_snapshot({"lin.weight": (4, 2), "lin.bias": (2,)}), end="")
+    # rc-naming names snapshot: <name> <shape>, sorted. Update: RC_NAMING_UPDATE_SNAPSHOTS=1
+    lin.bias 2
+    lin.weight 4x2
     """
     for name in names:
         if not name or any(c.isspace() for c in name):
@@ -58,9 +60,10 @@ def format_names_snapshot(names: Mapping[str, Sequence[int]]) -> str:
 def parse_names_snapshot(text: str, *, source: str = "<snapshot>") -> dict[str, tuple[int, ...]]:
     """Read the text written by :func:`format_names_snapshot`.
 
-    Example:
-        >>> parse_names_snapshot("a.w 4x2\\nb scalar\\n")
-        {'a.w': (4, 2), 'b': ()}
+    Examples
+    --------
+    >>> parse_names_snapshot("a.w 4x2\\nb scalar\\n")
+    {'a.w': (4, 2), 'b': ()}
     """
     result: dict[str, tuple[int, ...]] = {}
     for lineno, raw in enumerate(text.splitlines(), start=1):
@@ -90,28 +93,36 @@ def assert_names_snapshot(
 ) -> None:
     """Compare ``names`` (``name -> shape``) with the snapshot file at ``path``.
 
-    Args:
-        names: the current names and shapes (e.g. of ``model.named_parameters()``).
-        path: the snapshot file (commit it next to the test).
-        update: write the file instead of comparing; default: the environment
-            variable ``RC_NAMING_UPDATE_SNAPSHOTS`` is ``1``/``true``/``yes``.
-        renames: declared renames ``old -> new`` passed to the diff, so the failure
-            message can say "declared rename" instead of guessing.
+    Parameters
+    ----------
+    names
+        the current names and shapes (e.g. of ``model.named_parameters()``).
+    path
+        the snapshot file (commit it next to the test).
+    update
+        write the file instead of comparing; default: the environment
+        variable ``RC_NAMING_UPDATE_SNAPSHOTS`` is ``1``/``true``/``yes``.
+    renames
+        declared renames ``old -> new`` passed to the diff, so the failure
+        message can say "declared rename" instead of guessing.
 
-    Raises:
-        SnapshotMismatchError: the file is missing or differs; the message holds the
-            name diff and how to update the file.
+    Raises
+    ------
+    SnapshotMismatchError
+        the file is missing or differs; the message holds the
+        name diff and how to update the file.
 
-    Example:
-        >>> import tempfile, pathlib
-        >>> snap = pathlib.Path(tempfile.mkdtemp()) / "names.txt"
-        >>> assert_names_snapshot({"lin.weight": (4, 2)}, snap, update=True)
-        >>> assert_names_snapshot({"lin.weight": (4, 2)}, snap)
-        >>> try:
-        ...     assert_names_snapshot({"linear.weight": (4, 2)}, snap)
-        ... except AssertionError as exc:
-        ...     print(str(exc).splitlines()[1])
-          suggest     lin.weight -> linear.weight  (4x2; unique-shape: the only unpaired names of this shape)
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> snap = pathlib.Path(tempfile.mkdtemp()) / "names.txt"
+    >>> assert_names_snapshot({"lin.weight": (4, 2)}, snap, update=True)
+    >>> assert_names_snapshot({"lin.weight": (4, 2)}, snap)
+    >>> try:
+    ...     assert_names_snapshot({"linear.weight": (4, 2)}, snap)
+    ... except AssertionError as exc:
+    ...     print(str(exc).splitlines()[1])
+      suggest     lin.weight -> linear.weight  (4x2; unique-shape: the only unpaired names of this shape)
     """
     file = pathlib.Path(path)
     if update is None:

@@ -3,13 +3,14 @@
 Build a model like in PyTorch; calling it records RETURNN layers instead of
 computing. Nothing here imports TensorFlow. Serialize with rc-serialize.
 
-Example:
-    >>> import rc_nn as nn
-    >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 8), nn.FeatureDim("out", 4)
-    >>> x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
-    >>> y = nn.Linear(feat, out)(x)
-    >>> y.dims == (nn.batch_dim, time, out)
-    True
+Examples
+--------
+>>> import rc_nn as nn
+>>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 8), nn.FeatureDim("out", 4)
+>>> x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+>>> y = nn.Linear(feat, out)(x)
+>>> y.dims == (nn.batch_dim, time, out)
+True
 """
 
 from rc_naming import Root, current_root, reset_default_root

@@ -71,12 +71,13 @@ def constant(
     RETURNN, the last dim is the feature dim (unless the result is sparse); an int
     constant becomes sparse with ``sparse_dim``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.constant(1.5, [nn.FeatureDim("f", 2)]).dtype
-        'float32'
-        >>> nn.constant(value=0, shape=[nn.FeatureDim("f", 2)], dtype="int32").dtype
-        'int32'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.constant(1.5, [nn.FeatureDim("f", 2)]).dtype
+    'float32'
+    >>> nn.constant(value=0, shape=[nn.FeatureDim("f", 2)], dtype="int32").dtype
+    'int32'
     """
     if dims is not None and shape is not None:
         raise ValueError(
@@ -163,11 +164,12 @@ def dot(a: Tensor, b: Tensor, *, reduce: Dim | Sequence[Dim]) -> Tensor:
     Output dims: shared dims (in ``a``'s order), then ``a``'s own, then ``b``'s own,
     as RETURNN's ``dot`` layer.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> i, o = nn.FeatureDim("i", 2), nn.FeatureDim("o", 3)
-        >>> nn.dot(nn.zeros([nn.batch_dim, i]), nn.zeros([i, o]), reduce=i).dims == (nn.batch_dim, o)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> i, o = nn.FeatureDim("i", 2), nn.FeatureDim("o", 3)
+    >>> nn.dot(nn.zeros([nn.batch_dim, i]), nn.zeros([i, o]), reduce=i).dims == (nn.batch_dim, o)
+    True
     """
     a = as_tensor(a, "dot")
     b = as_tensor(b, "dot")
@@ -197,11 +199,12 @@ def dot(a: Tensor, b: Tensor, *, reduce: Dim | Sequence[Dim]) -> Tensor:
 def reduce(x: Tensor, *, mode: str, axis: Dim | Sequence[Dim], use_mask: bool = True) -> Tensor:
     """Reduce over ``axis`` (``mode``: sum, mean, max, min, logsumexp); padding is masked.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> nn.reduce(nn.zeros([nn.batch_dim, f]), mode="sum", axis=f).dims == (nn.batch_dim,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> nn.reduce(nn.zeros([nn.batch_dim, f]), mode="sum", axis=f).dims == (nn.batch_dim,)
+    True
     """
     modes = ("sum", "mean", "max", "min", "logsumexp", "prod", "any", "all")
     if mode not in modes:
@@ -279,11 +282,12 @@ def softmax(x: Tensor, *, axis: Dim) -> Tensor:
     tensor with more than 5 dims the static dims besides ``axis`` are merged around
     the softmax (see :func:`_softmax_over`), which changes the order of the others.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> nn.softmax(nn.zeros([f]), axis=f).dims == (f,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> nn.softmax(nn.zeros([f]), axis=f).dims == (f,)
+    True
     """
     return _softmax_over(x, axis, "softmax", log_space=False)
 
@@ -293,11 +297,12 @@ def log_softmax(x: Tensor, *, axis: Dim) -> Tensor:
 
     Padding frames of a dynamic ``axis`` are ``-inf``. More than 5 dims: as :func:`softmax`.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
-        >>> nn.log_softmax(nn.zeros([t, f]), axis=t).dims == (f, t)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
+    >>> nn.log_softmax(nn.zeros([t, f]), axis=t).dims == (f, t)
+    True
     """
     return _softmax_over(x, axis, "log_softmax", log_space=True)
 
@@ -361,11 +366,12 @@ def dropout(x: Tensor, dropout: float, *, axis: Dim | Sequence[Dim] | None = Non
     With ``axis`` given (usually the feature dim), the same mask applies to all
     frames and batch entries, as in the predecessor's ``nn.dropout``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> nn.dropout(nn.zeros([nn.batch_dim, f]), 0.1, axis=f).name_hint
-        'dropout'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> nn.dropout(nn.zeros([nn.batch_dim, f]), 0.1, axis=f).name_hint
+    'dropout'
     """
     x = as_tensor(x, "dropout")
     if not 0.0 <= dropout < 1.0:
@@ -394,12 +400,13 @@ def concat(
     dims that only some inputs have are broadcast; the result has the union of the
     dims (ordered as RETURNN's ``concat`` orders them).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> y, ab = nn.concat((nn.zeros([a]), a), (nn.zeros([b]), b))
-        >>> ab.dimension, y.dims == (ab,)
-        (5, True)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+    >>> y, ab = nn.concat((nn.zeros([a]), a), (nn.zeros([b]), b))
+    >>> ab.dimension, y.dims == (ab,)
+    (5, True)
     """
     if not sources:
         raise ValueError("concat: needs at least one (tensor, dim) pair")
@@ -462,13 +469,14 @@ def make_layer(
     explicit fallback, never on the common path. If RETURNN cannot infer the
     template from templates alone, a ``ReturnnFallbackError`` asks for ``out=``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> x = nn.zeros([f])
-        >>> y = nn.make_layer({"class": "copy", "from": x}, name="my_copy", out=x.template)
-        >>> y.name_hint
-        'my_copy'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> x = nn.zeros([f])
+    >>> y = nn.make_layer({"class": "copy", "from": x}, name="my_copy", out=x.template)
+    >>> y.name_hint
+    'my_copy'
     """
     if "class" not in layer_dict:
         raise ValueError(

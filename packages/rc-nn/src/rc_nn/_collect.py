@@ -59,15 +59,16 @@ class RecordHandles:
     parameter not reachable from the root module (by layer id). Never compared, never
     pickled; emitters must not read build state from them.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     lin = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 3))
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, lin.in_dim]))
-        ...     _ = lin(x).mark_as_default_output()
-        ...     record, handles = nn.build_record(lin)
-        >>> handles.params[record.params[0].layer] is lin.weight
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     lin = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 3))
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, lin.in_dim]))
+    ...     _ = lin(x).mark_as_default_output()
+    ...     record, handles = nn.build_record(lin)
+    >>> handles.params[record.params[0].layer] is lin.weight
+    True
     """
 
     layers: tuple[Tensor, ...]
@@ -104,18 +105,19 @@ def build_record(root_module: Module) -> tuple[BuildRecord, RecordHandles]:
 
     Raises rc-naming's error when a marked tensor belongs to another naming root.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     feat = nn.FeatureDim("f", 2)
-        ...     model = nn.Linear(feat, feat)
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
-        ...     _ = model(x).mark_as_default_output()
-        ...     record, _ = nn.build_record(model)
-        >>> [layer.kind for layer in record.layers]
-        ['param', 'param', 'extern', 'layer']
-        >>> record.layers[record.marks[0].layer].op
-        'linear'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     feat = nn.FeatureDim("f", 2)
+    ...     model = nn.Linear(feat, feat)
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    ...     _ = model(x).mark_as_default_output()
+    ...     record, _ = nn.build_record(model)
+    >>> [layer.kind for layer in record.layers]
+    ['param', 'param', 'extern', 'layer']
+    >>> record.layers[record.marks[0].layer].op
+    'linear'
     """
     if not isinstance(root_module, Module):
         raise NotAModuleError(

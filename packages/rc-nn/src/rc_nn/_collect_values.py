@@ -91,9 +91,10 @@ class RecordValueError(RcNnError, TypeError):
 
     ``value`` is the object, ``where`` the layer (or other place) that holds it.
 
-    Example:
-        >>> RecordValueError("x", value=1j, where="layer y").where
-        'layer y'
+    Examples
+    --------
+    >>> RecordValueError("x", value=1j, where="layer y").where
+    'layer y'
     """
 
     def __init__(self, message: str, *, value: object = None, where: str = "") -> None:

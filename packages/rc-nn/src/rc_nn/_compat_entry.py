@@ -47,18 +47,20 @@ __all__ = [
 class RcSerializeMissingError(RcNnError, ImportError):
     """Serializing was asked for, but the rc-serialize package is not installed.
 
-    Example:
-        >>> issubclass(RcSerializeMissingError, ImportError)
-        True
+    Examples
+    --------
+    >>> issubclass(RcSerializeMissingError, ImportError)
+    True
     """
 
 
 class DebugEagerModeUnsupportedError(RcNnError, NotImplementedError):
     """The predecessor's debug eager mode (TF eager evaluation while building) is not supported.
 
-    Example:
-        >>> issubclass(DebugEagerModeUnsupportedError, NotImplementedError)
-        True
+    Examples
+    --------
+    >>> issubclass(DebugEagerModeUnsupportedError, NotImplementedError)
+    True
     """
 
 
@@ -88,11 +90,12 @@ def extra_net_dict(root: rc_naming.Root | None = None) -> dict[str, Any]:
     rc-serialize, through its one escaping path. A key that is also a layer name
     is an error at serialization.
 
-    Example:
-        >>> with rc_naming.Root():
-        ...     extra_net_dict()["#copy_param_mode"] = "subset"
-        ...     extra_net_dict()
-        {'#copy_param_mode': 'subset'}
+    Examples
+    --------
+    >>> with rc_naming.Root():
+    ...     extra_net_dict()["#copy_param_mode"] = "subset"
+    ...     extra_net_dict()
+    {'#copy_param_mode': 'subset'}
     """
     return state_of(root if root is not None else rc_naming.current_root()).extra_net_dict
 
@@ -106,10 +109,11 @@ class NameCtx:
     explicit names (``name_ctx=`` arguments) do not exist in rc: names come from
     the module tree (see docs/migrating-from-returnn_common.md).
 
-    Example:
-        >>> with NameCtx.new_root() as ctx:
-        ...     NameCtx.top().rc_root is ctx.rc_root
-        True
+    Examples
+    --------
+    >>> with NameCtx.new_root() as ctx:
+    ...     NameCtx.top().rc_root is ctx.rc_root
+    True
     """
 
     def __init__(self, rc_root: rc_naming.Root, *, owns: bool = False) -> None:
@@ -133,16 +137,17 @@ class NameCtx:
     def inner_loop() -> Loop | None:
         """The innermost ``nn.Loop`` open at this point of the build, else ``None``.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> t = nn.SpatialDim("t")
-            >>> loop = nn.Loop(axis=t)
-            >>> loop.state.h = nn.zeros([nn.batch_dim])
-            >>> with loop:
-            ...     inner = nn.NameCtx.inner_loop()
-            ...     loop.state.h = loop.state.h + 1.0
-            >>> inner is loop, nn.NameCtx.inner_loop() is None
-            (True, True)
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> t = nn.SpatialDim("t")
+        >>> loop = nn.Loop(axis=t)
+        >>> loop.state.h = nn.zeros([nn.batch_dim])
+        >>> with loop:
+        ...     inner = nn.NameCtx.inner_loop()
+        ...     loop.state.h = loop.state.h + 1.0
+        >>> inner is loop, nn.NameCtx.inner_loop() is None
+        (True, True)
         """
         block = current_block(rc_naming.current_root())
         while block is not None:
@@ -358,9 +363,10 @@ def _extern_entry(data: Template) -> dict[str, Any]:
 def get_returnn_config() -> ReturnnConfigSerializer:
     """The serializer for the current root (predecessor: ``nn.get_returnn_config()``).
 
-    Example:
-        >>> isinstance(get_returnn_config(), ReturnnConfigSerializer)
-        True
+    Examples
+    --------
+    >>> isinstance(get_returnn_config(), ReturnnConfigSerializer)
+    True
     """
     return NameCtx.top().get_returnn_config()
 
@@ -368,11 +374,12 @@ def get_returnn_config() -> ReturnnConfigSerializer:
 def reset_default_root_name_ctx() -> None:
     """Start a fresh default root, dropping everything built under the old one.
 
-    Example:
-        >>> before = rc_naming.current_root()
-        >>> reset_default_root_name_ctx()
-        >>> rc_naming.current_root() is before
-        False
+    Examples
+    --------
+    >>> before = rc_naming.current_root()
+    >>> reset_default_root_name_ctx()
+    >>> rc_naming.current_root() is before
+    False
     """
     rc_naming.reset_default_root()
 
@@ -405,12 +412,13 @@ _EAGER_MSG = (
 def enable_debug_eager_mode() -> None:
     """Not supported: raises :class:`DebugEagerModeUnsupportedError`.
 
-    Example:
-        >>> try:
-        ...     enable_debug_eager_mode()
-        ... except NotImplementedError:
-        ...     print("unsupported")
-        unsupported
+    Examples
+    --------
+    >>> try:
+    ...     enable_debug_eager_mode()
+    ... except NotImplementedError:
+    ...     print("unsupported")
+    unsupported
     """
     raise DebugEagerModeUnsupportedError(f"nn.enable_debug_eager_mode(): {_EAGER_MSG}")
 
@@ -423,8 +431,9 @@ def disable_debug_eager_mode() -> None:
 def is_debug_eager_mode_enabled() -> bool:
     """Always false: rc has no debug eager mode.
 
-    Example:
-        >>> is_debug_eager_mode_enabled()
-        False
+    Examples
+    --------
+    >>> is_debug_eager_mode_enabled()
+    False
     """
     return False

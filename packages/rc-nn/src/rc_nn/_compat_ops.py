@@ -58,12 +58,13 @@ __all__ = [
 def copy(source: Tensor) -> Tensor:
     """A new layer with the same values (RETURNN ``copy``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> x = nn.zeros([nn.FeatureDim("f", 2)])
-        >>> y = nn.copy(x)
-        >>> y is not x and y.dims == x.dims
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> x = nn.zeros([nn.FeatureDim("f", 2)])
+    >>> y = nn.copy(x)
+    >>> y is not x and y.dims == x.dims
+    True
     """
     x = as_tensor(source, "copy")
     return make_layer_tensor(
@@ -74,11 +75,12 @@ def copy(source: Tensor) -> Tensor:
 def zeros_like(value: Tensor) -> Tensor:
     """Zeros with the dims and dtype of ``value`` (no dependency on its values).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> nn.zeros_like(nn.ones([f], dtype="int32")).dtype
-        'int32'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> nn.zeros_like(nn.ones([f], dtype="int32")).dtype
+    'int32'
     """
     x = as_tensor(value, "zeros_like")
     return zeros(list(x.dims), dtype=x.dtype)
@@ -87,11 +89,12 @@ def zeros_like(value: Tensor) -> Tensor:
 def ones_like(value: Tensor) -> Tensor:
     """Ones with the dims and dtype of ``value`` (no dependency on its values).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> nn.ones_like(nn.zeros([nn.batch_dim, f])).dims == (nn.batch_dim, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> nn.ones_like(nn.zeros([nn.batch_dim, f])).dims == (nn.batch_dim, f)
+    True
     """
     x = as_tensor(value, "ones_like")
     return ones(list(x.dims), dtype=x.dtype)
@@ -101,10 +104,11 @@ def safe_log(x: Tensor, *, eps: float = 1e-7, use_fake_grad: bool = True) -> Ten
     """``log(x)``; RETURNN replaces ``log(softmax)`` by ``log_softmax`` (and the like) and
     adds ``eps`` in the gradient only (RETURNN ``activation`` ``safe_log``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.safe_log(nn.ones([nn.FeatureDim("f", 2)])).layer_dict["activation"]
-        'safe_log'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.safe_log(nn.ones([nn.FeatureDim("f", 2)])).layer_dict["activation"]
+    'safe_log'
     """
     x = as_tensor(x, "safe_log")
     if not x.dtype.startswith("float"):
@@ -137,11 +141,12 @@ def combine_bc(a: Tensor | float | int, kind: str, b: Tensor | float | int) -> T
     """``combine(a, b, kind=kind, allow_broadcast_all_sources=True)`` (the predecessor's
     short form); ``kind`` may also be an operator symbol such as ``"+"``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> nn.combine_bc(nn.zeros([a]), "+", nn.zeros([b])).dims == (a, b)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+    >>> nn.combine_bc(nn.zeros([a]), "+", nn.zeros([b])).dims == (a, b)
+    True
     """
     return combine(a, b, kind=_COMBINE_SYMBOLS.get(kind, kind), allow_broadcast_all_sources=True)
 
@@ -150,11 +155,12 @@ def compare_bc(a: Tensor | float | int, kind: str, b: Tensor | float | int) -> T
     """``compare(a, b, kind=kind, allow_broadcast_all_sources=True)``; ``kind`` may be a
     symbol (``"=="``, ``"<"``, ...) or a RETURNN name (``"equal"``, ``"less"``, ...).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t = nn.SpatialDim("t")
-        >>> nn.compare_bc(nn.range_over_dim(t), "<", nn.length(t)).dims == (nn.batch_dim, t)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t = nn.SpatialDim("t")
+    >>> nn.compare_bc(nn.range_over_dim(t), "<", nn.length(t)).dims == (nn.batch_dim, t)
+    True
     """
     return compare(a, b, kind=_COMPARE_SYMBOLS.get(kind, kind), allow_broadcast_all_sources=True)
 
@@ -163,11 +169,12 @@ def set_sparse_dim(source: Tensor, out_dim: Dim) -> Tensor:
     """``source`` (an int tensor) as indices into ``out_dim`` (RETURNN ``reinterpret_data``
     with ``set_sparse_dim``); values are unchanged.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> v = nn.FeatureDim("vocab", 10)
-        >>> nn.set_sparse_dim(nn.zeros([nn.batch_dim], dtype="int32"), v).sparse_dim == v
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> v = nn.FeatureDim("vocab", 10)
+    >>> nn.set_sparse_dim(nn.zeros([nn.batch_dim], dtype="int32"), v).sparse_dim == v
+    True
     """
     x = as_tensor(source, "set_sparse_dim")
     out_dim = as_dim(out_dim, "set_sparse_dim", "out_dim")
@@ -190,11 +197,12 @@ def train_flag() -> Tensor:
     """The train flag of the running network: a scalar bool, True while training
     (RETURNN ``train_flag``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> flag = nn.train_flag()
-        >>> flag.dims, flag.dtype
-        ((), 'bool')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> flag = nn.train_flag()
+    >>> flag.dims, flag.dtype
+    ((), 'bool')
     """
     return make_layer_tensor(
         {"class": "train_flag", "from": []}, make_template([], "bool"), name_hint="train_flag"
@@ -204,10 +212,11 @@ def train_flag() -> Tensor:
 def global_train_step() -> Tensor:
     """The global train step, a scalar int64 (RETURNN ``global_train_step``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.global_train_step().dtype
-        'int64'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.global_train_step().dtype
+    'int64'
     """
     return make_layer_tensor(
         {"class": "global_train_step", "from": []},
@@ -224,11 +233,12 @@ def reduce_out(x: Tensor, *, mode: str, num_pieces: int, out_dim: Dim | None = N
     given); entry ``i`` reduces input features ``i * num_pieces ... i * num_pieces +
     num_pieces - 1``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 6)
-        >>> nn.reduce_out(nn.zeros([nn.batch_dim, f]), mode="max", num_pieces=2).dims[1].dimension
-        3
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 6)
+    >>> nn.reduce_out(nn.zeros([nn.batch_dim, f]), mode="max", num_pieces=2).dims[1].dimension
+    3
     """
     x = as_tensor(x, "reduce_out")
     if mode not in ("sum", "max", "mean"):
@@ -287,12 +297,13 @@ def repeat(
     RETURNN orders it, the result is batch-major with the new axis right behind the
     batch dim.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
-        >>> y, t2 = nn.repeat(nn.zeros([nn.batch_dim, t, f]), repetitions=2, axis=t)
-        >>> y.dims == (nn.batch_dim, t2, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
+    >>> y, t2 = nn.repeat(nn.zeros([nn.batch_dim, t, f]), repetitions=2, axis=t)
+    >>> y.dims == (nn.batch_dim, t2, f)
+    True
     """
     x = as_tensor(source, "repeat")
     axis = check_axis(x, as_dim(axis, "repeat", "axis"), "repeat")
@@ -360,12 +371,13 @@ def resize(
     ``fill_value``). Returns the tensor and its new axis (``axis * factor`` for an int
     factor). The result is batch-major with the new axis right behind the batch dim.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
-        >>> y, t2 = nn.resize(nn.zeros([nn.batch_dim, t, f]), factor=2, axis=t, kind="linear")
-        >>> y.dims == (nn.batch_dim, t2, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
+    >>> y, t2 = nn.resize(nn.zeros([nn.batch_dim, t, f]), factor=2, axis=t, kind="linear")
+    >>> y.dims == (nn.batch_dim, t2, f)
+    True
     """
     x = as_tensor(source, "resize")
     axis = check_axis(x, as_dim(axis, "resize", "axis"), "resize")
@@ -429,12 +441,13 @@ def range_from_length(
 
     Returns the range and the new dim (``out_spatial_dim`` if given).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t = nn.SpatialDim("t")
-        >>> r, t2 = nn.range_from_length(nn.length(t))
-        >>> r.dims == (t2,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t = nn.SpatialDim("t")
+    >>> r, t2 = nn.range_from_length(nn.length(t))
+    >>> r.dims == (t2,)
+    True
     """
     x = as_tensor(source, "range_from_length")
     if x.dtype not in ("int32", "int64"):
@@ -510,13 +523,14 @@ def stft(
     taken without padding: ``(time - frame_size) // frame_shift + 1`` of them. Returns
     the tensor and ``[frames_dim]``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t = nn.SpatialDim("samples")
-        >>> y, (frames,) = nn.stft(nn.zeros([nn.batch_dim, t]), frame_shift=80, frame_size=200,
-        ...                        fft_size=256, in_spatial_dims=[t])
-        >>> y.dtype, y.dims[-1].dimension
-        ('complex64', 129)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t = nn.SpatialDim("samples")
+    >>> y, (frames,) = nn.stft(nn.zeros([nn.batch_dim, t]), frame_shift=80, frame_size=200,
+    ...                        fft_size=256, in_spatial_dims=[t])
+    >>> y.dtype, y.dims[-1].dimension
+    ('complex64', 129)
     """
     x = as_tensor(source, "stft")
     for value, arg in ((frame_shift, "frame_shift"), (frame_size, "frame_size")):
@@ -576,12 +590,13 @@ def stft(
 def concat_features(*sources: Tensor, allow_broadcast: bool = False) -> Tensor:
     """Concatenate along the feature dim of every source (each needs one).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> y = nn.concat_features(nn.zeros([nn.batch_dim, a]), nn.zeros([nn.batch_dim, b]))
-        >>> y.feature_dim.dimension
-        5
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+    >>> y = nn.concat_features(nn.zeros([nn.batch_dim, a]), nn.zeros([nn.batch_dim, b]))
+    >>> y.feature_dim.dimension
+    5
     """
     if not sources:
         raise ValueError("concat_features: needs at least one source")
@@ -610,13 +625,14 @@ def prev_target_seq(
     With ``out_one_longer`` the result has a new dim ``1 + spatial_dim``; else the last
     label is cut off and the result keeps ``spatial_dim``. Returns the tensor and its dim.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> s, v = nn.SpatialDim("labels"), nn.FeatureDim("vocab", 5)
-        >>> y = nn.get_extern_data(nn.Data("prev_target_doc", dims=[nn.batch_dim, s], sparse_dim=v))
-        >>> prev, dim = nn.prev_target_seq(y, spatial_dim=s, bos_idx=0, out_one_longer=False)
-        >>> dim is s and set(prev.dims) == {nn.batch_dim, s} and prev.sparse_dim is v
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> s, v = nn.SpatialDim("labels"), nn.FeatureDim("vocab", 5)
+    >>> y = nn.get_extern_data(nn.Data("prev_target_doc", dims=[nn.batch_dim, s], sparse_dim=v))
+    >>> prev, dim = nn.prev_target_seq(y, spatial_dim=s, bos_idx=0, out_one_longer=False)
+    >>> dim is s and set(prev.dims) == {nn.batch_dim, s} and prev.sparse_dim is v
+    True
     """
     x = as_tensor(targets, "prev_target_seq")
     spatial_dim = check_axis(
@@ -656,14 +672,15 @@ def inverse_window(
     where windows overlap (``combine="mean"``, the only mode). Same math as the
     predecessor's ``nn.inverse_window``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, w, f = nn.SpatialDim("t"), nn.SpatialDim("win", 3), nn.FeatureDim("f", 2)
-        >>> x = nn.zeros([nn.batch_dim, t, f])
-        >>> y, t2 = nn.window(x, spatial_dim=t, window_dim=w)
-        >>> z = nn.inverse_window(y, in_spatial_dim=t2, out_spatial_dim=t, window_dim=w)
-        >>> set(z.dims) == {nn.batch_dim, t, f}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, w, f = nn.SpatialDim("t"), nn.SpatialDim("win", 3), nn.FeatureDim("f", 2)
+    >>> x = nn.zeros([nn.batch_dim, t, f])
+    >>> y, t2 = nn.window(x, spatial_dim=t, window_dim=w)
+    >>> z = nn.inverse_window(y, in_spatial_dim=t2, out_spatial_dim=t, window_dim=w)
+    >>> set(z.dims) == {nn.batch_dim, t, f}
+    True
     """
     x = as_tensor(source, "inverse_window")
     in_spatial_dim = check_axis(

@@ -64,15 +64,16 @@ class Cond:
     before ``cond.true = ...`` belong to the true branch, layers made after it to
     the false branch.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> feat = nn.FeatureDim("f", 2)
-        >>> x = nn.zeros([nn.batch_dim, feat])
-        >>> with nn.Cond(nn.reduce_sum(x, axis=[nn.batch_dim, feat]) > 0.0) as cond:
-        ...     cond.true = x * 2.0
-        ...     cond.false = -x
-        >>> cond.result.dims == (nn.batch_dim, feat)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> feat = nn.FeatureDim("f", 2)
+    >>> x = nn.zeros([nn.batch_dim, feat])
+    >>> with nn.Cond(nn.reduce_sum(x, axis=[nn.batch_dim, feat]) > 0.0) as cond:
+    ...     cond.true = x * 2.0
+    ...     cond.false = -x
+    >>> cond.result.dims == (nn.batch_dim, feat)
+    True
     """
 
     def __init__(self, condition: Tensor, *, name: str = "cond") -> None:

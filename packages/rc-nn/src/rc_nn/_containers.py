@@ -35,11 +35,12 @@ class Functional(Module):
     """A plain function (e.g. ``nn.relu``) as a module without parameters, so that it can
     be an item of ``nn.Sequential`` / ``nn.ModuleList`` (as in the predecessor).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> nn.Functional(nn.relu)(nn.zeros([f])).name_hint
-        'relu'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> nn.Functional(nn.relu)(nn.zeros([f])).name_hint
+    'relu'
     """
 
     def __init__(self, func: Callable[..., Any]) -> None:
@@ -88,15 +89,16 @@ class ModuleList(Module):
     the names are the attribute names, i.e. the parameter path components. Functions
     (e.g. ``nn.relu``) become :class:`Functional` items.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
-        >>> layers = nn.ModuleList([nn.Linear(a, b) for _ in range(2)])
-        >>> [name for name, _ in layers.named_parameters()]
-        ['0.weight', '0.bias', '1.weight', '1.bias']
-        >>> named = nn.ModuleList({"enc": nn.Linear(a, b), "dec": nn.Linear(b, a)})
-        >>> [name for name, _ in named.named_parameters()][:2]
-        ['enc.weight', 'enc.bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
+    >>> layers = nn.ModuleList([nn.Linear(a, b) for _ in range(2)])
+    >>> [name for name, _ in layers.named_parameters()]
+    ['0.weight', '0.bias', '1.weight', '1.bias']
+    >>> named = nn.ModuleList({"enc": nn.Linear(a, b), "dec": nn.Linear(b, a)})
+    >>> [name for name, _ in named.named_parameters()][:2]
+    ['enc.weight', 'enc.bias']
     """
 
     def __init__(self, *modules: Any) -> None:
@@ -189,14 +191,15 @@ class Sequential(ModuleList):
     a dict ``{name: module}`` (or ``(name, module)`` pairs) whose names become the attribute names (parameter path
     components). ``collected_outputs`` (a dict) receives every item's output by name.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
-        >>> len(nn.Sequential(nn.Linear(a, b), nn.Linear(b, a)))
-        2
-        >>> seq = nn.Sequential({"proj": nn.Linear(a, b), "act": nn.relu})
-        >>> [name for name, _ in seq.named_parameters()]
-        ['proj.weight', 'proj.bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
+    >>> len(nn.Sequential(nn.Linear(a, b), nn.Linear(b, a)))
+    2
+    >>> seq = nn.Sequential({"proj": nn.Linear(a, b), "act": nn.relu})
+    >>> [name for name, _ in seq.named_parameters()]
+    ['proj.weight', 'proj.bias']
     """
 
     def forward(
@@ -217,12 +220,13 @@ class Sequential(ModuleList):
 class ModuleDict(Module):
     """Modules by string key (keys become attribute names, so they are the path components).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
-        >>> heads = nn.ModuleDict({"ctc": nn.Linear(a, b)})
-        >>> list(heads)
-        ['ctc']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 2)
+    >>> heads = nn.ModuleDict({"ctc": nn.Linear(a, b)})
+    >>> list(heads)
+    ['ctc']
     """
 
     def __init__(self, modules: Mapping[str, Module] | None = None) -> None:
@@ -280,14 +284,15 @@ class ModuleDict(Module):
 class ParameterList(Module):
     """A list of parameters, items named ``0``, ``1``, ...
 
-    Example:
-        >>> import rc_nn as nn
-        >>> params = nn.ParameterList([nn.Parameter([nn.FeatureDim("d", 2)])])
-        >>> [name for name, _ in params.named_parameters()]
-        ['0']
-        >>> d = nn.FeatureDim("d", 2)
-        >>> len(nn.ParameterList(nn.Parameter([d]), nn.Parameter([d])))  # as arguments too
-        2
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> params = nn.ParameterList([nn.Parameter([nn.FeatureDim("d", 2)])])
+    >>> [name for name, _ in params.named_parameters()]
+    ['0']
+    >>> d = nn.FeatureDim("d", 2)
+    >>> len(nn.ParameterList(nn.Parameter([d]), nn.Parameter([d])))  # as arguments too
+    2
     """
 
     def __init__(self, *parameters: Parameter | Iterable[Parameter]) -> None:

@@ -55,12 +55,13 @@ class Block:
     ``loop/x``), or in a scope next to it (a cond branch subnetwork, which is one
     level below the cond layer's network, not two).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Loop(axis=nn.SpatialDim("time")) as loop:
-        ...     pass
-        >>> loop.block.kind, loop.block.parent is None
-        ('loop', True)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Loop(axis=nn.SpatialDim("time")) as loop:
+    ...     pass
+    >>> loop.block.kind, loop.block.parent is None
+    ('loop', True)
     """
 
     kind: str = "block"
@@ -208,10 +209,11 @@ def block_of(tensor: Tensor) -> Block | None:
 
     Parameters and extern data always belong to the root scope.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> block_of(nn.zeros([nn.FeatureDim("f", 2)])) is None
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> block_of(nn.zeros([nn.FeatureDim("f", 2)])) is None
+    True
     """
     if isinstance(tensor, ControlTensor) and tensor.block is not None:
         return tensor.block
@@ -294,14 +296,15 @@ def loop_read(tensor: Tensor) -> Tensor:
     view the config has one order in both modes, and so do our templates.
     Anything else is returned unchanged.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-        >>> x = nn.zeros([time, nn.batch_dim, f])
-        >>> with nn.Loop(axis=time) as loop:
-        ...     y = nn.tanh(x)
-        >>> y.dims == (nn.batch_dim, time, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    >>> x = nn.zeros([time, nn.batch_dim, f])
+    >>> with nn.Loop(axis=time) as loop:
+    ...     y = nn.tanh(x)
+    >>> y.dims == (nn.batch_dim, time, f)
+    True
     """
     root = tensor.root
     loop = _innermost_loop(current_block(root))
@@ -379,9 +382,10 @@ def flatten_structure(value: Any) -> list[tuple[tuple[str, ...], Any]]:
     Named tuples use field names, dicts their keys (in insertion order), tuples and
     lists their indices.
 
-    Example:
-        >>> [p for p, _ in flatten_structure({"a": (1, 2), "b": 3})]
-        [('a', '0'), ('a', '1'), ('b',)]
+    Examples
+    --------
+    >>> [p for p, _ in flatten_structure({"a": (1, 2), "b": 3})]
+    [('a', '0'), ('a', '1'), ('b',)]
     """
     out: list[tuple[tuple[str, ...], Any]] = []
 
@@ -405,9 +409,10 @@ def flatten_structure(value: Any) -> list[tuple[tuple[str, ...], Any]]:
 def pack_structure(template: Any, leaves: Iterator[Any]) -> Any:
     """Rebuild the structure of ``template`` with the next items of ``leaves``.
 
-    Example:
-        >>> pack_structure({"a": (0, 0), "b": 0}, iter([1, 2, 3]))
-        {'a': (1, 2), 'b': 3}
+    Examples
+    --------
+    >>> pack_structure({"a": (0, 0), "b": 0}, iter([1, 2, 3]))
+    {'a': (1, 2), 'b': 3}
     """
     if isinstance(template, tuple) and hasattr(template, "_fields"):
         return type(template)(

@@ -56,13 +56,14 @@ def conv_out_dim(
     "same": ``ceildiv(in, stride)``; "valid": the input minus the (dilated)
     filter's reach on both sides, then ``ceildiv(., stride)``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time = nn.SpatialDim("time")
-        >>> conv_out_dim(time, filter_size=3, stride=2, padding="same").description
-        '⌈time/2⌉'
-        >>> conv_out_dim(nn.SpatialDim("x", 10), filter_size=3, stride=1, padding="valid").dimension
-        8
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time = nn.SpatialDim("time")
+    >>> conv_out_dim(time, filter_size=3, stride=2, padding="same").description
+    '⌈time/2⌉'
+    >>> conv_out_dim(nn.SpatialDim("x", 10), filter_size=3, stride=1, padding="valid").dimension
+    8
     """
     padding = _check_padding(padding, "conv_out_dim")
     if padding == "same":
@@ -77,10 +78,11 @@ def transposed_conv_out_dim(in_dim: Dim, *, filter_size: int, stride: int, paddi
 
     "same": ``in * stride``; "valid": ``in * stride + max(filter_size - stride, 0)``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> transposed_conv_out_dim(nn.SpatialDim("x", 4), filter_size=3, stride=2, padding="valid").dimension
-        9
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> transposed_conv_out_dim(nn.SpatialDim("x", 4), filter_size=3, stride=2, padding="valid").dimension
+    9
     """
     padding = _check_padding(padding, "transposed_conv_out_dim")
     out = in_dim * stride if stride != 1 else in_dim
@@ -320,14 +322,15 @@ class Conv1d(_ConvNd):
     the filter is [filter-dim0, in_dim // groups, out_dim]; ``groups=in_dim.dimension``
     is a depthwise convolution, where ``out_dim`` may be ``in_dim`` itself.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
-        >>> x = nn.zeros([nn.batch_dim, time, feat])
-        >>> conv = nn.Conv1d(feat, out, 3, strides=2)
-        >>> y, out_time = conv(x, in_spatial_dim=time)
-        >>> y.dims == (nn.batch_dim, out_time, out), out_time.description
-        (True, '⌈time/2⌉')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
+    >>> x = nn.zeros([nn.batch_dim, time, feat])
+    >>> conv = nn.Conv1d(feat, out, 3, strides=2)
+    >>> y, out_time = conv(x, in_spatial_dim=time)
+    >>> y.dims == (nn.batch_dim, out_time, out), out_time.description
+    (True, '⌈time/2⌉')
     """
 
     nd = 1
@@ -345,14 +348,15 @@ class Conv2d(_ConvNd):
 
     Parameters ``filter`` [filter-dim0, filter-dim1, in_dim, out_dim] and ``bias`` [out_dim].
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 8)
-        >>> ch, out = nn.FeatureDim("ch", 1), nn.FeatureDim("out", 4)
-        >>> x = nn.zeros([nn.batch_dim, time, freq, ch])
-        >>> y, (t2, f2) = nn.Conv2d(ch, out, (3, 3), padding="valid")(x, in_spatial_dims=[time, freq])
-        >>> f2.dimension
-        6
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 8)
+    >>> ch, out = nn.FeatureDim("ch", 1), nn.FeatureDim("out", 4)
+    >>> x = nn.zeros([nn.batch_dim, time, freq, ch])
+    >>> y, (t2, f2) = nn.Conv2d(ch, out, (3, 3), padding="valid")(x, in_spatial_dims=[time, freq])
+    >>> f2.dimension
+    6
     """
 
     nd = 2
@@ -373,14 +377,15 @@ class Conv3d(_ConvNd):
 
     Parameters ``filter`` [filter-dim0..2, in_dim, out_dim] and ``bias`` [out_dim].
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b, c = nn.SpatialDim("a", 4), nn.SpatialDim("b", 4), nn.SpatialDim("c", 4)
-        >>> ch, out = nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3)
-        >>> x = nn.zeros([nn.batch_dim, a, b, c, ch])
-        >>> y, dims = nn.Conv3d(ch, out, 2, strides=2)(x, in_spatial_dims=[a, b, c])
-        >>> [d.dimension for d in dims]
-        [2, 2, 2]
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b, c = nn.SpatialDim("a", 4), nn.SpatialDim("b", 4), nn.SpatialDim("c", 4)
+    >>> ch, out = nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3)
+    >>> x = nn.zeros([nn.batch_dim, a, b, c, ch])
+    >>> y, dims = nn.Conv3d(ch, out, 2, strides=2)(x, in_spatial_dims=[a, b, c])
+    >>> [d.dimension for d in dims]
+    [2, 2, 2]
     """
 
     nd = 3
@@ -427,13 +432,14 @@ class TransposedConv1d(_TransposedConvNd):
     Parameters ``filter`` [filter-dim0, out_dim, in_dim] (RETURNN's transposed
     layout) and ``bias`` [out_dim]. ``strides`` defaults to ``filter_size``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
-        >>> x = nn.zeros([nn.batch_dim, time, feat])
-        >>> y, up = nn.TransposedConv1d(feat, out, 2)(x, in_spatial_dim=time)
-        >>> y.dims == (nn.batch_dim, up, out)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
+    >>> x = nn.zeros([nn.batch_dim, time, feat])
+    >>> y, up = nn.TransposedConv1d(feat, out, 2)(x, in_spatial_dim=time)
+    >>> y.dims == (nn.batch_dim, up, out)
+    True
     """
 
     nd = 1
@@ -451,13 +457,14 @@ class TransposedConv2d(_TransposedConvNd):
 
     Parameters ``filter`` [filter-dim0, filter-dim1, out_dim, in_dim] and ``bias`` [out_dim].
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.SpatialDim("a", 3), nn.SpatialDim("b", 3)
-        >>> ch, out = nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3)
-        >>> y, dims = nn.TransposedConv2d(ch, out, 2)(nn.zeros([nn.batch_dim, a, b, ch]), in_spatial_dims=[a, b])
-        >>> [d.dimension for d in dims]
-        [6, 6]
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.SpatialDim("a", 3), nn.SpatialDim("b", 3)
+    >>> ch, out = nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3)
+    >>> y, dims = nn.TransposedConv2d(ch, out, 2)(nn.zeros([nn.batch_dim, a, b, ch]), in_spatial_dims=[a, b])
+    >>> [d.dimension for d in dims]
+    [6, 6]
     """
 
     nd = 2
@@ -481,11 +488,12 @@ class TransposedConv3d(_TransposedConvNd):
     ``NotImplementedError``: RETURNN's TF ``transposed_conv`` layer implements 1-D and
     2-D only ("3-D not yet implemented"), for the predecessor as well.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> conv = nn.TransposedConv3d(nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3), 2)
-        >>> [d.dimension for d in conv.filter.dims]
-        [2, 2, 2, 3, 2]
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> conv = nn.TransposedConv3d(nn.FeatureDim("ch", 2), nn.FeatureDim("out", 3), 2)
+    >>> [d.dimension for d in conv.filter.dims]
+    [2, 2, 2, 3, 2]
     """
 
     nd = 3
@@ -517,12 +525,13 @@ def make_conv_out_spatial_dims(
     A dim stays itself where the convolution keeps it (stride 1 with "same" padding, or
     filter size and stride 1).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 40)
-        >>> out = nn.make_conv_out_spatial_dims([time, freq], filter_size=3, padding="same", strides=[1, 2])
-        >>> out[0] is time, out[1].dimension
-        (True, 20)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, freq = nn.SpatialDim("time"), nn.SpatialDim("freq", 40)
+    >>> out = nn.make_conv_out_spatial_dims([time, freq], filter_size=3, padding="same", strides=[1, 2])
+    >>> out[0] is time, out[1].dimension
+    (True, 20)
     """
     what = "make_conv_out_spatial_dims"
     dims = list(in_spatial_dims)

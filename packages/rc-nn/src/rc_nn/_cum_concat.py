@@ -40,15 +40,16 @@ def cum_concat_step(x: Tensor, *, out_spatial_dim: Dim | None = None) -> tuple[T
     (RETURNN keeps this state batch-major) and ``out_spatial_dim`` (a new dynamic
     dim if not given) has length ``i + 1`` in loop frame ``i``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-        >>> x = nn.zeros([nn.batch_dim, time, feat])
-        >>> with nn.Loop(axis=time) as loop:
-        ...     history, hist_dim = nn.cum_concat_step(loop.unstack(x))
-        ...     total = loop.stack(nn.reduce_sum(history, axis=hist_dim))
-        >>> history.dims == (nn.batch_dim, hist_dim, feat)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    >>> x = nn.zeros([nn.batch_dim, time, feat])
+    >>> with nn.Loop(axis=time) as loop:
+    ...     history, hist_dim = nn.cum_concat_step(loop.unstack(x))
+    ...     total = loop.stack(nn.reduce_sum(history, axis=hist_dim))
+    >>> history.dims == (nn.batch_dim, hist_dim, feat)
+    True
     """
     what = "nn.cum_concat_step"
     x = as_tensor(x, what)

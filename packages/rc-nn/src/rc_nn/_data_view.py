@@ -23,14 +23,15 @@ and the feature axis wherever RETURNN has its default rule. Not followed: a feat
 that a layer set explicitly, which RETURNN then carries on by axis position through later
 layers (transposes, ``split_dims``, ...); there ``feature_dim_axis`` can differ.
 
-Example:
-    >>> import rc_nn as nn
-    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
-    >>> x = nn.get_extern_data(nn.Data("data_view_doc", dim_tags=[nn.batch_dim, time, feat]))
-    >>> y = nn.dot(x, nn.ones([feat]), reduce=feat)  # [B, time]: time kept, no feature axis
-    >>> view = data_view(y, nn.Tensor)
-    >>> view.time_dim_axis, view.feature_dim_axis
-    (1, None)
+Examples
+--------
+>>> import rc_nn as nn
+>>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+>>> x = nn.get_extern_data(nn.Data("data_view_doc", dim_tags=[nn.batch_dim, time, feat]))
+>>> y = nn.dot(x, nn.ones([feat]), reduce=feat)  # [B, time]: time kept, no feature axis
+>>> view = data_view(y, nn.Tensor)
+>>> view.time_dim_axis, view.feature_dim_axis
+(1, None)
 """
 
 from __future__ import annotations

@@ -28,9 +28,10 @@ _KEY = re.compile(r"[A-Za-z0-9_.\-]+\Z")
 def check_extern_key(key: object, what: str, location: str) -> str:
     """``key`` if it is a valid extern data key, else a clear error naming ``location``.
 
-    Example:
-        >>> check_extern_key("classes", "Data", "model.py:3")
-        'classes'
+    Examples
+    --------
+    >>> check_extern_key("classes", "Data", "model.py:3")
+    'classes'
     """
     if not isinstance(key, str):
         raise DeclarationTypeError(
@@ -62,10 +63,11 @@ def check_dim_size(
 ) -> int | None:
     """The dim size as a plain ``int`` (or ``None`` if dynamic and allowed), else a clear error.
 
-    Example:
-        >>> import numpy as np
-        >>> check_dim_size(np.int64(80), "FeatureDim('in')", "model.py:3")
-        80
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_dim_size(np.int64(80), "FeatureDim('in')", "model.py:3")
+    80
     """
     if size is None and allow_none:
         return None

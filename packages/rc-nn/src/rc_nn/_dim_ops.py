@@ -26,12 +26,13 @@ def replace_dim(x: Tensor, *, in_dim: Dim, out_dim: Dim | None = None) -> tuple[
     Without ``out_dim`` a new dim like ``in_dim`` is made (named ``"<in>:replaced"``),
     with the same (static or per-sequence) size. Returns the tensor and the new dim.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-        >>> y, kv = nn.replace_dim(nn.zeros([nn.batch_dim, time, feat]), in_dim=time)
-        >>> y.dims == (nn.batch_dim, kv, feat), kv.description
-        (True, 'time:replaced')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    >>> y, kv = nn.replace_dim(nn.zeros([nn.batch_dim, time, feat]), in_dim=time)
+    >>> y.dims == (nn.batch_dim, kv, feat), kv.description
+    (True, 'time:replaced')
     """
     x = as_tensor(x, "replace_dim")
     in_dim = check_axis(x, as_dim(in_dim, "replace_dim", "in_dim"), "replace_dim")
@@ -68,11 +69,12 @@ def glu(x: Tensor, *, axis: Dim) -> Tensor:
     The result has the dim ``axis.div_left(2)``; for ``axis = 2 * d`` that is ``d``
     itself (RETURNN's dim arithmetic simplifies it).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> d = nn.FeatureDim("d", 3)
-        >>> nn.glu(nn.zeros([nn.batch_dim, 2 * d]), axis=2 * d).dims == (nn.batch_dim, d)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> d = nn.FeatureDim("d", 3)
+    >>> nn.glu(nn.zeros([nn.batch_dim, 2 * d]), axis=2 * d).dims == (nn.batch_dim, d)
+    True
     """
     x = as_tensor(x, "glu")
     axis = check_axis(x, as_dim(axis, "glu", "axis"), "glu")

@@ -29,10 +29,11 @@ _sites: dict[int, str] = {}
 def record_creation_site(dim: Dim, *, skip: int = 2) -> Dim:
     """Remember the user's ``file:line`` that made ``dim`` (the innermost frame outside rc).
 
-    Example:
-        >>> d = record_creation_site(Dim(3, name="x"))
-        >>> creation_site_of(d).count(":") >= 1
-        True
+    Examples
+    --------
+    >>> d = record_creation_site(Dim(3, name="x"))
+    >>> creation_site_of(d).count(":") >= 1
+    True
     """
     key = id(dim)
     try:
@@ -47,9 +48,10 @@ def record_creation_site(dim: Dim, *, skip: int = 2) -> Dim:
 def creation_site_of(dim: Dim) -> str | None:
     """The ``file:line`` recorded by :func:`record_creation_site`, or None.
 
-    Example:
-        >>> creation_site_of(Dim(3, name="x")) is None
-        True
+    Examples
+    --------
+    >>> creation_site_of(Dim(3, name="x")) is None
+    True
     """
     return _sites.get(id(dim))
 
@@ -65,13 +67,14 @@ def lookalike_dims_note(dims: Iterable[Dim | None]) -> str:
     Empty when all dims in ``dims`` with the same description and size are one object
     (or equal for RETURNN). Otherwise it names each look-alike and where it was made.
 
-    Example:
-        >>> a, b = Dim(40, name="input"), Dim(40, name="input")
-        >>> note = lookalike_dims_note([a, b, Dim(5, name="out")])
-        >>> "input(40) stands for 2 different nn.Dim objects with the same description" in note
-        True
-        >>> lookalike_dims_note([a, a])
-        ''
+    Examples
+    --------
+    >>> a, b = Dim(40, name="input"), Dim(40, name="input")
+    >>> note = lookalike_dims_note([a, b, Dim(5, name="out")])
+    >>> "input(40) stands for 2 different nn.Dim objects with the same description" in note
+    True
+    >>> lookalike_dims_note([a, a])
+    ''
     """
     groups: dict[tuple[str, int | None], list[Dim]] = {}
     for dim in dims:

@@ -16,10 +16,11 @@ __all__ = ["as_dim", "as_dims", "check_axes", "dims_str", "static_dim", "static_
 def dims_str(dims: Sequence[Dim]) -> str:
     """``"[B, time(?), in(3)]"``: a list of dims for error messages (``B``: the batch dim).
 
-    Example:
-        >>> from returnn.tensor import Dim, batch_dim
-        >>> dims_str([batch_dim, Dim(None, name="time"), Dim(3, name="in")])
-        '[B, time(?), in(3)]'
+    Examples
+    --------
+    >>> from returnn.tensor import Dim, batch_dim
+    >>> dims_str([batch_dim, Dim(None, name="time"), Dim(3, name="in")])
+    '[B, time(?), in(3)]'
     """
     return "[" + ", ".join("B" if d.is_batch_dim() else _dim_str(d) for d in dims) + "]"
 
@@ -67,15 +68,16 @@ def static_dim(value: object, what: str, arg: str) -> Dim:
     slice sizes): a dynamic dim (or the batch dim) is a DimMismatchError, a value that is
     no dim a NotADimError (both a ValueError; NotADimError is also a TypeError).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> static_dim(nn.FeatureDim("model", 8), "MyModule", "model_dim").dimension
-        8
-        >>> try:
-        ...     static_dim(nn.SpatialDim("time"), "MyModule", "model_dim")
-        ... except nn.DimMismatchError as error:
-        ...     print(str(error).split(" (at ")[0])
-        MyModule: model_dim must be a static nn.Dim (e.g. nn.FeatureDim('model_dim', 256)), got the dynamic dim time(?)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> static_dim(nn.FeatureDim("model", 8), "MyModule", "model_dim").dimension
+    8
+    >>> try:
+    ...     static_dim(nn.SpatialDim("time"), "MyModule", "model_dim")
+    ... except nn.DimMismatchError as error:
+    ...     print(str(error).split(" (at ")[0])
+    MyModule: model_dim must be a static nn.Dim (e.g. nn.FeatureDim('model_dim', 256)), got the dynamic dim time(?)
     """
     fix = f"{arg} must be a static nn.Dim (e.g. nn.FeatureDim({arg!r}, 256))"
     if not isinstance(value, Dim):
@@ -92,9 +94,10 @@ def static_dim(value: object, what: str, arg: str) -> Dim:
 def static_size(value: object, what: str, arg: str) -> int:
     """The size of ``value`` after :func:`static_dim` checked it.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> static_size(nn.FeatureDim("heads", 4), "MyModule", "num_heads")
-        4
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> static_size(nn.FeatureDim("heads", 4), "MyModule", "num_heads")
+    4
     """
     return int(static_dim(value, what, arg).dimension)

@@ -24,9 +24,10 @@ def FeatureDim(description: str, dimension: int) -> Dim:
     The size is an int from 1 to ``2**31 - 1`` (numpy integers are taken as their value);
     anything else is a :class:`DimSizeError` or :class:`DeclarationTypeError`.
 
-    Example:
-        >>> FeatureDim("hidden", 512).dimension
-        512
+    Examples
+    --------
+    >>> FeatureDim("hidden", 512).dimension
+    512
     """
     size = check_dim_size(
         dimension, f"FeatureDim({description!r}, {dimension!r})", user_location(2), allow_none=False
@@ -39,9 +40,10 @@ def SpatialDim(description: str, dimension: int | None = None) -> Dim:
 
     A static size is checked like :func:`FeatureDim`'s.
 
-    Example:
-        >>> SpatialDim("time").is_dynamic()
-        True
+    Examples
+    --------
+    >>> SpatialDim("time").is_dynamic()
+    True
     """
     size = check_dim_size(
         dimension, f"SpatialDim({description!r}, {dimension!r})", user_location(2)
@@ -64,12 +66,13 @@ def Data(
     axis: ``data.time_dim_axis`` is the first dynamic dim. The feature dim is the last
     ``FeatureDim`` (none for sparse inputs).
 
-    Example:
-        >>> time = SpatialDim("time")
-        >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).dtype
-        'float32'
-        >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).time_dim_axis
-        1
+    Examples
+    --------
+    >>> time = SpatialDim("time")
+    >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).dtype
+    'float32'
+    >>> Data("data", dim_tags=[batch_dim, time, FeatureDim("in", 80)]).time_dim_axis
+    1
     """
     location = user_location(2)
     check_extern_key(name, f"Data({name!r})", location)

@@ -23,12 +23,13 @@ __all__ = [
 class RcNnError(Exception):
     """Base class of every error rc-nn raises on purpose.
 
-    Example:
-        >>> try:
-        ...     raise DimMismatchError("Linear: input has no dim 'in'")
-        ... except RcNnError as exc:
-        ...     print(type(exc).__name__)
-        DimMismatchError
+    Examples
+    --------
+    >>> try:
+    ...     raise DimMismatchError("Linear: input has no dim 'in'")
+    ... except RcNnError as exc:
+    ...     print(type(exc).__name__)
+    DimMismatchError
     """
 
 
@@ -47,13 +48,14 @@ class NotATensorError(RcNnError, TypeError):
 class NotADimError(DimMismatchError, TypeError):
     """A value that is not an ``nn.Dim`` was passed where a (static) dim belongs.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> try:
-        ...     nn.LSTM(8, nn.FeatureDim("out", 4))
-        ... except nn.NotADimError as error:
-        ...     print(str(error).split(" (e.g.")[0])
-        LSTM: in_dim must be a static nn.Dim
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> try:
+    ...     nn.LSTM(8, nn.FeatureDim("out", 4))
+    ... except nn.NotADimError as error:
+    ...     print(str(error).split(" (e.g.")[0])
+    LSTM: in_dim must be a static nn.Dim
     """
 
 
@@ -68,53 +70,57 @@ class DottedNameError(RcNnError, ValueError):
     component with a ``.`` would make two different parameters share one name; such
     names are refused where they are assigned.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> try:
-        ...     nn.ModuleDict({"en.us": nn.Linear(f, f)})
-        ... except nn.DottedNameError as exc:
-        ...     print(str(exc).split(" (at ")[0])
-        ModuleDict key 'en.us'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> try:
+    ...     nn.ModuleDict({"en.us": nn.Linear(f, f)})
+    ... except nn.DottedNameError as exc:
+    ...     print(str(exc).split(" (at ")[0])
+    ModuleDict key 'en.us'
     """
 
 
 class ExternDataKeyError(RcNnError, ValueError):
     """An extern data key (``nn.Data(name, ...)``) RETURNN cannot use as an input name.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> try:
-        ...     nn.Data("prev:x", dim_tags=[nn.batch_dim])
-        ... except ValueError as exc:
-        ...     print(type(exc).__name__)
-        ExternDataKeyError
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> try:
+    ...     nn.Data("prev:x", dim_tags=[nn.batch_dim])
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__)
+    ExternDataKeyError
     """
 
 
 class DimSizeError(RcNnError, ValueError):
     """A dim size that is no valid size (negative, zero, too large for TensorFlow).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> try:
-        ...     nn.FeatureDim("f", -3)
-        ... except ValueError as exc:
-        ...     print(type(exc).__name__)
-        DimSizeError
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> try:
+    ...     nn.FeatureDim("f", -3)
+    ... except ValueError as exc:
+    ...     print(type(exc).__name__)
+    DimSizeError
     """
 
 
 class DeclarationTypeError(RcNnError, TypeError):
     """A declaration got a value of the wrong type (a non-str key, a float or bool dim size).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> try:
-        ...     nn.FeatureDim("f", 2.0)
-        ... except TypeError as exc:
-        ...     print(type(exc).__name__)
-        DeclarationTypeError
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> try:
+    ...     nn.FeatureDim("f", 2.0)
+    ... except TypeError as exc:
+    ...     print(type(exc).__name__)
+    DeclarationTypeError
     """
 
 
@@ -130,9 +136,10 @@ class UnsupportedPredecessorFeatureError(RcNnError, NotImplementedError):
     """A name of the predecessor (returnn_common) that rc-nn deliberately does not provide;
     the message names the replacement (see docs/compat-items.md).
 
-    Example:
-        >>> issubclass(UnsupportedPredecessorFeatureError, NotImplementedError)
-        True
+    Examples
+    --------
+    >>> issubclass(UnsupportedPredecessorFeatureError, NotImplementedError)
+    True
     """
 
 
@@ -143,13 +150,14 @@ class PredecessorNameError(UnsupportedPredecessorFeatureError, AttributeError):
     ``ImportError``); the message names the replacement where there is one (see
     docs/compat-items.md, "Predecessor names not provided").
 
-    Example:
-        >>> import rc_nn as nn
-        >>> try:
-        ...     nn.abs
-        ... except AttributeError as exc:
-        ...     print(type(exc).__name__, "nn.abs_" in str(exc))
-        PredecessorNameError True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> try:
+    ...     nn.abs
+    ... except AttributeError as exc:
+    ...     print(type(exc).__name__, "nn.abs_" in str(exc))
+    PredecessorNameError True
     """
 
 
@@ -160,13 +168,14 @@ class TensorCopyError(RcNnError, TypeError):
     Deep-copy modules before calling them (and before ``nn.weight_norm``), then apply
     such functions to the copy.
 
-    Example:
-        >>> import copy
-        >>> import rc_nn as nn
-        >>> x = nn.zeros([nn.batch_dim, nn.FeatureDim("f", 2)])
-        >>> try:
-        ...     copy.deepcopy(x)
-        ... except TypeError as exc:
-        ...     print(type(exc).__name__)
-        TensorCopyError
+    Examples
+    --------
+    >>> import copy
+    >>> import rc_nn as nn
+    >>> x = nn.zeros([nn.batch_dim, nn.FeatureDim("f", 2)])
+    >>> try:
+    ...     copy.deepcopy(x)
+    ... except TypeError as exc:
+    ...     print(type(exc).__name__)
+    TensorCopyError
     """

@@ -23,11 +23,12 @@ def get_extern_data(data: Template) -> Tensor:
 
     Asking twice for the same name gives the same tensor.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> x = nn.get_extern_data(nn.Data("feats", dim_tags=[nn.batch_dim, nn.FeatureDim("f", 3)]))
-        >>> x is nn.get_extern_data(nn.Data("feats", dim_tags=x.dims))
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> x = nn.get_extern_data(nn.Data("feats", dim_tags=[nn.batch_dim, nn.FeatureDim("f", 3)]))
+    >>> x is nn.get_extern_data(nn.Data("feats", dim_tags=x.dims))
+    True
     """
     if not isinstance(data, Template):
         raise TypeError(

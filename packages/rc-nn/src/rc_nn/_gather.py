@@ -34,12 +34,13 @@ def gather(x: Tensor, *, indices: Tensor | int, axis: Dim) -> Tensor:
     ``indices`` is an int tensor (its dims replace ``axis``; dims it shares with
     ``x`` are batch dims) or a Python int (removes ``axis``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
-        >>> x = nn.zeros([nn.batch_dim, time, f])
-        >>> nn.gather(x, indices=0, axis=time).dims == (nn.batch_dim, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+    >>> x = nn.zeros([nn.batch_dim, time, f])
+    >>> nn.gather(x, indices=0, axis=time).dims == (nn.batch_dim, f)
+    True
     """
     x = as_tensor(x, "gather")
     axis = check_axis(x, as_dim(axis, "gather", "axis"), "gather")
@@ -88,12 +89,13 @@ def where(
 ) -> Tensor:
     """Element-wise ``true_ if cond else false_`` with broadcasting by dims (RETURNN ``switch``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 3)
-        >>> x = nn.zeros([nn.batch_dim, f])
-        >>> nn.where(x > 0.0, x, 0.0).dims == (nn.batch_dim, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 3)
+    >>> x = nn.zeros([nn.batch_dim, f])
+    >>> nn.where(x > 0.0, x, 0.0).dims == (nn.batch_dim, f)
+    True
     """
     cond = as_tensor(cond, "where cond")
     if cond.dtype != "bool":
@@ -168,12 +170,13 @@ def top_k(
     static dim of size ``k`` unless given), which comes last. ``indices`` are
     int32, sparse over ``axis``. Padding frames of a dynamic axis are never picked.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 5)
-        >>> values, indices, k_dim = nn.top_k(nn.zeros([nn.batch_dim, f]), axis=f, k=2)
-        >>> values.dims == (nn.batch_dim, k_dim) and indices.sparse_dim == f
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 5)
+    >>> values, indices, k_dim = nn.top_k(nn.zeros([nn.batch_dim, f]), axis=f, k=2)
+    >>> values.dims == (nn.batch_dim, k_dim) and indices.sparse_dim == f
+    True
     """
     x = as_tensor(x, "top_k")
     axis = check_axis(x, as_dim(axis, "top_k", "axis"), "top_k")
@@ -208,12 +211,13 @@ def top_k(
 def one_hot(x: Tensor, *, dtype: str = "float32") -> Tensor:
     """Dense one-hot vectors (1.0 at each index, else 0.0) over the sparse dim of ``x``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> classes = nn.FeatureDim("classes", 4)
-        >>> labels = nn.get_extern_data(nn.Data("labels", [nn.batch_dim], sparse_dim=classes))
-        >>> nn.one_hot(labels).dims == (nn.batch_dim, classes)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> classes = nn.FeatureDim("classes", 4)
+    >>> labels = nn.get_extern_data(nn.Data("labels", [nn.batch_dim], sparse_dim=classes))
+    >>> nn.one_hot(labels).dims == (nn.batch_dim, classes)
+    True
     """
     x = as_tensor(x, "one_hot")
     if x.sparse_dim is None:

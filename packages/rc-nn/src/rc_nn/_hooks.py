@@ -67,14 +67,15 @@ def register_call_post_hook(func_or_module: Any, hook: Hook) -> RemovableHandle:
     ``func_or_module`` (an ``nn.Module``, a bound method, or a module-level function
     looked up through its module); a non-None return value replaces the result.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a = nn.FeatureDim("a", 2)
-        >>> lin = nn.Linear(a, a)
-        >>> handle = nn.register_call_post_hook(lin, lambda mod, args, out: out * 2.0)
-        >>> lin(nn.zeros([nn.batch_dim, a])).name_hint
-        'mul'
-        >>> handle.remove()
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a = nn.FeatureDim("a", 2)
+    >>> lin = nn.Linear(a, a)
+    >>> handle = nn.register_call_post_hook(lin, lambda mod, args, out: out * 2.0)
+    >>> lin(nn.zeros([nn.batch_dim, a])).name_hint
+    'mul'
+    >>> handle.remove()
     """
     if isinstance(func_or_module, Module):
         hooks: dict[int, Hook] | None = func_or_module.__dict__.get(MODULE_HOOKS_ATTR)

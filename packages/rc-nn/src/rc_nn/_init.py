@@ -24,9 +24,10 @@ class VarianceScaling:
     The fan of a parameter with dims ``(..., in, out)`` is as in TF: ``in`` (times
     the receptive field of leading dims) and ``out``.
 
-    Example:
-        >>> VarianceScaling(scale=2.0, mode="fan_in").to_returnn()["mode"]
-        'fan_in'
+    Examples
+    --------
+    >>> VarianceScaling(scale=2.0, mode="fan_in").to_returnn()["mode"]
+    'fan_in'
     """
 
     scale: float = 1.0
@@ -50,9 +51,10 @@ class VarianceScaling:
         """RETURNN ``random`` layer options drawing this initializer's values for a
         parameter of ``shape`` (fans as TF computes them), as the predecessor drew them.
 
-        Example:
-            >>> GlorotUniform().random_layer_options((2, 4))["maxval"]
-            1.0
+        Examples
+        --------
+        >>> GlorotUniform().random_layer_options((2, 4))["maxval"]
+        1.0
         """
         if not shape:
             fan_in = fan_out = 1.0
@@ -85,9 +87,10 @@ class VarianceScaling:
 def GlorotUniform(scale: float = 1.0) -> VarianceScaling:
     """Glorot/Xavier uniform.
 
-    Example:
-        >>> GlorotUniform().mode
-        'fan_avg'
+    Examples
+    --------
+    >>> GlorotUniform().mode
+    'fan_avg'
     """
     return VarianceScaling(scale=scale, mode="fan_avg", distribution="uniform")
 

@@ -29,10 +29,11 @@ __all__ = [
 def require_dim(x: Tensor, dim: Dim, what: str, *, role: str = "input dim") -> None:
     """Raise ``DimMismatchError`` unless ``dim`` is a dim of ``x``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> require_dim(nn.zeros([f]), f, "Demo")
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> require_dim(nn.zeros([f]), f, "Demo")
     """
     if dim not in x.dims:
         raise DimMismatchError(
@@ -46,9 +47,10 @@ def require_dim(x: Tensor, dim: Dim, what: str, *, role: str = "input dim") -> N
 def require_batch(x: Tensor, what: str) -> None:
     """Raise ``DimMismatchError`` unless ``x`` has the batch dim (RETURNN needs it for these layers).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> require_batch(nn.zeros([nn.batch_dim]), "Demo")
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> require_batch(nn.zeros([nn.batch_dim]), "Demo")
     """
     if batch_dim not in x.dims:
         raise DimMismatchError(
@@ -60,9 +62,10 @@ def require_batch(x: Tensor, what: str) -> None:
 def require_float(x: Tensor, what: str) -> None:
     """Raise ``DimMismatchError`` if ``x`` is sparse or not a float tensor.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> require_float(nn.zeros([nn.batch_dim]), "Demo")
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> require_float(nn.zeros([nn.batch_dim]), "Demo")
     """
     if x.sparse_dim is not None or not x.dtype.startswith("float"):
         raise DimMismatchError(
@@ -75,9 +78,10 @@ def require_float(x: Tensor, what: str) -> None:
 def positive_ints(value: int | Sequence[int], n: int, what: str, name: str) -> list[int]:
     """``value`` as a list of ``n`` positive ints (an int is repeated), else ``ValueError``.
 
-    Example:
-        >>> positive_ints(2, 3, "Demo", "strides")
-        [2, 2, 2]
+    Examples
+    --------
+    >>> positive_ints(2, 3, "Demo", "strides")
+    [2, 2, 2]
     """
     items = [value] * n if isinstance(value, int) and not isinstance(value, bool) else value
     if isinstance(items, int | str | bytes) or not isinstance(items, Sequence):
@@ -101,11 +105,12 @@ def require_spatial_dims(
 ) -> list[Dim]:
     """Check explicit spatial dims: dims of ``x``, distinct, not batch and not in ``exclude``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t = nn.SpatialDim("t")
-        >>> require_spatial_dims(nn.zeros([nn.batch_dim, t]), [t], [], "Demo", "in_spatial_dims") == [t]
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t = nn.SpatialDim("t")
+    >>> require_spatial_dims(nn.zeros([nn.batch_dim, t]), [t], [], "Demo", "in_spatial_dims") == [t]
+    True
     """
     result = list(dims)
     for dim in result:
@@ -139,11 +144,12 @@ def infer_spatial_dims(
 
     Only a single spatial dim is inferred (the order of several would be a guess).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
-        >>> infer_spatial_dims(nn.zeros([nn.batch_dim, t, f]), 1, [f], "Demo", "in_spatial_dim") == [t]
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, f = nn.SpatialDim("t"), nn.FeatureDim("f", 2)
+    >>> infer_spatial_dims(nn.zeros([nn.batch_dim, t, f]), 1, [f], "Demo", "in_spatial_dim") == [t]
+    True
     """
     candidates = [d for d in x.dims if not d.is_batch_dim() and d not in exclude]
     if n == 1 and len(candidates) == 1:

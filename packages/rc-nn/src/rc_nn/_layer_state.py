@@ -17,12 +17,13 @@ class LayerState(dict[str, Any]):
     non-dict value is ``LayerState(state=x)``. ``loop.state.s = LayerState(...)`` keeps
     the type: reading ``loop.state.s`` gives a ``LayerState`` again.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 2)
-        >>> s = nn.LayerState(h=nn.zeros([f]), c=nn.zeros([f]))
-        >>> s.h is s["h"], sorted(s)
-        (True, ['c', 'h'])
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 2)
+    >>> s = nn.LayerState(h=nn.zeros([f]), c=nn.zeros([f]))
+    >>> s.h is s["h"], sorted(s)
+    (True, ['c', 'h'])
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,11 +66,12 @@ class LayerState(dict[str, Any]):
     def cls_deep_tensors(cls, obj: Any) -> list[Tensor]:
         """All tensors in ``obj`` (dicts, lists, tuples, named tuples), in order.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> f = nn.FeatureDim("f", 2)
-            >>> len(nn.LayerState.cls_deep_tensors({"a": (nn.zeros([f]), nn.zeros([f]))}))
-            2
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> len(nn.LayerState.cls_deep_tensors({"a": (nn.zeros([f]), nn.zeros([f]))}))
+        2
         """
         if isinstance(obj, tuple) and hasattr(obj, "_fields"):
             obj = [getattr(obj, field) for field in obj._fields]

@@ -44,11 +44,12 @@ class Linear(Module):
     ``in_dim`` may be ``out_dim`` itself (a square projection); the weight's first
     axis is then a separate dim ``"<in>:in"`` of the same size.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> lin = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 4))
-        >>> [name for name, _ in lin.named_parameters()]
-        ['weight', 'bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> lin = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 4))
+    >>> [name for name, _ in lin.named_parameters()]
+    ['weight', 'bias']
     """
 
     def __init__(self, in_dim: Dim, out_dim: Dim, *, with_bias: bool = True) -> None:
@@ -135,11 +136,12 @@ class Embedding(Module):
 
     Parameter ``weight`` [in_dim, out_dim].
 
-    Example:
-        >>> import rc_nn as nn
-        >>> emb = nn.Embedding(nn.FeatureDim("vocab", 10), nn.FeatureDim("emb", 4))
-        >>> [name for name, _ in emb.named_parameters()]
-        ['weight']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> emb = nn.Embedding(nn.FeatureDim("vocab", 10), nn.FeatureDim("emb", 4))
+    >>> [name for name, _ in emb.named_parameters()]
+    ['weight']
     """
 
     def __init__(self, in_dim: Dim, out_dim: Dim) -> None:

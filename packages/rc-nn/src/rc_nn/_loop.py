@@ -314,15 +314,16 @@ class Loop:
 
         ``x`` is a tensor from outside the loop that has the loop's axis.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-            >>> x = nn.zeros([nn.batch_dim, time, feat])
-            >>> with nn.Loop(axis=time) as loop:
-            ...     x_t = loop.unstack(x)
-            ...     _ = loop.stack(x_t)
-            >>> x_t.dims == (nn.batch_dim, feat)
-            True
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+        >>> x = nn.zeros([nn.batch_dim, time, feat])
+        >>> with nn.Loop(axis=time) as loop:
+        ...     x_t = loop.unstack(x)
+        ...     _ = loop.stack(x_t)
+        >>> x_t.dims == (nn.batch_dim, feat)
+        True
         """
         self._require_open("unstack()")
         x = as_tensor(x, "loop.unstack", loop_read=False)
@@ -501,16 +502,17 @@ class Loop:
     def iteration(self) -> Tensor:
         """The frame index inside the loop (RETURNN ``:i``), int32 scalar.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> time = nn.SpatialDim("time")
-            >>> x = nn.zeros([nn.batch_dim, time])
-            >>> with nn.Loop(axis=time) as loop:
-            ...     _ = loop.unstack(x)
-            ...     i = loop.iteration
-            ...     _ = loop.stack(i)
-            >>> i.dtype, i.dims
-            ('int32', ())
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> time = nn.SpatialDim("time")
+        >>> x = nn.zeros([nn.batch_dim, time])
+        >>> with nn.Loop(axis=time) as loop:
+        ...     _ = loop.unstack(x)
+        ...     i = loop.iteration
+        ...     _ = loop.stack(i)
+        >>> i.dtype, i.dims
+        ('int32', ())
         """
         self._require_open("iteration")
         if self._iteration is None:

@@ -35,13 +35,14 @@ def cross_entropy(
     dense distribution with the class dim; ``estimated_type`` is ``"logits"``,
     ``"log-probs"`` or ``"probs"``. ``axis`` defaults to the target's sparse dim.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> c = nn.FeatureDim("classes", 5)
-        >>> logits = nn.zeros([nn.batch_dim, c])
-        >>> target = nn.get_extern_data(nn.Data("ce_doc", dim_tags=[nn.batch_dim], sparse_dim=c))
-        >>> nn.cross_entropy(estimated=logits, target=target, estimated_type="logits").dims == (nn.batch_dim,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> c = nn.FeatureDim("classes", 5)
+    >>> logits = nn.zeros([nn.batch_dim, c])
+    >>> target = nn.get_extern_data(nn.Data("ce_doc", dim_tags=[nn.batch_dim], sparse_dim=c))
+    >>> nn.cross_entropy(estimated=logits, target=target, estimated_type="logits").dims == (nn.batch_dim,)
+    True
     """
     if estimated_type not in _ESTIMATED_TYPES:
         raise ValueError(
@@ -97,14 +98,15 @@ def sparse_softmax_cross_entropy_with_logits(
     ``axis`` is the class dim of ``logits``; it defaults to the targets' sparse dim.
     Dense targets are a clear error (use :func:`cross_entropy`).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> c = nn.FeatureDim("classes", 5)
-        >>> logits = nn.zeros([nn.batch_dim, c])
-        >>> targets = nn.get_extern_data(nn.Data("sce_doc", dim_tags=[nn.batch_dim], sparse_dim=c))
-        >>> loss = nn.sparse_softmax_cross_entropy_with_logits(logits=logits, targets=targets, axis=c)
-        >>> loss.dims == (nn.batch_dim,), loss.layer_dict["class"]
-        (True, 'sparse_softmax_cross_entropy_with_logits')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> c = nn.FeatureDim("classes", 5)
+    >>> logits = nn.zeros([nn.batch_dim, c])
+    >>> targets = nn.get_extern_data(nn.Data("sce_doc", dim_tags=[nn.batch_dim], sparse_dim=c))
+    >>> loss = nn.sparse_softmax_cross_entropy_with_logits(logits=logits, targets=targets, axis=c)
+    >>> loss.dims == (nn.batch_dim,), loss.layer_dict["class"]
+    (True, 'sparse_softmax_cross_entropy_with_logits')
     """
     targets = as_tensor(targets, "sparse_softmax_cross_entropy_with_logits targets")
     if targets.sparse_dim is None:
@@ -165,14 +167,15 @@ def ctc_loss(
     ``logits`` [batch, time, classes] with the class dim as feature dim;
     ``targets`` sparse labels [batch, label time].
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, c = nn.SpatialDim("t"), nn.FeatureDim("c", 4)
-        >>> logits = nn.zeros([nn.batch_dim, t, c])
-        >>> y = nn.get_extern_data(nn.Data("ctc_doc", dim_tags=[nn.batch_dim, nn.SpatialDim("l")],
-        ...                                sparse_dim=nn.FeatureDim("v", 3)))
-        >>> nn.ctc_loss(logits=logits, targets=y, blank_index=3).dims == (nn.batch_dim,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, c = nn.SpatialDim("t"), nn.FeatureDim("c", 4)
+    >>> logits = nn.zeros([nn.batch_dim, t, c])
+    >>> y = nn.get_extern_data(nn.Data("ctc_doc", dim_tags=[nn.batch_dim, nn.SpatialDim("l")],
+    ...                                sparse_dim=nn.FeatureDim("v", 3)))
+    >>> nn.ctc_loss(logits=logits, targets=y, blank_index=3).dims == (nn.batch_dim,)
+    True
     """
     logits = as_tensor(logits, "ctc_loss logits")
     targets = as_tensor(targets, "ctc_loss targets")

@@ -50,12 +50,13 @@ __all__ = ["LSTM", "LstmState", "ZoneoutLSTM"]
 class LstmState(NamedTuple):
     """The state of an ``LSTM``: hidden output ``h`` and cell ``c``, each [batch, out_dim].
 
-    Example:
-        >>> import rc_nn as nn
-        >>> out = nn.FeatureDim("out", 3)
-        >>> state = nn.LstmState(h=nn.zeros([nn.batch_dim, out]), c=nn.zeros([nn.batch_dim, out]))
-        >>> state.h.dims == (nn.batch_dim, out)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> out = nn.FeatureDim("out", 3)
+    >>> state = nn.LstmState(h=nn.zeros([nn.batch_dim, out]), c=nn.zeros([nn.batch_dim, out]))
+    >>> state.h.dims == (nn.batch_dim, out)
+    True
     """
 
     h: Tensor
@@ -78,15 +79,16 @@ class LSTM(Module):
     ``lstm(x_t, state=state, spatial_dim=nn.single_step_dim)`` runs one frame and
     returns ``(h, LstmState(h, c))`` (``state=None``: zeros).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
-        >>> lstm = nn.LSTM(feat, out)
-        >>> [name for name, _ in lstm.named_parameters()]
-        ['param_W_re', 'param_W', 'param_b']
-        >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
-        >>> y.dims_set() == {nn.batch_dim, time, out}, state.c.dims == (nn.batch_dim, out)
-        (True, True)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
+    >>> lstm = nn.LSTM(feat, out)
+    >>> [name for name, _ in lstm.named_parameters()]
+    ['param_W_re', 'param_W', 'param_b']
+    >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+    >>> y.dims_set() == {nn.batch_dim, time, out}, state.c.dims == (nn.batch_dim, out)
+    (True, True)
 
     One frame per loop iteration:
         >>> x = nn.zeros([nn.batch_dim, time, feat])
@@ -115,15 +117,16 @@ class LSTM(Module):
         self.param_b = Parameter([self.gates_dim], initial=0.0)
 
     def default_initial_state(self, *, batch_dims: Sequence[Dim] | None = None) -> LstmState:
-        """Zeros for ``h`` and ``c``, [*batch_dims, out_dim] (what RETURNN uses when no state is given).
+        """Zeros for ``h`` and ``c``, ``[*batch_dims, out_dim]`` (what RETURNN uses when no state is given).
 
         ``batch_dims`` defaults to ``[nn.batch_dim]`` (the predecessor required it).
 
-        Example:
-            >>> import rc_nn as nn
-            >>> lstm = nn.LSTM(nn.FeatureDim("i", 2), nn.FeatureDim("o", 3))
-            >>> lstm.default_initial_state(batch_dims=[nn.batch_dim]).h.dtype
-            'float32'
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> lstm = nn.LSTM(nn.FeatureDim("i", 2), nn.FeatureDim("o", 3))
+        >>> lstm.default_initial_state(batch_dims=[nn.batch_dim]).h.dtype
+        'float32'
         """
         if batch_dims is None:
             batch_dims = [batch_dim]
@@ -291,15 +294,16 @@ class ZoneoutLSTM(LSTM):
     that factor otherwise). Called like ``nn.LSTM`` on a whole sequence; the
     single-step mode is not implemented.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
-        >>> lstm = nn.ZoneoutLSTM(feat, out, zoneout_factor_cell=0.15, zoneout_factor_output=0.05)
-        >>> [(n, [d.dimension for d in p.dims]) for n, p in lstm.named_parameters()]
-        [('param_kernel', [7, 16]), ('param_bias', [16])]
-        >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
-        >>> y.dims_set() == {nn.batch_dim, time, out}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)
+    >>> lstm = nn.ZoneoutLSTM(feat, out, zoneout_factor_cell=0.15, zoneout_factor_output=0.05)
+    >>> [(n, [d.dimension for d in p.dims]) for n, p in lstm.named_parameters()]
+    [('param_kernel', [7, 16]), ('param_bias', [16])]
+    >>> y, state = lstm(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time)
+    >>> y.dims_set() == {nn.batch_dim, time, out}
+    True
     """
 
     _unit = "zoneoutlstm"

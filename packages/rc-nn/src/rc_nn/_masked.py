@@ -60,19 +60,20 @@ def _result_name(index: int) -> str:
 class MaskedComputation:
     """``with nn.MaskedComputation(mask=m):`` inside an ``nn.Loop``; outputs via ``loop.state``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
-        >>> x = nn.zeros([nn.batch_dim, time, feat])
-        >>> loop = nn.Loop(axis=time)
-        >>> loop.state.acc = nn.zeros([nn.batch_dim, feat])
-        >>> with loop:
-        ...     x_t = loop.unstack(x)
-        ...     with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=feat) > 0.0):
-        ...         loop.state.acc = loop.state.acc + x_t
-        ...     y = loop.stack(loop.state.acc)
-        >>> y.dims == (time, nn.batch_dim, feat)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+    >>> x = nn.zeros([nn.batch_dim, time, feat])
+    >>> loop = nn.Loop(axis=time)
+    >>> loop.state.acc = nn.zeros([nn.batch_dim, feat])
+    >>> with loop:
+    ...     x_t = loop.unstack(x)
+    ...     with nn.MaskedComputation(mask=nn.reduce_sum(x_t, axis=feat) > 0.0):
+    ...         loop.state.acc = loop.state.acc + x_t
+    ...     y = loop.stack(loop.state.acc)
+    >>> y.dims == (time, nn.batch_dim, feat)
+    True
     """
 
     def __init__(self, mask: Tensor, *, name: str = "masked") -> None:

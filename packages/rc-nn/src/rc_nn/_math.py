@@ -174,11 +174,12 @@ def combine(
     ``allow_broadcast_all_sources=False`` (then such inputs are an error, as in the
     predecessor). ``True`` allows it explicitly (the predecessor required that).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> nn.combine(nn.zeros([a]), nn.zeros([b]), kind="add").dims == (a, b)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+    >>> nn.combine(nn.zeros([a]), nn.zeros([b]), kind="add").dims == (a, b)
+    True
     """
     if kind not in _COMBINE_KINDS:
         raise ValueError(f"combine: unknown kind {kind!r}; one of {sorted(_COMBINE_KINDS)}")
@@ -233,10 +234,11 @@ def compare(
     ``"=="``, ...); either input may be a Python scalar.
     ``allow_broadcast_all_sources``: as in :func:`combine`.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.compare(nn.zeros([nn.FeatureDim("f", 2)]), 0.0, kind="less").dtype
-        'bool'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.compare(nn.zeros([nn.FeatureDim("f", 2)]), 0.0, kind="less").dtype
+    'bool'
     """
     kind = _COMPARE_SYMBOLS.get(kind, kind)
     if kind not in _COMPARE_KINDS:
@@ -323,11 +325,12 @@ def maximum(a: Tensor | float, b: Tensor | float) -> Tensor:
     """Element-wise maximum; one of ``a``, ``b`` may be a Python number (either one, as in
     the predecessor).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> x = nn.zeros([nn.FeatureDim("f", 2)])
-        >>> nn.maximum(2, x).layer_dict["eval"]
-        'tf.maximum(2, source(0))'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> x = nn.zeros([nn.FeatureDim("f", 2)])
+    >>> nn.maximum(2, x).layer_dict["eval"]
+    'tf.maximum(2, source(0))'
     """
     return _number_either_side(a, b, "maximum")
 
@@ -336,11 +339,12 @@ def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
     """Element-wise minimum; one of ``a``, ``b`` may be a Python number (either one, as in
     the predecessor).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> x = nn.zeros([nn.FeatureDim("f", 2)])
-        >>> nn.minimum(2, x).layer_dict["eval"]
-        'tf.minimum(2, source(0))'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> x = nn.zeros([nn.FeatureDim("f", 2)])
+    >>> nn.minimum(2, x).layer_dict["eval"]
+    'tf.minimum(2, source(0))'
     """
     return _number_either_side(a, b, "minimum")
 
@@ -348,10 +352,11 @@ def minimum(a: Tensor | float, b: Tensor | float) -> Tensor:
 def activation(x: Tensor, func: str) -> Tensor:
     """Element-wise function by RETURNN ``activation`` name (``"relu"``, ``"tanh"``, ...).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.activation(nn.zeros([nn.FeatureDim("f", 2)]), "tanh").name_hint
-        'tanh'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.activation(nn.zeros([nn.FeatureDim("f", 2)]), "tanh").name_hint
+    'tanh'
     """
     x = as_tensor(x, func)
     template = x.template
@@ -385,10 +390,11 @@ def gelu(x: Tensor) -> Tensor:
     RETURNN's ``gelu`` activation resolves to ``tf.nn.gelu`` (no tanh approximation),
     like PyTorch's default ``gelu``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.gelu(nn.zeros([nn.FeatureDim("f", 2)])).layer_dict["activation"]
-        'gelu'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.gelu(nn.zeros([nn.FeatureDim("f", 2)])).layer_dict["activation"]
+    'gelu'
     """
     return activation(x, "gelu")
 
@@ -490,10 +496,11 @@ def logical_not(x: Tensor) -> Tensor:
 def clip_by_value(x: Tensor, clip_value_min: float, clip_value_max: float) -> Tensor:
     """Clamp to ``[clip_value_min, clip_value_max]``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.clip_by_value(nn.zeros([nn.FeatureDim("f", 2)]), -1.0, 1.0).name_hint
-        'clip_by_value'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.clip_by_value(nn.zeros([nn.FeatureDim("f", 2)]), -1.0, 1.0).name_hint
+    'clip_by_value'
     """
     low, high = (plain_number(v) for v in (clip_value_min, clip_value_max))
     if low is None or high is None:

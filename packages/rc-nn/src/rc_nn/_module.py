@@ -91,16 +91,17 @@ class Module:
     the module on tensors. Parameter names are the attribute paths from the
     root module that is later serialized; no naming argument is ever needed.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> class Block(nn.Module):
-        ...     def __init__(self, in_dim, out_dim):
-        ...         super().__init__()
-        ...         self.lin = nn.Linear(in_dim, out_dim)
-        ...     def forward(self, x):
-        ...         return nn.relu(self.lin(x))
-        >>> [name for name, _ in Block(nn.FeatureDim("a", 4), nn.FeatureDim("b", 4)).named_parameters()]
-        ['lin.weight', 'lin.bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> class Block(nn.Module):
+    ...     def __init__(self, in_dim, out_dim):
+    ...         super().__init__()
+    ...         self.lin = nn.Linear(in_dim, out_dim)
+    ...     def forward(self, x):
+    ...         return nn.relu(self.lin(x))
+    >>> [name for name, _ in Block(nn.FeatureDim("a", 4), nn.FeatureDim("b", 4)).named_parameters()]
+    ['lin.weight', 'lin.bias']
     """
 
     def __init__(self) -> None:

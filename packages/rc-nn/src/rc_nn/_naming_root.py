@@ -23,17 +23,20 @@ def naming_root_of(obj: Module | Parameter) -> rc_naming.Root:
     accessor for tools outside rc-nn (the serializer, checkpoint tools); it never
     creates a root.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root("demo") as root:
-        ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
-        >>> naming_root_of(net) is root, naming_root_of(net.weight) is root
-        (True, True)
-        >>> [".".join(p) for p in naming_root_of(net).graph.alias_paths(net, net.bias)]
-        ['bias']
+    Raises
+    ------
+    TypeError
+        (an ``RcNnError``) ``obj`` is no ``nn.Module`` or ``nn.Parameter``.
 
-    Raises:
-        TypeError: (an ``RcNnError``) ``obj`` is no ``nn.Module`` or ``nn.Parameter``.
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root("demo") as root:
+    ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+    >>> naming_root_of(net) is root, naming_root_of(net.weight) is root
+    (True, True)
+    >>> [".".join(p) for p in naming_root_of(net).graph.alias_paths(net, net.bias)]
+    ['bias']
     """
     if isinstance(obj, Parameter):
         return obj.root

@@ -40,12 +40,13 @@ def moments(x: Tensor, axis: Dim | Sequence[Dim]) -> tuple[Tensor, Tensor]:
 
     The variance is ``mean((x - stop_gradient(mean))^2)`` (the same gradient).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
-        >>> mean, var = nn.moments(nn.zeros([nn.batch_dim, time, f]), axis=f)
-        >>> mean.dims_set() == var.dims_set() == {nn.batch_dim, time}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, f = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+    >>> mean, var = nn.moments(nn.zeros([nn.batch_dim, time, f]), axis=f)
+    >>> mean.dims_set() == var.dims_set() == {nn.batch_dim, time}
+    True
     """
     axes = _axes(axis, "moments")
     x = as_tensor(x, "moments")
@@ -57,11 +58,12 @@ def moments(x: Tensor, axis: Dim | Sequence[Dim]) -> tuple[Tensor, Tensor]:
 def normalize(a: Tensor, *, axis: Dim | Sequence[Dim], epsilon: float = 1e-6) -> Tensor:
     """``(a - mean) / sqrt(variance + epsilon)`` over ``axis`` (see ``moments``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 3)
-        >>> nn.normalize(nn.zeros([nn.batch_dim, f]), axis=f).dims_set() == {nn.batch_dim, f}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 3)
+    >>> nn.normalize(nn.zeros([nn.batch_dim, f]), axis=f).dims_set() == {nn.batch_dim, f}
+    True
     """
     if not epsilon > 0.0:
         raise ValueError(f"normalize: epsilon must be positive, got {epsilon!r}")
@@ -76,14 +78,15 @@ class Normalize(Module):
     (the statistics axis is given at call time). ``scale=False`` / ``bias=False`` leave
     the parameter out.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 3)
-        >>> norm = nn.Normalize(param_shape=f)
-        >>> [name for name, _ in norm.named_parameters()]
-        ['scale', 'bias']
-        >>> norm(nn.zeros([nn.batch_dim, f]), axis=f).dims_set() == {nn.batch_dim, f}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 3)
+    >>> norm = nn.Normalize(param_shape=f)
+    >>> [name for name, _ in norm.named_parameters()]
+    ['scale', 'bias']
+    >>> norm(nn.zeros([nn.batch_dim, f]), axis=f).dims_set() == {nn.batch_dim, f}
+    True
     """
 
     def __init__(
@@ -128,10 +131,11 @@ class LayerNorm(Module):
     Emits one RETURNN ``layer_norm`` layer whose ``scale`` and ``bias`` variables are
     ours (``reuse_params``, as for ``BatchNorm`` below).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> [name for name, _ in nn.LayerNorm(nn.FeatureDim("d", 4)).named_parameters()]
-        ['scale', 'bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> [name for name, _ in nn.LayerNorm(nn.FeatureDim("d", 4)).named_parameters()]
+    ['scale', 'bias']
     """
 
     def __init__(self, in_dim: Dim, *, eps: float = 1e-6) -> None:
@@ -186,11 +190,12 @@ class BatchNorm(Module):
     masked statistics ``in_dim`` is moved after the other static dims, so the output
     can have the input's dims in another order.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> bn = nn.BatchNorm(nn.FeatureDim("d", 4))
-        >>> [name for name, _ in bn.named_parameters()]
-        ['running_mean', 'running_variance', 'gamma', 'beta']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> bn = nn.BatchNorm(nn.FeatureDim("d", 4))
+    >>> [name for name, _ in bn.named_parameters()]
+    ['running_mean', 'running_variance', 'gamma', 'beta']
     """
 
     def __init__(

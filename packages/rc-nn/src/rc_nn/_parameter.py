@@ -28,12 +28,13 @@ class Parameter(Tensor):
     Its name is not chosen here: it is the attribute chain from the root module
     (rule N3), resolved at serialization.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> w = nn.Parameter([nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)])
-        >>> w.initial = nn.init.Glorot()
-        >>> w.trainable
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> w = nn.Parameter([nn.FeatureDim("in", 3), nn.FeatureDim("out", 4)])
+    >>> w.initial = nn.init.Glorot()
+    >>> w.trainable
+    True
 
     ``initial`` may also be a tensor with the parameter's dims and dtype, computed outside
     any loop or cond and not from parameters (RETURNN's ``init_by_layer``: the variable
@@ -117,12 +118,13 @@ class Parameter(Tensor):
         """The initial value: a number, a numpy array, an initializer
         (:class:`rc_nn.init.VarianceScaling`), a tensor, or ``None`` (RETURNN's default 0).
 
-        Example:
-            >>> import rc_nn as nn
-            >>> p = nn.Parameter([nn.FeatureDim("f", 2)])
-            >>> p.initial = 0.5
-            >>> p.initial
-            0.5
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> p = nn.Parameter([nn.FeatureDim("f", 2)])
+        >>> p.initial = 0.5
+        >>> p.initial
+        0.5
         """
         return self._initial
 
@@ -165,11 +167,12 @@ class Parameter(Tensor):
         Deprecated: rc-serialize writes this spelling from the parameter's build record
         (``rc_nn.ParamRecord``); kept for existing callers.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> p = nn.Parameter([nn.FeatureDim("f", 2)], initial=1.0)
-            >>> p.variable_layer_options()["init"]
-            1.0
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> p = nn.Parameter([nn.FeatureDim("f", 2)], initial=1.0)
+        >>> p.variable_layer_options()["init"]
+        1.0
         """
         opts: dict[str, Any] = {"class": "variable", "shape": list(self.dims)}
         if self.dtype != "float32":

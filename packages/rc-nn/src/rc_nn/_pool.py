@@ -41,13 +41,14 @@ def pool(
     feature dim; all other dims (batch, ...) are kept in front. Padding frames
     of dynamic dims are not masked (as in RETURNN's ``pool`` layer).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, freq, ch = nn.SpatialDim("time"), nn.SpatialDim("freq", 8), nn.FeatureDim("ch", 2)
-        >>> x = nn.Linear(ch, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, time, freq, ch]))
-        >>> y, (t2, f2) = nn.pool(x, mode="max", pool_size=(2, 2), in_spatial_dims=[time, freq])
-        >>> f2.dimension
-        4
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, freq, ch = nn.SpatialDim("time"), nn.SpatialDim("freq", 8), nn.FeatureDim("ch", 2)
+    >>> x = nn.Linear(ch, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, time, freq, ch]))
+    >>> y, (t2, f2) = nn.pool(x, mode="max", pool_size=(2, 2), in_spatial_dims=[time, freq])
+    >>> f2.dimension
+    4
     """
     x = as_tensor(x, "pool")
     spatial_in = (
@@ -72,13 +73,14 @@ def pool1d(
 ) -> tuple[Tensor, Dim]:
     """1D pooling over ``in_spatial_dim`` (inferred if it is the only spatial dim).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
-        >>> x = nn.Linear(feat, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, time, feat]))
-        >>> y, out_time = nn.pool1d(x, mode="avg", pool_size=2, in_spatial_dim=time)
-        >>> out_time.description  # "valid": floor(time / 2) frames
-        '⌈(time+-1)/2⌉'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+    >>> x = nn.Linear(feat, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, time, feat]))
+    >>> y, out_time = nn.pool1d(x, mode="avg", pool_size=2, in_spatial_dim=time)
+    >>> out_time.description  # "valid": floor(time / 2) frames
+    '⌈(time+-1)/2⌉'
     """
     x = as_tensor(x, "pool1d")
     spatial = None if in_spatial_dim is None else [in_spatial_dim]
@@ -100,13 +102,14 @@ def pool2d(
 ) -> tuple[Tensor, list[Dim]]:
     """2D pooling over ``in_spatial_dims`` (two dims, in window order).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b, ch = nn.SpatialDim("a", 4), nn.SpatialDim("b", 6), nn.FeatureDim("ch", 2)
-        >>> x = nn.Linear(ch, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, a, b, ch]))
-        >>> y, dims = nn.pool2d(x, mode="max", pool_size=(2, 3), in_spatial_dims=[a, b])
-        >>> [d.dimension for d in dims]
-        [2, 2]
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b, ch = nn.SpatialDim("a", 4), nn.SpatialDim("b", 6), nn.FeatureDim("ch", 2)
+    >>> x = nn.Linear(ch, nn.FeatureDim("h", 2))(nn.zeros([nn.batch_dim, a, b, ch]))
+    >>> y, dims = nn.pool2d(x, mode="max", pool_size=(2, 3), in_spatial_dims=[a, b])
+    >>> [d.dimension for d in dims]
+    [2, 2]
     """
     x = as_tensor(x, "pool2d")
     return _pool(

@@ -137,11 +137,12 @@ def predecessor_name_error(name: str) -> PredecessorNameError | None:
     """The error for ``nn.<name>`` if ``name`` is a predecessor name rc-nn does not
     provide, else ``None``.
 
-    Example:
-        >>> print(predecessor_name_error("tile"))  # doctest: +ELLIPSIS
-        tile is a returnn_common name that rc-nn does not provide; ...nn.make_layer...
-        >>> predecessor_name_error("no_such_name") is None
-        True
+    Examples
+    --------
+    >>> print(predecessor_name_error("tile"))  # doctest: +ELLIPSIS
+    tile is a returnn_common name that rc-nn does not provide; ...nn.make_layer...
+    >>> predecessor_name_error("no_such_name") is None
+    True
     """
     if name not in PREDECESSOR_NAMES:
         return None

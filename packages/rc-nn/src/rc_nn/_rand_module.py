@@ -59,13 +59,14 @@ class Random(Module):
     tensors. Calling the module directly (``rnd(distribution=..., shape=...)``) takes
     the ``random`` layer options.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 3)
-        >>> rnd = nn.Random()
-        >>> x = rnd.uniform([nn.batch_dim, f], minval=-1.0, maxval=1.0)
-        >>> x.dims == (nn.batch_dim, f), x.dtype
-        (True, 'float32')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 3)
+    >>> rnd = nn.Random()
+    >>> x = rnd.uniform([nn.batch_dim, f], minval=-1.0, maxval=1.0)
+    >>> x.dims == (nn.batch_dim, f), x.dtype
+    (True, 'float32')
     """
 
     def forward(
@@ -164,10 +165,11 @@ def random_truncated_normal(
 ) -> Tensor:
     """Truncated normal random numbers (see :meth:`Random.truncated_normal`).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.random_truncated_normal([nn.FeatureDim("f", 2)], stddev=0.1).dtype
-        'float32'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.random_truncated_normal([nn.FeatureDim("f", 2)], stddev=0.1).dtype
+    'float32'
     """
     return Random().truncated_normal(shape, dtype, mean=mean, stddev=stddev)
 
@@ -190,10 +192,11 @@ def random(
     ``auto_update_state``, ``static``, ``algorithm``) are not supported: RETURNN keeps the
     state of each layer itself.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.random(shape=[nn.FeatureDim("f", 2)], distribution="normal", stddev=0.1).dtype
-        'float32'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.random(shape=[nn.FeatureDim("f", 2)], distribution="normal", stddev=0.1).dtype
+    'float32'
     """
     given = [
         key
@@ -213,11 +216,12 @@ def random(
 def random_label(shape: Sequence[Dim], sparse_dim: Dim, dtype: str = "int32") -> Tensor:
     """Uniform random indices into ``sparse_dim`` (the predecessor's ``nn.random_label``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> v = nn.FeatureDim("vocab", 5)
-        >>> nn.random_label([nn.batch_dim], v).sparse_dim is v
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> v = nn.FeatureDim("vocab", 5)
+    >>> nn.random_label([nn.batch_dim], v).sparse_dim is v
+    True
     """
     size = static_size(sparse_dim, "random_label", "sparse_dim")
     values = Random().uniform(shape, dtype, minval=0, maxval=size)

@@ -66,13 +66,14 @@ def random_uniform(
     ``dtype`` may be given positionally (the predecessor's form) and may be an int dtype
     (uniform ints); the bounds may be scalar tensors.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f = nn.FeatureDim("f", 3)
-        >>> nn.random_uniform([nn.batch_dim, f], minval=-1.0, maxval=1.0).dims == (nn.batch_dim, f)
-        True
-        >>> nn.random_uniform([f], "int32", minval=0, maxval=5).dtype
-        'int32'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f = nn.FeatureDim("f", 3)
+    >>> nn.random_uniform([nn.batch_dim, f], minval=-1.0, maxval=1.0).dims == (nn.batch_dim, f)
+    True
+    >>> nn.random_uniform([f], "int32", minval=0, maxval=5).dtype
+    'int32'
     """
     dtype_ = _dtype(dtype, "float32")
     if not dtype_.startswith(("float", "int")):
@@ -102,10 +103,11 @@ def random_normal(
     """Values drawn from a normal distribution with ``mean`` and ``stddev`` (numbers or
     scalar tensors; ``dtype`` may be given positionally).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.random_normal([nn.FeatureDim("f", 3)], stddev=0.1).dtype
-        'float32'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.random_normal([nn.FeatureDim("f", 3)], stddev=0.1).dtype
+    'float32'
     """
     dtype_ = _float_dtype(_dtype(dtype, "float32"), "random_normal")
     if not isinstance(stddev, Tensor) and stddev < 0:
@@ -123,10 +125,11 @@ def random_normal(
 def random_bernoulli(dims: Sequence[Dim], *, p: float = 0.5, seed: int | None = None) -> Tensor:
     """Bool values that are True with probability ``p``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.random_bernoulli([nn.FeatureDim("f", 3)], p=0.2).dtype
-        'bool'
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.random_bernoulli([nn.FeatureDim("f", 3)], p=0.2).dtype
+    'bool'
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"random_bernoulli: p must be in [0, 1], got {p} (at {user_location()})")

@@ -21,12 +21,13 @@ def range_over_dim(dim: Dim, *, dtype: str = "int32", sparse: bool = True) -> Te
     The result has the single dim ``dim``; with ``sparse`` (default) it is an
     index tensor with ``sparse_dim=dim``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time = nn.SpatialDim("time")
-        >>> r = nn.range_over_dim(time)
-        >>> r.dims == (time,) and r.sparse_dim == time
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time = nn.SpatialDim("time")
+    >>> r = nn.range_over_dim(time)
+    >>> r.dims == (time,) and r.sparse_dim == time
+    True
     """
     dim = as_dim(dim, "range_over_dim", "dim")
     if dim.is_batch_dim():
@@ -50,11 +51,12 @@ def length(dim: Dim, *, dtype: str = "int32") -> Tensor:
 
     For a static dim or the batch dim the result is a scalar.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time = nn.SpatialDim("time")
-        >>> nn.length(time).dims == (nn.batch_dim,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time = nn.SpatialDim("time")
+    >>> nn.length(time).dims == (nn.batch_dim,)
+    True
     """
     dim = as_dim(dim, "length", "dim")
     if dim.is_batch_dim() or dim.dimension is not None:
@@ -72,10 +74,11 @@ def length(dim: Dim, *, dtype: str = "int32") -> Tensor:
 def dim_value(dim: Dim) -> Tensor:
     """The size of ``dim`` as a scalar int32 (the maximum length for a dynamic dim).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> nn.dim_value(nn.SpatialDim("time")).dims
-        ()
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> nn.dim_value(nn.SpatialDim("time")).dims
+    ()
     """
     sizes = length(dim)
     if not sizes.dims:
@@ -86,11 +89,12 @@ def dim_value(dim: Dim) -> Tensor:
 def cumsum(x: Tensor, *, axis: Dim, reverse: bool = False) -> Tensor:
     """Cumulative sum along ``axis`` (RETURNN ``cumsum``); ``reverse`` sums from the end.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time = nn.SpatialDim("time")
-        >>> nn.cumsum(nn.zeros([nn.batch_dim, time]), axis=time).dims == (nn.batch_dim, time)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time = nn.SpatialDim("time")
+    >>> nn.cumsum(nn.zeros([nn.batch_dim, time]), axis=time).dims == (nn.batch_dim, time)
+    True
     """
     x = as_tensor(x, "cumsum")
     axis = check_axis(x, as_dim(axis, "cumsum", "axis"), "cumsum")

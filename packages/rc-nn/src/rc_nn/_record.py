@@ -33,10 +33,11 @@ Versioning: :data:`RECORD_VERSION` is ``(major, minor)``. A minor bump adds fiel
 defaults (readers ignore what they do not know); a major bump removes or renames a field
 or changes a meaning.
 
-Example:
-    >>> rec_map = FrozenMap((("class", "copy"), ("from", LayerRef(0))))
-    >>> rec_map["from"], len(rec_map), dict(rec_map) == {"class": "copy", "from": LayerRef(0)}
-    (LayerRef(id=0), 2, True)
+Examples
+--------
+>>> rec_map = FrozenMap((("class", "copy"), ("from", LayerRef(0))))
+>>> rec_map["from"], len(rec_map), dict(rec_map) == {"class": "copy", "from": LayerRef(0)}
+(LayerRef(id=0), 2, True)
 """
 
 from __future__ import annotations
@@ -82,10 +83,11 @@ class FrozenMap(Mapping[K, V]):
     Hashable and picklable (``types.MappingProxyType`` is neither). Lookups are linear:
     the maps of a record are small (a layer's options).
 
-    Example:
-        >>> m = FrozenMap((("a", 1), ("b", 2)))
-        >>> m["b"], list(m), m == FrozenMap((("b", 2), ("a", 1)))
-        (2, ['a', 'b'], False)
+    Examples
+    --------
+    >>> m = FrozenMap((("a", 1), ("b", 2)))
+    >>> m["b"], list(m), m == FrozenMap((("b", 2), ("a", 1)))
+    (2, ['a', 'b'], False)
     """
 
     pairs: tuple[tuple[K, V], ...] = ()
@@ -119,9 +121,10 @@ class LayerRef:
     A reference to an alias layer (e.g. a loop state's previous frame) is a reference to
     that alias; the alias record says what it stands for.
 
-    Example:
-        >>> LayerRef(3)
-        LayerRef(id=3)
+    Examples
+    --------
+    >>> LayerRef(3)
+    LayerRef(id=3)
     """
 
     id: int
@@ -131,9 +134,10 @@ class LayerRef:
 class DimRef:
     """A reference to the dim with id ``id`` (:attr:`BuildRecord.dims`).
 
-    Example:
-        >>> DimRef(0).id
-        0
+    Examples
+    --------
+    >>> DimRef(0).id
+    0
     """
 
     id: int
@@ -143,9 +147,10 @@ class DimRef:
 class BlockNetRef:
     """The nested net dict of the block with id ``block`` (a container layer's option).
 
-    Example:
-        >>> BlockNetRef(1).block
-        1
+    Examples
+    --------
+    >>> BlockNetRef(1).block
+    1
     """
 
     block: int
@@ -155,9 +160,10 @@ class BlockNetRef:
 class LayerNameRef:
     """The final scope-local *name* (not a reference) of the layer with id ``layer``.
 
-    Example:
-        >>> LayerNameRef(2).layer
-        2
+    Examples
+    --------
+    >>> LayerNameRef(2).layer
+    2
     """
 
     layer: int
@@ -167,9 +173,10 @@ class LayerNameRef:
 class SeqValue:
     """A sequence option value; ``is_list`` keeps whether the layer option was a list.
 
-    Example:
-        >>> SeqValue((1, 2), is_list=True).items
-        (1, 2)
+    Examples
+    --------
+    >>> SeqValue((1, 2), is_list=True).items
+    (1, 2)
     """
 
     items: tuple[Any, ...]
@@ -180,9 +187,10 @@ class SeqValue:
 class ArrayValue:
     """A numpy array as plain data: ``dtype`` (numpy's ``dtype.str``), ``shape``, raw bytes.
 
-    Example:
-        >>> ArrayValue("<f4", (2,), bytes(8)).shape
-        (2,)
+    Examples
+    --------
+    >>> ArrayValue("<f4", (2,), bytes(8)).shape
+    (2,)
     """
 
     dtype: str
@@ -194,9 +202,10 @@ class ArrayValue:
 class VarianceScalingInit:
     """A variance-scaling initializer (``rc_nn.init.VarianceScaling``) of a parameter.
 
-    Example:
-        >>> VarianceScalingInit(1.0, "fan_in", "uniform").mode
-        'fan_in'
+    Examples
+    --------
+    >>> VarianceScalingInit(1.0, "fan_in", "uniform").mode
+    'fan_in'
     """
 
     scale: float
@@ -227,9 +236,10 @@ Value: TypeAlias = (
 class RootInfo:
     """The root module and its naming root.
 
-    Example:
-        >>> RootInfo("default", "Linear", "model.py:3").module_type
-        'Linear'
+    Examples
+    --------
+    >>> RootInfo("default", "Linear", "model.py:3").module_type
+    'Linear'
     """
 
     naming_root: str
@@ -244,9 +254,10 @@ class DimRecord:
     ``derivation`` is ``(op kind, input dim ids)`` for a dim derived from others with
     RETURNN's dim arithmetic (``add``, ``mul``, ...), else None.
 
-    Example:
-        >>> DimRecord(0, "batch", "batch", None).kind
-        'batch'
+    Examples
+    --------
+    >>> DimRecord(0, "batch", "batch", None).kind
+    'batch'
     """
 
     id: int
@@ -260,9 +271,10 @@ class DimRecord:
 class TemplateRecord:
     """The output template of a layer: dims, dtype, sparse and feature dim.
 
-    Example:
-        >>> TemplateRecord((0, 1), "float32").dtype
-        'float32'
+    Examples
+    --------
+    >>> TemplateRecord((0, 1), "float32").dtype
+    'float32'
     """
 
     dims: tuple[int, ...]
@@ -286,10 +298,11 @@ class LayerRecord:
     made in; ``block``: the control-flow block whose net dict holds it. ``text``: how
     rc-nn prints the tensor (for error messages).
 
-    Example:
-        >>> r = LayerRecord(0, "layer", "tanh", "x.py:1", "<nn.Tensor>", TemplateRecord((), "float32"))
-        >>> r.kind, r.deps
-        ('layer', ())
+    Examples
+    --------
+    >>> r = LayerRecord(0, "layer", "tanh", "x.py:1", "<nn.Tensor>", TemplateRecord((), "float32"))
+    >>> r.kind, r.deps
+    ('layer', ())
     """
 
     id: int
@@ -323,9 +336,10 @@ class LoopInfo:
     stacked values) is named ``output``. ``has_output_carrier`` is true even when the
     carrier itself is not in the record.
 
-    Example:
-        >>> LoopInfo(axis=0).exports
-        ()
+    Examples
+    --------
+    >>> LoopInfo(axis=0).exports
+    ()
     """
 
     axis: int | None
@@ -345,9 +359,10 @@ class BlockRecord:
     unit's results in order (named ``output``, ``result_1``, ...; None where the result
     is not in the record). ``description``: for error messages.
 
-    Example:
-        >>> BlockRecord(0, "loop", "nn.Loop", "x.py:1", "nn.Loop opened at x.py:1").parent is None
-        True
+    Examples
+    --------
+    >>> BlockRecord(0, "loop", "nn.Loop", "x.py:1", "nn.Loop opened at x.py:1").parent is None
+    True
     """
 
     id: int
@@ -374,9 +389,10 @@ class CallRecord:
     one of ``root_module.modules()``. ``first_output``: the first tensor the call returned
     (when in the record). ``block``: the block a control scope opened.
 
-    Example:
-        >>> CallRecord(0, "module", "enc", "enc", "x.py:2").parent is None
-        True
+    Examples
+    --------
+    >>> CallRecord(0, "module", "enc", "enc", "x.py:2").parent is None
+    True
     """
 
     id: int
@@ -404,9 +420,10 @@ class ParamRecord:
     number, :class:`ArrayValue`, :class:`VarianceScalingInit` or :class:`LayerRef`
     (``init_by_layer``).
 
-    Example:
-        >>> ParamRecord(0, ("w",), True, (1,), "float32").trainable
-        True
+    Examples
+    --------
+    >>> ParamRecord(0, ("w",), True, (1,), "float32").trainable
+    True
     """
 
     layer: int
@@ -426,9 +443,10 @@ class ParamRecord:
 class ExternRecord:
     """An extern data entry: its key and layer; ``declared_here``: not declared by another thread.
 
-    Example:
-        >>> ExternRecord("data", 0, True).key
-        'data'
+    Examples
+    --------
+    >>> ExternRecord("data", 0, True).key
+    'data'
     """
 
     key: str
@@ -440,9 +458,10 @@ class ExternRecord:
 class MarkRecord:
     """A marked output (``name`` None: the default output) or loss (``loss_scale`` set).
 
-    Example:
-        >>> MarkRecord(0, None, "x.py:3").as_error
-        False
+    Examples
+    --------
+    >>> MarkRecord(0, None, "x.py:3").as_error
+    False
     """
 
     layer: int
@@ -460,17 +479,18 @@ class BuildRecord:
     ``calls`` (call-tree order), ``dims`` and ``marks`` (mark order). ``params`` lists
     the root module's parameters in resolution order, then other parameters the marks use.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     lin = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 3))
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, lin.in_dim]))
-        ...     _ = lin(x).mark_as_default_output()
-        ...     record, handles = nn.build_record(lin)
-        >>> [p.path for p in record.params]
-        [('weight',), ('bias',)]
-        >>> record == nn.build_record(lin)[0]
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     lin = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 3))
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, lin.in_dim]))
+    ...     _ = lin(x).mark_as_default_output()
+    ...     record, handles = nn.build_record(lin)
+    >>> [p.path for p in record.params]
+    [('weight',), ('bias',)]
+    >>> record == nn.build_record(lin)[0]
+    True
     """
 
     version: tuple[int, int]

@@ -25,10 +25,11 @@ class ReturnnFallbackError(RcNnError, ValueError):
 
     The message says how to pass the template yourself (``make_layer(..., out=...)``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> issubclass(nn.ReturnnFallbackError, nn.RcNnError)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> issubclass(nn.ReturnnFallbackError, nn.RcNnError)
+    True
     """
 
 
@@ -56,16 +57,19 @@ def infer_template_with_returnn(layer_dict: dict[str, Any], *, name: str) -> Tem
     (``get_out_data_from_opts``), exactly as during RETURNN's own construction,
     without building any TF ops for the layer.
 
-    Raises:
-        ReturnnFallbackError: RETURNN does not know the class or cannot infer the
-            template from templates alone; pass ``out=`` to ``make_layer`` then.
+    Raises
+    ------
+    ReturnnFallbackError
+        RETURNN does not know the class or cannot infer the
+        template from templates alone; pass ``out=`` to ``make_layer`` then.
 
-    Example:
-        >>> import rc_nn as nn  # doctest: +SKIP
-        >>> f = nn.FeatureDim("f", 4)  # doctest: +SKIP
-        >>> x = nn.zeros([nn.batch_dim, f])  # doctest: +SKIP
-        >>> nn.make_layer({"class": "gating", "from": x, "activation": "tanh"}, name="glu").dims[1].dimension  # doctest: +SKIP
-        2
+    Examples
+    --------
+    >>> import rc_nn as nn  # doctest: +SKIP
+    >>> f = nn.FeatureDim("f", 4)  # doctest: +SKIP
+    >>> x = nn.zeros([nn.batch_dim, f])  # doctest: +SKIP
+    >>> nn.make_layer({"class": "gating", "from": x, "activation": "tanh"}, name="glu").dims[1].dimension  # doctest: +SKIP
+    2
     """
     where = user_location(3)
     class_name = layer_dict.get("class")

@@ -23,9 +23,10 @@ def plain_number(value: object) -> bool | int | float | None:
 
     Numbers: bools, ints, floats, their subclasses and numpy bool/int/float scalars.
 
-    Example:
-        >>> plain_number(numpy.float32(0.5)), plain_number(numpy.int64(3)), plain_number("1")
-        (0.5, 3, None)
+    Examples
+    --------
+    >>> plain_number(numpy.float32(0.5)), plain_number(numpy.int64(3)), plain_number("1")
+    (0.5, 3, None)
     """
     if isinstance(value, numpy.generic):
         if not isinstance(value, numpy.bool_ | numpy.integer | numpy.floating):
@@ -43,9 +44,10 @@ def plain_number(value: object) -> bool | int | float | None:
 def number_code(value: bool | int | float) -> str:
     """Python code of a plain number (``float("inf")`` and ``float("nan")`` for those).
 
-    Example:
-        >>> number_code(float("-inf")), number_code(2), number_code(0.1)
-        ('float("-inf")', '2', '0.1')
+    Examples
+    --------
+    >>> number_code(float("-inf")), number_code(2), number_code(0.1)
+    ('float("-inf")', '2', '0.1')
     """
     plain = plain_number(value)
     if plain is None:

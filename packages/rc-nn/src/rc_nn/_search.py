@@ -42,19 +42,20 @@ def choice(
     must be ``axis``), used without search. Returns the chosen label, int32
     ``[batch]`` with sparse dim ``axis``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> classes = nn.FeatureDim("classes", 5)
-        >>> labels = nn.get_extern_data(
-        ...     nn.Data("choice_doc", dim_tags=[nn.batch_dim, nn.SpatialDim("out")], sparse_dim=classes)
-        ... )
-        >>> loop = nn.Loop(max_seq_len=4)
-        >>> with loop:
-        ...     label = nn.choice(nn.zeros([nn.batch_dim, classes]), target=labels, beam_size=3)
-        ...     _ = loop.end(label == 0, include_eos=True)
-        ...     out = loop.stack(label)
-        >>> label.sparse_dim is classes, label.dims == (nn.batch_dim,)
-        (True, True)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> classes = nn.FeatureDim("classes", 5)
+    >>> labels = nn.get_extern_data(
+    ...     nn.Data("choice_doc", dim_tags=[nn.batch_dim, nn.SpatialDim("out")], sparse_dim=classes)
+    ... )
+    >>> loop = nn.Loop(max_seq_len=4)
+    >>> with loop:
+    ...     label = nn.choice(nn.zeros([nn.batch_dim, classes]), target=labels, beam_size=3)
+    ...     _ = loop.end(label == 0, include_eos=True)
+    ...     out = loop.stack(label)
+    >>> label.sparse_dim is classes, label.dims == (nn.batch_dim,)
+    (True, True)
     """
     what = "nn.choice"
     source = as_tensor(source, what)
@@ -110,11 +111,12 @@ def choice(
 def decide(x: Tensor) -> Tensor:
     """The best hypothesis of the beam of ``x`` (RETURNN ``decide``), after a search loop.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> labels = nn.zeros([nn.SpatialDim("out"), nn.batch_dim], dtype="int32")
-        >>> nn.decide(labels).dims[0] is nn.batch_dim
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> labels = nn.zeros([nn.SpatialDim("out"), nn.batch_dim], dtype="int32")
+    >>> nn.decide(labels).dims[0] is nn.batch_dim
+    True
     """
     x = as_tensor(x, "nn.decide")
     # RETURNN returns it batch-major (the batch dim first, the others in order).

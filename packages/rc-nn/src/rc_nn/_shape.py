@@ -37,12 +37,13 @@ def split(x: Tensor, *, axis: Dim, out_dims: Sequence[Dim]) -> tuple[Tensor, ...
 
     The sizes of ``out_dims`` must add up to the size of ``axis``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f, a, b = nn.FeatureDim("f", 5), nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> left, right = nn.split(nn.zeros([nn.batch_dim, f]), axis=f, out_dims=[a, b])
-        >>> left.dims == (nn.batch_dim, a) and right.dims == (nn.batch_dim, b)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f, a, b = nn.FeatureDim("f", 5), nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+    >>> left, right = nn.split(nn.zeros([nn.batch_dim, f]), axis=f, out_dims=[a, b])
+    >>> left.dims == (nn.batch_dim, a) and right.dims == (nn.batch_dim, b)
+    True
     """
     x = as_tensor(x, "split")
     axis = check_axis(x, as_dim(axis, "split", "axis"), "split")
@@ -85,11 +86,12 @@ def reshape(x: Tensor, *, in_dims: Sequence[Dim], out_dims: Sequence[Dim]) -> Te
     Values are read in the order of ``in_dims`` and written in the order of
     ``out_dims``; the new dims take the place of the first of ``in_dims``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b, c = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3), nn.FeatureDim("c", 6)
-        >>> nn.reshape(nn.zeros([nn.batch_dim, a, b]), in_dims=[a, b], out_dims=[c]).dims == (nn.batch_dim, c)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b, c = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3), nn.FeatureDim("c", 6)
+    >>> nn.reshape(nn.zeros([nn.batch_dim, a, b]), in_dims=[a, b], out_dims=[c]).dims == (nn.batch_dim, c)
+    True
     """
     x = as_tensor(x, "reshape")
     ins = as_dims(in_dims, "reshape", "in_dims")
@@ -133,11 +135,12 @@ def reshape(x: Tensor, *, in_dims: Sequence[Dim], out_dims: Sequence[Dim]) -> Te
 def split_dims(x: Tensor, *, axis: Dim, dims: Sequence[Dim]) -> Tensor:
     """Split the static ``axis`` into ``dims`` (RETURNN ``split_dims``), row-major.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f, h, d = nn.FeatureDim("f", 6), nn.FeatureDim("heads", 2), nn.FeatureDim("d", 3)
-        >>> nn.split_dims(nn.zeros([nn.batch_dim, f]), axis=f, dims=[h, d]).dims == (nn.batch_dim, h, d)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f, h, d = nn.FeatureDim("f", 6), nn.FeatureDim("heads", 2), nn.FeatureDim("d", 3)
+    >>> nn.split_dims(nn.zeros([nn.batch_dim, f]), axis=f, dims=[h, d]).dims == (nn.batch_dim, h, d)
+    True
     """
     x = as_tensor(x, "split_dims")
     axis = check_axis(x, as_dim(axis, "split_dims", "axis"), "split_dims")
@@ -174,12 +177,13 @@ def merge_dims(x: Tensor, *, axes: Sequence[Dim], out_dim: Dim | None = None) ->
     dynamic dim among ``axes`` it is a new dynamic dim named like the product (RETURNN's
     product dim would be taken for that dynamic dim when broadcasting).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
-        >>> y, ab = nn.merge_dims(nn.zeros([nn.batch_dim, a, b]), axes=[a, b])
-        >>> ab.dimension, y.dims == (nn.batch_dim, ab)
-        (6, True)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 2), nn.FeatureDim("b", 3)
+    >>> y, ab = nn.merge_dims(nn.zeros([nn.batch_dim, a, b]), axes=[a, b])
+    >>> ab.dimension, y.dims == (nn.batch_dim, ab)
+    (6, True)
     """
     x = as_tensor(x, "merge_dims")
     merged = as_dims(axes, "merge_dims", "axes")
@@ -272,14 +276,15 @@ def expand_dim(x: Tensor, *, dim: Dim) -> Tensor:
     axis the time axis of a tensor without one (which e.g. breaks ``batch_norm``). A
     tensor without the batch dim gets it before its last axis (at the end if sparse).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
-        >>> nn.expand_dim(nn.zeros([nn.batch_dim, f]), dim=one).dims == (nn.batch_dim, one, f)
-        True
-        >>> e = nn.FeatureDim("e", 2)
-        >>> nn.expand_dim(nn.zeros([nn.batch_dim]), dim=e).dims == (nn.batch_dim, e)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
+    >>> nn.expand_dim(nn.zeros([nn.batch_dim, f]), dim=one).dims == (nn.batch_dim, one, f)
+    True
+    >>> e = nn.FeatureDim("e", 2)
+    >>> nn.expand_dim(nn.zeros([nn.batch_dim]), dim=e).dims == (nn.batch_dim, e)
+    True
     """
     x = as_tensor(x, "expand_dim")
     dim = as_dim(dim, "expand_dim", "dim")
@@ -313,11 +318,12 @@ def expand_dim(x: Tensor, *, dim: Dim) -> Tensor:
 def squeeze(x: Tensor, *, axis: Dim) -> Tensor:
     """Remove the size-1 dim ``axis`` (RETURNN ``squeeze``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
-        >>> nn.squeeze(nn.zeros([nn.batch_dim, one, f]), axis=one).dims == (nn.batch_dim, f)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> f, one = nn.FeatureDim("f", 3), nn.SpatialDim("one", 1)
+    >>> nn.squeeze(nn.zeros([nn.batch_dim, one, f]), axis=one).dims == (nn.batch_dim, f)
+    True
     """
     x = as_tensor(x, "squeeze")
     axis = check_axis(x, as_dim(axis, "squeeze", "axis"), "squeeze")

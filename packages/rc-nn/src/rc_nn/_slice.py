@@ -51,12 +51,13 @@ def slice(  # the predecessor's name
     (e.g. ``axis - 2``), as RETURNN derives it. A non-negative ``slice_end`` gives a
     static dim of size ``end - start`` and then ``out_dim`` is required.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time = nn.SpatialDim("time")
-        >>> y, t2 = nn.slice(nn.zeros([nn.batch_dim, time]), axis=time, slice_start=1)
-        >>> y.dims == (nn.batch_dim, t2)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time = nn.SpatialDim("time")
+    >>> y, t2 = nn.slice(nn.zeros([nn.batch_dim, time]), axis=time, slice_start=1)
+    >>> y.dims == (nn.batch_dim, t2)
+    True
     """
     x = as_tensor(x, "slice")
     axis = check_axis(x, as_dim(axis, "slice", "axis"), "slice")
@@ -128,12 +129,13 @@ def slice_nd(x: Tensor, *, axis: Dim, start: Tensor, size: Dim) -> Tensor:
     Output dims: the dims of ``start``, then ``x``'s dims before ``axis``, then
     ``size``, then the rest of ``x``'s dims (RETURNN's gather order).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, win = nn.SpatialDim("time"), nn.SpatialDim("win", 2)
-        >>> start = nn.zeros([nn.batch_dim], dtype="int32")
-        >>> nn.slice_nd(nn.zeros([nn.batch_dim, time]), axis=time, start=start, size=win).dims == (nn.batch_dim, win)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, win = nn.SpatialDim("time"), nn.SpatialDim("win", 2)
+    >>> start = nn.zeros([nn.batch_dim], dtype="int32")
+    >>> nn.slice_nd(nn.zeros([nn.batch_dim, time]), axis=time, start=start, size=win).dims == (nn.batch_dim, win)
+    True
     """
     x = as_tensor(x, "slice_nd")
     start = as_tensor(start, "slice_nd start")
@@ -205,12 +207,13 @@ def pad(
     ``mode`` is ``"constant"`` (with ``value``), ``"reflect"``, ``"symmetric"`` or
     ``"replication"``. The new dims default to ``left + axis + right``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time = nn.SpatialDim("time")
-        >>> y, (t2,) = nn.pad(nn.zeros([nn.batch_dim, time]), axes=[time], padding=[(1, 2)])
-        >>> y.dims == (nn.batch_dim, t2)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time = nn.SpatialDim("time")
+    >>> y, (t2,) = nn.pad(nn.zeros([nn.batch_dim, time]), axes=[time], padding=[(1, 2)])
+    >>> y.dims == (nn.batch_dim, t2)
+    True
     """
     x = as_tensor(x, "pad")
     axes_ = [axes] if isinstance(axes, Dim) else as_dims(axes, "pad", "axes")
@@ -287,12 +290,13 @@ def window(
     ``padding="same"`` and stride 1). RETURNN puts the window dim and the spatial
     dim first.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, win = nn.SpatialDim("time"), nn.SpatialDim("win", 3)
-        >>> y, t = nn.window(nn.zeros([nn.batch_dim, time]), spatial_dim=time, window_dim=win)
-        >>> y.dims == (win, time, nn.batch_dim)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, win = nn.SpatialDim("time"), nn.SpatialDim("win", 3)
+    >>> y, t = nn.window(nn.zeros([nn.batch_dim, time]), spatial_dim=time, window_dim=win)
+    >>> y.dims == (win, time, nn.batch_dim)
+    True
     """
     x = as_tensor(x, "window")
     spatial_dim = check_axis(x, as_dim(spatial_dim, "window", "spatial_dim"), "window")

@@ -86,9 +86,10 @@ _scope_stack: contextvars.ContextVar[tuple[tuple[rc_naming.Root, rc_naming.NameN
 def state_of(root: rc_naming.Root) -> BuildState:
     """The build state of ``root``, created on first use.
 
-    Example:
-        >>> state_of(rc_naming.current_root()).root is rc_naming.current_root()
-        True
+    Examples
+    --------
+    >>> state_of(rc_naming.current_root()).root is rc_naming.current_root()
+    True
     """
     state = _states.get(root)
     if state is None:
@@ -106,9 +107,10 @@ def module_calls(root: rc_naming.Root, *, outermost: bool = False) -> Iterator[C
 
     ``outermost``: only the calls made outside any module call.
 
-    Example:
-        >>> list(module_calls(rc_naming.Root("empty")))
-        []
+    Examples
+    --------
+    >>> list(module_calls(rc_naming.Root("empty")))
+    []
     """
     state = _states.get(root)
     if state is None:

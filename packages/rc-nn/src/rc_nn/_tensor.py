@@ -48,10 +48,11 @@ def make_template(
 ) -> Template:
     """A RETURNN tensor template with the given dims (the output description of a layer).
 
-    Example:
-        >>> from returnn.tensor import batch_dim
-        >>> make_template([batch_dim]).dims == (batch_dim,)
-        True
+    Examples
+    --------
+    >>> from returnn.tensor import batch_dim
+    >>> make_template([batch_dim]).dims == (batch_dim,)
+    True
     """
     if feature_dim is not None and feature_dim not in dims:
         feature_dim = None
@@ -121,12 +122,13 @@ def common_template(templates: Sequence[Template], *, name: str = "output") -> T
     (see ``_dims_match``): start from the first template with the most dims, add each
     missing dim where RETURNN puts new dims.
 
-    Example:
-        >>> from returnn.tensor import Dim, batch_dim
-        >>> a, b = Dim(4, name="a"), Dim(4, name="b")  # same size, different dims
-        >>> common_template([make_template([batch_dim, a]), make_template([b])]).dims == (
-        ...     batch_dim, a, b)
-        True
+    Examples
+    --------
+    >>> from returnn.tensor import Dim, batch_dim
+    >>> a, b = Dim(4, name="a"), Dim(4, name="b")  # same size, different dims
+    >>> common_template([make_template([batch_dim, a]), make_template([b])]).dims == (
+    ...     batch_dim, a, b)
+    True
     """
     assert templates
     most = max(t.batch_ndim for t in templates)
@@ -201,12 +203,13 @@ class Tensor:
     Create tensors with rc-nn operations, never directly. The dims are
     ``returnn.tensor.Dim`` objects; arithmetic broadcasts by dims.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
-        >>> x = nn.get_extern_data(nn.Data("tensor_doc", dim_tags=[nn.batch_dim, time, feat]))
-        >>> (x * 2.0).dims == (nn.batch_dim, time, feat)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+    >>> x = nn.get_extern_data(nn.Data("tensor_doc", dim_tags=[nn.batch_dim, time, feat]))
+    >>> (x * 2.0).dims == (nn.batch_dim, time, feat)
+    True
     """
 
     __slots__ = (
@@ -276,16 +279,17 @@ class Tensor:
         use: changing it does not change the tensor. rc-nn itself works on
         :attr:`template` (version 2, no time axis); prefer naming dims over axis numbers.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
-            >>> x = nn.get_extern_data(nn.Data("tensor_data_doc", dim_tags=[nn.batch_dim, time, feat]))
-            >>> y = x * 2.0
-            >>> y.data.time_dim_axis, y.data.dims[y.data.time_dim_axis] is time
-            (1, True)
-            >>> merged, _ = nn.merge_dims(x, axes=[time, feat])
-            >>> merged.data.time_dim_axis is None  # RETURNN: time merged into the feature
-            True
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+        >>> x = nn.get_extern_data(nn.Data("tensor_data_doc", dim_tags=[nn.batch_dim, time, feat]))
+        >>> y = x * 2.0
+        >>> y.data.time_dim_axis, y.data.dims[y.data.time_dim_axis] is time
+        (1, True)
+        >>> merged, _ = nn.merge_dims(x, axes=[time, feat])
+        >>> merged.data.time_dim_axis is None  # RETURNN: time merged into the feature
+        True
         """
         if self._data_view is None:
             return data_view(self, Tensor)
@@ -321,11 +325,12 @@ class Tensor:
         """The dims in order without ``remove`` (one dim or several), e.g. the batch dims of
         an op over ``remove`` (the predecessor's ``Tensor.remaining_dims``).
 
-        Example:
-            >>> import rc_nn as nn
-            >>> f = nn.FeatureDim("f", 2)
-            >>> nn.zeros([nn.batch_dim, f]).remaining_dims(f) == [nn.batch_dim]
-            True
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.zeros([nn.batch_dim, f]).remaining_dims(f) == [nn.batch_dim]
+        True
         """
         dims = list(self.dims)
         removes = [] if remove is None else [remove] if isinstance(remove, Dim) else list(remove)
@@ -345,13 +350,14 @@ class Tensor:
 
         A property, as in the predecessor; calling it (``x.dims_set()``) gives the same set.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> f = nn.FeatureDim("f", 2)
-            >>> nn.zeros([nn.batch_dim, f]).dims_set == {nn.batch_dim, f}
-            True
-            >>> nn.zeros([nn.batch_dim, f]).dims_set() == {nn.batch_dim, f}
-            True
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.zeros([nn.batch_dim, f]).dims_set == {nn.batch_dim, f}
+        True
+        >>> nn.zeros([nn.batch_dim, f]).dims_set() == {nn.batch_dim, f}
+        True
         """
         return DimsSet(self.template.dims)
 
@@ -368,10 +374,11 @@ class Tensor:
     def verify_out_shape(self, out_shape: set[Dim] | frozenset[Dim]) -> None:
         """Check that the dims are exactly ``out_shape`` (as a set).
 
-        Example:
-            >>> import rc_nn as nn
-            >>> f = nn.FeatureDim("f", 2)
-            >>> nn.zeros([f]).verify_out_shape({f})
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> f = nn.FeatureDim("f", 2)
+        >>> nn.zeros([f]).verify_out_shape({f})
         """
         if set(self.dims) != set(out_shape):
             raise DimMismatchError(
@@ -385,9 +392,10 @@ class Tensor:
     def mark_as_default_output(self) -> Tensor:
         """Make this the network's default output (RETURNN layer ``output``).
 
-        Example:
-            >>> import rc_nn as nn
-            >>> _ = nn.zeros([nn.FeatureDim("f", 2)]).mark_as_default_output()
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> _ = nn.zeros([nn.FeatureDim("f", 2)]).mark_as_default_output()
         """
         # Earlier default outputs stay recorded: the root can hold several models (e.g. the
         # default root), and serialization takes the last default output of its model.

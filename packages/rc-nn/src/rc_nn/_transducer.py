@@ -48,31 +48,41 @@ def transducer_time_sync_full_sum_neg_log_prob(
 ) -> Tensor:
     """``-log p(labels | input)`` summed over all time-synchronous alignments (RNA loss).
 
-    Args:
-        log_probs: ``[batch..., input_spatial_dim, prev_labels_spatial_dim, vocab]``
-            log probabilities (e.g. a ``log_softmax`` over ``vocab``, blank included).
-        labels: ``[batch..., labels_spatial_dim]`` int labels (sparse into the labels'
-            vocab, which may be ``vocab`` without blank).
-        input_spatial_dim: the input frames ``T``.
-        labels_spatial_dim: the labels ``U``.
-        prev_labels_spatial_dim: ``1 + labels_spatial_dim`` (with the begin-of-sequence
-            label), the second axis of ``log_probs``.
-        blank_index: index of blank in ``vocab`` (negative: from the end).
+    Parameters
+    ----------
+    log_probs
+        ``[batch..., input_spatial_dim, prev_labels_spatial_dim, vocab]``
+        log probabilities (e.g. a ``log_softmax`` over ``vocab``, blank included).
+    labels
+        ``[batch..., labels_spatial_dim]`` int labels (sparse into the labels'
+        vocab, which may be ``vocab`` without blank).
+    input_spatial_dim
+        the input frames ``T``.
+    labels_spatial_dim
+        the labels ``U``.
+    prev_labels_spatial_dim
+        ``1 + labels_spatial_dim`` (with the begin-of-sequence
+        label), the second axis of ``log_probs``.
+    blank_index
+        index of blank in ``vocab`` (negative: from the end).
 
-    Returns:
-        ``[batch...]`` float32: the negative log probability of every sequence.
+    Returns
+    -------
+    ``[batch...]`` float32
+        the negative log probability of every sequence.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> t, u, v = nn.SpatialDim("t"), nn.SpatialDim("u"), nn.FeatureDim("vocab+blank", 4)
-        >>> u1 = 1 + u
-        >>> lp = nn.log_softmax(nn.zeros([nn.batch_dim, t, u1, v]), axis=v)
-        >>> y = nn.zeros([nn.batch_dim, u], dtype="int32")
-        >>> loss = nn.transducer_time_sync_full_sum_neg_log_prob(
-        ...     lp, labels=y, input_spatial_dim=t, labels_spatial_dim=u,
-        ...     prev_labels_spatial_dim=u1)
-        >>> loss.dims == (nn.batch_dim,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> t, u, v = nn.SpatialDim("t"), nn.SpatialDim("u"), nn.FeatureDim("vocab+blank", 4)
+    >>> u1 = 1 + u
+    >>> lp = nn.log_softmax(nn.zeros([nn.batch_dim, t, u1, v]), axis=v)
+    >>> y = nn.zeros([nn.batch_dim, u], dtype="int32")
+    >>> loss = nn.transducer_time_sync_full_sum_neg_log_prob(
+    ...     lp, labels=y, input_spatial_dim=t, labels_spatial_dim=u,
+    ...     prev_labels_spatial_dim=u1)
+    >>> loss.dims == (nn.batch_dim,)
+    True
     """
     what = "transducer_time_sync_full_sum_neg_log_prob"
     log_probs = as_tensor(log_probs, what)

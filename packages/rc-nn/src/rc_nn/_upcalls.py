@@ -15,10 +15,11 @@ The modules that answer install themselves here when they are imported; importin
 ``rc_nn`` imports them, so the answers are in place before any tensor exists. This
 keeps the import graph free of cycles and of function-level imports.
 
-Example:
-    >>> import rc_nn  # installs both
-    >>> callable(control_flow().check_new_layer) and callable(operators().binary)
-    True
+Examples
+--------
+>>> import rc_nn  # installs both
+>>> callable(control_flow().check_new_layer) and callable(operators().binary)
+True
 """
 
 from __future__ import annotations

@@ -14,9 +14,10 @@ _OWN_PACKAGES = ("rc_nn", "rc_naming", "rc_serialize")
 def user_location(skip: int = 1) -> str:
     """Return ``"file.py:12"`` of the innermost frame outside rc's own packages.
 
-    Example:
-        >>> user_location().count(":") >= 1
-        True
+    Examples
+    --------
+    >>> user_location().count(":") >= 1
+    True
     """
     frame: types.FrameType | None = sys._getframe(skip)
     while frame is not None:
@@ -37,9 +38,10 @@ def creation_site(obj: object = _NO_OBJECT) -> str:
     and ``obj``'s own methods, so a subclass ``__init__`` calling ``super().__init__()``
     reports the line that instantiated it, not the ``super()`` line.
 
-    Example:
-        >>> creation_site().count(":") >= 1
-        True
+    Examples
+    --------
+    >>> creation_site().count(":") >= 1
+    True
     """
     frame: types.FrameType | None = sys._getframe(1)
     while frame is not None:

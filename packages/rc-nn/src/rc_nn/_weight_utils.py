@@ -60,13 +60,14 @@ class WeightNorm(Module):
     ``v`` except ``dim`` (see :func:`weight_norm`). Parameters ``g`` [dim] and ``v``
     (the weight's dims).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.Linear(a, b)
-        >>> _ = nn.weight_norm(lin, "weight", dim=b)
-        >>> [n for n, _ in lin.named_parameters()]
-        ['bias', 'weight_normalized.g', 'weight_normalized.v']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.Linear(a, b)
+    >>> _ = nn.weight_norm(lin, "weight", dim=b)
+    >>> [n for n, _ in lin.named_parameters()]
+    ['bias', 'weight_normalized.g', 'weight_normalized.v']
     """
 
     def __init__(self, weight: Parameter, dim: Dim | None, eps: float = 1e-6) -> None:
@@ -142,13 +143,14 @@ def weight_norm(
     Call it before the module is used. The weight is computed once, where this is
     called (outside any loop or cond), and read by every call of the module.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.Linear(a, b)
-        >>> wn = nn.weight_norm(lin)
-        >>> wn.g.dims == (b,)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.Linear(a, b)
+    >>> wn = nn.weight_norm(lin)
+    >>> wn.g.dims == (b,)
+    True
     """
     weight = _parameter_attr(module, name, "weight_norm")
     if f"{name}_normalized" in module.__dict__:
@@ -173,13 +175,14 @@ def remove_weight_norm(module: ModuleT, name: str = "weight") -> ModuleT:
     """Undo :func:`weight_norm`: ``module.<name>`` is a plain parameter again, with the
     original initializer.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.Linear(a, b)
-        >>> _ = nn.weight_norm(lin)
-        >>> [n for n, _ in nn.remove_weight_norm(lin).named_parameters()]
-        ['bias', 'weight']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.Linear(a, b)
+    >>> _ = nn.weight_norm(lin)
+    >>> [n for n, _ in nn.remove_weight_norm(lin).named_parameters()]
+    ['bias', 'weight']
     """
     fn = module.__dict__.get(f"{name}_normalized")
     if not isinstance(fn, WeightNorm):
@@ -207,12 +210,13 @@ def weight_dropout(
     ``axis``: the dims the dropout mask varies over (default: all dims of the weight,
     i.e. each weight entry is dropped on its own), as :func:`rc_nn.dropout`.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.weight_dropout(nn.Linear(a, b), "weight", 0.1)
-        >>> [n for n, _ in lin.named_parameters()]
-        ['bias', 'weight_raw']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.weight_dropout(nn.Linear(a, b), "weight", 0.1)
+    >>> [n for n, _ in lin.named_parameters()]
+    ['bias', 'weight_raw']
     """
     weight = _parameter_attr(module, name, "weight_dropout")
     if f"{name}_raw" in module.__dict__:
@@ -228,12 +232,13 @@ def variational_weight_noise(module: ModuleT, name: str, weight_noise_std: float
     """Gaussian noise with ``weight_noise_std`` added to ``module.<name>`` in training
     (an ``nn.Cond`` on the train flag; kept as ``<name>_raw``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
-        >>> lin = nn.variational_weight_noise(nn.Linear(a, b), "weight", 0.01)
-        >>> [n for n, _ in lin.named_parameters()]
-        ['bias', 'weight_raw']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> a, b = nn.FeatureDim("a", 3), nn.FeatureDim("b", 4)
+    >>> lin = nn.variational_weight_noise(nn.Linear(a, b), "weight", 0.01)
+    >>> [n for n, _ in lin.named_parameters()]
+    ['bias', 'weight_raw']
     """
     if not weight_noise_std > 0:
         raise ValueError(

@@ -3,11 +3,12 @@
 The same classes as at the top level of ``rc_nn`` (``rc_nn.conformer.ConformerEncoder is
 rc_nn.ConformerEncoder``); same parameter names as the predecessor's.
 
-Example:
-    >>> import rc_nn
-    >>> from rc_nn.conformer import ConformerEncoder
-    >>> ConformerEncoder is rc_nn.ConformerEncoder
-    True
+Examples
+--------
+>>> import rc_nn
+>>> from rc_nn.conformer import ConformerEncoder
+>>> ConformerEncoder is rc_nn.ConformerEncoder
+True
 """
 
 from .models import (

@@ -5,24 +5,25 @@ predecessor's model: an encoder (:mod:`rc_nn.encoder.base`), a ``Linear`` output
 projection ``out_projection`` and framewise cross-entropy training. Parameter names are
 the predecessor's (``encoder.*``, ``out_projection.weight``, ``out_projection.bias``).
 
-Example:
-    >>> import rc_nn as nn
-    >>> from rc_nn.encoder.base import ISeqFramewiseEncoder
-    >>> from rc_nn.hybrid_hmm import HybridHMM
-    >>> class Enc(ISeqFramewiseEncoder):
-    ...     def __init__(self, in_dim, out_dim):
-    ...         super().__init__()
-    ...         self.out_dim = out_dim
-    ...         self.lin = nn.Linear(in_dim, out_dim)
-    ...     def forward(self, source, *, spatial_dim):
-    ...         return nn.relu(self.lin(source))
-    >>> t, f, h, s = (nn.SpatialDim("t"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 4),
-    ...               nn.FeatureDim("states", 5))
-    >>> x = nn.get_extern_data(nn.Data("hybrid_doc", dim_tags=[nn.batch_dim, t, f]))
-    >>> model = HybridHMM(f, s, encoder=Enc(f, h))
-    >>> log_probs, state = model(x, spatial_dim=t)
-    >>> log_probs.dims == (nn.batch_dim, t, s), state
-    (True, None)
+Examples
+--------
+>>> import rc_nn as nn
+>>> from rc_nn.encoder.base import ISeqFramewiseEncoder
+>>> from rc_nn.hybrid_hmm import HybridHMM
+>>> class Enc(ISeqFramewiseEncoder):
+...     def __init__(self, in_dim, out_dim):
+...         super().__init__()
+...         self.out_dim = out_dim
+...         self.lin = nn.Linear(in_dim, out_dim)
+...     def forward(self, source, *, spatial_dim):
+...         return nn.relu(self.lin(source))
+>>> t, f, h, s = (nn.SpatialDim("t"), nn.FeatureDim("f", 3), nn.FeatureDim("h", 4),
+...               nn.FeatureDim("states", 5))
+>>> x = nn.get_extern_data(nn.Data("hybrid_doc", dim_tags=[nn.batch_dim, t, f]))
+>>> model = HybridHMM(f, s, encoder=Enc(f, h))
+>>> log_probs, state = model(x, spatial_dim=t)
+>>> log_probs.dims == (nn.batch_dim, t, s), state
+(True, None)
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
 """rc-serialize: turn a called rc-nn model into a RETURNN config.
 
-Example:
-    >>> import rc_nn as nn
-    >>> from rc_serialize import get_returnn_config_serialized
-    >>> with nn.Root():
-    ...     feat = nn.FeatureDim("in", 3)
-    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
-    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-    ...     _ = net(x).mark_as_default_output()
-    ...     print(get_returnn_config_serialized(net).splitlines()[0])
-    #!rnn.py
+Examples
+--------
+>>> import rc_nn as nn
+>>> from rc_serialize import get_returnn_config_serialized
+>>> with nn.Root():
+...     feat = nn.FeatureDim("in", 3)
+...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+...     _ = net(x).mark_as_default_output()
+...     print(get_returnn_config_serialized(net).splitlines()[0])
+#!rnn.py
 """
 
 from ._checkpoint_errors import CheckpointPathError, CheckpointVariableError

@@ -13,16 +13,18 @@ __all__ = ["CheckpointPathError", "CheckpointVariableError"]
 class CheckpointPathError(RcSerializeError, FileNotFoundError):
     """A TF checkpoint cannot be read, or the directory for a new one does not exist.
 
-    Example:
-        >>> issubclass(CheckpointPathError, RcSerializeError), issubclass(CheckpointPathError, FileNotFoundError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(CheckpointPathError, RcSerializeError), issubclass(CheckpointPathError, FileNotFoundError)
+    (True, True)
     """
 
 
 class CheckpointVariableError(RcSerializeError, LookupError):
     """A migration mapping names variables the old checkpoint does not have.
 
-    Example:
-        >>> issubclass(CheckpointVariableError, RcSerializeError), issubclass(CheckpointVariableError, LookupError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(CheckpointVariableError, RcSerializeError), issubclass(CheckpointVariableError, LookupError)
+    (True, True)
     """

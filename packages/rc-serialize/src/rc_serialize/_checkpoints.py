@@ -13,12 +13,13 @@ rc-naming; this module adds what is RETURNN/TensorFlow specific:
 
 TensorFlow is imported only inside the functions that read or write checkpoints.
 
-Example:
-    >>> import rc_nn as nn
-    >>> with nn.Root():
-    ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
-    ...     model_names_and_shapes(net)
-    {'weight': (3, 2), 'bias': (2,)}
+Examples
+--------
+>>> import rc_nn as nn
+>>> with nn.Root():
+...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+...     model_names_and_shapes(net)
+{'weight': (3, 2), 'bias': (2,)}
 """
 
 from __future__ import annotations
@@ -82,13 +83,14 @@ def variable_to_path(name: str, param_naming: str = "predecessor") -> str | None
     ``.`` in attribute names and keys), and as ``heads.en.us.bias`` it would match
     the different variable ``heads/en/us/bias/param``. It shows up as unexpected.
 
-    Example:
-        >>> variable_to_path("enc/lin/weight/param")
-        'enc.lin.weight'
-        >>> variable_to_path("enc/lin/weight", "plain"), variable_to_path("global_step")
-        ('enc.lin.weight', None)
-        >>> variable_to_path("heads/en.us/bias/param")
-        'heads/en.us/bias/param'
+    Examples
+    --------
+    >>> variable_to_path("enc/lin/weight/param")
+    'enc.lin.weight'
+    >>> variable_to_path("enc/lin/weight", "plain"), variable_to_path("global_step")
+    ('enc.lin.weight', None)
+    >>> variable_to_path("heads/en.us/bias/param")
+    'heads/en.us/bias/param'
     """
     if name in _IGNORED_NAMES or name.endswith(_IGNORED_SUFFIXES):
         return None
@@ -105,8 +107,10 @@ def read_checkpoint_shapes(checkpoint: str | os.PathLike[str]) -> dict[str, tupl
 
     ``checkpoint`` is the prefix RETURNN writes (``.../model.003``, without ``.index``).
 
-    Raises:
-        CheckpointPathError: (``FileNotFoundError``) no readable checkpoint at that prefix.
+    Raises
+    ------
+    CheckpointPathError
+        (``FileNotFoundError``) no readable checkpoint at that prefix.
     """
     import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a checkpoint is read
 
@@ -133,12 +137,18 @@ def _checkpoint_prefix(checkpoint: str | os.PathLike[str]) -> str:
 class CheckpointDiff:
     """A model compared with a checkpoint.
 
-    Attributes:
-        diff: the name diff (old = checkpoint, new = model), canonical paths.
-        variables: canonical path -> TF variable name in the checkpoint.
-        ignored: checkpoint variables that are no parameters (global step, optimizer slots).
-        renames: the declared renames found (old path -> new path), with reasons.
-        param_naming: the TF naming style used on both sides.
+    Attributes
+    ----------
+    diff
+        the name diff (old = checkpoint, new = model), canonical paths.
+    variables
+        canonical path -> TF variable name in the checkpoint.
+    ignored
+        checkpoint variables that are no parameters (global step, optimizer slots).
+    renames
+        the declared renames found (old path -> new path), with reasons.
+    param_naming
+        the TF naming style used on both sides.
     """
 
     diff: rc_naming.NameDiff
@@ -173,9 +183,12 @@ def checkpoint_diff(
     Declared renames of the model's classes (``__rc_renames__`` / ``@rc_naming.renamed``)
     are applied first; see :func:`rc_naming.diff_names` for the other suggestions.
 
-    Raises:
-        CheckpointPathError: (``FileNotFoundError``) no readable checkpoint at that prefix.
-        ValueError: ``param_naming`` is neither ``"predecessor"`` nor ``"plain"``.
+    Raises
+    ------
+    CheckpointPathError
+        (``FileNotFoundError``) no readable checkpoint at that prefix.
+    ValueError
+        ``param_naming`` is neither ``"predecessor"`` nor ``"plain"``.
     """
     shapes = read_checkpoint_shapes(checkpoint)
     return _diff_from_shapes(model, shapes, param_naming=param_naming, from_version=from_version)
@@ -213,17 +226,24 @@ def migration_mapping(
 ) -> dict[str, str]:
     """``new TF variable name -> old TF variable name`` for every model parameter.
 
-    Args:
-        accept: suggestion kinds to apply (default: declared renames only).
-        extra: explicit ``old path -> new path`` choices (canonical paths, ``.``-separated).
-        allow_unused: checkpoint parameters that nothing maps to are dropped silently
-            (by default they make the migration refuse).
+    Parameters
+    ----------
+    accept
+        suggestion kinds to apply (default: declared renames only).
+    extra
+        explicit ``old path -> new path`` choices (canonical paths, ``.``-separated).
+    allow_unused
+        checkpoint parameters that nothing maps to are dropped silently
+        (by default they make the migration refuse).
 
-    Raises:
-        rc_naming.UnresolvedNamesError: something stays missing, unused or ambiguous (also
-            an ``extra`` pair that overrides a match or feeds two new names from one old).
-        ValueError: an unknown suggestion kind in ``accept`` (rc-naming's message lists
-            the kinds).
+    Raises
+    ------
+    rc_naming.UnresolvedNamesError
+        something stays missing, unused or ambiguous (also
+        an ``extra`` pair that overrides a match or feeds two new names from one old).
+    ValueError
+        an unknown suggestion kind in ``accept`` (rc-naming's message lists
+        the kinds).
     """
     mapping = cdiff.diff.mapping(accept, extra=extra, allow_unexpected=allow_unused)
     naming = ParamNaming(cdiff.param_naming)
@@ -244,11 +264,14 @@ def migrate_checkpoint(
     :func:`migration_mapping`). ``global_step`` is carried over if present;
     optimizer slots are not. Returns the written prefix. Imports TensorFlow.
 
-    Raises:
-        CheckpointPathError: (``FileNotFoundError``) the checkpoint cannot be read, or the
-            output's directory does not exist.
-        CheckpointVariableError: (``LookupError``) ``mapping`` names an old variable the
-            checkpoint does not have.
+    Raises
+    ------
+    CheckpointPathError
+        (``FileNotFoundError``) the checkpoint cannot be read, or the
+        output's directory does not exist.
+    CheckpointVariableError
+        (``LookupError``) ``mapping`` names an old variable the
+        checkpoint does not have.
     """
     import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a checkpoint is written
 
@@ -312,17 +335,18 @@ def preload_config_code(
     under their own names. With ``init_for_train`` the preload happens at the start of
     training (first epoch), else for recognition/forwarding.
 
-    Example:
-        >>> print(preload_config_code("old/model.003", {"conv1/weight/param": "cv1/weight/param",
-        ...                                            "b/param": "b/param"}), end="")
-        # Load old/model.003 under the model's new parameter names (written by rc-serialize migrate).
-        preload_from_files = {
-            "rc_migrated": {
-                "filename": "old/model.003",
-                "init_for_train": True,
-                "var_name_mapping": {"conv1/weight/param": "cv1/weight/param"},
-            },
-        }
+    Examples
+    --------
+    >>> print(preload_config_code("old/model.003", {"conv1/weight/param": "cv1/weight/param",
+    ...                                            "b/param": "b/param"}), end="")
+    # Load old/model.003 under the model's new parameter names (written by rc-serialize migrate).
+    preload_from_files = {
+        "rc_migrated": {
+            "filename": "old/model.003",
+            "init_for_train": True,
+            "var_name_mapping": {"conv1/weight/param": "cv1/weight/param"},
+        },
+    }
     """
     renamed = {new: old for new, old in sorted(mapping.items()) if new != old}
     filename = _checkpoint_prefix(checkpoint)
@@ -350,18 +374,19 @@ def model_picture(model: rc_nn.Module, fmt: str = "text") -> str | bytes:
     ``fmt``: ``text`` (module tree, then call tree), ``dot``, ``svg`` or ``png`` (needs
     Graphviz's ``dot``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
-        ...     print(model_picture(net))
-        modules (canonical names):
-        <root>  Linear
-        ├── weight  Parameter[in(3), out(2)]
-        └── bias  Parameter[out(2)]
-        <BLANKLINE>
-        layer call tree:
-        <root>
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+    ...     print(model_picture(net))
+    modules (canonical names):
+    <root>  Linear
+    ├── weight  Parameter[in(3), out(2)]
+    └── bias  Parameter[out(2)]
+    <BLANKLINE>
+    layer call tree:
+    <root>
     """
     graph = rc_nn.naming_root_of(model).graph
     record, _ = rc_nn.build_record(model)

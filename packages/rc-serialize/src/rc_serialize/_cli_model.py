@@ -28,9 +28,10 @@ __all__ = ["CliError", "build_model"]
 class CliError(RcSerializeError):
     """A user-facing failure: printed as ``rc-serialize: error: ...`` with exit code 2.
 
-    Example:
-        >>> isinstance(CliError("output 'x': is a directory"), RcSerializeError)
-        True
+    Examples
+    --------
+    >>> isinstance(CliError("output 'x': is a directory"), RcSerializeError)
+    True
     """
 
 

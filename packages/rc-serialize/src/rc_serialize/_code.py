@@ -36,13 +36,14 @@ _KIND_CODE = {
 class DimNamer:
     """Assigns identifiers to dims in order of first use and writes their definitions.
 
-    Example:
-        >>> from returnn.tensor import Dim
-        >>> namer = DimNamer()
-        >>> namer.ref(Dim(3, name="in"))
-        'in_dim'
-        >>> namer.definitions()
-        ['in_dim = Dim(3, name="in", kind=Dim.Types.Spatial)']
+    Examples
+    --------
+    >>> from returnn.tensor import Dim
+    >>> namer = DimNamer()
+    >>> namer.ref(Dim(3, name="in"))
+    'in_dim'
+    >>> namer.definitions()
+    ['in_dim = Dim(3, name="in", kind=Dim.Types.Spatial)']
     """
 
     def __init__(self, *, taken: Iterable[str] = ()) -> None:
@@ -118,9 +119,10 @@ class DimNamer:
 def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
     """Python source for ``value`` (deterministic: dict order is kept, floats by repr).
 
-    Example:
-        >>> py_code({"a": [1, 2.5, None]}, DimNamer())
-        '{"a": [1, 2.5, None]}'
+    Examples
+    --------
+    >>> py_code({"a": [1, 2.5, None]}, DimNamer())
+    '{"a": [1, 2.5, None]}'
     """
     literal = scalar_literal(value)  # None, bools, numbers, strings, numpy scalars
     if literal is not None:

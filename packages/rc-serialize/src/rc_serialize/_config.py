@@ -45,25 +45,26 @@ class ReturnnConfigPieces:
     ``returnn.tensor.Dim`` objects and layer names as strings), usable in a config
     that builds the network at load time. The ``*_code`` methods return Python code.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     feat = nn.FeatureDim("in", 3)
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
-        ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-        ...     _ = net(x).mark_as_default_output()
-        ...     pieces = ReturnnConfigPieces(net)
-        >>> print(pieces.extern_data_code())
-        from returnn.tensor import Dim, batch_dim, single_step_dim
-        <BLANKLINE>
-        in_dim = Dim(3, name="in", kind=Dim.Types.Feature)
-        <BLANKLINE>
-        extern_data = {
-            "data": {"dim_tags": [batch_dim, in_dim], "dtype": "float32"},
-        }
-        <BLANKLINE>
-        >>> sorted(pieces.network_dict)
-        ['bias', 'output', 'weight']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     feat = nn.FeatureDim("in", 3)
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+    ...     _ = net(x).mark_as_default_output()
+    ...     pieces = ReturnnConfigPieces(net)
+    >>> print(pieces.extern_data_code())
+    from returnn.tensor import Dim, batch_dim, single_step_dim
+    <BLANKLINE>
+    in_dim = Dim(3, name="in", kind=Dim.Types.Feature)
+    <BLANKLINE>
+    extern_data = {
+        "data": {"dim_tags": [batch_dim, in_dim], "dtype": "float32"},
+    }
+    <BLANKLINE>
+    >>> sorted(pieces.network_dict)
+    ['bias', 'output', 'weight']
     """
 
     def __init__(self, root_module: rc_nn.Module, *, param_naming: str = "predecessor") -> None:
@@ -166,25 +167,30 @@ def get_returnn_config_serialized(
     attribute paths. The code defines the dims, ``behavior_version``,
     ``extern_data`` and ``network``; RETURNN reads it as a Python config.
 
-    Raises:
-        RcSerializeError: the model cannot be written as a config, e.g.
-            ``InvalidParameterNameError`` (a path component TF cannot use) or
-            ``ConfigCodeError`` (a layer option that is no config value).
-        rc_nn.RcNnError: a mistake in the model found while serializing (e.g.
-            ``rc_nn.NoOutputError``: nothing marked, or the model was never called).
-        rc_naming.RcNamingError: a naming mistake (e.g. ``rc_naming.UnreachableError``,
-            rule N5: a used parameter no attribute chain reaches; ``RootMismatchError``).
+    Raises
+    ------
+    RcSerializeError
+        the model cannot be written as a config, e.g.
+        ``InvalidParameterNameError`` (a path component TF cannot use) or
+        ``ConfigCodeError`` (a layer option that is no config value).
+    rc_nn.RcNnError
+        a mistake in the model found while serializing (e.g.
+        ``rc_nn.NoOutputError``: nothing marked, or the model was never called).
+    rc_naming.RcNamingError
+        a naming mistake (e.g. ``rc_naming.UnreachableError``,
+        rule N5: a used parameter no attribute chain reaches; ``RootMismatchError``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
-        ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-        ...     _ = net(x).mark_as_default_output()
-        ...     code = get_returnn_config_serialized(net)
-        >>> "network = {" in code
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+    ...     _ = net(x).mark_as_default_output()
+    ...     code = get_returnn_config_serialized(net)
+    >>> "network = {" in code
+    True
     """
     with gc_paused():
         pieces = ReturnnConfigPieces(root_module, param_naming=param_naming)

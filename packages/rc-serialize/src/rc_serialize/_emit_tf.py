@@ -36,9 +36,10 @@ _RETURNN_DEFAULT_INPUT = "data"
 class SerializedNetwork:
     """The result of the final pass, before it is written as code.
 
-    Example:
-        >>> SerializedNetwork({}, {}, {}, {}, {}, {}).loop_layer_tensors
-        {}
+    Examples
+    --------
+    >>> SerializedNetwork({}, {}, {}, {}, {}, {}).loop_layer_tensors
+    {}
     """
 
     extern_data: dict[str, dict[str, Any]]

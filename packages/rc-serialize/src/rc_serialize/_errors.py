@@ -24,18 +24,20 @@ __all__ = [
 class RcSerializeError(Exception):
     """Base class of every error rc-serialize raises on purpose.
 
-    Example:
-        >>> issubclass(InvalidParameterNameError, RcSerializeError)
-        True
+    Examples
+    --------
+    >>> issubclass(InvalidParameterNameError, RcSerializeError)
+    True
     """
 
 
 class InvalidParameterNameError(RcSerializeError, ValueError):
     """A canonical parameter path has a component TensorFlow cannot use in a variable name.
 
-    Example:
-        >>> issubclass(InvalidParameterNameError, RcSerializeError), issubclass(InvalidParameterNameError, ValueError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(InvalidParameterNameError, RcSerializeError), issubclass(InvalidParameterNameError, ValueError)
+    (True, True)
     """
 
 
@@ -46,88 +48,98 @@ class InvalidParameterNameError(RcSerializeError, ValueError):
 class NotAModuleError(RcSerializeError, TypeError):
     """The object to serialize is not an ``nn.Module`` (pass the model you called).
 
-    Example:
-        >>> issubclass(NotAModuleError, RcSerializeError), issubclass(NotAModuleError, TypeError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(NotAModuleError, RcSerializeError), issubclass(NotAModuleError, TypeError)
+    (True, True)
     """
 
 
 class NoOutputError(RcSerializeError, rc_nn.NoOutputError):
     """Nothing to serialize: no output or loss of this model is marked.
 
-    Example:
-        >>> issubclass(NoOutputError, RcSerializeError), issubclass(NoOutputError, rc_nn.NoOutputError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(NoOutputError, RcSerializeError), issubclass(NoOutputError, rc_nn.NoOutputError)
+    (True, True)
     """
 
 
 class MarkInsideBlockError(RcSerializeError, rc_nn.RcNnError):
     """A tensor inside a loop, cond or masked computation is marked as output or loss.
 
-    Example:
-        >>> issubclass(MarkInsideBlockError, RcSerializeError), issubclass(MarkInsideBlockError, rc_nn.RcNnError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(MarkInsideBlockError, RcSerializeError), issubclass(MarkInsideBlockError, rc_nn.RcNnError)
+    (True, True)
     """
 
 
 class ControlFlowError(RcSerializeError, rc_nn.ControlFlowError):
     """A control-flow value is read where RETURNN cannot read it (a nested loop's stacked value).
 
-    Example:
-        >>> issubclass(ControlFlowError, RcSerializeError), issubclass(ControlFlowError, rc_nn.ControlFlowError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(ControlFlowError, RcSerializeError), issubclass(ControlFlowError, rc_nn.ControlFlowError)
+    (True, True)
     """
 
 
 class UnreachableError(RcSerializeError, rc_naming.UnreachableError):
     """A used parameter has no attribute path from the root module (rule N5).
 
-    Example:
-        >>> issubclass(UnreachableError, RcSerializeError), issubclass(UnreachableError, rc_naming.UnreachableError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(UnreachableError, RcSerializeError), issubclass(UnreachableError, rc_naming.UnreachableError)
+    (True, True)
     """
 
 
 class RootMismatchError(RcSerializeError, rc_naming.RootMismatchError):
     """A marked output belongs to another naming root than the model.
 
-    Example:
-        >>> issubclass(RootMismatchError, RcSerializeError), issubclass(RootMismatchError, rc_naming.RootMismatchError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(RootMismatchError, RcSerializeError), issubclass(RootMismatchError, rc_naming.RootMismatchError)
+    (True, True)
     """
 
 
 class ParamNamingError(RcSerializeError, ValueError):
     """An unknown parameter naming style (``predecessor`` or ``plain``).
 
-    Example:
-        >>> issubclass(ParamNamingError, RcSerializeError), issubclass(ParamNamingError, ValueError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(ParamNamingError, RcSerializeError), issubclass(ParamNamingError, ValueError)
+    (True, True)
     """
 
 
 class InitialValueShapeError(RcSerializeError, rc_nn.DimMismatchError):
     """A parameter's initial array does not have the parameter's shape.
 
-    Example:
-        >>> issubclass(InitialValueShapeError, RcSerializeError), issubclass(InitialValueShapeError, rc_nn.DimMismatchError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(InitialValueShapeError, RcSerializeError), issubclass(InitialValueShapeError, rc_nn.DimMismatchError)
+    (True, True)
     """
 
 
 class ExtraNetDictError(RcSerializeError, ValueError):
     """An extra net dict entry clashes with a layer name.
 
-    Example:
-        >>> issubclass(ExtraNetDictError, RcSerializeError), issubclass(ExtraNetDictError, ValueError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(ExtraNetDictError, RcSerializeError), issubclass(ExtraNetDictError, ValueError)
+    (True, True)
     """
 
 
 class RecordVersionError(RcSerializeError, RuntimeError):
     """The installed rc-nn writes a build record version this rc-serialize cannot read.
 
-    Example:
-        >>> issubclass(RecordVersionError, RcSerializeError), issubclass(RecordVersionError, RuntimeError)
-        (True, True)
+    Examples
+    --------
+    >>> issubclass(RecordVersionError, RcSerializeError), issubclass(RecordVersionError, RuntimeError)
+    (True, True)
     """

@@ -69,16 +69,17 @@ def build_network(
 ) -> SerializedNetwork:
     """Run the final pass for the model whose root module is ``root_module``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> with nn.Root():
-        ...     feat = nn.FeatureDim("in", 3)
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
-        ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-        ...     _ = net(x).mark_as_default_output()
-        ...     serialized = build_network(net)
-        >>> sorted(serialized.network), serialized.variable_names["weight"]
-        (['bias', 'output', 'weight'], 'weight/param')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> with nn.Root():
+    ...     feat = nn.FeatureDim("in", 3)
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+    ...     _ = net(x).mark_as_default_output()
+    ...     serialized = build_network(net)
+    >>> sorted(serialized.network), serialized.variable_names["weight"]
+    (['bias', 'output', 'weight'], 'weight/param')
     """
     with gc_paused():
         return _build_network(root_module, param_naming=param_naming)

@@ -29,9 +29,10 @@ class ParamNaming:
     ``"predecessor"`` (default): ``a/b/weight/param``, so checkpoints of the
     predecessor library load unchanged. ``"plain"``: ``a/b/weight``.
 
-    Example:
-        >>> ParamNaming("plain").variable_name(("enc", "weight"))
-        'enc/weight'
+    Examples
+    --------
+    >>> ParamNaming("plain").variable_name(("enc", "weight"))
+    'enc/weight'
     """
 
     style: str = "predecessor"

@@ -19,9 +19,10 @@ __all__ = ["References"]
 class References:
     """Reference strings between the named layers of one record.
 
-    Example:
-        >>> References.__name__
-        'References'
+    Examples
+    --------
+    >>> References.__name__
+    'References'
     """
 
     def __init__(self, record: rc_nn.BuildRecord, names: LayerNames) -> None:

@@ -45,9 +45,10 @@ class ConfigCodeError(RcSerializeError, TypeError):
 def str_literal(text: str) -> str:
     """A Python string literal of ``text`` (ASCII only, double quotes where possible).
 
-    Example:
-        >>> print(str_literal('a"b\\nc'), str_literal("x²"))
-        'a"b\\nc' "x\\xb2"
+    Examples
+    --------
+    >>> print(str_literal('a"b\\nc'), str_literal("x²"))
+    'a"b\\nc' "x\\xb2"
     """
     if not isinstance(text, str):
         raise ConfigCodeError(
@@ -62,9 +63,10 @@ def str_literal(text: str) -> str:
 def number_literal(value: bool | int | float) -> str:
     """A Python literal of a bool, int or float (subclasses read as the builtin value).
 
-    Example:
-        >>> number_literal(float("inf")), number_literal(float("nan")), number_literal(1.5)
-        ('float("inf")', 'float("nan")', '1.5')
+    Examples
+    --------
+    >>> number_literal(float("inf")), number_literal(float("nan")), number_literal(1.5)
+    ('float("inf")', 'float("nan")', '1.5')
     """
     if isinstance(value, bool):
         return "True" if value else "False"
@@ -86,10 +88,11 @@ def scalar_literal(value: object) -> str | None:
     Scalars: ``None``, bools, ints, floats, strings (and their subclasses) and numpy
     scalars of those kinds (written as the plain Python value RETURNN can load).
 
-    Example:
-        >>> import numpy
-        >>> scalar_literal(numpy.float32(0.5)), scalar_literal(numpy.bool_(True)), scalar_literal([])
-        ('0.5', 'True', None)
+    Examples
+    --------
+    >>> import numpy
+    >>> scalar_literal(numpy.float32(0.5)), scalar_literal(numpy.bool_(True)), scalar_literal([])
+    ('0.5', 'True', None)
     """
     if value is None:
         return "None"
@@ -111,9 +114,10 @@ def scalar_literal(value: object) -> str | None:
 def comment(text: str) -> str:
     """A one-line ``#`` comment: every character but printable ASCII is backslash-escaped.
 
-    Example:
-        >>> comment("Load old\\nimport os")
-        '# Load old\\\\nimport os'
+    Examples
+    --------
+    >>> comment("Load old\\nimport os")
+    '# Load old\\\\nimport os'
     """
     return "# " + "".join(ch if " " <= ch <= "~" else ascii(ch)[1:-1] for ch in text)
 
@@ -128,9 +132,10 @@ def dim_identifier_base(description: str) -> str:
     accents are dropped (``é`` -> ``e``); every other character outside ``[A-Za-z0-9_]``
     becomes ``_``. Two descriptions may give the same base; :class:`DimNamer` dedupes.
 
-    Example:
-        >>> dim_identifier_base("x²"), dim_identifier_base("ﬁ"), dim_identifier_base("Zeit-Achse")
-        ('x2_dim', 'fi_dim', 'zeit_achse_dim')
+    Examples
+    --------
+    >>> dim_identifier_base("x²"), dim_identifier_base("ﬁ"), dim_identifier_base("Zeit-Achse")
+    ('x2_dim', 'fi_dim', 'zeit_achse_dim')
     """
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", str.__str__(description)))
     text = text.encode("ascii", "ignore").decode("ascii").lower()
@@ -143,8 +148,9 @@ def dim_identifier_base(description: str) -> str:
 def is_safe_identifier(name: str) -> bool:
     """Whether ``name`` is an ASCII identifier and no keyword (so NFKC leaves it unchanged).
 
-    Example:
-        >>> is_safe_identifier("time_dim"), is_safe_identifier("x²_dim"), is_safe_identifier("if")
-        (True, False, False)
+    Examples
+    --------
+    >>> is_safe_identifier("time_dim"), is_safe_identifier("x²_dim"), is_safe_identifier("if")
+    (True, False, False)
     """
     return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)

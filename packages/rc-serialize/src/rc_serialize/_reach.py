@@ -1,12 +1,13 @@
 """Reach pass: what a set of layers depends on, a walk over the record's ``deps``.
 
-Example:
-    >>> from rc_nn import LayerRecord, TemplateRecord
-    >>> t = TemplateRecord((), "float32")
-    >>> layers = [LayerRecord(i, "layer", "x", "f.py:1", "", t, deps=d)
-    ...           for i, d in enumerate([(), (0,), (1, 0), ()])]
-    >>> list(reach(layers, [2]))
-    [2, 0, 1]
+Examples
+--------
+>>> from rc_nn import LayerRecord, TemplateRecord
+>>> t = TemplateRecord((), "float32")
+>>> layers = [LayerRecord(i, "layer", "x", "f.py:1", "", t, deps=d)
+...           for i, d in enumerate([(), (0,), (1, 0), ()])]
+>>> list(reach(layers, [2]))
+[2, 0, 1]
 """
 
 from __future__ import annotations

@@ -60,20 +60,28 @@ __all__ = [
 class CheckReport:
     """What :func:`check_config` observed.
 
-    Attributes:
-        variable_names: the model's TF variables (trainable and not), without ``:0`` and
-            without ``global_step``, optimizer slots or RETURNN state variables.
-        variable_shapes: the static shape of each variable in ``variable_names``.
-        layer_templates: every constructed layer by its absolute path (``"enc/lin"``),
-            including layers of subnetworks and rec units where RETURNN exposes them.
-        outputs: forward pass values (with the initial parameters) of the default
-            output layer and of all layers marked as output, by absolute layer path.
-        losses: total loss (objective) per training step; empty without a loss or
-            without training steps.
-        restored_variable_names: variable names listed in the saved checkpoint, minus
-            ``global_step``.
-        restore_ok: a second, fresh construction of the config restored the checkpoint
-            and got exactly the saved values for every variable.
+    Attributes
+    ----------
+    variable_names
+        the model's TF variables (trainable and not), without ``:0`` and
+        without ``global_step``, optimizer slots or RETURNN state variables.
+    variable_shapes
+        the static shape of each variable in ``variable_names``.
+    layer_templates
+        every constructed layer by its absolute path (``"enc/lin"``),
+        including layers of subnetworks and rec units where RETURNN exposes them.
+    outputs
+        forward pass values (with the initial parameters) of the default
+        output layer and of all layers marked as output, by absolute layer path.
+    losses
+        total loss (objective) per training step; empty without a loss or
+        without training steps.
+    restored_variable_names
+        variable names listed in the saved checkpoint, minus
+        ``global_step``.
+    restore_ok
+        a second, fresh construction of the config restored the checkpoint
+        and got exactly the saved values for every variable.
     """
 
     variable_names: set[str]
@@ -99,35 +107,49 @@ def check_config(
 ) -> CheckReport:
     """Construct, run, train, save and restore a RETURNN config in RETURNN's TF backend.
 
-    Args:
-        config_code: the config as Python code (defines ``network`` and ``extern_data``).
-        train_steps: Adam steps on the network's total objective; ``> 0`` also constructs
-            the network with ``train_flag`` (losses and dropout active).
-        seed: seed for TF and for the random input data.
-        search: construct with ``search_flag``.
-        learning_rate: Adam's learning rate.
-        batch: batch size of the random data.
-        max_time: maximal length of dynamic dims (one sequence always has it).
-        tmp_dir: where the config file and checkpoint go; a temporary directory if ``None``.
-        on_step: called after every training step with (step, total steps, loss), e.g. to
-            show progress.
+    Parameters
+    ----------
+    config_code
+        the config as Python code (defines ``network`` and ``extern_data``).
+    train_steps
+        Adam steps on the network's total objective; ``> 0`` also constructs
+        the network with ``train_flag`` (losses and dropout active).
+    seed
+        seed for TF and for the random input data.
+    search
+        construct with ``search_flag``.
+    learning_rate
+        Adam's learning rate.
+    batch
+        batch size of the random data.
+    max_time
+        maximal length of dynamic dims (one sequence always has it).
+    tmp_dir
+        where the config file and checkpoint go; a temporary directory if ``None``.
+    on_step
+        called after every training step with (step, total steps, loss), e.g. to
+        show progress.
 
-    Raises:
-        ReturnnCheckError: RETURNN failed; the message includes the net dict and the error.
-        ModuleNotFoundError: RETURNN's TF backend (``tensorflow``, ``dm-tree``) is not
-            installed (``pip install 'rc-serialize[check]'``).
+    Raises
+    ------
+    ReturnnCheckError
+        RETURNN failed; the message includes the net dict and the error.
+    ModuleNotFoundError
+        RETURNN's TF backend (``tensorflow``, ``dm-tree``) is not
+        installed (``pip install 'rc-serialize[check]'``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> from rc_serialize import get_returnn_config_serialized
-        >>> with nn.Root():
-        ...     feat = nn.FeatureDim("in", 3)
-        ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
-        ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-        ...     _ = net(x).mark_as_default_output()
-        ...     report = check_config(get_returnn_config_serialized(net))
-        >>> sorted(report.restored_variable_names), report.restore_ok
-        (['bias/param', 'weight/param'], True)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> from rc_serialize import get_returnn_config_serialized
+    >>> with nn.Root():
+    ...     feat = nn.FeatureDim("in", 3)
+    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, feat]))
+    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+    ...     _ = net(x).mark_as_default_output()
+    ...     report = check_config(get_returnn_config_serialized(net))
+    >>> sorted(report.restored_variable_names), report.restore_ok
+    (['bias/param', 'weight/param'], True)
     """
     if tmp_dir is None:
         with tempfile.TemporaryDirectory(prefix="rc-returnn-check-") as name:

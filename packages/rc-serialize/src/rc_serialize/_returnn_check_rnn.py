@@ -32,19 +32,21 @@ __all__ = [
 class ReturnnSubprocessError(RcSerializeError, RuntimeError):
     """``python -m returnn`` failed; the message holds the tail of its output.
 
-    Example:
-        >>> issubclass(ReturnnSubprocessError, RcSerializeError)
-        True
+    Examples
+    --------
+    >>> issubclass(ReturnnSubprocessError, RcSerializeError)
+    True
     """
 
 
 class ReturnnTimeoutError(ReturnnSubprocessError, subprocess.TimeoutExpired):
     """``python -m returnn`` ran longer than its timeout (also a ``subprocess.TimeoutExpired``).
 
-    Example:
-        >>> error = ReturnnTimeoutError(["python", "-m", "returnn"], 1.0, output="log tail")
-        >>> isinstance(error, subprocess.TimeoutExpired), error.timeout
-        (True, 1.0)
+    Examples
+    --------
+    >>> error = ReturnnTimeoutError(["python", "-m", "returnn"], 1.0, output="log tail")
+    >>> isinstance(error, subprocess.TimeoutExpired), error.timeout
+    (True, 1.0)
     """
 
     def __init__(self, cmd: list[str], timeout: float, *, output: str) -> None:
@@ -60,10 +62,14 @@ class ReturnnTimeoutError(ReturnnSubprocessError, subprocess.TimeoutExpired):
 class RnnRun:
     """Result of :func:`run_returnn_training`.
 
-    Attributes:
-        checkpoint: the checkpoint prefix RETURNN saved after the epoch (``.../model.001``).
-        variable_names: variables in that checkpoint, minus ``global_step``.
-        output: RETURNN's combined stdout and stderr.
+    Attributes
+    ----------
+    checkpoint
+        the checkpoint prefix RETURNN saved after the epoch (``.../model.001``).
+    variable_names
+        variables in that checkpoint, minus ``global_step``.
+    output
+        RETURNN's combined stdout and stderr.
     """
 
     checkpoint: pathlib.Path
@@ -133,15 +139,23 @@ def run_returnn_training(
 ) -> RnnRun:
     """Train one short epoch with ``python -m returnn <config>.py`` and list the checkpoint.
 
-    Args:
-        config_code: a config defining ``extern_data`` and ``network``.
-        work_dir: gets ``returnn_train_config.py`` and ``model/`` (checkpoint and log).
-        timeout: seconds before the subprocess is killed.
-        python: interpreter with RETURNN and TF installed; ``sys.executable`` by default.
+    Parameters
+    ----------
+    config_code
+        a config defining ``extern_data`` and ``network``.
+    work_dir
+        gets ``returnn_train_config.py`` and ``model/`` (checkpoint and log).
+    timeout
+        seconds before the subprocess is killed.
+    python
+        interpreter with RETURNN and TF installed; ``sys.executable`` by default.
 
-    Raises:
-        ReturnnSubprocessError: RETURNN exited with an error or saved no checkpoint.
-        ReturnnTimeoutError: RETURNN ran longer than ``timeout``.
+    Raises
+    ------
+    ReturnnSubprocessError
+        RETURNN exited with an error or saved no checkpoint.
+    ReturnnTimeoutError
+        RETURNN ran longer than ``timeout``.
     """
     model_dir = work_dir / "model"
     model_dir.mkdir(parents=True, exist_ok=True)  # RETURNN needs the log file's directory

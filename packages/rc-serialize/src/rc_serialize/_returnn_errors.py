@@ -21,9 +21,10 @@ class ReturnnCheckError(RcSerializeError, RuntimeError):
     dict of the config and the RETURNN error with its traceback; ``summary`` is one
     paragraph: the stage, RETURNN's own message and a hint where one is known.
 
-    Example:
-        >>> ReturnnCheckError("long text", summary="short").summary
-        'short'
+    Examples
+    --------
+    >>> ReturnnCheckError("long text", summary="short").summary
+    'short'
     """
 
     def __init__(self, message: str, *, summary: str | None = None) -> None:

@@ -20,10 +20,14 @@ __all__ = ["DimInfo", "LayerTemplate", "template_of"]
 class DimInfo:
     """Comparable description of one dim tag.
 
-    Attributes:
-        description: the dim tag's description (its name), e.g. ``"time"`` or ``"in"``.
-        size: the static size, or ``None`` for a dynamic dim (and for the batch dim).
-        kind: ``"batch"``, ``"spatial"`` or ``"feature"``.
+    Attributes
+    ----------
+    description
+        the dim tag's description (its name), e.g. ``"time"`` or ``"in"``.
+    size
+        the static size, or ``None`` for a dynamic dim (and for the batch dim).
+    kind
+        ``"batch"``, ``"spatial"`` or ``"feature"``.
     """
 
     description: str
@@ -35,17 +39,25 @@ class DimInfo:
 class LayerTemplate:
     """Comparable description of a layer's output (a ``returnn.tensor.Tensor``).
 
-    Attributes:
-        dims: the dims in axis order.
-        dtype: e.g. ``"float32"`` or ``"int32"``.
-        sparse_dim: the sparse dim (class dim) of sparse outputs, else ``None``.
-        feature_dim_axis: the axis RETURNN treats as feature axis, if any.
-        time_dim_axis: the axis RETURNN treats as time axis, if any.
-        moved_out_of_loop: a layer of a rec unit that RETURNN computed outside the loop
-            (its optimization; the template then is the whole sequence, in an order of
-            RETURNN's choice), not per frame.
-        feature_axis_explicit: the feature axis was set by a layer (and carried over to
-            this output), not RETURNN's default rule.
+    Attributes
+    ----------
+    dims
+        the dims in axis order.
+    dtype
+        e.g. ``"float32"`` or ``"int32"``.
+    sparse_dim
+        the sparse dim (class dim) of sparse outputs, else ``None``.
+    feature_dim_axis
+        the axis RETURNN treats as feature axis, if any.
+    time_dim_axis
+        the axis RETURNN treats as time axis, if any.
+    moved_out_of_loop
+        a layer of a rec unit that RETURNN computed outside the loop
+        (its optimization; the template then is the whole sequence, in an order of
+        RETURNN's choice), not per frame.
+    feature_axis_explicit
+        the feature axis was set by a layer (and carried over to
+        this output), not RETURNN's default rule.
     """
 
     dims: tuple[DimInfo, ...]

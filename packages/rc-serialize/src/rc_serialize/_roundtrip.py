@@ -44,9 +44,10 @@ class RoundTripError(RcSerializeError, AssertionError):
     An ``AssertionError`` (pytest shows it as a failed check), raised explicitly, so
     ``python -O`` does not skip the checks.
 
-    Example:
-        >>> isinstance(RoundTripError("TF variables differ"), AssertionError)
-        True
+    Examples
+    --------
+    >>> isinstance(RoundTripError("TF variables differ"), AssertionError)
+    True
     """
 
 
@@ -54,9 +55,10 @@ class RoundTripError(RcSerializeError, AssertionError):
 class RoundTrip:
     """What a round trip produced: the config code, the serialized network, RETURNN's report.
 
-    Example:
-        >>> RoundTrip.__dataclass_fields__.keys()
-        dict_keys(['code', 'serialized', 'report'])
+    Examples
+    --------
+    >>> RoundTrip.__dataclass_fields__.keys()
+    dict_keys(['code', 'serialized', 'report'])
     """
 
     code: str
@@ -71,11 +73,12 @@ class RoundTrip:
 def expected_variable_names(model: nn.Module, param_naming: str = "predecessor") -> set[str]:
     """``named_parameters()`` rendered as TF variable names.
 
-    Example:
-        >>> with nn.Root():
-        ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
-        >>> sorted(expected_variable_names(net)), sorted(expected_variable_names(net, "plain"))
-        (['bias/param', 'weight/param'], ['bias', 'weight'])
+    Examples
+    --------
+    >>> with nn.Root():
+    ...     net = nn.Linear(nn.FeatureDim("in", 3), nn.FeatureDim("out", 2))
+    >>> sorted(expected_variable_names(net)), sorted(expected_variable_names(net, "plain"))
+    (['bias/param', 'weight/param'], ['bias', 'weight'])
     """
     naming = ParamNaming(param_naming)
     return {naming.variable_name(tuple(path.split("."))) for path, _ in model.named_parameters()}
@@ -122,8 +125,10 @@ def assert_templates_agree(serialized: SerializedNetwork, report: CheckReport) -
     the dtype, the sparse dim, and the time and feature axes of ``Tensor.data`` (see
     :func:`roundtrip`). Inside a loop the comparison is per frame.
 
-    Raises:
-        RoundTripError: with one line per layer that differs.
+    Raises
+    ------
+    RoundTripError
+        with one line per layer that differs.
     """
     problems = [*_layer_problems(serialized, report), *_loop_layer_problems(serialized, report)]
     if problems:
@@ -213,16 +218,25 @@ def roundtrip(
 ) -> RoundTrip:
     """Serialize ``model`` and prove the config in RETURNN (see :mod:`rc_serialize.testing`).
 
-    Args:
-        model: the called root module (outputs or losses marked).
-        train_steps: Adam steps in RETURNN (needs a marked loss); ``0``: forward only.
-        param_naming: ``"predecessor"`` (``.../param``) or ``"plain"`` TF variable names.
-        check_templates: also compare every layer's inferred template with RETURNN's.
-        check_kwargs: passed on to :func:`check_config` (``seed``, ``batch``, ``max_time``, ...).
+    Parameters
+    ----------
+    model
+        the called root module (outputs or losses marked).
+    train_steps
+        Adam steps in RETURNN (needs a marked loss); ``0``: forward only.
+    param_naming
+        ``"predecessor"`` (``.../param``) or ``"plain"`` TF variable names.
+    check_templates
+        also compare every layer's inferred template with RETURNN's.
+    check_kwargs
+        passed on to :func:`check_config` (``seed``, ``batch``, ``max_time``, ...).
 
-    Raises:
-        RoundTripError: rc and RETURNN disagree (names, restored values, templates, losses).
-        ReturnnCheckError: RETURNN rejected or failed on the config.
+    Raises
+    ------
+    RoundTripError
+        rc and RETURNN disagree (names, restored values, templates, losses).
+    ReturnnCheckError
+        RETURNN rejected or failed on the config.
     """
     code = get_returnn_config_serialized(model, param_naming=param_naming)
     serialized = build_network(model, param_naming=ParamNaming(param_naming))

@@ -22,9 +22,10 @@ __all__ = ["Selection", "never_called_note", "select_extern", "select_marks"]
 class Selection:
     """The marks of the model, and the layers only other models' marks use.
 
-    Example:
-        >>> Selection((), frozenset()).marks
-        ()
+    Examples
+    --------
+    >>> Selection((), frozenset()).marks
+    ()
     """
 
     marks: tuple[rc_nn.MarkRecord, ...]

@@ -4,16 +4,17 @@ Run ``rc-serialize build -o example.config --check`` to write its config and
 prove it in RETURNN; ``rc_serialize.example:build_example`` is the ``MODULE:FACTORY``
 the commands use when none is given, and a template for your own factories.
 
-Example:
-    >>> import rc_nn as nn
-    >>> from rc_serialize import get_returnn_config_serialized
-    >>> with nn.Root():
-    ...     model = build_example()
-    ...     code = get_returnn_config_serialized(model)
-    >>> [name for name, _ in model.named_parameters()][:2]
-    ['input_proj.weight', 'input_proj.bias']
-    >>> '"ctc": {' in code
-    True
+Examples
+--------
+>>> import rc_nn as nn
+>>> from rc_serialize import get_returnn_config_serialized
+>>> with nn.Root():
+...     model = build_example()
+...     code = get_returnn_config_serialized(model)
+>>> [name for name, _ in model.named_parameters()][:2]
+['input_proj.weight', 'input_proj.bias']
+>>> '"ctc": {' in code
+True
 """
 
 from __future__ import annotations

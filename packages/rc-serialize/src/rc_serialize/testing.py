@@ -19,19 +19,20 @@ restores a checkpoint, and raises :class:`RoundTripError` unless
 Needs RETURNN's TF backend (``pip install 'rc-serialize[check]'``); TensorFlow is
 imported only when a check runs, never when this module is imported.
 
-Example:
-    >>> import rc_nn as nn
-    >>> from rc_serialize.testing import roundtrip
-    >>> with nn.Root():
-    ...     time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
-    ...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
-    ...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
-    ...     _ = net(x).mark_as_default_output()
-    ...     result = roundtrip(net)
-    >>> sorted(result.report.variable_names)
-    ['bias/param', 'weight/param']
-    >>> result.output().shape[-1]
-    2
+Examples
+--------
+>>> import rc_nn as nn
+>>> from rc_serialize.testing import roundtrip
+>>> with nn.Root():
+...     time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
+...     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+...     net = nn.Linear(feat, nn.FeatureDim("out", 2))
+...     _ = net(x).mark_as_default_output()
+...     result = roundtrip(net)
+>>> sorted(result.report.variable_names)
+['bias/param', 'weight/param']
+>>> result.output().shape[-1]
+2
 
 Why a public module (and not test-only code outside the wheel): a model's config is
 proven by RETURNN itself, and users who write their own modules need exactly this

@@ -11,13 +11,14 @@ and ``random_mask_v1`` (TF code run in an ``eval`` layer) are not provided: call
 raises :class:`rc_nn.UnsupportedPredecessorFeatureError` (use ``specaugment_v2`` /
 ``random_mask_v2``).
 
-Example:
-    >>> import rc_nn as nn
-    >>> from rc_nn.asr.specaugment import specaugment_v2
-    >>> t, f = nn.SpatialDim("time"), nn.FeatureDim("mel", 40)
-    >>> x = nn.get_extern_data(nn.Data("specaug_doc", dim_tags=[nn.batch_dim, t, f]))
-    >>> specaugment_v2(x, spatial_dim=t).dims == x.dims
-    True
+Examples
+--------
+>>> import rc_nn as nn
+>>> from rc_nn.asr.specaugment import specaugment_v2
+>>> t, f = nn.SpatialDim("time"), nn.FeatureDim("mel", 40)
+>>> x = nn.get_extern_data(nn.Data("specaug_doc", dim_tags=[nn.batch_dim, t, f]))
+>>> specaugment_v2(x, spatial_dim=t).dims == x.dims
+True
 """
 
 from __future__ import annotations
@@ -242,14 +243,15 @@ def specaugment_v1(x: object, **kwargs: object) -> Tensor:
     """Not provided (the predecessor's TF-code SpecAugment): raises
     :class:`rc_nn.UnsupportedPredecessorFeatureError`; use :func:`specaugment_v2`.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> from rc_nn.asr.specaugment import specaugment_v1
-        >>> try:
-        ...     specaugment_v1(None)
-        ... except NotImplementedError as exc:
-        ...     print("specaugment_v2" in str(exc))
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> from rc_nn.asr.specaugment import specaugment_v1
+    >>> try:
+    ...     specaugment_v1(None)
+    ... except NotImplementedError as exc:
+    ...     print("specaugment_v2" in str(exc))
+    True
     """
     raise _v1_unsupported("specaugment_v1", "specaugment_v2")
 
@@ -258,13 +260,14 @@ def specaugment_v1_eval_func(**kwargs: object) -> Tensor:
     """Not provided (the predecessor's ``eval`` layer function of :func:`specaugment_v1`):
     raises :class:`rc_nn.UnsupportedPredecessorFeatureError`; use :func:`specaugment_v2`.
 
-    Example:
-        >>> from rc_nn.asr.specaugment import specaugment_v1_eval_func
-        >>> try:
-        ...     specaugment_v1_eval_func(source=None)
-        ... except NotImplementedError as exc:
-        ...     print(type(exc).__name__)
-        UnsupportedPredecessorFeatureError
+    Examples
+    --------
+    >>> from rc_nn.asr.specaugment import specaugment_v1_eval_func
+    >>> try:
+    ...     specaugment_v1_eval_func(source=None)
+    ... except NotImplementedError as exc:
+    ...     print(type(exc).__name__)
+    UnsupportedPredecessorFeatureError
     """
     raise _v1_unsupported("specaugment_v1_eval_func", "specaugment_v2")
 
@@ -273,12 +276,13 @@ def random_mask_v1(x: object, **kwargs: object) -> Tensor:
     """Not provided (the predecessor's TF-code masking of :func:`specaugment_v1`): raises
     :class:`rc_nn.UnsupportedPredecessorFeatureError`; use :func:`random_mask_v2`.
 
-    Example:
-        >>> from rc_nn.asr.specaugment import random_mask_v1
-        >>> try:
-        ...     random_mask_v1(None, axis=None)
-        ... except NotImplementedError as exc:
-        ...     print("random_mask_v2" in str(exc))
-        True
+    Examples
+    --------
+    >>> from rc_nn.asr.specaugment import random_mask_v1
+    >>> try:
+    ...     random_mask_v1(None, axis=None)
+    ... except NotImplementedError as exc:
+    ...     print("random_mask_v2" in str(exc))
+    True
     """
     raise _v1_unsupported("random_mask_v1", "random_mask_v2")

@@ -4,19 +4,20 @@ Abstract module classes that say how an encoder is called; models and recipes ty
 their encoders by them (e.g. :mod:`rc_nn.hybrid_hmm`). Implement ``forward`` (or, as in
 the predecessor, ``__call__``) with the documented signature.
 
-Example:
-    >>> import rc_nn as nn
-    >>> from rc_nn.encoder.base import ISeqFramewiseEncoder
-    >>> class Proj(ISeqFramewiseEncoder):
-    ...     def __init__(self, in_dim, out_dim):
-    ...         super().__init__()
-    ...         self.out_dim = out_dim
-    ...         self.lin = nn.Linear(in_dim, out_dim)
-    ...     def forward(self, source, *, spatial_dim):
-    ...         return self.lin(source)
-    >>> t, f, o = nn.SpatialDim("t"), nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
-    >>> Proj(f, o)(nn.zeros([nn.batch_dim, t, f]), spatial_dim=t).dims == (nn.batch_dim, t, o)
-    True
+Examples
+--------
+>>> import rc_nn as nn
+>>> from rc_nn.encoder.base import ISeqFramewiseEncoder
+>>> class Proj(ISeqFramewiseEncoder):
+...     def __init__(self, in_dim, out_dim):
+...         super().__init__()
+...         self.out_dim = out_dim
+...         self.lin = nn.Linear(in_dim, out_dim)
+...     def forward(self, source, *, spatial_dim):
+...         return self.lin(source)
+>>> t, f, o = nn.SpatialDim("t"), nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
+>>> Proj(f, o)(nn.zeros([nn.batch_dim, t, f]), spatial_dim=t).dims == (nn.batch_dim, t, o)
+True
 """
 
 from __future__ import annotations

@@ -68,23 +68,24 @@ def dot_attention(
     axis: Dim,
     att_dropout: float = 0.1,
 ) -> Tensor:
-    """Scaled dot-product attention: ``softmax_axis(q . k / sqrt(|key_dim|)) . v``.
+    """Scaled dot-product attention: ``softmax_axis(dot(q, k) / sqrt(|key_dim|))``, dotted with ``v``.
 
     ``query`` has ``key_dim`` (and not ``axis``); ``keys`` have ``key_dim`` and
     ``axis``; ``values`` have ``axis``. Dims shared by all (batch, heads, query
     time) are kept. ``att_dropout`` (default 0.1, the predecessor's) drops attention
     weights in training (the mask varies along ``axis`` only, as in the predecessor).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, enc_time = nn.SpatialDim("time"), nn.SpatialDim("enc-time")
-        >>> k_dim, v_dim = nn.FeatureDim("key", 4), nn.FeatureDim("value", 3)
-        >>> q = nn.zeros([nn.batch_dim, time, k_dim])
-        >>> k = nn.zeros([nn.batch_dim, enc_time, k_dim])
-        >>> v = nn.zeros([nn.batch_dim, enc_time, v_dim])
-        >>> att = nn.dot_attention(q, k, v, key_dim=k_dim, axis=enc_time)
-        >>> set(att.dims) == {nn.batch_dim, time, v_dim}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, enc_time = nn.SpatialDim("time"), nn.SpatialDim("enc-time")
+    >>> k_dim, v_dim = nn.FeatureDim("key", 4), nn.FeatureDim("value", 3)
+    >>> q = nn.zeros([nn.batch_dim, time, k_dim])
+    >>> k = nn.zeros([nn.batch_dim, enc_time, k_dim])
+    >>> v = nn.zeros([nn.batch_dim, enc_time, v_dim])
+    >>> att = nn.dot_attention(q, k, v, key_dim=k_dim, axis=enc_time)
+    >>> set(att.dims) == {nn.batch_dim, time, v_dim}
+    True
     """
     what = f"dot_attention(key_dim={_dim_str(key_dim)}, axis={_dim_str(axis)})"
     query = as_tensor(query, f"{what} query")
@@ -184,22 +185,31 @@ def _merge_heads(module: GenericSelfAttention | CrossAttention, att: Tensor) -> 
 class GenericSelfAttention(Module):
     """Shared set-up of the self-attention variants: the ``qkv`` and ``proj`` projections.
 
-    Args:
-        in_dim: feature dim of the input.
-        proj_dim: output dim of the final projection ``proj``; ``None``: no
-            projection, the output dim is ``value_dim_total``.
-        key_dim_total: query/key dim over all heads (divisible by ``num_heads``).
-        value_dim_total: value dim over all heads (divisible by ``num_heads``).
-        num_heads: number of heads (an int or a static dim).
-        with_bias: biases in ``qkv`` and ``proj``.
-        att_dropout: dropout on the attention weights (training only).
+    Parameters
+    ----------
+    in_dim
+        feature dim of the input.
+    proj_dim
+        output dim of the final projection ``proj``; ``None``: no
+        projection, the output dim is ``value_dim_total``.
+    key_dim_total
+        query/key dim over all heads (divisible by ``num_heads``).
+    value_dim_total
+        value dim over all heads (divisible by ``num_heads``).
+    num_heads
+        number of heads (an int or a static dim).
+    with_bias
+        biases in ``qkv`` and ``proj``.
+    att_dropout
+        dropout on the attention weights (training only).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> d = nn.FeatureDim("model", 8)
-        >>> att = nn.GenericSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> [name for name, _ in att.named_parameters()]
-        ['qkv.weight', 'qkv.bias', 'proj.weight', 'proj.bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> d = nn.FeatureDim("model", 8)
+    >>> att = nn.GenericSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> [name for name, _ in att.named_parameters()]
+    ['qkv.weight', 'qkv.bias', 'proj.weight', 'proj.bias']
     """
 
     def __init__(
@@ -298,13 +308,14 @@ class SelfAttention(GenericSelfAttention):
     and ``proj.weight``/``proj.bias``. Called as ``att(x, axis=time_dim)``; the
     output has ``proj_dim`` in place of ``in_dim``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> x = nn.zeros([nn.batch_dim, time, d])
-        >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> set(att(x, axis=time).dims) == {nn.batch_dim, time, d}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> x = nn.zeros([nn.batch_dim, time, d])
+    >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> set(att(x, axis=time).dims) == {nn.batch_dim, time, d}
+    True
     """
 
 
@@ -318,12 +329,13 @@ class CausalSelfAttentionState(NamedTuple):
     ``y, loop.state.att = att(x, axis=nn.single_step_dim, state=loop.state.att)`` runs
     unchanged.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> d = nn.FeatureDim("model", 8)
-        >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> att.default_initial_state(batch_dims=[nn.batch_dim])
-        CausalSelfAttentionState()
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> d = nn.FeatureDim("model", 8)
+    >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> att.default_initial_state(batch_dims=[nn.batch_dim])
+    CausalSelfAttentionState()
     """
 
 
@@ -338,12 +350,13 @@ class CausalSelfAttention(GenericSelfAttention):
     reorders them with the beam in search), so no explicit state is passed. Both
     forms give the same values for the same inputs (tested in RETURNN).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
+    True
 
     Step-wise inside a loop:
         >>> x = nn.zeros([nn.batch_dim, time, d])
@@ -443,7 +456,7 @@ _REL_POS_CACHE = weakref.WeakKeyDictionary()
 
 
 def relative_positional_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tensor, Dim]:
-    """Sinusoidal encodings of the relative positions ``-(T-1) .. T-1`` of ``spatial_dim``.
+    """Sinusoidal encodings of the relative positions from ``-(T-1)`` to ``T-1`` of ``spatial_dim``.
 
     Returns ``(encoding [pos, feat_dim], pos)`` where ``pos`` is the derived dim
     ``2 * T - 1`` (entry ``p`` is relative position ``p - (T_max - 1)``, with
@@ -451,12 +464,13 @@ def relative_positional_encoding(spatial_dim: Dim, feat_dim: Dim) -> tuple[Tenso
     holds ``sin(r / 10000^(2i/F))``, the second half the cosines (computed as
     ``sin(x + pi/2)``, as in the predecessor, so the float32 values agree).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> enc, pos = nn.relative_positional_encoding(time, d)
-        >>> enc.dims == (pos, d), pos.description
-        (True, '(time+-1)+time')
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> enc, pos = nn.relative_positional_encoding(time, d)
+    >>> enc.dims == (pos, d), pos.description
+    (True, '(time+-1)+time')
     """
     enc, pos, _ = _rel_pos_encoding(spatial_dim, feat_dim)
     return enc, pos
@@ -507,15 +521,16 @@ class LearnedRelativePositionalEncoding(Module):
     ``enc(spatial_dim)`` returns ``(encoding [pos, feat_dim], pos)`` with ``pos`` the
     dim ``2 * T - 1`` (entry ``p`` is relative position ``p - (T_max - 1)``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> enc = nn.LearnedRelativePositionalEncoding(d, clipping=4)
-        >>> [(name, p.dims[0].dimension) for name, p in enc.named_parameters()]
-        [('pos_emb', 9)]
-        >>> emb, pos = enc(time)
-        >>> emb.dims == (pos, d)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> enc = nn.LearnedRelativePositionalEncoding(d, clipping=4)
+    >>> [(name, p.dims[0].dimension) for name, p in enc.named_parameters()]
+    [('pos_emb', 9)]
+    >>> emb, pos = enc(time)
+    >>> emb.dims == (pos, d)
+    True
     """
 
     def __init__(self, feat_dim: Dim, *, clipping: int = 16, dtype: str = "float32") -> None:
@@ -561,14 +576,15 @@ class RelPosSelfAttention(GenericSelfAttention):
     ``gather`` (indices ``j - i + T_max - 1``) instead of the pad/reshape "shift"
     trick; the result is the same.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> att = nn.RelPosSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> sorted(name for name, _ in att.named_parameters())
-        ['linear_pos.weight', 'pos_bias_u', 'pos_bias_v', 'proj.bias', 'proj.weight', 'qkv.bias', 'qkv.weight']
-        >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> att = nn.RelPosSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> sorted(name for name, _ in att.named_parameters())
+    ['linear_pos.weight', 'pos_bias_u', 'pos_bias_v', 'proj.bias', 'proj.weight', 'qkv.bias', 'qkv.weight']
+    >>> set(att(nn.zeros([nn.batch_dim, time, d]), axis=time).dims) == {nn.batch_dim, time, d}
+    True
     """
 
     def __init__(
@@ -683,16 +699,17 @@ class CrossAttention(Module):
     query ``x`` with ``query_in_dim``: a whole sequence ``[batch, dec_time, d]``
     or one loop frame ``[batch, d]``. Padding frames of the encoder get weight 0.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
-        >>> enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
-        >>> att = nn.CrossAttention(enc_dim, d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> [name for name, _ in att.named_parameters()]
-        ['q.weight', 'q.bias', 'kv.weight', 'kv.bias', 'proj.weight', 'proj.bias']
-        >>> encoded = att.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
-        >>> att(nn.zeros([nn.batch_dim, dec_time, d]), encoded).dims_set() == {nn.batch_dim, dec_time, d}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+    >>> enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+    >>> att = nn.CrossAttention(enc_dim, d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> [name for name, _ in att.named_parameters()]
+    ['q.weight', 'q.bias', 'kv.weight', 'kv.bias', 'proj.weight', 'proj.bias']
+    >>> encoded = att.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    >>> att(nn.zeros([nn.batch_dim, dec_time, d]), encoded).dims_set() == {nn.batch_dim, dec_time, d}
+    True
     """
 
     def __init__(

@@ -78,12 +78,13 @@ def _check_input(x: object, dim: Dim, spatial_dim: Dim, what: str) -> Tensor:
 class ConformerPositionwiseFeedForward(Module):
     """Conformer feed-forward module: ``linear_out(drop(act(linear_ff(x))))``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> d, ff = nn.FeatureDim("model", 8), nn.FeatureDim("ff", 16)
-        >>> ffn = nn.ConformerPositionwiseFeedForward(d, ff_dim=ff, dropout=0.1, activation=nn.swish)
-        >>> [name for name, _ in ffn.named_parameters()]
-        ['linear_ff.weight', 'linear_ff.bias', 'linear_out.weight', 'linear_out.bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> d, ff = nn.FeatureDim("model", 8), nn.FeatureDim("ff", 16)
+    >>> ffn = nn.ConformerPositionwiseFeedForward(d, ff_dim=ff, dropout=0.1, activation=nn.swish)
+    >>> [name for name, _ in ffn.named_parameters()]
+    ['linear_ff.weight', 'linear_ff.bias', 'linear_out.weight', 'linear_out.bias']
     """
 
     def __init__(
@@ -118,14 +119,15 @@ class ConformerConvBlock(Module):
     works (e.g. ``nn.LayerNorm(out_dim)``). The pointwise convolutions are
     ``nn.Linear`` (as in the predecessor).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 4)
-        >>> block = nn.ConformerConvBlock(d, kernel_size=3, norm=nn.BatchNorm(d))
-        >>> block(nn.zeros([nn.batch_dim, time, d]), spatial_dim=time).dims == (nn.batch_dim, time, d)
-        True
-        >>> block.depthwise_conv.filter.dims[-2].dimension  # one input channel per group
-        1
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 4)
+    >>> block = nn.ConformerConvBlock(d, kernel_size=3, norm=nn.BatchNorm(d))
+    >>> block(nn.zeros([nn.batch_dim, time, d]), spatial_dim=time).dims == (nn.batch_dim, time, d)
+    True
+    >>> block.depthwise_conv.filter.dims[-2].dimension  # one input channel per group
+    1
     """
 
     def __init__(self, out_dim: Dim, *, kernel_size: int, norm: Module | None = None) -> None:
@@ -182,17 +184,18 @@ class ConformerConvSubsample(Module):
     into ``out_dim`` (their product). ``strides`` are conv strides per layer
     (default 1).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
-        >>> sub = nn.ConformerConvSubsample(
-        ...     feat, out_dims=[nn.FeatureDim("c1", 2), nn.FeatureDim("c2", 3)],
-        ...     filter_sizes=[(3, 3), (3, 3)], pool_sizes=[(2, 2), (1, 2)])
-        >>> y, out_time = sub(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
-        >>> sub.out_dim.dimension, out_time.description  # 8 / 2 / 2 = 2 freq bins x 3 channels
-        (6, '⌈time/2⌉')
-        >>> [name for name, _ in sub.named_parameters()]
-        ['conv_layers.0.filter', 'conv_layers.0.bias', 'conv_layers.1.filter', 'conv_layers.1.bias']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
+    >>> sub = nn.ConformerConvSubsample(
+    ...     feat, out_dims=[nn.FeatureDim("c1", 2), nn.FeatureDim("c2", 3)],
+    ...     filter_sizes=[(3, 3), (3, 3)], pool_sizes=[(2, 2), (1, 2)])
+    >>> y, out_time = sub(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
+    >>> sub.out_dim.dimension, out_time.description  # 8 / 2 / 2 = 2 freq bins x 3 channels
+    (6, '⌈time/2⌉')
+    >>> [name for name, _ in sub.named_parameters()]
+    ['conv_layers.0.filter', 'conv_layers.0.bias', 'conv_layers.1.filter', 'conv_layers.1.bias']
     """
 
     def __init__(
@@ -294,15 +297,16 @@ class ConformerEncoderLayer(Module):
     ``use_dropout_after_self_att`` (default ``True``; ``False`` for old experiments of
     the predecessor) switches the dropout on the self-attention output.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> layer = nn.ConformerEncoderLayer(d, ff_dim=nn.FeatureDim("ff", 16), num_heads=2, conv_kernel_size=3)
-        >>> [name for name, _ in layer.named_children()]  # doctest: +NORMALIZE_WHITESPACE
-        ['ffn1', 'ffn1_layer_norm', 'ffn2', 'ffn2_layer_norm', 'conv_block', 'conv_layer_norm',
-         'self_att', 'self_att_layer_norm', 'final_layer_norm']
-        >>> layer(nn.zeros([nn.batch_dim, time, d]), spatial_dim=time).dims == (nn.batch_dim, time, d)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> layer = nn.ConformerEncoderLayer(d, ff_dim=nn.FeatureDim("ff", 16), num_heads=2, conv_kernel_size=3)
+    >>> [name for name, _ in layer.named_children()]  # doctest: +NORMALIZE_WHITESPACE
+    ['ffn1', 'ffn1_layer_norm', 'ffn2', 'ffn2_layer_norm', 'conv_block', 'conv_layer_norm',
+     'self_att', 'self_att_layer_norm', 'final_layer_norm']
+    >>> layer(nn.zeros([nn.batch_dim, time, d]), spatial_dim=time).dims == (nn.batch_dim, time, d)
+    True
     """
 
     # The predecessor's switch for old experiments (returnn_common issue 245).
@@ -428,36 +432,45 @@ def _make_self_att(
 class ConformerEncoder(Module):
     """Conformer encoder: ``input_layer`` (e.g. ``ConformerConvSubsample``), projection, N blocks.
 
-    Args:
-        in_dim: feature dim of the input.
-        out_dim: model dim (output feature dim).
-        num_layers: number of ``ConformerEncoderLayer`` blocks (``layers.0`` ...).
-        input_layer: a module called as ``input_layer(x, in_spatial_dim=...)`` returning
-            ``(y, out_spatial_dim)`` with an ``out_dim`` attribute, or ``None``.
-        input_dropout: dropout after ``input_projection`` (a Linear without bias).
-        ff_dim, ff_activation, dropout, conv_kernel_size, conv_norm, num_heads,
-        att_dropout: options of each ``ConformerEncoderLayer`` (``conv_norm`` a module,
-            a class or ``None``: ``nn.BatchNorm(out_dim, use_mask=False)``).
-        encoder_layer: a layer to copy (each copy gets its own parameters), or a layer
-            class made with the options above and ``encoder_layer_opts``.
-        encoder_layer_opts: options for the layer (override the ones above).
-
     Called as ``out, out_spatial_dim = enc(x, in_spatial_dim=time_dim)``; with
     ``collected_outputs`` (a dict) the output of every block is stored under its index
     (``"0"``, ``"1"``, ...), as in the predecessor.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, d = nn.SpatialDim("time"), nn.FeatureDim("feat", 8), nn.FeatureDim("model", 8)
-        >>> sub = nn.ConformerConvSubsample(feat, out_dims=[nn.FeatureDim("c", 2)],
-        ...                                 filter_sizes=[(3, 3)], pool_sizes=[(2, 2)])
-        >>> enc = nn.ConformerEncoder(feat, d, ff_dim=nn.FeatureDim("ff", 16), input_layer=sub,
-        ...                           num_layers=2, num_heads=2, conv_kernel_size=3)
-        >>> outputs = {}
-        >>> y, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time,
-        ...                   collected_outputs=outputs)
-        >>> y.dims == (nn.batch_dim, out_time, d), len(list(enc.parameters())), sorted(outputs)
-        (True, 73, ['0', '1'])
+    Parameters
+    ----------
+    in_dim
+        feature dim of the input.
+    out_dim
+        model dim (output feature dim).
+    num_layers
+        number of ``ConformerEncoderLayer`` blocks (``layers.0`` ...).
+    input_layer
+        a module called as ``input_layer(x, in_spatial_dim=...)`` returning
+        ``(y, out_spatial_dim)`` with an ``out_dim`` attribute, or ``None``.
+    input_dropout
+        dropout after ``input_projection`` (a Linear without bias).
+    ff_dim, ff_activation, dropout, conv_kernel_size, conv_norm, num_heads, att_dropout
+        options of each ``ConformerEncoderLayer`` (``conv_norm`` a module,
+        a class or ``None``: ``nn.BatchNorm(out_dim, use_mask=False)``).
+    encoder_layer
+        a layer to copy (each copy gets its own parameters), or a layer
+        class made with the options above and ``encoder_layer_opts``.
+    encoder_layer_opts
+        options for the layer (override the ones above).
+
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, d = nn.SpatialDim("time"), nn.FeatureDim("feat", 8), nn.FeatureDim("model", 8)
+    >>> sub = nn.ConformerConvSubsample(feat, out_dims=[nn.FeatureDim("c", 2)],
+    ...                                 filter_sizes=[(3, 3)], pool_sizes=[(2, 2)])
+    >>> enc = nn.ConformerEncoder(feat, d, ff_dim=nn.FeatureDim("ff", 16), input_layer=sub,
+    ...                           num_layers=2, num_heads=2, conv_kernel_size=3)
+    >>> outputs = {}
+    >>> y, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time,
+    ...                   collected_outputs=outputs)
+    >>> y.dims == (nn.batch_dim, out_time, d), len(list(enc.parameters())), sorted(outputs)
+    (True, 73, ['0', '1'])
     """
 
     def __init__(

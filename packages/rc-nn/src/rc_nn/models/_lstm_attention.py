@@ -98,15 +98,16 @@ class BlstmSingleLayer(Module):
     ``layer(x, spatial_dim=time)`` returns ``[time, batch, dim + dim]``
     (time-major, as RETURNN's rec layer returns it).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4)
-        >>> layer = nn.BlstmSingleLayer(feat, dim)
-        >>> [name for name, _ in layer.named_parameters()][:3]
-        ['fw.param_W_re', 'fw.param_W', 'fw.param_b']
-        >>> layer(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time).dims_set() == {
-        ...     time, nn.batch_dim, layer.out_dim}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4)
+    >>> layer = nn.BlstmSingleLayer(feat, dim)
+    >>> [name for name, _ in layer.named_parameters()][:3]
+    ['fw.param_W_re', 'fw.param_W', 'fw.param_b']
+    >>> layer(nn.zeros([nn.batch_dim, time, feat]), spatial_dim=time).dims_set() == {
+    ...     time, nn.batch_dim, layer.out_dim}
+    True
     """
 
     def __init__(self, in_dim: Dim, dim: Dim) -> None:
@@ -141,13 +142,14 @@ class BlstmEncoder(Module):
     Parameter names: ``layers.<i>.fw.param_W``, ``layers.<i>.fw.param_W_re``,
     ``layers.<i>.fw.param_b`` and the same for ``bw``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4)
-        >>> enc = nn.BlstmEncoder(feat, dim, num_layers=2, time_reduction=2)
-        >>> out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
-        >>> out_time.description, enc.out_dim.dimension
-        ('⌈time/2⌉', 8)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, dim = nn.SpatialDim("time"), nn.FeatureDim("in", 3), nn.FeatureDim("lstm", 4)
+    >>> enc = nn.BlstmEncoder(feat, dim, num_layers=2, time_reduction=2)
+    >>> out, out_time = enc(nn.zeros([nn.batch_dim, time, feat]), in_spatial_dim=time)
+    >>> out_time.description, enc.out_dim.dimension
+    ('⌈time/2⌉', 8)
     """
 
     def __init__(
@@ -268,14 +270,15 @@ class LstmAttentionDecoder(Module):
     ``s.param_W``/``param_W_re``/``param_b``, ``s_transformed.weight``,
     ``energy.weight``, ``readout_in.weight``/``bias``, ``output_prob.weight``/``bias``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> enc_dim, vocab = nn.FeatureDim("enc", 6), nn.FeatureDim("vocab", 5)
-        >>> dec = nn.LstmAttentionDecoder(enc_dim, vocab, embed_dim=nn.FeatureDim("emb", 3),
-        ...     lstm_dim=nn.FeatureDim("s", 4), att_key_dim=nn.FeatureDim("key", 4),
-        ...     readout_dim=nn.FeatureDim("readout", 6))
-        >>> sorted({name.split(".")[0] for name, _ in dec.named_parameters()})
-        ['enc_ctx', 'energy', 'output_prob', 'readout_in', 's', 's_transformed', 'target_embed']
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> enc_dim, vocab = nn.FeatureDim("enc", 6), nn.FeatureDim("vocab", 5)
+    >>> dec = nn.LstmAttentionDecoder(enc_dim, vocab, embed_dim=nn.FeatureDim("emb", 3),
+    ...     lstm_dim=nn.FeatureDim("s", 4), att_key_dim=nn.FeatureDim("key", 4),
+    ...     readout_dim=nn.FeatureDim("readout", 6))
+    >>> sorted({name.split(".")[0] for name, _ in dec.named_parameters()})
+    ['enc_ctx', 'energy', 'output_prob', 'readout_in', 's', 's_transformed', 'target_embed']
     """
 
     def __init__(
@@ -347,13 +350,14 @@ class LstmAttentionDecoder(Module):
     def default_initial_state(self) -> LstmAttentionDecoderState:
         """Zeros: LSTM state and the previous attention context ``[batch, att_dim]``.
 
-        Example:
-            >>> import rc_nn as nn
-            >>> dec = nn.LstmAttentionDecoder(nn.FeatureDim("enc", 2), nn.FeatureDim("v", 3),
-            ...     embed_dim=nn.FeatureDim("e", 2), lstm_dim=nn.FeatureDim("s", 2),
-            ...     att_key_dim=nn.FeatureDim("k", 2), readout_dim=nn.FeatureDim("r", 2))
-            >>> dec.default_initial_state().att.dims == (nn.batch_dim, dec.att_dim)
-            True
+        Examples
+        --------
+        >>> import rc_nn as nn
+        >>> dec = nn.LstmAttentionDecoder(nn.FeatureDim("enc", 2), nn.FeatureDim("v", 3),
+        ...     embed_dim=nn.FeatureDim("e", 2), lstm_dim=nn.FeatureDim("s", 2),
+        ...     att_key_dim=nn.FeatureDim("k", 2), readout_dim=nn.FeatureDim("r", 2))
+        >>> dec.default_initial_state().att.dims == (nn.batch_dim, dec.att_dim)
+        True
         """
         return LstmAttentionDecoderState(
             s=self.s.default_initial_state(), att=zeros([batch_dim, self.att_dim])
@@ -451,14 +455,15 @@ class LstmAttentionEncoderDecoder(Module):
     Parameter names: ``encoder.layers.<i>.{fw,bw}.*`` and ``decoder.*`` (see
     ``BlstmEncoder`` and ``LstmAttentionDecoder``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> feat, vocab = nn.FeatureDim("in", 3), nn.FeatureDim("vocab", 5)
-        >>> small = nn.FeatureDim("small", 4)
-        >>> model = nn.LstmAttentionEncoderDecoder(feat, vocab, encoder_dim=small, num_layers=1,
-        ...     time_reduction=1, embed_dim=small, lstm_dim=small, att_key_dim=small, readout_dim=small)
-        >>> len(list(model.parameters()))
-        18
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> feat, vocab = nn.FeatureDim("in", 3), nn.FeatureDim("vocab", 5)
+    >>> small = nn.FeatureDim("small", 4)
+    >>> model = nn.LstmAttentionEncoderDecoder(feat, vocab, encoder_dim=small, num_layers=1,
+    ...     time_reduction=1, embed_dim=small, lstm_dim=small, att_key_dim=small, readout_dim=small)
+    >>> len(list(model.parameters()))
+    18
     """
 
     def __init__(

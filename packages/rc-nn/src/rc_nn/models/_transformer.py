@@ -208,15 +208,16 @@ class TransformerEncoderLayer(_TransformerBlock):
     ``self_attention`` is copied (fresh parameters), as in the predecessor. As there,
     ``norm_eps`` applies to ``self_att_norm``; ``ff_norm`` has the norm's default eps.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
-        >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
-        >>> layer = nn.TransformerEncoderLayer(d, self_attention=att, ff_dim=nn.FeatureDim("ff", 16))
-        >>> [name for name, _ in layer.named_parameters()][-4:]
-        ['self_att_norm.scale', 'self_att_norm.bias', 'ff_norm.scale', 'ff_norm.bias']
-        >>> layer(nn.zeros([nn.batch_dim, time, d]), axis=time).dims == (nn.batch_dim, time, d)
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, d = nn.SpatialDim("time"), nn.FeatureDim("model", 8)
+    >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
+    >>> layer = nn.TransformerEncoderLayer(d, self_attention=att, ff_dim=nn.FeatureDim("ff", 16))
+    >>> [name for name, _ in layer.named_parameters()][-4:]
+    ['self_att_norm.scale', 'self_att_norm.bias', 'ff_norm.scale', 'ff_norm.bias']
+    >>> layer(nn.zeros([nn.batch_dim, time, d]), axis=time).dims == (nn.batch_dim, time, d)
+    True
     """
 
     def __init__(
@@ -296,13 +297,14 @@ class TransformerEncoder(Module):
     Parameter names: ``input_projection.*`` (if any), ``layers.<i>.self_attn.qkv.weight``, ...,
     ``norm.scale``, ``norm.bias``.
 
-    Example:
-        >>> import rc_nn as nn
-        >>> time, feat, d = nn.SpatialDim("time"), nn.FeatureDim("in", 5), nn.FeatureDim("model", 8)
-        >>> enc = nn.TransformerEncoder(in_dim=feat, model_dim=d, num_layers=2, num_heads=2)
-        >>> y = enc(nn.zeros([nn.batch_dim, time, feat]), axis=time)
-        >>> y.dims == (nn.batch_dim, time, d), len(enc.layers)
-        (True, 2)
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> time, feat, d = nn.SpatialDim("time"), nn.FeatureDim("in", 5), nn.FeatureDim("model", 8)
+    >>> enc = nn.TransformerEncoder(in_dim=feat, model_dim=d, num_layers=2, num_heads=2)
+    >>> y = enc(nn.zeros([nn.batch_dim, time, feat]), axis=time)
+    >>> y.dims == (nn.batch_dim, time, d), len(enc.layers)
+    (True, 2)
 
     The predecessor's form:
         >>> att = nn.SelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
@@ -422,15 +424,16 @@ class TransformerDecoderLayer(_TransformerBlock):
     state=state)`` (``state`` from ``default_initial_state``; ``None`` on a whole
     sequence).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
-        >>> enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
-        >>> layer = nn.TransformerDecoderLayer(enc_dim, d, ff_dim=nn.FeatureDim("ff", 16), num_heads=2)
-        >>> encoded = layer.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
-        >>> y = layer(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
-        >>> y.dims_set() == {nn.batch_dim, dec_time, d}
-        True
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+    >>> enc_dim, d = nn.FeatureDim("enc", 6), nn.FeatureDim("model", 8)
+    >>> layer = nn.TransformerDecoderLayer(enc_dim, d, ff_dim=nn.FeatureDim("ff", 16), num_heads=2)
+    >>> encoded = layer.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    >>> y = layer(nn.zeros([nn.batch_dim, dec_time, d]), spatial_dim=dec_time, encoder=encoded)
+    >>> y.dims_set() == {nn.batch_dim, dec_time, d}
+    True
 
     The predecessor's form:
         >>> att = nn.CausalSelfAttention(d, d, key_dim_total=d, value_dim_total=d, num_heads=2)
@@ -706,14 +709,15 @@ class TransformerDecoder(Module):
     ``layers.<i>.norm{1,2,3}.*``, ``final_layer_norm.*`` (pre-norm only),
     ``logits.weight`` (and ``logits.bias`` with ``logits_with_bias``).
 
-    Example:
-        >>> import rc_nn as nn
-        >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
-        >>> enc_dim, vocab, d = nn.FeatureDim("enc", 6), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
-        >>> dec = nn.TransformerDecoder(enc_dim, vocab, d, num_layers=2, num_heads=2)
-        >>> encoded = dec.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
-        >>> len(dec.layers), sorted({n.split(".")[0] for n, _ in dec.named_parameters()})
-        (2, ['final_layer_norm', 'input_embedding', 'layers', 'logits'])
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> enc_time, dec_time = nn.SpatialDim("enc-time"), nn.SpatialDim("dec-time")
+    >>> enc_dim, vocab, d = nn.FeatureDim("enc", 6), nn.FeatureDim("vocab", 5), nn.FeatureDim("d", 8)
+    >>> dec = nn.TransformerDecoder(enc_dim, vocab, d, num_layers=2, num_heads=2)
+    >>> encoded = dec.transform_encoder(nn.zeros([nn.batch_dim, enc_time, enc_dim]), axis=enc_time)
+    >>> len(dec.layers), sorted({n.split(".")[0] for n, _ in dec.named_parameters()})
+    (2, ['final_layer_norm', 'input_embedding', 'layers', 'logits'])
     """
 
     def __init__(
