@@ -132,7 +132,7 @@ class LayerRef:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class DimRef:
-    """A reference to the dim with id ``id`` (:attr:`BuildRecord.dims`).
+    """A reference to the dim with id ``id`` (``BuildRecord.dims``).
 
     Examples
     --------
