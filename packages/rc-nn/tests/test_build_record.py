@@ -308,3 +308,27 @@ def test_dump_is_the_same_under_different_hash_seeds() -> None:
     first, second = _dump_in_subprocess("0"), _dump_in_subprocess("123")
     assert "LayerRecord(" in first and "BlockRecord(" in first
     assert first == second
+
+
+def test_parameter_aliases_are_the_other_holders_paths() -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+
+    class Shared(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first = nn.Linear(feat, feat)
+            self.second = self.first  # an alias: the same module under another attribute
+
+        def __call__(self, x: nn.Tensor) -> nn.Tensor:
+            return self.second(self.first(x))
+
+    with nn.Root():
+        model = Shared()
+        model(
+            nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        ).mark_as_default_output()
+        record, _ = nn.build_record(model)
+    by_path = {p.path: p for p in record.params}
+    assert set(by_path) == {("first", "weight"), ("first", "bias")}
+    assert by_path["first", "weight"].aliases == (("second", "weight"),)
+    assert by_path["first", "bias"].aliases == (("second", "bias"),)

@@ -46,6 +46,10 @@ __all__ = ["NotAModuleError", "RecordHandles", "RecordValueError", "build_record
 _CONTAINER_ROLES = ("loop", "cond", "masked")
 
 
+#: Alias paths kept per object (ParamRecord.aliases); chains can grow exponentially.
+_MAX_ALIASES = 32
+
+
 class NotAModuleError(RcNnError, TypeError):
     """:func:`build_record` was given something that is not an ``nn.Module``."""
 
@@ -135,6 +139,7 @@ class _Collector:
         self.snap = _snapshot(self.state)
         self.resolution = self.root.graph.resolve(root_module)
         self.paths: dict[int, tuple[str, ...]] = {}
+        self.all_paths: dict[int, list[tuple[str, ...]]] = {}
         self.layer_ids: dict[int, int] = {}
         self.tensors: list[Tensor] = []
         self.deps: dict[int, list[Tensor]] = {}
@@ -247,7 +252,42 @@ class _Collector:
             non_critical_for_restore=bool(param.non_critical_for_restore),
             initial=initial,
             unreachable=reason,
+            aliases=self._aliases(param, path),
         )
+
+    def _aliases(
+        self, param: Parameter, path: tuple[str, ...] | None
+    ) -> tuple[tuple[str, ...], ...]:
+        """The parameter's other paths from the root module (see ParamRecord)."""
+        if path is None:
+            return ()
+        return tuple(p for p in self._all_paths(param, frozenset()) if p != path)
+
+    def _all_paths(self, obj: object, seen: frozenset[int]) -> list[tuple[str, ...]]:
+        """Every attribute chain from the root module to ``obj``, canonical search order.
+
+        At most ``_MAX_ALIASES`` per object: the number of chains can grow exponentially.
+        """
+        if obj is self.root_module:
+            return [()]
+        known = self.all_paths.get(id(obj))
+        if known is not None:
+            return known
+        parents = self.root.graph.parents(obj)
+        if len(parents) == 1 and id(parents[0][0]) not in seen:  # the common case: one holder
+            holder, attr = parents[0]
+            one = [(*p, attr) for p in self._all_paths(holder, seen | {id(obj)})]
+            self.all_paths[id(obj)] = one
+            return one
+        found: list[tuple[str, ...]] = []
+        for holder, attr in parents:
+            if id(holder) not in self.paths or id(holder) in seen:
+                continue  # not reachable from the root module, or a cycle
+            for holder_path in self._all_paths(holder, seen | {id(obj)}):
+                if len(found) < _MAX_ALIASES and (*holder_path, attr) not in found:
+                    found.append((*holder_path, attr))
+        self.all_paths[id(obj)] = found  # with a cycle: the chains that avoid it
+        return found
 
     def _extern(self) -> tuple[ExternRecord, ...]:
         me = threading.get_ident()

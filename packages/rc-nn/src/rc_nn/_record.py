@@ -418,7 +418,9 @@ class ParamRecord:
     (``unreachable`` then holds rc-naming's explanation, raised by the pass that needs
     the path). ``in_model``: reachable from the root module. ``initial``: None, a
     number, :class:`ArrayValue`, :class:`VarianceScalingInit` or :class:`LayerRef`
-    (``init_by_layer``).
+    (``init_by_layer``). ``aliases``: the other paths the parameter is held under, one per
+    further holder reachable from the root module (that holder's canonical path plus the
+    attribute), in assignment order; an alias never names a second variable (N3).
 
     Examples
     --------
@@ -437,6 +439,7 @@ class ParamRecord:
     non_critical_for_restore: bool = False
     initial: Any = None
     unreachable: str | None = None
+    aliases: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
