@@ -179,7 +179,11 @@ class Values:
         if kind is dict:
             return self._map(value, where)  # type: ignore[arg-type]
         if kind is list:
-            return SeqValue(tuple([self.value(v, where) for v in value]), is_list=True)  # type: ignore[attr-defined]
+            scalars = _SCALARS
+            return SeqValue(
+                tuple([v if type(v) in scalars else self.value(v, where) for v in value]),  # type: ignore[attr-defined]
+                is_list=True,
+            )
         if kind is Dim:
             return DimRef(self.dim(value))
         if value is None or isinstance(value, bool | int | float | str | numpy.generic):
