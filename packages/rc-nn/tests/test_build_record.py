@@ -154,6 +154,19 @@ def test_record_pickles_and_holds_only_plain_data(factory: Callable[[], nn.Modul
         record.layers[0].name_hint = "x"  # type: ignore[misc]
 
 
+def test_fast_init_keeps_the_dataclass_signature() -> None:
+    """The record's faster constructors take the same arguments, defaults included."""
+    template = nn.TemplateRecord((0,), "float32")
+    layer = nn.LayerRecord(3, "layer", "tanh", "x.py:1", "", template, deps=(1, 2))
+    assert (layer.op, layer.deps, layer.alias_prefix, layer.holds) == (None, (1, 2), "", ())
+    assert dataclasses.replace(layer, op="tanh").op == "tanh"
+    with pytest.raises(TypeError):
+        nn.LayerRecord(3, "layer")  # type: ignore[call-arg]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        template.dtype = "int32"  # type: ignore[misc]
+    assert "_set0" in nn.LayerRecord.__init__.__globals__  # the fast constructor is in use
+
+
 def test_handles_do_not_pickle() -> None:
     with nn.Root():
         model = _linear()

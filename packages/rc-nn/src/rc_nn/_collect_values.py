@@ -28,6 +28,8 @@ __all__ = ["BlockIds", "RecordValueError", "Values", "closure", "direct_deps"]
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+# The tensor classes options hold most (exact type check first; subclasses still work).
+_TENSORS = frozenset({Tensor, Parameter, ControlTensor})
 
 
 def direct_deps(tensor: Tensor, named: list[Tensor] | None = None) -> list[Tensor]:
@@ -53,18 +55,21 @@ def direct_deps(tensor: Tensor, named: list[Tensor] | None = None) -> list[Tenso
 def _walk(value: object, deps: list[Tensor], named: list[Tensor]) -> None:
     """The tensors among the values of ``value`` in order (as ``iter_tensors``), and the
     tensors it names otherwise (dict keys, ``LayerNameOf``)."""
-    if type(value) in _SCALARS:
+    kind = type(value)
+    if kind in _SCALARS:
         return
-    if isinstance(value, Tensor):
-        deps.append(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
+    if kind in _TENSORS or isinstance(value, Tensor):
+        deps.append(value)  # type: ignore[arg-type]  # a Tensor (exact type checked)
+    elif kind is dict or isinstance(value, dict):
+        for key, item in value.items():  # type: ignore[attr-defined]
             if type(key) is not str and isinstance(key, Tensor):
                 named.append(key)
-            _walk(item, deps, named)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _walk(item, deps, named)
+            if type(item) not in _SCALARS:
+                _walk(item, deps, named)
+    elif kind is list or kind is tuple or isinstance(value, list | tuple):
+        for item in value:  # type: ignore[attr-defined]
+            if type(item) not in _SCALARS:
+                _walk(item, deps, named)
     elif isinstance(value, LayerNameOf):
         named.append(value.tensor)
 
@@ -179,9 +184,15 @@ class Values:
         if kind is dict:
             return self._map(value, where)  # type: ignore[arg-type]
         if kind is list:
-            return SeqValue(tuple([self.value(v, where) for v in value]), is_list=True)  # type: ignore[attr-defined]
+            scalars = _SCALARS
+            return SeqValue(
+                tuple([v if type(v) in scalars else self.value(v, where) for v in value]),  # type: ignore[attr-defined]
+                is_list=True,
+            )
         if kind is Dim:
             return DimRef(self.dim(value))
+        if kind in _TENSORS:
+            return LayerRef(self.layer_ids[id(value)])
         if value is None or isinstance(value, bool | int | float | str | numpy.generic):
             return value
         if isinstance(value, Tensor):

@@ -3,8 +3,9 @@
 :func:`rc_nn.build_record` (module ``_collect``) makes one for a root module after the
 user's calls. It is the contract between rc-nn and its emitters: rc-serialize's TF
 emitter reads only the record (and rc-nn's / rc-naming's public API), never rc-nn's
-build state. The classes here import nothing from rc-nn: they are plain data that can
-be printed (:meth:`BuildRecord.dump`), compared with ``==``, hashed and pickled.
+build state. The classes here import nothing from rc-nn but the stdlib-only
+``_fast_init`` (a faster constructor): they are plain data that can be printed
+(:meth:`BuildRecord.dump`), compared with ``==``, hashed and pickled.
 
 Identity inside a record is by dense integer ids in creation order (never ``id()``):
 two builds of the same model give equal records.
@@ -45,6 +46,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeAlias, TypeVar
+
+from ._fast_init import fast_init
 
 __all__ = [
     "RECORD_VERSION",
@@ -523,3 +526,11 @@ class BuildRecord:
         if self.extra_net_dict:
             lines.append(f"extra_net_dict {self.extra_net_dict!r}")
         return "\n".join(lines) + "\n"
+
+
+# Construction speed only (the collector makes thousands of these); see ``_fast_init``.
+fast_init(
+    FrozenMap, LayerRef, DimRef, BlockNetRef, LayerNameRef, SeqValue, ArrayValue, VarianceScalingInit,
+    DimRecord, TemplateRecord, LayerRecord, LoopInfo, BlockRecord, CallRecord, ParamRecord,
+    ExternRecord, MarkRecord,
+)  # fmt: skip

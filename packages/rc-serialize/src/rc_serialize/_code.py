@@ -124,6 +124,14 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
     >>> py_code({"a": [1, 2.5, None]}, DimNamer())
     '{"a": [1, 2.5, None]}'
     """
+    kind = type(value)
+    if kind is dict:  # exact containers first: the commonest values of a net dict
+        pairs = [
+            f"{py_code(k, dims, indent)}: {py_code(v, dims, indent)}" for k, v in value.items()
+        ]
+        return "{" + ", ".join(pairs) + "}"
+    if kind is list:
+        return "[" + ", ".join([py_code(item, dims, indent) for item in value]) + "]"
     literal = scalar_literal(value)  # None, bools, numbers, strings, numpy scalars
     if literal is not None:
         return literal

@@ -88,7 +88,7 @@ class _Converter:
                 out[key] = item if type(item) in _SCALARS else self.convert(item, node)
             return out
         if kind is SeqValue:
-            items = [self.convert(v, node) for v in value.items]
+            items = [v if type(v) in _SCALARS else self.convert(v, node) for v in value.items]
             return items if value.is_list else tuple(items)
         if kind is DimRef:
             return self.dims[value.id]
@@ -203,6 +203,7 @@ def emit_network(
 ) -> dict[str, dict[str, Any]]:
     """The TF net dict: every slot in creation order, nested into its block's net dict."""
     converter = _Converter(References(record, names), dims)
+    convert = converter.convert
     network: dict[str, dict[str, Any]] = {}
     ordered = sorted(
         {id(s): s for s in [*names.slots.values(), *names.mark_slots]}.values(),
@@ -213,7 +214,8 @@ def emit_network(
         node = slot.node
         target = network if slot.block is None else converter.block_nets.setdefault(slot.block, {})
         target[node.name] = {
-            k: converter.convert(v, node) for k, v in _slot_layer(record, slot, params).items()
+            k: v if type(v) in _SCALARS else convert(v, node)
+            for k, v in _slot_layer(record, slot, params).items()
         }
     for name, layer in network.items():
         if layer.get("name_scope") == name:

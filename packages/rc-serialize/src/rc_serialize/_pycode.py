@@ -94,6 +94,12 @@ def scalar_literal(value: object) -> str | None:
     >>> scalar_literal(numpy.float32(0.5)), scalar_literal(numpy.bool_(True)), scalar_literal([])
     ('0.5', 'True', None)
     """
+    kind = type(value)
+    if kind is str:  # the commonest: exactly str_literal, without its checks
+        code = ascii(value)
+        return '"' + code[1:-1] + '"' if code[0] == "'" and '"' not in code else code
+    if kind is int:
+        return int.__repr__(value)  # exactly an int
     if value is None:
         return "None"
     if isinstance(value, numpy.generic):
