@@ -137,6 +137,7 @@ class Values:
         self.dim_ids: dict[int, int] = {}
         self.dims: list[Dim] = []
         self.records: list[DimRecord] = []
+        self.templates: dict[tuple[Any, ...], TemplateRecord] = {}
 
     def _map(self, value: dict[Any, Any], where: str | Tensor) -> FrozenMap[Any, Any]:
         pairs = []
@@ -149,15 +150,22 @@ class Values:
 
     def template(self, tensor: Tensor) -> TemplateRecord:
         data = tensor.template
-        sparse, feature = data.sparse_dim, data.feature_dim
         ids = self.dim_ids
-        return TemplateRecord(
-            dims=tuple([ids[id(d)] if id(d) in ids else self.dim(d) for d in data.dims]),
-            dtype=str(data.dtype),
-            sparse_dim=None if sparse is None else self.dim(sparse),
-            feature_dim=None if feature is None else self.dim(feature),
-            available_for_inference=bool(data.available_for_inference),
+        dims = tuple([ids[id(d)] if id(d) in ids else self.dim(d) for d in data.dims])
+        sparse, feature = data.sparse_dim, data.feature_dim
+        dtype = data.dtype
+        key = (
+            dims,
+            dtype if type(dtype) is str else str(dtype),
+            None if sparse is None else self.dim(sparse),
+            None if feature is None else self.dim(feature),
+            bool(data.available_for_inference),
         )
+        # Equal templates share one (frozen) record: most layers repeat a few shapes.
+        known = self.templates.get(key)
+        if known is None:
+            known = self.templates[key] = TemplateRecord(*key)
+        return known
 
     def dim(self, dim: Dim) -> int:
         known = self.dim_ids.get(id(dim))
