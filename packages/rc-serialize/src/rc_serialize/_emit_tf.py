@@ -205,6 +205,7 @@ def emit_network(
     converter = _Converter(References(record, names), dims)
     convert = converter.convert
     network: dict[str, dict[str, Any]] = {}
+    layers = record.layers
     ordered = sorted(
         {id(s): s for s in [*names.slots.values(), *names.mark_slots]}.values(),
         key=lambda s: s.order,
@@ -213,10 +214,12 @@ def emit_network(
         assert slot.node is not None
         node = slot.node
         target = network if slot.block is None else converter.block_nets.setdefault(slot.block, {})
-        target[node.name] = {
-            k: v if type(v) in _SCALARS else convert(v, node)
-            for k, v in _slot_layer(record, slot, params).items()
-        }
+        rec = None if slot.layer is None or slot.mark is not None else layers[slot.layer]
+        if rec is not None and rec.kind != "param" and rec.args is not None:
+            items: Any = rec.args.pairs  # the common case: the options as recorded
+        else:
+            items = _slot_layer(record, slot, params).items()
+        target[node.name] = {k: v if type(v) in _SCALARS else convert(v, node) for k, v in items}
     for name, layer in network.items():
         if layer.get("name_scope") == name:
             del layer["name_scope"]  # the layer name already gives this scope
