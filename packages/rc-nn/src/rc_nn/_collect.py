@@ -276,7 +276,11 @@ class _Collector:
         parents = self.root.graph.parents(obj)
         if len(parents) == 1 and id(parents[0][0]) not in seen:  # the common case: one holder
             holder, attr = parents[0]
-            one = [(*p, attr) for p in self._all_paths(holder, seen | {id(obj)})]
+            # A holder met before (a module's other parameters): its paths as known.
+            above = [()] if holder is self.root_module else self.all_paths.get(id(holder))
+            if above is None:
+                above = self._all_paths(holder, seen | {id(obj)})
+            one = [(*p, attr) for p in above]
             self.all_paths[id(obj)] = one
             return one
         found: list[tuple[str, ...]] = []
@@ -402,48 +406,57 @@ class _Collector:
     # -- layers ---------------------------------------------------------------------------
 
     def _layer(self, tensor: Tensor) -> LayerRecord:
+        # One pass per tensor, the commonest case (a plain layer, no control flow) without
+        # helper calls; fields by position, in LayerRecord's field order.
         ids = self.layer_ids
-        control = tensor if isinstance(tensor, ControlTensor) else None
+        layer_dict = tensor.layer_dict
+        parent = tensor.parent
         kind = _kind(tensor)
-        args = None
-        op = None
-        if tensor.layer_dict is not None and kind != "param":
-            args = self.values.value(tensor.layer_dict, tensor)
-            layer_class = tensor.layer_dict.get("class")
-            op = layer_class if isinstance(layer_class, str) else None
+        args = op = None
+        if layer_dict is not None and kind != "param":
+            args = self.values.value(layer_dict, tensor)
+            layer_class = layer_dict.get("class")
+            op = layer_class if type(layer_class) is str else None
         node = tensor.node
-        scope = node.parent if node is not None else None
+        scope = None if node is None else node.parent
+        # The text is for error messages that may print the tensor: a parameter with an
+        # initial array, a stacked loop output, a marked tensor.
+        if isinstance(tensor, Parameter):
+            needs_text = isinstance(tensor.initial, numpy.ndarray)
+        else:
+            needs_text = isinstance(tensor, ControlTensor) and tensor.role == "stack"
+        common = (
+            ids[id(tensor)],
+            kind,
+            tensor.name_hint,
+            tensor.created_at,
+            repr(tensor) if needs_text or id(tensor) in self.marked else "",
+            self.values.template(tensor),
+            op,
+            args,
+            tuple([ids[id(t)] for t in self.deps[id(tensor)]]),
+            None if scope is None else self.call_ids.get(id(scope)),
+            self._block_of(tensor),
+            None if parent is None else ids[id(parent)],
+            tensor.sub_name,
+            tensor.extern_name,
+        )
+        if not isinstance(tensor, ControlTensor):
+            return LayerRecord(*common)
+        block = tensor.block
+        outside = tensor.outside_of
         return LayerRecord(
-            id=ids[id(tensor)],
-            kind=kind,
-            name_hint=tensor.name_hint,
-            created_at=tensor.created_at,
-            text=repr(tensor) if _needs_text(tensor) or id(tensor) in self.marked else "",
-            output=self.values.template(tensor),
-            op=op,
-            args=args,
-            deps=tuple([ids[id(t)] for t in self.deps[id(tensor)]]),
-            call=self.call_ids.get(id(scope)) if scope is not None else None,
-            block=self._block_of(tensor),
-            parent=None if tensor.parent is None else ids[id(tensor.parent)],
-            sub_name=tensor.sub_name,
-            extern_name=tensor.extern_name,
-            role=None if control is None else control.role,
-            alias_of=None if control is None or control.alias is None else ids[id(control.alias)],
-            alias_prefix="" if control is None else control.alias_prefix,
-            own_block=None
-            if control is None or control.block is None
-            else self._block(control.block),
-            usable_outside_of=(
-                None
-                if control is None or control.outside_of is None
-                else self._block(control.outside_of)
-            ),
+            *common,
+            role=tensor.role,
+            alias_of=None if tensor.alias is None else ids[id(tensor.alias)],
+            alias_prefix=tensor.alias_prefix,
+            own_block=None if block is None else self._block(block),
+            usable_outside_of=None if outside is None else self._block(outside),
             holds=self._holds(tensor),
         )
 
-    def _holds(self, tensor: Tensor) -> tuple[int, ...]:
-        if not isinstance(tensor, ControlTensor) or tensor.role not in _CONTAINER_ROLES:
+    def _holds(self, tensor: ControlTensor) -> tuple[int, ...]:
+        if tensor.role not in _CONTAINER_ROLES:
             return ()
         blocks = []
         for value in (tensor.layer_dict or {}).values():
@@ -469,11 +482,3 @@ def _kind(tensor: Tensor) -> str:
         if tensor.role in _CONTAINER_ROLES:
             return "container"
     return "layer"
-
-
-def _needs_text(tensor: Tensor) -> bool:
-    """Whether an error message may print the tensor (a parameter with an initial array,
-    a stacked loop output); marked tensors are printed too."""
-    if isinstance(tensor, Parameter):
-        return isinstance(tensor.initial, numpy.ndarray)
-    return isinstance(tensor, ControlTensor) and tensor.role == "stack"
