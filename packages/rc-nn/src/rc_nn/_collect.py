@@ -284,12 +284,15 @@ class _Collector:
             self.all_paths[id(obj)] = one
             return one
         found: list[tuple[str, ...]] = []
+        inner = seen | {id(obj)}
         for holder, attr in parents:
             if id(holder) not in self.paths or id(holder) in seen:
                 continue  # not reachable from the root module, or a cycle
-            for holder_path in self._all_paths(holder, seen | {id(obj)}):
-                if len(found) < _MAX_ALIASES and (*holder_path, attr) not in found:
-                    found.append((*holder_path, attr))
+            above = [()] if holder is self.root_module else self.all_paths.get(id(holder))
+            for holder_path in self._all_paths(holder, inner) if above is None else above:
+                path = (*holder_path, attr)
+                if len(found) < _MAX_ALIASES and path not in found:
+                    found.append(path)
         self.all_paths[id(obj)] = found  # with a cycle: the chains that avoid it
         return found
 
