@@ -147,7 +147,7 @@ def _code(value: Any, strs: dict[str, str], dims: DimNamer) -> str:
     if kind is str:
         code = strs.get(value)
         if code is None:
-            code = strs[value] = str_literal(value)
+            code = strs[value] = str_literal(value)  # the one escaping path (._pycode)
         return code
     if kind is dict:  # exact containers first: the commonest values of a net dict
         parts = []
@@ -168,7 +168,11 @@ def _code(value: Any, strs: dict[str, str], dims: DimNamer) -> str:
         return "True" if value else "False"
     if kind is Dim:
         return dims.ref(value)
-    literal = scalar_literal(value)  # None, floats, subclasses, numpy scalars
+    if value is None:
+        return "None"
+    if kind is float:
+        return number_literal(value)
+    literal = scalar_literal(value)  # subclasses of the builtins, numpy scalars
     if literal is not None:
         return literal
     if isinstance(value, Dim):
