@@ -307,11 +307,15 @@ def serialized_network(
     """Emit the net dict and extern data and assemble the public result."""
     dims = handles.dims
     network = emit_network(record, names, params, dims)
+    root = names.tree.root
     named = [
-        (layer, "/".join(s.node.path), s) for layer, s in names.slots.items() if s.node is not None
+        # a layer of the root net dict (the most): its path is its name
+        (layer, s.node.name if s.node.parent is root else "/".join(s.node.path), s)
+        for layer, s in names.slots.items()
+        if s.node is not None
     ]
     tensors = [
-        (path, handles.layers[layer], s)
+        (path, handles.layers[layer], _depth_in_loops(record, s.block), s)
         for layer, path, s in named
         if record.layers[layer].role not in CONTAINER_ROLES
     ]
@@ -329,10 +333,8 @@ def serialized_network(
             for path in sorted(params.paths.values())
         },
         layer_names={id(handles.layers[layer]): path for layer, path, _ in named},
-        layer_tensors={path: t for path, t, s in tensors if _depth_in_loops(record, s.block) == 0},
+        layer_tensors={path: t for path, t, depth, _ in tensors if depth == 0},
         loop_layer_tensors={
-            path: (t, _loop_axes(record, s.block, dims))
-            for path, t, s in tensors
-            if _depth_in_loops(record, s.block) > 0
+            path: (t, _loop_axes(record, s.block, dims)) for path, t, depth, s in tensors if depth
         },
     )
