@@ -102,6 +102,10 @@ class DimNamer:
         self._order.append(dim)
         return name
 
+    def _write(self, value: Any) -> str:
+        """:func:`py_code` of ``value`` with this writer's memos."""
+        return _code(value, self._literals, self)
+
     def definitions(self) -> list[str]:
         """One ``name = ...`` line per dim, dependencies before the dims derived from them."""
         lines = []
@@ -138,7 +142,7 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
     '{"a": [1, 2.5, None]}'
     """
     del indent  # kept for callers; values are written inline
-    return _code(value, dims._literals, dims)
+    return DimNamer._write(dims, value)
 
 
 def _code(value: Any, strs: dict[str, str], dims: DimNamer) -> str:
