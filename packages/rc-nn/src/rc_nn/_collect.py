@@ -67,7 +67,9 @@ def public_rc_nn_class(cls: type) -> str | None:
     found: str | None = None
     for klass in cls.__mro__:
         module = klass.__module__
-        if (module == "rc_nn" or module.startswith("rc_nn.")) and not klass.__name__.startswith("_"):
+        if (module == "rc_nn" or module.startswith("rc_nn.")) and not klass.__name__.startswith(
+            "_"
+        ):
             found = klass.__name__
             break
     _PUBLIC_CLASS[cls] = found

@@ -29,6 +29,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import os
 import pathlib
 import re
@@ -258,7 +259,8 @@ def _tf_to_torch(
     table: list[TableEntry], prefix: str, target: pathlib.Path, epoch: int | None
 ) -> ConvertResult:
     import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a checkpoint is read
-    import torch  # noqa: PLC0415 - torch only when a checkpoint is written
+
+    torch = _torch()
 
     try:
         reader = tf.train.load_checkpoint(prefix)
@@ -287,7 +289,9 @@ def _tf_to_torch(
     return ConvertResult(target, "torch", len(table), step, epoch, dropped)
 
 
-def _torch_to_tf(table: list[TableEntry], source: pathlib.Path, target: pathlib.Path) -> ConvertResult:
+def _torch_to_tf(
+    table: list[TableEntry], source: pathlib.Path, target: pathlib.Path
+) -> ConvertResult:
     state, step, epoch = _read_torch(source)
     shapes = {k: tuple(int(d) for d in v.shape) for k, v in state.items()}
     _check_names(table, shapes, torch=True, source=f"PyTorch checkpoint {str(source)!r}")
@@ -302,7 +306,7 @@ def _torch_to_tf(table: list[TableEntry], source: pathlib.Path, target: pathlib.
 
 
 def _read_torch(source: pathlib.Path) -> tuple[dict[str, Any], int | None, int | None]:
-    import torch  # noqa: PLC0415 - torch only when a checkpoint is read
+    torch = _torch()
 
     try:
         content = torch.load(source, map_location="cpu", weights_only=True)
@@ -326,6 +330,11 @@ def _read_torch(source: pathlib.Path) -> tuple[dict[str, Any], int | None, int |
         None if step is None else int(step),
         None if epoch is None else int(epoch),
     )
+
+
+def _torch() -> Any:
+    """PyTorch, imported only here (no dependency of rc-serialize; untyped for mypy without it)."""
+    return importlib.import_module("torch")
 
 
 def _write_tf(values: Mapping[str, numpy.ndarray], target: pathlib.Path) -> None:

@@ -129,7 +129,9 @@ def torch_param_shape(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> tu
     (2, 3)
     """
     sizes = [record.dims[d].size for d in param.dims]
-    return tuple(-1 if sizes[i] is None else int(sizes[i] or 0) for i in torch_param_axes(param, record))
+    return tuple(
+        -1 if sizes[i] is None else int(sizes[i] or 0) for i in torch_param_axes(param, record)
+    )
 
 
 def _layout_kind(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> str:
