@@ -45,6 +45,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the golden capture of every rendered config (``golden_configs/capture.py``)."""
+    config.addinivalue_line("markers", "torch: needs PyTorch (RETURNN's torch backend)")
     path = pathlib.Path(__file__).resolve().parent / "golden_configs" / "capture.py"
     spec = importlib.util.spec_from_file_location("rc_serialize_golden_capture", path)
     assert spec is not None and spec.loader is not None
