@@ -156,7 +156,9 @@ def test_conv_layouts_give_returnn_frontends_values(
         x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, width, feat]))
         for name, y in model(x).items():
             y.mark_as_output(name)
-        result = rc_serialize.convert_checkpoint(model, tmp_path / "tf" / "net.001", tmp_path / "net.pt")
+        result = rc_serialize.convert_checkpoint(
+            model, tmp_path / "tf" / "net.001", tmp_path / "net.pt"
+        )
     assert (result.to, result.parameters, result.epoch) == ("torch", 8, 1)
     state = torch.load(tmp_path / "net.pt", weights_only=True)["model"]
     rf_out = _rf_outputs(state, data)
@@ -164,3 +166,199 @@ def test_conv_layouts_give_returnn_frontends_values(
         assert tf_out[name].shape == rf_out[name].shape, name
         assert np.abs(tf_out[name] - rf_out[name]).max() <= 1e-5, name
         assert np.abs(tf_out[name]).max() > 0.01, name  # not vacuous
+
+
+# -- TF -> torch -> TF on a RETURNN-written checkpoint ------------------------------------
+
+_SPEC = "rc_serialize_golden_models:conformer_encoder"
+
+
+def test_conformer_tf_torch_tf_is_bit_exact(
+    tmp_path: pathlib.Path, check_config: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+
+    models = _golden_models()
+    with nn.Root():
+        model = models.conformer_encoder()
+        code = get_returnn_config_serialized(model)
+        names = [name for name, _ in model.named_parameters()]
+    report = check_config(code, train_steps=2, tmp_dir=tmp_path / "run")
+    assert len(report.losses) == 2  # trained: the values are no longer the initial ones
+    checkpoint = tmp_path / "run" / "model" / "model.ckpt"
+    pt, back = tmp_path / "enc.003.pt", tmp_path / "back.003"
+    args = ["convert", _SPEC, "--checkpoint"]
+    assert main([*args, str(checkpoint), "-o", str(pt), "--epoch", "3"]) == 0
+    assert main([*args, str(pt), "-o", str(back)]) == 0
+    printed = capsys.readouterr().out
+    assert f"wrote PyTorch checkpoint {pt} ({len(names)} parameters" in printed
+    assert f"wrote TF checkpoint {back} ({len(names)} parameters" in printed
+
+    before, after = tf.train.load_checkpoint(str(checkpoint)), tf.train.load_checkpoint(str(back))
+    shapes = before.get_variable_to_shape_map()
+    assert set(after.get_variable_to_shape_map()) == set(shapes)
+    assert len(shapes) == len(names) + 1  # + global_step
+    for name in shapes:
+        old, new = before.get_tensor(name), after.get_tensor(name)
+        assert (old.dtype, old.shape, old.tobytes()) == (new.dtype, new.shape, new.tobytes()), name
+
+    content = torch.load(pt, weights_only=True)
+    assert list(content["model"]) == names  # keys: named_parameters(), in that order
+    assert content["epoch"] == 3 and content["step"] == int(before.get_tensor("global_step"))
+    state = content["model"]
+    dw = "encoder.layers.0.conv_block.depthwise_conv.filter"
+    tf_dw = before.get_tensor(dw.replace(".", "/") + "/param")
+    assert tf_dw.shape == (3, 1, 8) and tuple(state[dw].shape) == (8, 1, 3)
+    assert np.array_equal(state[dw].numpy(), tf_dw.transpose(2, 1, 0))
+    conv2 = "encoder.input_layer.conv_layers.1.filter"
+    assert tuple(state[conv2].shape) == (3, 2, 3, 3)
+    assert np.array_equal(
+        state[conv2].numpy(),
+        before.get_tensor(conv2.replace(".", "/") + "/param").transpose(3, 2, 0, 1),
+    )
+    lin = "encoder.layers.1.ffn1.linear_ff.weight"
+    assert np.array_equal(state[lin].numpy(), before.get_tensor(lin.replace(".", "/") + "/param"))
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+def _linear() -> nn.Module:
+    feat = nn.FeatureDim("in", 3)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, nn.SpatialDim("time"), feat]))
+    net = nn.Linear(feat, nn.FeatureDim("out", 2))
+    net(x).mark_as_default_output()
+    return net
+
+
+_GOOD = {"weight": np.ones((3, 2), "float32"), "bias": np.zeros((2,), "float32")}
+
+
+@pytest.mark.parametrize(
+    ("state", "error", "words"),
+    [
+        ({"weight": _GOOD["weight"]}, rc_serialize.MissingParameterError, ["lacks 1", "'bias'"]),
+        (
+            {**_GOOD, "extra.weight": _GOOD["bias"]},
+            rc_serialize.UnexpectedParameterError,
+            ["does not have", "extra.weight"],
+        ),
+        (
+            {**_GOOD, "weight": np.ones((2, 3), "float32")},
+            rc_serialize.ParameterShapeError,
+            ["parameter weight", "has shape (2, 3)", "shape (3, 2)", "created at"],
+        ),
+    ],
+)
+def test_torch_checkpoint_that_does_not_fit_the_model(
+    tmp_path: pathlib.Path, state: dict[str, Any], error: type[Exception], words: list[str]
+) -> None:
+    path = tmp_path / "bad.pt"
+    torch.save({"model": {k: torch.tensor(v) for k, v in state.items()}, "step": 1}, path)
+    with nn.Root():
+        model = _linear()
+        with pytest.raises(error) as info:
+            rc_serialize.convert_checkpoint(model, path, tmp_path / "out")
+    assert all(word in str(info.value) for word in words), str(info.value)
+    assert not list(tmp_path.glob("out*"))  # nothing written
+
+
+@pytest.mark.parametrize(
+    ("variables", "error", "words"),
+    [
+        ({"weight/param": _GOOD["weight"]}, rc_serialize.MissingParameterError, ["'bias/param'"]),
+        (
+            {
+                "weight/param": _GOOD["weight"],
+                "bias/param": _GOOD["bias"],
+                "x/param": _GOOD["bias"],
+            },
+            rc_serialize.UnexpectedParameterError,
+            ["x/param"],
+        ),
+        (
+            {"weight/param": _GOOD["weight"], "bias/param": np.zeros((3,), "float32")},
+            rc_serialize.ParameterShapeError,
+            ["parameter bias", "has shape (3,)", "shape (2,)"],
+        ),
+    ],
+)
+def test_tf_checkpoint_that_does_not_fit_the_model(
+    tmp_path: pathlib.Path,
+    returnn_tf: Any,
+    variables: dict[str, np.ndarray],
+    error: type[Exception],
+    words: list[str],
+) -> None:
+    _write_tf({**variables, "global_step": np.asarray(4, "int64")}, tmp_path / "ck.002")
+    with nn.Root():
+        model = _linear()
+        with pytest.raises(error) as info:
+            rc_serialize.convert_checkpoint(model, tmp_path / "ck.002", tmp_path / "out.pt")
+    assert isinstance(info.value, LookupError | ValueError)
+    assert all(word in str(info.value) for word in words), str(info.value)
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_tf_checkpoint_with_optimizer_slots_converts_without_them(
+    tmp_path: pathlib.Path, returnn_tf: Any
+) -> None:
+    slots = {"weight/param/Adam": _GOOD["weight"], "beta1_power": np.asarray(0.9, "float32")}
+    _write_tf(
+        {"weight/param": _GOOD["weight"], "bias/param": _GOOD["bias"], **slots}, tmp_path / "ck.002"
+    )
+    with nn.Root():
+        result = rc_serialize.convert_checkpoint(_linear(), tmp_path / "ck.002", tmp_path / "o.pt")
+    assert (result.epoch, result.step, result.ignored) == (
+        2,
+        None,
+        ("beta1_power", "weight/param/Adam"),
+    )
+    assert set(torch.load(tmp_path / "o.pt", weights_only=True)) == {"model", "epoch"}
+
+
+def test_wrong_files_are_clear_errors(tmp_path: pathlib.Path) -> None:
+    text = tmp_path / "notes.txt"
+    text.write_text("hello", encoding="utf-8")
+    fake_pt = tmp_path / "fake.pt"
+    fake_pt.write_text("not a torch file", encoding="utf-8")
+    no_dict = tmp_path / "list.pt"
+    torch.save([1, 2], no_dict)
+    good = tmp_path / "good.pt"
+    torch.save({"model": {k: torch.tensor(v) for k, v in _GOOD.items()}}, good)
+    cases = [
+        (text, tmp_path / "o.pt", rc_serialize.CheckpointFormatError, "neither a PyTorch"),
+        (fake_pt, tmp_path / "o", rc_serialize.CheckpointFormatError, "cannot read PyTorch"),
+        (no_dict, tmp_path / "o", rc_serialize.CheckpointFormatError, "state dict"),
+        (good, tmp_path / "o.pt", rc_serialize.CheckpointFormatError, "TF checkpoint prefix"),
+        (good, tmp_path / "nodir" / "o", rc_serialize.CheckpointPathError, "does not exist"),
+        (tmp_path / "missing.003", tmp_path / "o.pt", rc_serialize.CheckpointPathError, ".index"),
+        (tmp_path / "missing.pt", tmp_path / "o", rc_serialize.CheckpointPathError, "missing.pt"),
+    ]
+    for source, target, error, words in cases:
+        with nn.Root():
+            model = _linear()
+            with pytest.raises(error, match=words):
+                rc_serialize.convert_checkpoint(model, source, target)
+    assert issubclass(rc_serialize.CheckpointFormatError, ValueError)
+
+
+def test_lstm_parameters_are_not_converted_yet(tmp_path: pathlib.Path) -> None:
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        lstm = nn.LSTM(feat, nn.FeatureDim("lstm", 4))
+        y, _ = lstm(x, spatial_dim=time)
+        y.mark_as_default_output()
+        with pytest.raises(rc_serialize.TorchLayoutError, match=r"nn.LSTM.*later coverage step"):
+            param_table(lstm)
+        assert issubclass(rc_serialize.TorchLayoutError, NotImplementedError)
+
+
+def test_cli_error_exit_code(tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fake = tmp_path / "fake.pt"
+    fake.write_text("x", encoding="utf-8")
+    with rc_naming.Root("t"):
+        code = main(["convert", "--checkpoint", str(fake), "-o", str(tmp_path / "out")])
+    assert code == 2
+    assert "CheckpointFormatError: cannot read PyTorch checkpoint" in capsys.readouterr().err

@@ -116,10 +116,12 @@ def param_table(model: rc_nn.Module, *, param_naming: str = "predecessor") -> li
     """
     serialized = build_network(model, param_naming=ParamNaming(param_naming))
     record, _handles = rc_nn.build_record(model)
-    by_key = {".".join(p.path): p for p in record.params if p.path is not None}
     table = []
-    for key, tf_name in serialized.variable_names.items():
-        param = by_key[key]
+    for param in record.params:  # named_parameters() order, then other used parameters
+        key = ".".join(param.path) if param.path is not None else None
+        tf_name = serialized.variable_names.get(key) if key is not None else None
+        if key is None or tf_name is None:
+            continue  # not in the TF config (build_network raised for a used one)
         sizes = [record.dims[d].size for d in param.dims]
         table.append(
             TableEntry(
@@ -251,7 +253,7 @@ def _check_names(
 
 
 def _listed(names: list[str]) -> str:
-    shown = ", ".join(names[:_LISTED])
+    shown = ", ".join(repr(name) for name in names[:_LISTED])
     return shown if len(names) <= _LISTED else f"{shown} ... and {len(names) - _LISTED} more"
 
 
