@@ -56,8 +56,7 @@ def public_rc_nn_class(cls: type) -> str | None:
     Examples
     --------
     >>> import rc_nn as nn
-    >>> class MyConv(nn.Conv1d):
-    ...     pass
+    >>> MyConv = type("MyConv", (nn.Conv1d,), {"__module__": "user_model"})
     >>> public_rc_nn_class(MyConv), public_rc_nn_class(nn.Module), public_rc_nn_class(dict)
     ('Conv1d', 'Module', None)
     """

@@ -151,9 +151,9 @@ def _layout_kind(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> str:
     if kind is None:
         raise TorchLayoutError(
             f"parameter {_name(param)} ({_where(param, record)}): no PyTorch layout is declared "
-            f"for attribute {attribute!r} of nn.{owner} (rc_serialize._torch_layout."
-            "TORCH_LAYOUTS). Hold your own parameters in your own nn.Module subclass, or "
-            "report the missing declaration."
+            f"for attribute {attribute!r} of nn.{owner} (see 'PyTorch parameter layouts' in "
+            "rc-serialize's README). Hold your own parameters in your own nn.Module subclass, "
+            "or report the missing declaration."
         )
     return kind
 
