@@ -99,34 +99,39 @@ def _tf_outputs(code: str, work: pathlib.Path, x: np.ndarray) -> dict[str, np.nd
 def _rf_outputs(state: dict[str, Any], x: np.ndarray) -> dict[str, np.ndarray]:
     """The same convolutions with returnn.frontend's own modules on the torch backend."""
     import returnn.frontend as rf  # noqa: PLC0415  torch backend only where it is used
-    from returnn.tensor import Dim, batch_dim  # noqa: PLC0415
+    from returnn.frontend import _backend as rf_backend  # noqa: PLC0415
+    from returnn.tensor import Dim  # noqa: PLC0415
     from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
 
+    previous = rf_backend.global_backend.__class__  # the process-wide RF backend
     rf.select_backend_torch()
-    time, width = Dim(T, name="time"), Dim(W, name="width")
-    feat, out = Dim(IN, name="in"), Dim(OUT, name="out")
-    mods = {
-        "conv1": rf.Conv1d(feat, out, 3, padding="same"),
-        "depthwise": rf.Conv1d(out, out, 3, padding="same", groups=OUT),
-        "conv2": rf.Conv2d(feat, out, (3, 2), padding="valid"),
-        "tconv": rf.TransposedConv1d(feat, out, 3, padding="valid", strides=2),
-    }
-    for name, mod in mods.items():
-        sub = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(name + ".")}
-        rf_module_to_pt_module(mod).load_state_dict(sub, strict=True)
-    xt = rf.convert_to_tensor(torch.tensor(x), dims=[batch_dim, time, width, feat])
-    batch_dim.dyn_size_ext = None
-    x1 = rf.reduce_mean(xt, axis=width)
-    results = {}
-    with torch.no_grad():
-        y1, _ = mods["conv1"](x1, in_spatial_dim=time)
-        dw, _ = mods["depthwise"](y1, in_spatial_dim=time)
-        y2, (t2, w2) = mods["conv2"](xt, in_spatial_dims=[time, width])
-        yt, tt = mods["tconv"](x1, in_spatial_dim=time)
-    results["conv1"] = y1.copy_compatible_to_dims_raw([batch_dim, time, out])
-    results["depthwise"] = dw.copy_compatible_to_dims_raw([batch_dim, time, out])
-    results["conv2"] = y2.copy_compatible_to_dims_raw([batch_dim, t2, w2, out])
-    results["tconv"] = yt.copy_compatible_to_dims_raw([batch_dim, tt, out])
+    try:
+        # a static batch dim of our own: the global batch_dim is left as it was
+        batch, time, width = Dim(B, name="batch"), Dim(T, name="time"), Dim(W, name="width")
+        feat, out = Dim(IN, name="in"), Dim(OUT, name="out")
+        mods = {
+            "conv1": rf.Conv1d(feat, out, 3, padding="same"),
+            "depthwise": rf.Conv1d(out, out, 3, padding="same", groups=OUT),
+            "conv2": rf.Conv2d(feat, out, (3, 2), padding="valid"),
+            "tconv": rf.TransposedConv1d(feat, out, 3, padding="valid", strides=2),
+        }
+        for name, mod in mods.items():
+            sub = {k.split(".", 1)[1]: v for k, v in state.items() if k.startswith(name + ".")}
+            rf_module_to_pt_module(mod).load_state_dict(sub, strict=True)
+        xt = rf.convert_to_tensor(torch.tensor(x), dims=[batch, time, width, feat])
+        x1 = rf.reduce_mean(xt, axis=width)
+        results = {}
+        with torch.no_grad():
+            y1, _ = mods["conv1"](x1, in_spatial_dim=time)
+            dw, _ = mods["depthwise"](y1, in_spatial_dim=time)
+            y2, (t2, w2) = mods["conv2"](xt, in_spatial_dims=[time, width])
+            yt, tt = mods["tconv"](x1, in_spatial_dim=time)
+        results["conv1"] = y1.copy_compatible_to_dims_raw([batch, time, out])
+        results["depthwise"] = dw.copy_compatible_to_dims_raw([batch, time, out])
+        results["conv2"] = y2.copy_compatible_to_dims_raw([batch, t2, w2, out])
+        results["tconv"] = yt.copy_compatible_to_dims_raw([batch, tt, out])
+    finally:
+        rf_backend.global_backend.__class__ = previous
     return {k: v.numpy() for k, v in results.items()}
 
 
