@@ -6,6 +6,7 @@ tests need neither torch nor TensorFlow.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import pathlib
 import types
@@ -131,3 +132,12 @@ def test_declarations_are_keyed_by_public_rc_nn_classes() -> None:
     for owner in TORCH_LAYOUTS:
         cls = getattr(nn, owner, None)
         assert isinstance(cls, type) and issubclass(cls, nn.Module), owner
+
+
+def test_a_record_without_owners_is_refused_not_guessed() -> None:
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 2)
+        record = _called(nn.Linear(feat, feat), feat, time)
+    old = dataclasses.replace(record, version=(1, 0))
+    with pytest.raises(rc_serialize.RecordVersionError, match=r"no ParamRecord\.owner"):
+        torch_param_axes(old.params[0], old)

@@ -50,8 +50,12 @@ from collections.abc import Mapping
 import rc_nn
 
 from ._convert_errors import TorchLayoutError
+from ._errors import RecordVersionError
 
 __all__ = ["TORCH_LAYOUTS", "torch_param_axes", "torch_param_shape"]
+
+#: The record version that has ``ParamRecord.owner``.
+_OWNER_SINCE = (1, 1)
 
 #: Same axis order on both backends.
 SAME = "same"
@@ -99,6 +103,8 @@ def torch_param_axes(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> tup
     TorchLayoutError
         (``NotImplementedError``) no layout is declared for the parameter's
         owner and attribute (LSTM weights: a later coverage step).
+    RecordVersionError
+        (``RuntimeError``) the record is older than 1.1 (no ``ParamRecord.owner``).
     """
     ndim = len(param.dims)
     kind = _layout_kind(param, record)
@@ -135,6 +141,12 @@ def torch_param_shape(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> tu
 
 
 def _layout_kind(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> str:
+    if tuple(record.version) < _OWNER_SINCE:
+        raise RecordVersionError(
+            f"build record {record.version[0]}.{record.version[1]} has no ParamRecord.owner, "
+            f"which the PyTorch parameter layouts need (record {_OWNER_SINCE[0]}."
+            f"{_OWNER_SINCE[1]}); install a newer rc-nn together with this rc-serialize"
+        )
     owner = param.owner
     if owner is None:  # no path (an error elsewhere) or a holder that is no rc-nn object
         return SAME
