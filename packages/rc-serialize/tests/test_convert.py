@@ -367,3 +367,52 @@ def test_cli_error_exit_code(tmp_path: pathlib.Path, capsys: pytest.CaptureFixtu
         code = main(["convert", "--checkpoint", str(fake), "-o", str(tmp_path / "out")])
     assert code == 2
     assert "CheckpointFormatError: cannot read PyTorch checkpoint" in capsys.readouterr().err
+
+
+def test_plain_naming_round_trip(tmp_path: pathlib.Path, returnn_tf: Any) -> None:
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+
+    rng = np.random.RandomState(2)
+    values = {
+        "conv/filter": rng.normal(size=(5, 3, 4)).astype("float32"),
+        "conv/bias": rng.normal(size=(4,)).astype("float32"),
+        "global_step": np.asarray(7, "int64"),
+    }
+    _write_tf(values, tmp_path / "plain.010")
+
+    def build() -> nn.Module:
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+
+        class Model(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.conv = nn.Conv1d(feat, nn.FeatureDim("o", 4), 5)
+
+            def __call__(self, x: nn.Tensor) -> nn.Tensor:
+                return self.conv(x, in_spatial_dim=time)[0]
+
+        model = Model()
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        model(x).mark_as_default_output()
+        return model
+
+    with nn.Root():
+        model = build()
+        there = rc_serialize.convert_checkpoint(
+            model, tmp_path / "plain.010", tmp_path / "p.pt", param_naming="plain"
+        )
+        back = rc_serialize.convert_checkpoint(
+            model, tmp_path / "p.pt", tmp_path / "again.010", param_naming="plain"
+        )
+    assert (there.epoch, there.step, back.epoch, back.step) == (10, 7, 10, 7)
+    content = torch.load(tmp_path / "p.pt", weights_only=True)
+    assert np.array_equal(
+        content["model"]["conv.filter"].numpy(), values["conv/filter"].transpose(2, 1, 0)
+    )
+    reader = tf.train.load_checkpoint(str(tmp_path / "again.010"))
+    assert set(reader.get_variable_to_shape_map()) == set(values)
+    for name, value in values.items():
+        assert reader.get_tensor(name).tobytes() == value.tobytes(), name
+    with nn.Root():  # the same checkpoint under the default naming: every name differs
+        with pytest.raises(rc_serialize.MissingParameterError, match="conv/filter/param"):
+            rc_serialize.convert_checkpoint(build(), tmp_path / "plain.010", tmp_path / "q.pt")
