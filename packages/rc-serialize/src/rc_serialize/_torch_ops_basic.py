@@ -70,6 +70,17 @@ def _param_ref(ctx: LowerCtx, reuse: Any, key: str) -> str | None:
     return ctx.value(entry["layer_output"])
 
 
+def _weight_in_dim(ctx: LowerCtx, reuse: Any, out_dim: Any) -> int | None:
+    """The weight parameter's dim that is not ``out_dim`` (its input axis), by id."""
+    entry = reuse["map"]["W"]["layer_output"]
+    out_id = out_dim.id if isinstance(out_dim, rc_nn.DimRef) else out_dim
+    for param in ctx.record.params:
+        if param.layer == entry.id:
+            rest = [d for d in param.dims if d != out_id]
+            return rest[0] if len(rest) == 1 else None
+    return None
+
+
 @register("linear")
 def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     opts = ctx.options(
@@ -86,8 +97,18 @@ def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if out_dim is None:
         raise ctx.error("has no out_dim")
     out_dim_code = ctx.dim(out_dim)
-    lines = [
-        ctx.assign(f"rf.matmul({x}, {weight}, reduce={ctx.dim(in_dim)})"),
+    reduce = ctx.dim(in_dim)
+    lines = []
+    weight_in = _weight_in_dim(ctx, opts["reuse_params"], out_dim)
+    if weight_in is not None and ctx.dim(weight_in) != reduce:
+        # in_dim == out_dim: the weight's input axis is a dim of its own ("<in>:in").
+        name = ctx.fresh("in")
+        lines.append(
+            f"{name} = rf.replace_dim_v2({x}, in_dim={reduce}, out_dim={ctx.dim(weight_in)})"
+        )
+        x, reduce = name, ctx.dim(weight_in)
+    lines += [
+        ctx.assign(f"rf.matmul({x}, {weight}, reduce={reduce})"),
         # rf.matmul sets no feature dim; later ops (ctc, softmax) need it.
         f"{ctx.out}.feature_dim = {out_dim_code}",
     ]
