@@ -7,6 +7,7 @@ What RETURNN's PyTorch backend does with these configs is in ``test_torch_return
 from __future__ import annotations
 
 import ast
+import math
 import os
 import pickle
 import subprocess
@@ -228,3 +229,49 @@ def test_coverage_table_lists_every_lowering() -> None:
         doc = handle.read()
     for op in covered_ops():
         assert f"| `{op}` |" in doc, op
+
+
+def test_cli_builds_the_torch_config(
+    tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rc_serialize._cli import main  # noqa: PLC0415
+
+    out = tmp_path / "example_torch.config"  # type: ignore[operator]
+    assert main(["build", "-o", str(out), "--backend", "torch"]) == 0
+    assert "torch backend, 18 parameters" in capsys.readouterr().out
+    with nn.Root():
+        expected = get_returnn_config_serialized(build_example(), backend="torch")
+    assert out.read_text() == expected
+
+
+@pytest.mark.parametrize("flag", [["--check"], ["--synthetic-training"], ["--train-steps", "3"]])
+def test_cli_torch_refuses_tf_only_flags(
+    flag: list[str], tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rc_serialize._cli import main  # noqa: PLC0415
+
+    out = tmp_path / "x.config"  # type: ignore[operator]
+    assert main(["build", "-o", str(out), "--backend", "torch", *flag]) == 2
+    assert f"{flag[0]} works with --backend tf only" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_nan_loss_is_not_finite() -> None:
+    from rc_serialize.testing import TorchTraining  # noqa: PLC0415
+
+    assert TorchTraining([{"ctc": 1.0}, {"ctc": 2.0}], [], "").finite()
+    assert not TorchTraining([{"ctc": 1.0}, {"ctc": float("nan")}], [], "").finite()
+    assert not TorchTraining([{"ctc": float("inf")}], [], "").finite()
+    assert not TorchTraining([], [], "").finite()  # no logged step proves nothing
+
+
+def test_training_log_is_parsed() -> None:
+    from rc_serialize._torch_train import _parse_losses  # noqa: PLC0415
+
+    log = (
+        "ep 1 train, step 0, ctc 17.303, fer 0.5, 0.244 sec/step, elapsed 0:00:05\n"
+        "ep 1 train, step 1, ctc nan, 0.091 sec/step, elapsed 0:00:05\n"
+    )
+    losses = _parse_losses(log)
+    assert losses[0] == {"ctc": 17.303, "fer": 0.5}
+    assert math.isnan(losses[1]["ctc"])

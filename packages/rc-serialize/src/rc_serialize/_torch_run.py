@@ -51,7 +51,7 @@ def torch_model_parameters(config_code: str) -> dict[str, tuple[int, ...]]:
     ...     m.w = rf.Parameter([Dim(2, name="a")])
     ...     return m
     ... '''
-    >>> torch_model_parameters(code)
+    >>> torch_model_parameters(code)  # doctest: +SKIP
     {'w': (2,)}
     """
     import returnn.frontend as rf  # noqa: PLC0415
