@@ -50,6 +50,35 @@ _CONTAINER_ROLES = ("loop", "cond", "masked")
 _MAX_ALIASES = 32
 
 
+def public_rc_nn_class(cls: type) -> str | None:
+    """The name of the nearest public rc-nn class in ``cls``'s MRO (None if there is none).
+
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> MyConv = type("MyConv", (nn.Conv1d,), {"__module__": "user_model"})
+    >>> public_rc_nn_class(MyConv), public_rc_nn_class(nn.Module), public_rc_nn_class(dict)
+    ('Conv1d', 'Module', None)
+    """
+    name = _PUBLIC_CLASS.get(cls, "")
+    if name != "":
+        return name
+    found: str | None = None
+    for klass in cls.__mro__:
+        module = klass.__module__
+        if (module == "rc_nn" or module.startswith("rc_nn.")) and not klass.__name__.startswith(
+            "_"
+        ):
+            found = klass.__name__
+            break
+    _PUBLIC_CLASS[cls] = found
+    return found
+
+
+# Per-class cache of public_rc_nn_class (a model has few holder classes, many parameters).
+_PUBLIC_CLASS: dict[type, str | None] = {}
+
+
 class NotAModuleError(RcNnError, TypeError):
     """:func:`build_record` was given something that is not an ``nn.Module``."""
 
@@ -253,7 +282,20 @@ class _Collector:
             initial=initial,
             unreachable=reason,
             aliases=self._aliases(param, path),
+            owner=self._owner(param, path),
         )
+
+    def _owner(self, param: Parameter, path: tuple[str, ...] | None) -> str | None:
+        """The public rc-nn class of the object holding ``param`` at ``path`` (ParamRecord.owner)."""
+        if not path:
+            return None
+        for holder, attr in self.root.graph.parents(param):
+            if attr == path[-1] and (
+                self.paths.get(id(holder)) == path[:-1]
+                or (holder is self.root_module and len(path) == 1)
+            ):
+                return public_rc_nn_class(type(holder))
+        return None
 
     def _aliases(
         self, param: Parameter, path: tuple[str, ...] | None
