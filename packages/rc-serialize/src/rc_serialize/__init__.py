@@ -32,6 +32,7 @@ from ._config import (
     get_returnn_config_serialized,
 )
 from ._errors import (
+    BackendError,
     ControlFlowError,
     ExtraNetDictError,
     InitialValueShapeError,
@@ -48,10 +49,12 @@ from ._errors import (
 from ._final import ParamNaming, SerializedNetwork, build_network
 from ._pycode import ConfigCodeError
 from ._returnn_check import ensure_native_op_cpu_only
+from ._torch_errors import TorchNotCoveredError
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
+    "BackendError",
     "CheckpointDiff",
     "CheckpointPathError",
     "CheckpointVariableError",
@@ -71,6 +74,7 @@ __all__ = [
     "ReturnnConfigPieces",
     "RootMismatchError",
     "SerializedNetwork",
+    "TorchNotCoveredError",
     "UnreachableError",
     "__version__",
     "build_network",
