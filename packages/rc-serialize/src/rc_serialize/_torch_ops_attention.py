@@ -29,7 +29,7 @@ def with_feature_dim(ctx: LowerCtx, lines: list[str]) -> list[str]:
     return lines
 
 
-def _dim_list(ctx: LowerCtx, value: Any, what: str) -> list[Any]:
+def dim_list(ctx: LowerCtx, value: Any, what: str) -> list[Any]:
     items = value.items if isinstance(value, rc_nn.SeqValue) else (value,)
     for item in items:
         if not isinstance(item, rc_nn.DimRef | Dim):
@@ -43,7 +43,7 @@ def _dot(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     sources = _sources(ctx, opts["from"])
     if len(sources) != 2:
         raise ctx.error(f"has {len(sources)} inputs, a dot has two")
-    reduce = _dim_list(ctx, opts["reduce"], "reduce")
+    reduce = dim_list(ctx, opts["reduce"], "reduce")
     reduce_code = ctx.dim(reduce[0]) if len(reduce) == 1 else ctx.dims(reduce)
     a, lines = sources[0], []
     dynamic = [d for d in reduce if _is_dynamic(ctx, d)]
@@ -73,8 +73,8 @@ def _source_ids(value: Any) -> list[int]:
 def _split_dims(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     opts = ctx.options({"from", "axis", "dims"}, required=("axis", "dims"))
     x = _single_source(ctx, opts["from"])
-    axis = _dim_list(ctx, opts["axis"], "axis")[0]
-    dims = _dim_list(ctx, opts["dims"], "dims")
+    axis = dim_list(ctx, opts["axis"], "axis")[0]
+    dims = dim_list(ctx, opts["dims"], "dims")
     if any(ctx.record.dims[d.id].size is None for d in dims):
         raise ctx.error("splits into a dynamic dim (only static dims are covered)")
     code = f"rf.split_dims({x}, axis={ctx.dim(axis)}, dims={ctx.dims(dims)})"
@@ -85,8 +85,8 @@ def _split_dims(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
 def _split(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     opts = ctx.options({"from", "axis", "out_dims"}, required=("axis", "out_dims"))
     x = _single_source(ctx, opts["from"])
-    axis = _dim_list(ctx, opts["axis"], "axis")[0]
-    out_dims = _dim_list(ctx, opts["out_dims"], "out_dims")
+    axis = dim_list(ctx, opts["axis"], "axis")[0]
+    out_dims = dim_list(ctx, opts["out_dims"], "out_dims")
     return [ctx.assign(f"rf.split({x}, axis={ctx.dim(axis)}, out_dims={ctx.dims(out_dims)})")]
 
 
@@ -103,8 +103,8 @@ def _split_part(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
 def _reshape(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     opts = ctx.options({"from", "in_dims", "out_dims"}, required=("in_dims", "out_dims"))
     x = _single_source(ctx, opts["from"])
-    in_dims = _dim_list(ctx, opts["in_dims"], "in_dims")
-    out_dims = _dim_list(ctx, opts["out_dims"], "out_dims")
+    in_dims = dim_list(ctx, opts["in_dims"], "in_dims")
+    out_dims = dim_list(ctx, opts["out_dims"], "out_dims")
     if any(ctx.record.dims[d.id].size is None for d in [*in_dims, *out_dims]):
         raise ctx.error("reshapes a dynamic dim (only static dims are covered)")
     # RF transposes the in_dims into the given order first, like RETURNN's TF reshape layer.
@@ -118,8 +118,8 @@ def _merge_dims(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if opts.get("keep_order") is not True:
         raise ctx.error("merges without keep_order=True (RETURNN then sorts the axes)")
     x = _single_source(ctx, opts["from"])
-    axes = _dim_list(ctx, opts["axes"], "axes")
-    out_dim = _dim_list(ctx, opts["out_dim"], "out_dim")[0]
+    axes = dim_list(ctx, opts["axes"], "axes")
+    out_dim = dim_list(ctx, opts["out_dim"], "out_dim")[0]
     if any(ctx.record.dims[d.id].size is None for d in axes[1:]):
         raise ctx.error("merges a dynamic dim that is not the first (RF loses its lengths)")
     code = f"rf.merge_dims({x}, dims={ctx.dims(axes)}, out_dim={ctx.dim(out_dim)})[0]"
@@ -155,7 +155,7 @@ def _reinterpret(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
 def _softmax_over_spatial(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     opts = ctx.options({"from", "axis"}, required=("axis",))
     x = _single_source(ctx, opts["from"])
-    axis = _dim_list(ctx, opts["axis"], "axis")[0]
+    axis = dim_list(ctx, opts["axis"], "axis")[0]
     # use_mask: padded frames of a dynamic axis get weight 0 (RETURNN's TF layer: -inf logits)
     return with_feature_dim(
         ctx, [ctx.assign(f"rf.softmax({x}, axis={ctx.dim(axis)}, use_mask=True)")]

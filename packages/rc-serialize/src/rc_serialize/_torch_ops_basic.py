@@ -30,6 +30,8 @@ _ACTIVATIONS = {
     "silu": "rf.silu",
     "elu": "rf.elu",
     "log_sigmoid": "rf.log_sigmoid",
+    "sin": "rf.sin",
+    "cos": "rf.cos",
 }
 #: ``combine`` kinds RF's ``rf.combine`` computes like RETURNN's TF combine layer.
 _COMBINE_KINDS = frozenset(
@@ -86,8 +88,17 @@ def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if out_dim is None:
         raise ctx.error("has no out_dim")
     out_dim_code = ctx.dim(out_dim)
-    lines = [
-        ctx.assign(f"rf.matmul({x}, {weight}, reduce={ctx.dim(in_dim)})"),
+    lines = []
+    reduce = ctx.dim(in_dim)
+    weight_in = _weight_in_dim(ctx, opts["reuse_params"])
+    if weight_in is not None and weight_in != reduce:
+        # The weight's in dim is another dim of the same size (e.g. "model:in" when
+        # in_dim == out_dim): TF matches by shape, RF by name. Rename the input's dim, else
+        # rf.matmul would contract the weight's out dim.
+        lines.append(f"{ctx.out}, _ = rf.replace_dim({x}, in_dim={reduce}, out_dim={weight_in})")
+        x, reduce = ctx.out, weight_in
+    lines += [
+        ctx.assign(f"rf.matmul({x}, {weight}, reduce={reduce})"),
         # rf.matmul sets no feature dim; later ops (ctc, softmax) need it.
         f"{ctx.out}.feature_dim = {out_dim_code}",
     ]
@@ -97,6 +108,18 @@ def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
             raise ctx.error("has with_bias but no bias parameter (reuse_params b)")
         lines.append(f"{ctx.out} = {ctx.out} + {bias}")
     return lines
+
+
+def _weight_in_dim(ctx: LowerCtx, reuse: Any) -> str | None:
+    """The code of the linear weight's first (TF-order: in) dim."""
+    try:
+        entry = reuse["map"]["W"]["layer_output"]
+    except (KeyError, TypeError):
+        return None
+    if not isinstance(entry, rc_nn.LayerRef):
+        return None
+    dims = ctx.template(entry.id).dims
+    return ctx.dim(dims[0]) if len(dims) == 2 else None
 
 
 @register("layer_norm")
@@ -141,7 +164,8 @@ def _dropout(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
 
 @register("combine")
 def _combine(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
-    opts = ctx.options({"from", "kind"}, required=("kind",))
+    # rf.combine_bc broadcasts all sources, with or without allow_broadcast_all_sources
+    opts = ctx.options({"from", "kind", "allow_broadcast_all_sources"}, required=("kind",))
     kind = opts["kind"]
     if kind not in _COMBINE_KINDS:
         raise ctx.error(f"has kind={kind!r} (covered: {', '.join(sorted(_COMBINE_KINDS))})")
