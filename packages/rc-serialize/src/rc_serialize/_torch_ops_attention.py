@@ -209,14 +209,14 @@ class _ExprWriter:
             return ctx.literal(operands[0]), None
         if op == "zeros_like":
             code, _ = self.write(operands[0])
-            dtype = ctx.literal(operands[1])
-            return f"rf.zeros({code}.dims, dtype={dtype}, device={code}.device)", operands[1]
+            zeros_dtype = ctx.literal(operands[1])
+            return f"rf.zeros({code}.dims, dtype={zeros_dtype}, device={code}.device)", operands[1]
         args = [self.write(o) for o in operands]
-        dtype = next((d for _, d in args if d is not None), None)
-        if dtype is None:
+        partner = next((d for _, d in args if d is not None), None)
+        if partner is None:
             raise ctx.error(f"has the eval expression {expr!r} of constants only")
-        codes = [self._tensor(code, d, dtype) for code, d in args]
-        out_dtype = "bool" if op in _LOGICAL else dtype
+        codes = [self._tensor(code, d, partner) for code, d in args]
+        out_dtype = "bool" if op in _LOGICAL else partner
         if op in _COMBINE:
             return f"rf.combine_bc({codes[0]}, {ctx.literal(op)}, {codes[1]})", out_dtype
         if op == "sigmoid":
@@ -236,10 +236,11 @@ class _ExprWriter:
 def _eval(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     expr = layer.expr
     if expr is None:
+        code = layer.args["eval"] if layer.args is not None and "eval" in layer.args else None
         raise ctx.error(
-            "is an eval layer of TF code written by the user (only the eval layers rc-nn "
-            "writes itself carry a backend-neutral expression); write it with rc-nn's "
-            "operations (e.g. nn.sigmoid(x) * x instead of TF code)"
+            f"is an eval layer of TF code written by the user ({code!r}; only the eval layers "
+            "rc-nn writes itself carry a backend-neutral expression, LayerRecord.expr); write "
+            "it with rc-nn's operations (e.g. nn.sigmoid(x) * x instead of TF code)"
         )
     opts = ctx.options({"from", "eval", "out_type", "allow_broadcast_all_sources"})
     raw = opts.get("from")

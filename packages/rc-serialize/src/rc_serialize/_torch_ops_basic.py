@@ -72,6 +72,17 @@ def _param_ref(ctx: LowerCtx, reuse: Any, key: str) -> str | None:
     return ctx.value(entry["layer_output"])
 
 
+def _weight_in_dim(ctx: LowerCtx, reuse: Any, out_dim: Any) -> int | None:
+    """The weight parameter's dim that is not ``out_dim`` (its input axis), by id."""
+    entry = reuse["map"]["W"]["layer_output"]
+    out_id = out_dim.id if isinstance(out_dim, rc_nn.DimRef) else out_dim
+    for param in ctx.record.params:
+        if param.layer == entry.id:
+            rest = [d for d in param.dims if d != out_id]
+            return rest[0] if len(rest) == 1 else None
+    return None
+
+
 @register("linear")
 def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     opts = ctx.options(
@@ -88,15 +99,16 @@ def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if out_dim is None:
         raise ctx.error("has no out_dim")
     out_dim_code = ctx.dim(out_dim)
-    lines = []
     reduce = ctx.dim(in_dim)
-    weight_in = _weight_in_dim(ctx, opts["reuse_params"])
-    if weight_in is not None and weight_in != reduce:
-        # The weight's in dim is another dim of the same size (e.g. "model:in" when
-        # in_dim == out_dim): TF matches by shape, RF by name. Rename the input's dim, else
-        # rf.matmul would contract the weight's out dim.
-        lines.append(f"{ctx.out}, _ = rf.replace_dim({x}, in_dim={reduce}, out_dim={weight_in})")
-        x, reduce = ctx.out, weight_in
+    lines = []
+    weight_in = _weight_in_dim(ctx, opts["reuse_params"], out_dim)
+    if weight_in is not None and ctx.dim(weight_in) != reduce:
+        # in_dim == out_dim: the weight's input axis is a dim of its own ("<in>:in").
+        name = ctx.fresh("in")
+        lines.append(
+            f"{name} = rf.replace_dim_v2({x}, in_dim={reduce}, out_dim={ctx.dim(weight_in)})"
+        )
+        x, reduce = name, ctx.dim(weight_in)
     lines += [
         ctx.assign(f"rf.matmul({x}, {weight}, reduce={reduce})"),
         # rf.matmul sets no feature dim; later ops (ctc, softmax) need it.
@@ -108,18 +120,6 @@ def _linear(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
             raise ctx.error("has with_bias but no bias parameter (reuse_params b)")
         lines.append(f"{ctx.out} = {ctx.out} + {bias}")
     return lines
-
-
-def _weight_in_dim(ctx: LowerCtx, reuse: Any) -> str | None:
-    """The code of the linear weight's first (TF-order: in) dim."""
-    try:
-        entry = reuse["map"]["W"]["layer_output"]
-    except (KeyError, TypeError):
-        return None
-    if not isinstance(entry, rc_nn.LayerRef):
-        return None
-    dims = ctx.template(entry.id).dims
-    return ctx.dim(dims[0]) if len(dims) == 2 else None
 
 
 @register("layer_norm")

@@ -51,7 +51,7 @@ def torch_model_parameters(config_code: str) -> dict[str, tuple[int, ...]]:
     ...     m.w = rf.Parameter([Dim(2, name="a")])
     ...     return m
     ... '''
-    >>> torch_model_parameters(code)
+    >>> torch_model_parameters(code)  # doctest: +SKIP
     {'w': (2,)}
     """
     import returnn.frontend as rf  # noqa: PLC0415
@@ -77,6 +77,24 @@ def run_torch_forward(
     key (in torch layout), loaded strictly (every key, no other). Without ``weights`` the
     parameters keep their initial values.
     """
+    from returnn.tensor import batch_dim  # noqa: PLC0415
+
+    # The global batch dim gets this run's size; give it back as it was (a TF construction
+    # later in this process must not see a torch size).
+    previous = batch_dim.dyn_size_ext
+    try:
+        return _forward(config_code, inputs, seq_lens, weights)
+    finally:
+        batch_dim.reset_eager()
+        batch_dim.dyn_size_ext = previous
+
+
+def _forward(
+    config_code: str,
+    inputs: Mapping[str, numpy.ndarray[Any, Any]],
+    seq_lens: Mapping[str, numpy.ndarray[Any, Any]] | None,
+    weights: Mapping[str, numpy.ndarray[Any, Any]] | None,
+) -> TorchRun:
     import returnn.frontend as rf  # noqa: PLC0415
     import torch  # noqa: PLC0415
     from returnn.tensor import TensorDict  # noqa: PLC0415
