@@ -195,21 +195,55 @@ def docs(session: nox.Session) -> None:
     print(f"docs: {out / 'index.html'}")
 
 
-@nox.session
+def _install_with_torch(session: nox.Session) -> None:
+    """rc-serialize with its ``torch`` extra and test group, and the pinned PyTorch (pip)."""
+    session.install(
+        str(_pkg_dir("rc-naming")),
+        str(_pkg_dir("rc-nn")),
+        f"{_pkg_dir('rc-serialize')}[torch]",
+        *_test_group("rc-serialize"),
+        TORCH,
+    )
+
+
+@nox.session(venv_backend="venv")
 def main(session: nox.Session) -> None:
-    """The main job: build the bundled example model and check its config in RETURNN."""
-    _install_package(session, "rc-serialize")
+    """The main job: build the bundled example model for both backends and check both in RETURNN.
+
+    TF: ``--check --train-steps 3``. Torch (``--backend torch``): 3 training steps with
+    ``python -m returnn`` and the checkpoint's keys = the model's parameters
+    (``tools/train_torch_config.py``). pip installs (``venv`` backend) for the torch pin.
+    """
+    _install_with_torch(session)
     out = ROOT / ".reports" / "example.config.py"
     out.parent.mkdir(exist_ok=True)
     session.run(
         "rc-serialize", "build", "-o", str(out), "--check", "--train-steps", "3", env=QUIET_TF
     )
+    torch_out = ROOT / ".reports" / "example_torch.config.py"
+    session.run("rc-serialize", "build", "--backend", "torch", "-o", str(torch_out))
+    session.run(
+        "python",
+        str(ROOT / "tools" / "train_torch_config.py"),
+        str(torch_out),
+        "--steps",
+        "3",
+        # CTC targets shorter than the input
+        "--seq-len",
+        "data=8:12",
+        "--seq-len",
+        "classes=2:4",
+        env=QUIET_TF,
+    )
 
 
-@nox.session
+@nox.session(venv_backend="venv")
 def bench(session: nox.Session) -> None:
-    """Benchmarks: naming resolution, build + serialize scaling, RETURNN construction."""
-    _install_package(session, "rc-serialize")
+    """Benchmarks: naming resolution, build + serialize scaling, RETURNN construction, torch.
+
+    pip installs (``venv`` backend): sections 7 and 8 need the pinned PyTorch.
+    """
+    _install_with_torch(session)
     session.install("matplotlib")
     env = {**QUIET_TF, "PYTHONHASHSEED": "0"}
     session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs, env=env)
