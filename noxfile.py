@@ -66,6 +66,46 @@ def tests(session: nox.Session, package: str) -> None:
         "--pyargs",
         package.replace("-", "_"),
         "--ignore-glob=*__main__.py",
+        # RETURNN's PyTorch backend has its own session (tests_torch): torch is big.
+        "-m",
+        "not torch",
+        f"--junitxml={report}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={**QUIET_TF, "HYPOTHESIS_STORAGE_DIRECTORY": str(ROOT / ".hypothesis")},
+    )
+
+
+#: The PyTorch pin: pip takes this machine's CPU wheel (/opt/wheels) for it; uv or an
+#: unpinned torch would download the CUDA build (GBs).
+TORCH = "torch==2.13.0"
+
+
+@nox.session(venv_backend="venv")
+def tests_torch(session: nox.Session) -> None:
+    """rc-serialize's tests marked ``torch``: the torch backend's configs in RETURNN.
+
+    Installed with pip (``venv`` backend): the packages with rc-serialize's ``torch`` extra
+    (``torch==2.13.0``), its test group (TensorFlow and dm-tree: the comparison with the
+    TF config; RETURNN does not declare dm-tree).
+    """
+    serialize = _pkg_dir("rc-serialize")
+    session.install(
+        str(_pkg_dir("rc-naming")),
+        str(_pkg_dir("rc-nn")),
+        f"{serialize}[torch]",
+        *_test_group("rc-serialize"),
+        TORCH,
+    )
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / "tests-torch.xml"
+    report.unlink(missing_ok=True)
+    session.run(
+        "pytest",
+        str(serialize / "tests"),
+        "-m",
+        "torch",
         f"--junitxml={report}",
         "-p",
         "no:cacheprovider",
@@ -79,7 +119,9 @@ def summary(session: nox.Session) -> None:
     """Add up the test reports of all packages into one closing line."""
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     missing = []
-    for package in PACKAGES:
+    # The torch tests' report counts when that session ran (the CI command runs it).
+    torch_report = ["torch"] if (REPORTS / "tests-torch.xml").exists() else []
+    for package in [*PACKAGES, *torch_report]:
         report = REPORTS / f"tests-{package}.xml"
         if not report.exists():
             missing.append(package)
@@ -153,21 +195,55 @@ def docs(session: nox.Session) -> None:
     print(f"docs: {out / 'index.html'}")
 
 
-@nox.session
+def _install_with_torch(session: nox.Session) -> None:
+    """rc-serialize with its ``torch`` extra and test group, and the pinned PyTorch (pip)."""
+    session.install(
+        str(_pkg_dir("rc-naming")),
+        str(_pkg_dir("rc-nn")),
+        f"{_pkg_dir('rc-serialize')}[torch]",
+        *_test_group("rc-serialize"),
+        TORCH,
+    )
+
+
+@nox.session(venv_backend="venv")
 def main(session: nox.Session) -> None:
-    """The main job: build the bundled example model and check its config in RETURNN."""
-    _install_package(session, "rc-serialize")
+    """The main job: build the bundled example model for both backends and check both in RETURNN.
+
+    TF: ``--check --train-steps 3``. Torch (``--backend torch``): 3 training steps with
+    ``python -m returnn`` and the checkpoint's keys = the model's parameters
+    (``tools/train_torch_config.py``). pip installs (``venv`` backend) for the torch pin.
+    """
+    _install_with_torch(session)
     out = ROOT / ".reports" / "example.config.py"
     out.parent.mkdir(exist_ok=True)
     session.run(
         "rc-serialize", "build", "-o", str(out), "--check", "--train-steps", "3", env=QUIET_TF
     )
+    torch_out = ROOT / ".reports" / "example_torch.config.py"
+    session.run("rc-serialize", "build", "--backend", "torch", "-o", str(torch_out))
+    session.run(
+        "python",
+        str(ROOT / "tools" / "train_torch_config.py"),
+        str(torch_out),
+        "--steps",
+        "3",
+        # CTC targets shorter than the input
+        "--seq-len",
+        "data=8:12",
+        "--seq-len",
+        "classes=2:4",
+        env=QUIET_TF,
+    )
 
 
-@nox.session
+@nox.session(venv_backend="venv")
 def bench(session: nox.Session) -> None:
-    """Benchmarks: naming resolution, build + serialize scaling, RETURNN construction."""
-    _install_package(session, "rc-serialize")
+    """Benchmarks: naming resolution, build + serialize scaling, RETURNN construction, torch.
+
+    pip installs (``venv`` backend): sections 7 and 8 need the pinned PyTorch.
+    """
+    _install_with_torch(session)
     session.install("matplotlib")
     env = {**QUIET_TF, "PYTHONHASHSEED": "0"}
     session.run("python", str(ROOT / "bench" / "run.py"), *session.posargs, env=env)

@@ -10,10 +10,15 @@ Sections:
 4. canonical name resolution and layer-name finalize (rc-naming alone), with exponents;
 5. RETURNN TF graph construction of our Conformer config against a hand-written net
    dict (subprocess: only this section imports TensorFlow);
-6. peak memory of build + serialize of the largest stack (subprocess).
+6. peak memory of build + serialize of the largest stack (subprocess);
+7. config generation for RETURNN's PyTorch backend against the TF config, same built models;
+8. one training step of a small CTC Conformer on RETURNN's TF and PyTorch backends (CPU),
+   each backend in its own subprocess (``bench_train_step.py``; only this section imports
+   PyTorch).
 
 ``--quick`` runs smaller sizes (a smoke run); its numbers are not compared with targets
-that need the full sizes.
+that need the full sizes. ``--only torch`` runs sections 7 and 8 alone and writes
+``torch_backend.json`` (the other results stay as they are).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import bench_naming
 import bench_transformer
 
 import rc_nn as nn
-from rc_serialize import get_returnn_config_serialized
+from rc_serialize import TorchNotCoveredError, get_returnn_config_serialized
 
 HERE = pathlib.Path(__file__).parent
 RESULTS = HERE / "results"
@@ -284,6 +289,157 @@ def peak_memory(num_blocks: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------
+# 7. torch config generation against TF config generation
+
+
+def _serialize_times(build: Any, repeats: int) -> dict[str, Any]:
+    """Serialize one built model for ``tf`` and ``torch``, alternating; medians and ratio.
+
+    The model is built once; only the serialize call is timed (a fresh serialize each
+    time: the record and the config text are made anew). A backend that cannot lower the
+    model gets its error message instead of a time.
+    """
+    seconds: dict[str, list[float]] = {"tf": [], "torch": []}
+    chars: dict[str, int] = {}
+    with nn.Root():
+        root = build()
+        try:
+            get_returnn_config_serialized(root, backend="torch")
+        except TorchNotCoveredError as exc:  # reported, never a made-up number
+            return {"torch_error": f"{type(exc).__name__}: {exc}"}
+        for index in range(1 + repeats):
+            for backend in ("tf", "torch") if index % 2 == 0 else ("torch", "tf"):
+                gc.collect()
+                t0 = time.perf_counter()
+                code = get_returnn_config_serialized(root, backend=backend)
+                if index:  # the first round warms caches and lazy imports
+                    seconds[backend].append(time.perf_counter() - t0)
+                chars[backend] = len(code)
+    tf_s, torch_s = statistics.median(seconds["tf"]), statistics.median(seconds["torch"])
+    return {
+        "tf_s": tf_s,
+        "torch_s": torch_s,
+        "ratio_torch_over_tf": torch_s / tf_s,
+        "pair_ratios": [b / a for a, b in zip(seconds["tf"], seconds["torch"], strict=True)],
+        "all_s": seconds,
+        "config_chars": chars,
+        "repeats": repeats,
+    }
+
+
+def torch_config_times(repeats: int) -> dict[str, Any]:
+    """Section 7: the bench's Conformer 12x512, Transformer 6+6x512 and its 6x512 encoder."""
+
+    def transformer() -> Any:
+        return bench_transformer.build_transformer()[0]
+
+    def transformer_encoder() -> Any:
+        # The 6+6 model's encoder alone: what the torch backend lowers while the
+        # decoder-like stack (shift_axis) is not covered yet.
+        time_dim = nn.SpatialDim("time")
+        in_dim = nn.FeatureDim("input", bench_transformer.IN_DIM)
+        data = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time_dim, in_dim]))
+        encoder = nn.TransformerEncoder(
+            num_layers=bench_transformer.NUM_LAYERS,
+            model_dim=nn.FeatureDim("model", bench_transformer.MODEL_DIM),
+            in_dim=in_dim,
+            ff_dim=nn.FeatureDim("ff", bench_transformer.FF_DIM),
+            num_heads=bench_transformer.NUM_HEADS,
+            dropout=bench_transformer.DROPOUT,
+            att_dropout=bench_transformer.DROPOUT,
+        )
+        encoder(data, spatial_dim=time_dim).mark_as_default_output()
+        return encoder
+
+    return {
+        "conformer": _serialize_times(bench_conformer.build_conformer, repeats),
+        "transformer": _serialize_times(transformer, repeats),
+        "transformer_encoder": _serialize_times(transformer_encoder, repeats),
+    }
+
+
+# ---------------------------------------------------------------------------
+# 8. one training step, TF against torch (subprocesses)
+
+
+def train_step_times(quick: bool) -> dict[str, Any]:
+    """Median training-step time per backend, rounds alternating the order of the backends."""
+    rounds = [("tf", "torch")] if quick else [("tf", "torch"), ("torch", "tf")]
+    extra = ["--num-layers", "2", "--warmup", "1", "--steps", "2"] if quick else []
+    runs: dict[str, list[dict[str, Any]]] = {"tf": [], "torch": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for index, order in enumerate(rounds):
+            for backend in order:
+                out = pathlib.Path(tmp) / f"{backend}-{index}.json"
+                res = subprocess.run(
+                    [
+                        sys.executable,
+                        str(HERE / "bench_train_step.py"),
+                        "--backend",
+                        backend,
+                        "--out",
+                        str(out),
+                        *extra,
+                    ],
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+                )
+                if res.returncode != 0:
+                    print(res.stdout[-3000:], res.stderr[-3000:])
+                    raise RuntimeError(f"bench_train_step.py --backend {backend} failed")
+                runs[backend].append(json.loads(out.read_text()))
+    steps = {
+        b: [s for r in rows for s in r["all_step_s"][r["warmup"] :]] for b, rows in runs.items()
+    }
+    tf_s, torch_s = statistics.median(steps["tf"]), statistics.median(steps["torch"])
+    first = runs["tf"][0]
+    return {
+        "tf_step_s": tf_s,
+        "torch_step_s": torch_s,
+        "ratio_torch_over_tf": torch_s / tf_s,
+        "round_ratios": [
+            b["step_s"] / a["step_s"] for a, b in zip(runs["tf"], runs["torch"], strict=True)
+        ],
+        "all_step_s": {b: [r["all_step_s"] for r in rows] for b, rows in runs.items()},
+        "losses": {b: [r["losses"] for r in rows] for b, rows in runs.items()},
+        "warmup": first["warmup"],
+        "steps": first["steps"],
+        "params": first["params"],
+        "sizes": first["sizes"],
+        "batch": first["batch"],
+        "load_average": os.getloadavg(),
+    }
+
+
+def run_torch_sections(results: dict[str, Any], quick: bool) -> None:
+    """Sections 7 and 8, printed as they finish."""
+    print("== 7. config generation: torch backend vs TF backend (same built model) ==", flush=True)
+    results["torch_config"] = torch_config_times(3 if quick else 7)
+    for name, row in results["torch_config"].items():
+        if "torch_error" in row:
+            print(f"  {name:<12} torch backend does not lower it yet: {row['torch_error']}")
+            continue
+        print(
+            f"  {name:<12} tf {row['tf_s']:.3f} s  torch {row['torch_s']:.3f} s  "
+            f"ratio torch/tf {row['ratio_torch_over_tf']:.2f} (median of {row['repeats']})",
+            flush=True,
+        )
+    print("== 8. one training step, CTC Conformer, RETURNN TF vs torch (CPU) ==", flush=True)
+    results["train_step"] = train_step_times(quick)
+    ts = results["train_step"]
+    print(
+        f"  {ts['sizes']['num_layers']}x{ts['sizes']['model_dim']}, batch "
+        f"{ts['batch']['seqs']}x{ts['batch']['frames']} frames: tf {ts['tf_step_s']:.2f} s  "
+        f"torch {ts['torch_step_s']:.2f} s  ratio torch/tf {ts['ratio_torch_over_tf']:.2f} "
+        f"(rounds {[round(r, 2) for r in ts['round_ratios']]}; load average "
+        f"{[round(x, 1) for x in ts['load_average']]})",
+        flush=True,
+    )
+
+
+# ---------------------------------------------------------------------------
 # table, JSON, plot
 
 
@@ -366,6 +522,25 @@ def targets_table(results: dict[str, Any], quick: bool) -> list[dict[str, Any]]:
         f"{ret['hand_written']['subnetworks']})",
         ret["ratio_ours_over_hand_written"] <= TARGET_RETURNN_RATIO if not quick else None,
     )
+    for name, row in results.get("torch_config", {}).items():
+        add(
+            f"{name} config: torch / tf serialize",
+            "(no target)",
+            "not lowered yet: " + row["torch_error"].split(" (created")[0]
+            if "torch_error" in row
+            else f"{row['ratio_torch_over_tf']:.2f}x ({row['torch_s']:.3f} s vs {row['tf_s']:.3f} s)",
+            None,
+        )
+    if "train_step" in results:
+        ts = results["train_step"]
+        add(
+            f"train step torch / tf, CTC Conformer {ts['sizes']['num_layers']}x"
+            f"{ts['sizes']['model_dim']}",
+            "(no target)",
+            f"{ts['ratio_torch_over_tf']:.2f}x ({ts['torch_step_s']:.2f} s vs "
+            f"{ts['tf_step_s']:.2f} s; CPU, load average {ts['load_average'][0]:.1f})",
+            None,
+        )
     mem = results["memory"]
     add(
         f"peak memory, {mem['blocks']} blocks",
@@ -452,6 +627,12 @@ def main() -> None:
         help="results directory (default: bench/results; with --quick .reports/bench-quick, "
         "so a smoke run never replaces the tracked full results)",
     )
+    parser.add_argument(
+        "--only",
+        choices=("torch",),
+        default=None,
+        help="torch: only sections 7 and 8 (torch backend), written to torch_backend.json",
+    )
     args = parser.parse_args()
     quick = args.quick
     if args.out is None:
@@ -463,6 +644,14 @@ def main() -> None:
         "cpus": os.cpu_count(),
     }
     started = time.perf_counter()
+    if args.only == "torch":
+        run_torch_sections(results, quick)
+        results["total_bench_s"] = time.perf_counter() - started
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / "torch_backend.json"
+        path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        print(f"\nwrote {path}")
+        return
 
     print("== 1. import time (fresh process each, median) ==", flush=True)
     results["imports"] = import_times(3 if quick else 7)
@@ -508,6 +697,8 @@ def main() -> None:
     print("== 6. peak memory of build + serialize, largest stack ==", flush=True)
     results["memory"] = peak_memory(sizes[-1])
     print(f"  {results['memory']}", flush=True)
+
+    run_torch_sections(results, quick)
 
     results["targets"] = targets_table(results, quick)
     results["total_bench_s"] = time.perf_counter() - started

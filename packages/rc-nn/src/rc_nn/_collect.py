@@ -462,6 +462,8 @@ class _Collector:
             args = self.values.value(layer_dict, tensor)
             layer_class = layer_dict.get("class")
             op = layer_class if isinstance(layer_class, str) else None
+        # rc-nn's own eval layers carry a neutral expression (a side field, see Tensor.expr)
+        expr = getattr(tensor, "expr", None) if op == "eval" else None
         node = tensor.node
         scope = None if node is None else node.parent
         # The text is for error messages that may print the tensor: a parameter with an
@@ -498,6 +500,7 @@ class _Collector:
             own_block=None if block is None else self._block(block),
             usable_outside_of=None if outside is None else self._block(outside),
             holds=self._holds(tensor),
+            expr=expr,
         )
 
     def _holds(self, tensor: ControlTensor) -> tuple[int, ...]:
