@@ -20,6 +20,7 @@ import rc_nn as nn
 from rc_serialize import (
     BackendError,
     RcSerializeError,
+    ReturnnConfigPieces,
     TorchNotCoveredError,
     get_returnn_config_serialized,
 )
@@ -275,3 +276,23 @@ def test_training_log_is_parsed() -> None:
     losses = _parse_losses(log)
     assert losses[0] == {"ctc": 17.303, "fer": 0.5}
     assert math.isnan(losses[1]["ctc"])
+
+
+def test_output_and_loss_names_are_the_tf_layer_names() -> None:
+    net, x, _ = _linear_model()
+    y = net(x)
+    y.mark_as_default_output()
+    nn.tanh(y).mark_as_output("output")  # "output" is the default output's: renamed (N6)
+    nn.reduce(y, mode="sum", axis=net.out_dim).mark_as_loss("loss")
+    nn.reduce(y, mode="max", axis=net.out_dim).mark_as_loss("loss")
+    tf_network = ReturnnConfigPieces(net).network_dict
+    code = get_returnn_config_serialized(net, backend="torch")
+    outputs = [n.args[1].value for n in ast.walk(ast.parse(code)) if _is_call(n, "mark_as_output")]
+    losses = [n.args[1].value for n in ast.walk(ast.parse(code)) if _is_call(n, "mark_as_loss")]
+    assert outputs == ["output", "output_1"]
+    assert len(set(losses)) == 2 and set(losses) <= set(tf_network)
+    assert set(outputs) <= set(tf_network)
+
+
+def _is_call(node: ast.AST, method: str) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "attr", None) == method

@@ -27,6 +27,7 @@ from . import _torch_ops_attention, _torch_ops_basic, _torch_ops_conv  # noqa: F
 from ._code import DimNamer, py_code
 from ._emit_tf import array_of, extern_entry
 from ._final import _record_of
+from ._name_layers import name_layers
 from ._name_params import param_paths
 from ._pycode import number_literal, str_literal
 from ._reach import reach
@@ -85,6 +86,13 @@ class TorchConfig:
             record, used, handles.unreachable, lambda: never_called_note(record)
         )
         self.externs = select_extern(record, used, selection.foreign_used)
+        # Output and loss names: the TF config's layer names (N6), so both backends agree.
+        slots = name_layers(record, self.marks, used, self.paths).mark_slots
+        self.mark_names = {
+            id(mark): "/".join(slot.node.path)
+            for mark, slot in zip(self.marks, slots, strict=True)
+            if slot.node is not None
+        }
         _check_covered(record, used)
         self.namer = DimNamer(taken=("rf", "numpy"))
         extern_dims = {d for e in self.externs for d in _template_dims(record, e.layer)}
@@ -169,13 +177,17 @@ class TorchConfig:
             raise layer_error(layer, "is a parameter initialized by a layer (init_by_layer)")
         return number_literal(float(initial) if param.dtype.startswith("float") else int(initial))
 
+    def _mark_name(self, mark: rc_nn.MarkRecord) -> str:
+        default = "output" if mark.name is None else mark.name
+        return self.mark_names.get(id(mark), default)
+
     def _steps(self) -> str:
         losses = [m for m in self.marks if m.loss_scale is not None]
         outputs = [m for m in self.marks if m.loss_scale is None]
         parts = []
         if losses:
             marks = [
-                f"    rf.get_run_ctx().mark_as_loss({layer_var(m.layer)}, {str_literal(m.name or 'loss')}, "
+                f"    rf.get_run_ctx().mark_as_loss({layer_var(m.layer)}, {str_literal(self._mark_name(m))}, "
                 f"scale={number_literal(float(m.loss_scale or 0.0))}, "
                 f"as_error={number_literal(bool(m.as_error))})"
                 for m in losses
@@ -185,7 +197,7 @@ class TorchConfig:
             marks = []
             for m in outputs:
                 dims = self.ctx.dims(self.record.layers[m.layer].output.dims)
-                name = str_literal(m.name if m.name is not None else "output")
+                name = str_literal(self._mark_name(m))
                 var = layer_var(m.layer)
                 marks.append(
                     f"    rf.get_run_ctx().mark_as_output({var}.copy_transpose({dims}), {name}, "
