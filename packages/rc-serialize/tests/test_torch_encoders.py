@@ -4,8 +4,9 @@ Marked ``torch`` (``nox -s tests_torch``). For the golden attention, Transformer
 Conformer encoder (2-D conv front end with pooling, rel-pos self-attention, depthwise conv,
 batch norm, CTC) models:
 
-* the same weights give the same outputs on both backends (TF variables set to random
-  values, copied by canonical name; sequence lengths below the maximum; eval mode);
+* the same weights give the same outputs and per-sequence losses (CE, CTC) on both backends
+  (TF variables set to random values, copied by canonical name; sequence lengths below the
+  maximum; eval mode);
 * ``python -m returnn`` trains 3 steps on the torch config with finite losses, and the
   checkpoint's keys are the dotted ``named_parameters()`` (as a set: one per parameter).
 """
@@ -27,6 +28,7 @@ pytestmark = pytest.mark.torch
 TOLERANCE = 1e-4
 
 MODELS = ["self_attention", "rel_pos_self_attention", "transformer_encoder", "conformer_encoder"]
+LOSSES = {"transformer_encoder": ["ce"], "conformer_encoder": ["ctc"]}
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -35,11 +37,17 @@ def test_same_weights_same_outputs_on_both_backends(
 ) -> None:
     with nn.Root():
         model = golden_models.MODELS[name].build()
-        result = compare_backends(model, batch=3, max_time=7)
+        # seed 2: two of the four random CTC target sequences fit their input
+        result = compare_backends(model, batch=4, max_time=7, seed=2, losses=True)
     assert list(result.max_abs_diff) == ["output"]
     assert result.max_abs_diff["output"] <= TOLERANCE, result.max_abs_diff
     # A comparison that cannot fail proves nothing: the outputs are far from zero.
     assert abs(result.torch_outputs["output"]).max() > 0.5
+    # The losses (per sequence; an infeasible CTC alignment is 0 on both) agree too.
+    assert list(result.loss_max_abs_diff) == LOSSES.get(name, [])
+    for loss, diff in result.loss_max_abs_diff.items():
+        assert diff <= TOLERANCE, (loss, diff, result.tf_losses, result.torch_losses)
+        assert (abs(result.torch_losses[loss]) > 0.5).sum() >= 2, result.torch_losses
 
 
 def test_user_written_eval_code_is_a_clear_error() -> None:
