@@ -91,3 +91,52 @@ def test_encoder_trains_three_steps_with_returnn(
     # one key per parameter, the canonical names (the order is get_model's: record order)
     assert len(training.checkpoint_keys) == len(names)
     assert sorted(training.checkpoint_keys) == sorted(names)
+
+
+class _EvalAndConvOps(nn.Module):
+    """rc-nn's eval layers of every template, and conv/pool options the encoders do not use."""
+
+    def __init__(self, feat: nn.Dim) -> None:
+        super().__init__()
+        self.feat = feat
+        self.conv = nn.Conv1d(feat, feat, filter_size=[3], padding="valid", strides=2)
+        self.depthwise = nn.Conv1d(feat, feat, filter_size=[2], padding="same", groups=4)
+
+    def __call__(self, x: nn.Tensor, time: nn.Dim) -> dict[str, nn.Tensor]:
+        other = nn.reduce_sum(x, axis=self.feat)  # [B, T]
+        flag = x > 0.0
+        outs = {
+            "scalar_ops": (2.0 - x) * 0.5 + x / 4.0 - x // 2.0 + x % 3.0 + x**2.0,
+            "min_max_clip": nn.maximum(0.5, x) + nn.minimum(x, -0.5) + nn.clip_by_value(x, -1, 1),
+            "swish": nn.swish(x),
+            "logical": nn.cast(nn.logical_not(flag), "float32"),
+            "where": nn.where(nn.reduce_max(x, axis=time) > 0.0, other, -1.0),
+        }
+        conv, conv_time = self.conv(x, in_spatial_dim=time)
+        outs["conv_valid_strided"] = nn.reduce_sum(conv, axis=conv_time)
+        outs["depthwise_same"] = self.depthwise(x, in_spatial_dim=time)[0]
+        pooled, pool_time = nn.pool1d(
+            x, mode="avg", pool_size=2, padding="valid", in_spatial_dim=time
+        )
+        outs["avg_pool"] = nn.reduce_max(pooled, axis=pool_time)
+        return outs
+
+
+def _eval_and_conv_ops() -> nn.Module:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 4)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    model = _EvalAndConvOps(feat)
+    for name, out in model(x, time).items():
+        out.mark_as_output(name)
+    return model
+
+
+def test_eval_templates_and_conv_options_same_on_both_backends(
+    returnn_tf: types.ModuleType,
+) -> None:
+    with nn.Root():
+        result = compare_backends(_eval_and_conv_ops(), batch=3, max_time=9)
+    assert len(result.max_abs_diff) == 8, result.max_abs_diff
+    for name, diff in result.max_abs_diff.items():
+        assert diff <= TOLERANCE, (name, diff)
+        assert abs(result.torch_outputs[name]).max() > 0.1, name
