@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 import pathlib
 import types
+from typing import Any
 
+import numpy
 import pytest
 
 import rc_nn as nn
@@ -140,3 +142,62 @@ def test_eval_templates_and_conv_options_same_on_both_backends(
     for name, diff in result.max_abs_diff.items():
         assert diff <= TOLERANCE, (name, diff)
         assert abs(result.torch_outputs[name]).max() > 0.1, name
+
+
+def _forward_batches(
+    code: str, batches: list[list[int]], state: dict[str, Any] | None = None
+) -> tuple[list[numpy.ndarray[Any, Any]], dict[str, Any]]:
+    """Run ``forward_step`` of one loaded config on several batches (as RETURNN's engine
+    does); the inputs depend only on the lengths. Returns the outputs and the weights."""
+    import returnn.frontend as rf  # noqa: PLC0415 - the torch backend only in torch tests
+    import torch  # noqa: PLC0415
+    from returnn.tensor import TensorDict  # noqa: PLC0415
+    from returnn.torch.data.extern_data import raw_dict_to_extern_data  # noqa: PLC0415
+    from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    namespace: dict[str, Any] = {"__name__": "__rc_torch_config__"}
+    exec(compile(code, "<rc torch config>", "exec"), namespace)
+    model = namespace["get_model"](epoch=1, step=0)
+    pt_model = rf_module_to_pt_module(model)
+    if state is not None:
+        pt_model.load_state_dict(state)
+    pt_model.eval()
+    template = TensorDict()
+    template.update({"data": namespace["extern_data"]["data"]}, auto_convert=True)
+    outputs = []
+    for lens in batches:
+        rng = numpy.random.RandomState(sum(lens))
+        raw = {
+            "data": torch.from_numpy(rng.normal(size=(len(lens), max(lens), 8)).astype("float32")),
+            "data:seq_len": torch.tensor(lens, dtype=torch.int32),
+        }
+        extern_data = raw_dict_to_extern_data(raw, extern_data_template=template, device="cpu")
+        rf.init_forward_step_run_ctx()
+        with torch.no_grad():
+            namespace["forward_step"](model=model, extern_data=extern_data)
+        outputs.append(rf.get_run_ctx().outputs.data["output"].raw_tensor.numpy().copy())
+    return outputs, pt_model.state_dict()
+
+
+def test_dims_derived_from_the_time_dim_follow_each_batch(golden_models: types.ModuleType) -> None:
+    """The Conformer's rel-pos encoding ranges over ``(time - 1) + time``: a dim derived
+    from the extern time dim. In a later batch it must have that batch's sizes (RETURNN
+    resets only the extern dims), so a second batch's output equals a fresh run's."""
+    from returnn.tensor import batch_dim  # noqa: PLC0415
+
+    with nn.Root():
+        code = get_returnn_config_serialized(
+            golden_models.MODELS["conformer_encoder"].build(), backend="torch"
+        )
+    previous = batch_dim.dyn_size_ext
+    try:
+        (first, second), state = _forward_batches(code, [[7, 5, 3], [4, 2, 9]])
+        (fresh,), _ = _forward_batches(code, [[4, 2, 9]], state)
+    finally:
+        batch_dim.reset_eager()
+        batch_dim.dyn_size_ext = previous
+    assert first.shape[:2] == (3, 7) and second.shape[:2] == (3, 9)
+    assert second.shape == fresh.shape
+    for i, n in enumerate([4, 2, 9]):
+        numpy.testing.assert_allclose(second[i, :n], fresh[i, :n], atol=1e-5)
