@@ -21,6 +21,7 @@ from rc_serialize import (
     BackendError,
     RcSerializeError,
     ReturnnConfigPieces,
+    TorchNameError,
     TorchNotCoveredError,
     get_returnn_config_serialized,
 )
@@ -342,3 +343,24 @@ def test_registered_lowering_extends_the_backend() -> None:
     finally:
         del _torch_lower._REGISTRY[op]
     assert "= rf.softmax(x" in code and "axis=out_dim)" in code
+
+
+def test_path_component_torch_cannot_hold_is_a_clear_error() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.float = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 2))
+
+        def __call__(self, x: nn.Tensor) -> nn.Tensor:
+            out: nn.Tensor = self.float(x)
+            return out
+
+    net = Net()
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, net.float.in_dim]))
+    net(x).mark_as_default_output()
+    get_returnn_config_serialized(net)  # fine for TF
+    with pytest.raises(
+        TorchNameError, match=r"float\.weight .*'float' is the name of an attr"
+    ) as info:
+        get_returnn_config_serialized(net, backend="torch")
+    assert isinstance(info.value, ValueError) and f"{THIS_FILE}:" in str(info.value)
