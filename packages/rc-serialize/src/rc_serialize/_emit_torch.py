@@ -35,6 +35,7 @@ from ._select import never_called_note, select_extern, select_marks
 from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
 from ._torch_layout import torch_param_axes
 from ._torch_lower import LowerCtx, layer_error, layer_var, lowering_of, sub_lowering_of
+from ._torch_names import check_torch_names
 from ._version import __version__
 
 __all__ = ["TorchConfig", "torch_config"]
@@ -86,6 +87,7 @@ class TorchConfig:
             record, used, handles.unreachable, lambda: never_called_note(record)
         )
         self.externs = select_extern(record, used, selection.foreign_used)
+        check_torch_names(record, self.paths)
         # Output and loss names: the TF config's layer names (N6), so both backends agree.
         slots = name_layers(record, self.marks, used, self.paths).mark_slots
         self.mark_names = {

@@ -92,6 +92,18 @@ def _valid(shape: tuple[int, ...], lengths: list[Any]) -> numpy.ndarray[Any, Any
     return mask
 
 
+def _randomize(variables: list[Any], session: Any, seed: int) -> None:
+    """Random values everywhere (not only the random initial weights): a mixed-up bias or
+    norm scale must show in the outputs. Running variances (batch norm) stay positive."""
+    rng = numpy.random.RandomState(seed)
+    for variable in variables:
+        shape = variable.shape.as_list()
+        value = rng.uniform(-1.0, 1.0, size=shape).astype(variable.dtype.base_dtype.as_numpy_dtype)
+        if "variance" in variable.name:
+            value = numpy.abs(value) + 0.5
+        variable.load(value, session)
+
+
 def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: bool) -> _TfRun:
     import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a check runs
 
@@ -112,17 +124,7 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
             with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
                 network.initialize_params(session)
                 if random_weights:
-                    # Random values everywhere (not only the random initial weights): a
-                    # mixed-up bias or norm scale must show in the outputs.
-                    rng = numpy.random.RandomState(seed + 1)
-                    for variable in model_variables(network):
-                        shape = variable.shape.as_list()
-                        value = rng.uniform(-1.0, 1.0, size=shape).astype(
-                            variable.dtype.base_dtype.as_numpy_dtype
-                        )
-                        if "variance" in variable.name:  # a batch norm's running variance
-                            value = numpy.abs(value) + 0.5
-                        variable.load(value, session)
+                    _randomize(model_variables(network), session, seed + 1)
                 feed = random_feed(
                     network, rng=numpy.random.RandomState(seed), batch=batch, max_time=max_time
                 )
