@@ -345,3 +345,66 @@ def test_parameter_aliases_are_the_other_holders_paths() -> None:
     assert set(by_path) == {("first", "weight"), ("first", "bias")}
     assert by_path["first", "weight"].aliases == (("second", "weight"),)
     assert by_path["first", "bias"].aliases == (("second", "bias"),)
+
+
+def test_parameter_owner_is_the_first_holders_public_rc_nn_class() -> None:
+    """Record 1.1: ``ParamRecord.owner`` (per-module parameter layouts, issue 14)."""
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+
+    class MyConv(nn.Conv1d):  # a user's subclass keeps the layout of its rc-nn base
+        pass
+
+    class Holder(nn.Module):  # a user's module holding the same Linear under a second name
+        def __init__(self, lin: nn.Linear) -> None:
+            super().__init__()
+            self.again = lin
+
+    class Model(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = MyConv(feat, feat, 3)
+            self.first = nn.Linear(feat, feat)
+            self.holder = Holder(self.first)
+            self.own = nn.Parameter([feat], initial=0.5)
+            self.norm = nn.BatchNorm(feat, use_mask=False)
+
+        def __call__(self, x: nn.Tensor) -> nn.Tensor:
+            y, _ = self.conv(x, in_spatial_dim=time)
+            return self.norm(self.holder.again(y) + self.own)
+
+    with nn.Root():
+        model = Model()
+        model(
+            nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        ).mark_as_default_output()
+        record, _ = nn.build_record(model)
+    owners = {".".join(p.path or ()): p.owner for p in record.params}
+    assert owners == {
+        "conv.filter": "Conv1d",
+        "conv.bias": "Conv1d",
+        "first.weight": "Linear",  # first assignment wins (N3), not the alias in Holder
+        "first.bias": "Linear",
+        "own": "Module",
+        "norm.running_mean": "BatchNorm",
+        "norm.running_variance": "BatchNorm",
+        "norm.gamma": "BatchNorm",
+        "norm.beta": "BatchNorm",
+    }
+    assert record.version >= (1, 1)
+
+
+def test_unreachable_parameter_has_no_owner() -> None:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 3)
+
+    class Model(nn.Module):
+        def __call__(self, x: nn.Tensor) -> nn.Tensor:
+            return hidden(x)
+
+    with nn.Root():
+        hidden = nn.Linear(feat, feat)  # used, but held by no attribute of the root module
+        model = Model()
+        model(
+            nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        ).mark_as_default_output()
+        record, _ = nn.build_record(model)
+    assert [(p.path, p.owner) for p in record.params] == [(None, None), (None, None)]

@@ -43,13 +43,20 @@ settings.load_profile("random" if os.environ.get("RC_TEST_RANDOM") == "1" else "
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def _golden_module(filename: str, module_name: str) -> types.ModuleType:
+    """Import ``golden_configs/<filename>`` (the test folder is not a package)."""
+    path = pathlib.Path(__file__).resolve().parent / "golden_configs" / filename
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Register the golden capture of every rendered config (``golden_configs/capture.py``)."""
-    path = pathlib.Path(__file__).resolve().parent / "golden_configs" / "capture.py"
-    spec = importlib.util.spec_from_file_location("rc_serialize_golden_capture", path)
-    assert spec is not None and spec.loader is not None
-    capture = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(capture)
+    config.addinivalue_line("markers", "torch: needs PyTorch (RETURNN's torch backend)")
+    capture = _golden_module("capture.py", "rc_serialize_golden_capture")
     mode = capture.mode_from_env()
     if mode != "off":
         plugin = capture.GoldenCapture(mode)
@@ -58,6 +65,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 _TF_FIXTURES = frozenset({"returnn_tf", "check_config", "roundtrip"})
+
+
+@pytest.fixture(scope="session")
+def golden_models() -> types.ModuleType:
+    """The golden models module (``golden_configs/models.py``), shared with other tests."""
+    models: types.ModuleType = _golden_module("_load.py", "rc_serialize_golden_load").load_models()
+    return models
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

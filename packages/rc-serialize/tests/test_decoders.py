@@ -82,21 +82,6 @@ def test_lstm_single_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
 # -- LSTM attention encoder-decoder ----------------------------------------------------------
 
 
-def _lstm_aed(feat: nn.Dim, vocab: nn.Dim) -> nn.LstmAttentionEncoderDecoder:
-    return nn.LstmAttentionEncoderDecoder(
-        feat,
-        vocab,
-        encoder_dim=nn.FeatureDim("enc-lstm", 4),
-        num_layers=2,
-        time_reduction=2,
-        encoder_dropout=0.0,
-        embed_dim=nn.FeatureDim("embed", 3),
-        lstm_dim=nn.FeatureDim("dec-lstm", 5),
-        att_key_dim=nn.FeatureDim("att-key", 4),
-        readout_dim=nn.FeatureDim("readout", 6),
-    )
-
-
 LSTM_AED_PARAMS = {
     *(
         f"encoder.layers.{i}.{d}.{p}"
@@ -134,11 +119,11 @@ def _variables(names: set[str]) -> set[str]:
     return {name.replace(".", "/") + "/param" for name in names}
 
 
-def test_lstm_attention_encoder_decoder_trains(roundtrip: Roundtrip) -> None:
+def test_lstm_attention_encoder_decoder_trains(roundtrip: Roundtrip, golden_models: Any) -> None:
     time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
     out_time = nn.SpatialDim("out-time")
     x, targets = _data(time, feat), _targets(vocab, out_time)
-    model = _lstm_aed(feat, vocab)
+    model = golden_models.lstm_aed(feat, vocab)
     assert {name for name, _ in model.named_parameters()} == LSTM_AED_PARAMS
     logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
     logits.mark_as_default_output()
@@ -150,10 +135,12 @@ def test_lstm_attention_encoder_decoder_trains(roundtrip: Roundtrip) -> None:
     assert result.output().shape[1:] == (3, 5)  # [out-time, batch, vocab]
 
 
-def test_lstm_attention_encoder_decoder_beam_search(roundtrip: Roundtrip) -> None:
+def test_lstm_attention_encoder_decoder_beam_search(
+    roundtrip: Roundtrip, golden_models: Any
+) -> None:
     time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
     x, targets = _data(time, feat), _targets(vocab, nn.SpatialDim("out-time"))
-    model = _lstm_aed(feat, vocab)
+    model = golden_models.lstm_aed(feat, vocab)
     labels, _out_time = model.search(
         x, source_spatial_dim=time, target=targets, beam_size=3, max_seq_len=6
     )
@@ -299,40 +286,14 @@ def test_transformer_beam_search(roundtrip: Roundtrip) -> None:
     assert decided.dtype.kind == "i" and decided.max() < 5
 
 
-class _DecoderBothWays(nn.Module):
-    """A TransformerDecoder over whole label sequences and step by step in a loop."""
-
-    def __init__(self, enc_dim: nn.Dim, vocab: nn.Dim) -> None:
-        super().__init__()
-        self.decoder = nn.TransformerDecoder(
-            enc_dim,
-            vocab,
-            nn.FeatureDim("model", 8),
-            num_layers=1,
-            num_heads=2,
-            dropout=0.0,
-            att_dropout=0.0,
-        )
-
-    def forward(
-        self, enc: nn.Tensor, enc_time: nn.Dim, labels: nn.Tensor, time: nn.Dim
-    ) -> tuple[nn.Tensor, nn.Tensor]:
-        encoded = self.decoder.transform_encoder(enc, axis=enc_time)
-        full = self.decoder(labels, spatial_dim=time, encoder=encoded)
-        with nn.Loop(axis=time) as loop:
-            logits = self.decoder(
-                loop.unstack(labels), spatial_dim=nn.single_step_dim, encoder=encoded
-            )
-            steps = loop.stack(logits)
-        return full, steps
-
-
-def test_transformer_decoder_step_equals_full_sequence(roundtrip: Roundtrip) -> None:
+def test_transformer_decoder_step_equals_full_sequence(
+    roundtrip: Roundtrip, golden_models: Any
+) -> None:
     enc_time, enc_dim = nn.SpatialDim("enc-time"), nn.FeatureDim("enc", 4)
     time, vocab = nn.SpatialDim("out-time"), nn.FeatureDim("vocab", 5)
     enc = _data(enc_time, enc_dim)
     labels = nn.get_extern_data(nn.Data("labels", dim_tags=[nn.batch_dim, time], sparse_dim=vocab))
-    net = _DecoderBothWays(enc_dim, vocab)
+    net = golden_models.DecoderBothWays(enc_dim, vocab, num_layers=1)
     full, steps = net(enc, enc_time, labels, time)
     full.mark_as_default_output()
     steps.mark_as_output("steps")

@@ -374,7 +374,9 @@ CONFORMER_LAYER_NAMES = {
 }
 
 
-def test_conformer_encoder_names_and_ctc_training(roundtrip: RoundTripFn) -> None:
+def test_conformer_encoder_names_and_ctc_training(
+    roundtrip: RoundTripFn, golden_models: Any
+) -> None:
     time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
     vocab = nn.FeatureDim("vocab", 4)
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
@@ -382,23 +384,7 @@ def test_conformer_encoder_names_and_ctc_training(roundtrip: RoundTripFn) -> Non
         nn.Data("classes", dim_tags=[nn.batch_dim, nn.SpatialDim("labels")], sparse_dim=vocab)
     )
     model_dim = nn.FeatureDim("model", 8)
-    sub = ConformerConvSubsample(
-        feat,
-        out_dims=[nn.FeatureDim("conv1", 2), nn.FeatureDim("conv2", 3)],
-        filter_sizes=[(3, 3), (3, 3)],
-        pool_sizes=[(1, 2), (1, 2)],
-    )
-    enc = ConformerEncoder(
-        feat,
-        model_dim,
-        ff_dim=nn.FeatureDim("ff", 16),
-        input_layer=sub,
-        num_layers=2,
-        num_heads=2,
-        conv_kernel_size=3,
-        dropout=0.1,
-        att_dropout=0.1,
-    )
+    enc = golden_models.small_conformer(feat, model_dim)
     net = Classifier(enc, model_dim, nn.FeatureDim("vocab+blank", 5))
     logits, out_time = net(x, in_spatial_dim=time)
     assert out_time is time  # no pooling over time here

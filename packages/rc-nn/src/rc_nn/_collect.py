@@ -50,6 +50,35 @@ _CONTAINER_ROLES = ("loop", "cond", "masked")
 _MAX_ALIASES = 32
 
 
+def public_rc_nn_class(cls: type) -> str | None:
+    """The name of the nearest public rc-nn class in ``cls``'s MRO (None if there is none).
+
+    Examples
+    --------
+    >>> import rc_nn as nn
+    >>> MyConv = type("MyConv", (nn.Conv1d,), {"__module__": "user_model"})
+    >>> public_rc_nn_class(MyConv), public_rc_nn_class(nn.Module), public_rc_nn_class(dict)
+    ('Conv1d', 'Module', None)
+    """
+    name = _PUBLIC_CLASS.get(cls, "")
+    if name != "":
+        return name
+    found: str | None = None
+    for klass in cls.__mro__:
+        module = klass.__module__
+        if (module == "rc_nn" or module.startswith("rc_nn.")) and not klass.__name__.startswith(
+            "_"
+        ):
+            found = klass.__name__
+            break
+    _PUBLIC_CLASS[cls] = found
+    return found
+
+
+# Per-class cache of public_rc_nn_class (a model has few holder classes, many parameters).
+_PUBLIC_CLASS: dict[type, str | None] = {}
+
+
 class NotAModuleError(RcNnError, TypeError):
     """:func:`build_record` was given something that is not an ``nn.Module``."""
 
@@ -253,7 +282,20 @@ class _Collector:
             initial=initial,
             unreachable=reason,
             aliases=self._aliases(param, path),
+            owner=self._owner(param, path),
         )
+
+    def _owner(self, param: Parameter, path: tuple[str, ...] | None) -> str | None:
+        """The public rc-nn class of the object holding ``param`` at ``path`` (ParamRecord.owner)."""
+        if not path:
+            return None
+        for holder, attr in self.root.graph.parents(param):
+            if attr == path[-1] and (
+                self.paths.get(id(holder)) == path[:-1]
+                or (holder is self.root_module and len(path) == 1)
+            ):
+                return public_rc_nn_class(type(holder))
+        return None
 
     def _aliases(
         self, param: Parameter, path: tuple[str, ...] | None
@@ -276,16 +318,23 @@ class _Collector:
         parents = self.root.graph.parents(obj)
         if len(parents) == 1 and id(parents[0][0]) not in seen:  # the common case: one holder
             holder, attr = parents[0]
-            one = [(*p, attr) for p in self._all_paths(holder, seen | {id(obj)})]
+            # A holder met before (a module's other parameters): its paths as known.
+            above = [()] if holder is self.root_module else self.all_paths.get(id(holder))
+            if above is None:
+                above = self._all_paths(holder, seen | {id(obj)})
+            one = [(*p, attr) for p in above]
             self.all_paths[id(obj)] = one
             return one
         found: list[tuple[str, ...]] = []
+        inner = seen | {id(obj)}
         for holder, attr in parents:
             if id(holder) not in self.paths or id(holder) in seen:
                 continue  # not reachable from the root module, or a cycle
-            for holder_path in self._all_paths(holder, seen | {id(obj)}):
-                if len(found) < _MAX_ALIASES and (*holder_path, attr) not in found:
-                    found.append((*holder_path, attr))
+            above = [()] if holder is self.root_module else self.all_paths.get(id(holder))
+            for holder_path in self._all_paths(holder, inner) if above is None else above:
+                path = (*holder_path, attr)
+                if len(found) < _MAX_ALIASES and path not in found:
+                    found.append(path)
         self.all_paths[id(obj)] = found  # with a cycle: the chains that avoid it
         return found
 
@@ -402,48 +451,57 @@ class _Collector:
     # -- layers ---------------------------------------------------------------------------
 
     def _layer(self, tensor: Tensor) -> LayerRecord:
+        # One pass per tensor, the commonest case (a plain layer, no control flow) without
+        # helper calls; fields by position, in LayerRecord's field order.
         ids = self.layer_ids
-        control = tensor if isinstance(tensor, ControlTensor) else None
+        layer_dict = tensor.layer_dict
+        parent = tensor.parent
         kind = _kind(tensor)
-        args = None
-        op = None
-        if tensor.layer_dict is not None and kind != "param":
-            args = self.values.value(tensor.layer_dict, tensor)
-            layer_class = tensor.layer_dict.get("class")
+        args = op = None
+        if layer_dict is not None and kind != "param":
+            args = self.values.value(layer_dict, tensor)
+            layer_class = layer_dict.get("class")
             op = layer_class if isinstance(layer_class, str) else None
         node = tensor.node
-        scope = node.parent if node is not None else None
+        scope = None if node is None else node.parent
+        # The text is for error messages that may print the tensor: a parameter with an
+        # initial array, a stacked loop output, a marked tensor.
+        if isinstance(tensor, Parameter):
+            needs_text = isinstance(tensor.initial, numpy.ndarray)
+        else:
+            needs_text = isinstance(tensor, ControlTensor) and tensor.role == "stack"
+        common = (
+            ids[id(tensor)],
+            kind,
+            tensor.name_hint,
+            tensor.created_at,
+            repr(tensor) if needs_text or id(tensor) in self.marked else "",
+            self.values.template(tensor),
+            op,
+            args,
+            tuple([ids[id(t)] for t in self.deps[id(tensor)]]),
+            None if scope is None else self.call_ids.get(id(scope)),
+            self._block_of(tensor),
+            None if parent is None else ids[id(parent)],
+            tensor.sub_name,
+            tensor.extern_name,
+        )
+        if not isinstance(tensor, ControlTensor):
+            return LayerRecord(*common)
+        block = tensor.block
+        outside = tensor.outside_of
         return LayerRecord(
-            id=ids[id(tensor)],
-            kind=kind,
-            name_hint=tensor.name_hint,
-            created_at=tensor.created_at,
-            text=repr(tensor) if _needs_text(tensor) or id(tensor) in self.marked else "",
-            output=self.values.template(tensor),
-            op=op,
-            args=args,
-            deps=tuple([ids[id(t)] for t in self.deps[id(tensor)]]),
-            call=self.call_ids.get(id(scope)) if scope is not None else None,
-            block=self._block_of(tensor),
-            parent=None if tensor.parent is None else ids[id(tensor.parent)],
-            sub_name=tensor.sub_name,
-            extern_name=tensor.extern_name,
-            role=None if control is None else control.role,
-            alias_of=None if control is None or control.alias is None else ids[id(control.alias)],
-            alias_prefix="" if control is None else control.alias_prefix,
-            own_block=None
-            if control is None or control.block is None
-            else self._block(control.block),
-            usable_outside_of=(
-                None
-                if control is None or control.outside_of is None
-                else self._block(control.outside_of)
-            ),
+            *common,
+            role=tensor.role,
+            alias_of=None if tensor.alias is None else ids[id(tensor.alias)],
+            alias_prefix=tensor.alias_prefix,
+            own_block=None if block is None else self._block(block),
+            usable_outside_of=None if outside is None else self._block(outside),
             holds=self._holds(tensor),
         )
 
-    def _holds(self, tensor: Tensor) -> tuple[int, ...]:
-        if not isinstance(tensor, ControlTensor) or tensor.role not in _CONTAINER_ROLES:
+    def _holds(self, tensor: ControlTensor) -> tuple[int, ...]:
+        if tensor.role not in _CONTAINER_ROLES:
             return ()
         blocks = []
         for value in (tensor.layer_dict or {}).values():
@@ -469,11 +527,3 @@ def _kind(tensor: Tensor) -> str:
         if tensor.role in _CONTAINER_ROLES:
             return "container"
     return "layer"
-
-
-def _needs_text(tensor: Tensor) -> bool:
-    """Whether an error message may print the tensor (a parameter with an initial array,
-    a stacked loop output); marked tensors are printed too."""
-    if isinstance(tensor, Parameter):
-        return isinstance(tensor.initial, numpy.ndarray)
-    return isinstance(tensor, ControlTensor) and tensor.role == "stack"

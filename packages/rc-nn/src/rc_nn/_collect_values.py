@@ -138,33 +138,61 @@ class Values:
         self.dims: list[Dim] = []
         self.records: list[DimRecord] = []
         self.templates: dict[tuple[Any, ...], TemplateRecord] = {}
+        self.raw_templates: dict[tuple[Any, ...], TemplateRecord] = {}
+        # One (frozen, equal) reference object per layer and per dim, shared by all uses.
+        self.layer_refs: dict[int, LayerRef] = {}
+        self.dim_refs: dict[int, DimRef] = {}
 
     def _map(self, value: dict[Any, Any], where: str | Tensor) -> FrozenMap[Any, Any]:
         pairs = []
-        scalars, ids = _SCALARS, self.layer_ids
+        scalars, tensors, ids = _SCALARS, _TENSORS, self.layer_ids
+        refs, dim_refs = self.layer_refs, self.dim_refs
         for key, item in value.items():
             if type(key) is not str and isinstance(key, Tensor):
                 key = LayerRef(ids[id(key)])  # noqa: PLW2901
-            pairs.append((key, item if type(item) in scalars else self.value(item, where)))
+            kind = type(item)
+            if kind in scalars:
+                pairs.append((key, item))
+            elif kind in tensors:  # the commonest option values inline: tensors and dims
+                layer = ids[id(item)]
+                ref = refs.get(layer)
+                if ref is None:
+                    ref = refs[layer] = LayerRef(layer)
+                pairs.append((key, ref))
+            elif kind is Dim:
+                dim = self.dim(item)
+                dim_ref = dim_refs.get(dim)
+                if dim_ref is None:
+                    dim_ref = dim_refs[dim] = DimRef(dim)
+                pairs.append((key, dim_ref))
+            else:
+                pairs.append((key, self.value(item, where)))
         return FrozenMap(tuple(pairs))
 
     def template(self, tensor: Tensor) -> TemplateRecord:
         data = tensor.template
-        ids = self.dim_ids
-        dims = tuple([ids[id(d)] if id(d) in ids else self.dim(d) for d in data.dims])
-        sparse, feature = data.sparse_dim, data.feature_dim
+        dims, sparse, feature = data.dims, data.sparse_dim, data.feature_dim
         dtype = data.dtype
+        dtype = dtype if type(dtype) is str else str(dtype)
+        available = bool(data.available_for_inference)
+        # Keyed by the dims' identities first: every dim in such a key was numbered (and is
+        # kept in ``self.dims``) when the key was stored, so no id is reused meanwhile.
+        raw = (tuple(map(id, dims)), dtype, id(sparse), id(feature), available)
+        known = self.raw_templates.get(raw)
+        if known is not None:
+            return known
         key = (
-            dims,
-            dtype if type(dtype) is str else str(dtype),
+            tuple([self.dim(d) for d in dims]),
+            dtype,
             None if sparse is None else self.dim(sparse),
             None if feature is None else self.dim(feature),
-            bool(data.available_for_inference),
+            available,
         )
         # Equal templates share one (frozen) record: most layers repeat a few shapes.
         known = self.templates.get(key)
         if known is None:
             known = self.templates[key] = TemplateRecord(*key)
+        self.raw_templates[raw] = known
         return known
 
     def dim(self, dim: Dim) -> int:
@@ -198,9 +226,17 @@ class Values:
                 is_list=True,
             )
         if kind is Dim:
-            return DimRef(self.dim(value))
+            dim = self.dim(value)
+            dim_ref = self.dim_refs.get(dim)
+            if dim_ref is None:
+                dim_ref = self.dim_refs[dim] = DimRef(dim)
+            return dim_ref
         if kind in _TENSORS:
-            return LayerRef(self.layer_ids[id(value)])
+            layer = self.layer_ids[id(value)]
+            ref = self.layer_refs.get(layer)
+            if ref is None:
+                ref = self.layer_refs[layer] = LayerRef(layer)
+            return ref
         if value is None or isinstance(value, bool | int | float | str | numpy.generic):
             return value
         if isinstance(value, Tensor):

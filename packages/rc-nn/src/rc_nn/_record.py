@@ -32,7 +32,7 @@ Value language (layer ``args``, parameter ``initial``, the extra net dict): ``No
 
 Versioning: :data:`RECORD_VERSION` is ``(major, minor)``. A minor bump adds fields with
 defaults (readers ignore what they do not know); a major bump removes or renames a field
-or changes a meaning.
+or changes a meaning. Minor versions: 1.1 added ``ParamRecord.owner``.
 
 Examples
 --------
@@ -73,7 +73,7 @@ __all__ = [
 ]
 
 #: The version of the record's data model: ``(major, minor)``.
-RECORD_VERSION: tuple[int, int] = (1, 0)
+RECORD_VERSION: tuple[int, int] = (1, 1)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -424,6 +424,12 @@ class ParamRecord:
     (``init_by_layer``). ``aliases``: the other paths the parameter is held under, one per
     further holder reachable from the root module (that holder's canonical path plus the
     attribute), in assignment order; an alias never names a second variable (N3).
+    ``owner`` (record 1.1): the class name of the object that holds the parameter under
+    its canonical path (the first assignment, N3; the attribute is ``path[-1]``), as the
+    nearest public rc-nn class in that object's MRO (a user's ``class MyConv(nn.Conv1d)``
+    gives ``"Conv1d"``, a user's plain ``nn.Module`` gives ``"Module"``); None when the
+    parameter has no path or its holder is no rc-nn object. Emitters key per-module
+    parameter layouts on it (issue 14).
 
     Examples
     --------
@@ -443,6 +449,7 @@ class ParamRecord:
     initial: Any = None
     unreachable: str | None = None
     aliases: tuple[tuple[str, ...], ...] = ()
+    owner: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

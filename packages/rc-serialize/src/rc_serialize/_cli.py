@@ -1,6 +1,7 @@
 """The ``rc-serialize`` command: build a model's RETURNN config, check it, list its parameters.
 
-``diff``, ``migrate`` and ``graph`` (checkpoint names, pictures) live in ``_naming_cli``; loading
+``diff``, ``migrate`` and ``graph`` (checkpoint names, pictures) live in ``_naming_cli``, ``convert``
+(TF <-> PyTorch checkpoints) in ``_convert_cli``; loading
 the user's model in ``_cli_model``, writing files in ``_cli_output``, ``build --check`` in
 ``_cli_check``.
 
@@ -26,6 +27,7 @@ from ._cli_model import CliError, build_model
 from ._cli_output import check_output_path, write_atomically
 from ._cli_torch import build_torch
 from ._config import ReturnnConfigPieces
+from ._convert_cli import add_convert_command
 from ._errors import RcSerializeError
 from ._naming_cli import add_naming_commands
 from ._returnn_check_rnn import training_config_code
@@ -166,6 +168,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     params.set_defaults(func=_cmd_params)
     add_naming_commands(sub, default_model=EXAMPLE)
+    add_convert_command(sub, default_model=EXAMPLE)
     return parser
 
 

@@ -51,6 +51,11 @@ class DimNamer:
         self._order: list[Dim] = []
         self._taken = set(taken) | {"Dim", "batch_dim", "single_step_dim"}
         self._bound: dict[int, str] = {}
+        # Memos of this writer (a config repeats few strings and dims many times): the
+        # literal of every exact ``str`` written, and the code of every dim met (the dim
+        # is kept with it, so its id cannot be reused while the memo lives).
+        self._literals: dict[str, str] = {}
+        self._refs: dict[int, tuple[Dim, str]] = {}
         self.uses_numpy = (
             False  # set when a numpy array was written (the code needs `import numpy`)
         )
@@ -63,6 +68,14 @@ class DimNamer:
 
     def ref(self, dim: Dim) -> str:
         """The code that stands for ``dim`` (an identifier, an int for constants, or an expression)."""
+        hit = self._refs.get(id(dim))
+        if hit is not None and hit[0] is dim:
+            return hit[1]
+        code = self._ref(dim)
+        self._refs[id(dim)] = (dim, code)
+        return code
+
+    def _ref(self, dim: Dim) -> str:
         if dim is batch_dim or dim.is_batch_dim():
             return "batch_dim"
         if dim is single_step_dim:
@@ -88,6 +101,10 @@ class DimNamer:
         self._names[id(dim)] = name
         self._order.append(dim)
         return name
+
+    def _write(self, value: Any) -> str:
+        """:func:`py_code` of ``value`` with this writer's memos."""
+        return _code(value, self._literals, self)
 
     def definitions(self) -> list[str]:
         """One ``name = ...`` line per dim, dependencies before the dims derived from them."""
@@ -124,15 +141,42 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
     >>> py_code({"a": [1, 2.5, None]}, DimNamer())
     '{"a": [1, 2.5, None]}'
     """
+    del indent  # kept for callers; values are written inline
+    return DimNamer._write(dims, value)
+
+
+def _code(value: Any, strs: dict[str, str], dims: DimNamer) -> str:
+    """:func:`py_code` with the writer's string memo ``strs`` (exact ``str`` only)."""
     kind = type(value)
+    if kind is str:
+        code = strs.get(value)
+        if code is None:
+            code = strs[value] = str_literal(value)  # the one escaping path (._pycode)
+        return code
     if kind is dict:  # exact containers first: the commonest values of a net dict
-        pairs = [
-            f"{py_code(k, dims, indent)}: {py_code(v, dims, indent)}" for k, v in value.items()
-        ]
-        return "{" + ", ".join(pairs) + "}"
+        parts = []
+        for key, item in value.items():
+            key_code = strs.get(key) if type(key) is str else None
+            if key_code is None:
+                key_code = _code(key, strs, dims)
+            item_code = strs.get(item) if type(item) is str else None
+            if item_code is None:
+                item_code = _code(item, strs, dims)
+            parts.append(key_code + ": " + item_code)
+        return "{" + ", ".join(parts) + "}"
     if kind is list:
-        return "[" + ", ".join([py_code(item, dims, indent) for item in value]) + "]"
-    literal = scalar_literal(value)  # None, bools, numbers, strings, numpy scalars
+        return "[" + ", ".join([_code(item, strs, dims) for item in value]) + "]"
+    if kind is int:
+        return int.__repr__(value)  # exactly an int
+    if kind is bool:
+        return "True" if value else "False"
+    if kind is Dim:
+        return dims.ref(value)
+    if value is None:
+        return "None"
+    if kind is float:
+        return number_literal(value)
+    literal = scalar_literal(value)  # subclasses of the builtins, numpy scalars
     if literal is not None:
         return literal
     if isinstance(value, Dim):
@@ -140,19 +184,18 @@ def py_code(value: Any, dims: DimNamer, indent: int = 0) -> str:
     if isinstance(value, numpy.ndarray):
         dims.uses_numpy = True
         return (
-            f"numpy.array({py_code(value.tolist(), dims)}, dtype={str_literal(str(value.dtype))})"
+            f"numpy.array({_code(value.tolist(), strs, dims)}, "
+            f"dtype={str_literal(str(value.dtype))})"
         )
     if isinstance(value, list | tuple):
-        items = [py_code(item, dims, indent) for item in value]
+        items = [_code(item, strs, dims) for item in value]
         inner = ", ".join(items)
         if isinstance(value, tuple):
             return f"({inner},)" if len(items) == 1 else f"({inner})"
         return f"[{inner}]"
     if isinstance(value, dict):
-        items = [
-            f"{py_code(k, dims, indent)}: {py_code(v, dims, indent)}" for k, v in value.items()
-        ]
-        return "{" + ", ".join(items) + "}"
+        pairs = [f"{_code(k, strs, dims)}: {_code(v, strs, dims)}" for k, v in value.items()]
+        return "{" + ", ".join(pairs) + "}"
     raise ConfigCodeError(
         f"cannot write a {type(value).__name__} as config code: config values are None, "
         "bools, numbers, strings, numpy scalars and arrays, dims, and lists, tuples and dicts "

@@ -57,6 +57,8 @@ class SerializedNetwork:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+# Values _slot_layer gives in their final form (plain lists and dicts are no record values).
+_FINAL = _SCALARS | {list, dict}
 # The record's classes are final: exact type checks on the hot path.
 LayerRef, FrozenMap, SeqValue, DimRef = (
     rc_nn.LayerRef,
@@ -118,20 +120,25 @@ def array_of(value: rc_nn.ArrayValue) -> numpy.ndarray[Any, Any]:
     return numpy.frombuffer(value.data, dtype=numpy.dtype(value.dtype)).reshape(value.shape).copy()
 
 
-def _variable_options(record: rc_nn.BuildRecord, param: rc_nn.ParamRecord) -> dict[str, Any]:
-    """RETURNN's ``variable`` layer options for a parameter, without naming options."""
-    opts: dict[str, Any] = {
-        "class": "variable",
-        "shape": rc_nn.SeqValue(tuple(rc_nn.DimRef(d) for d in param.dims)),
-    }
+def _variable_options(
+    record: rc_nn.BuildRecord, param: rc_nn.ParamRecord, dims: tuple[Any, ...]
+) -> dict[str, Any]:
+    """RETURNN's ``variable`` layer options for a parameter, without naming options.
+
+    Values are final (dims as ``Dim`` objects, the initializer as RETURNN's dict), except
+    ``init_by_layer`` (a :class:`rc_nn.LayerRef`) and an initial array (an
+    :class:`rc_nn.ArrayValue`), which the converter turns into a reference and an array.
+    """
+    opts: dict[str, Any] = {"class": "variable", "shape": [dims[d] for d in param.dims]}
     if param.dtype != "float32":
         opts["dtype"] = param.dtype
     if not param.trainable:
         opts["trainable"] = False
     initial = param.initial
-    if isinstance(initial, rc_nn.LayerRef):
+    kind = type(initial)
+    if kind is rc_nn.LayerRef:
         opts["init_by_layer"] = initial
-    elif isinstance(initial, rc_nn.ArrayValue):
+    elif kind is rc_nn.ArrayValue:
         shape = tuple(record.dims[d].size for d in param.dims)
         if initial.shape != shape:
             raise InitialValueShapeError(
@@ -139,8 +146,13 @@ def _variable_options(record: rc_nn.BuildRecord, param: rc_nn.ParamRecord) -> di
                 f"but the parameter has shape {shape}"
             )
         opts["init"] = initial
-    elif isinstance(initial, rc_nn.VarianceScalingInit):
-        opts["init"] = initial
+    elif kind is rc_nn.VarianceScalingInit:
+        opts["init"] = {
+            "class": "VarianceScaling",
+            "scale": float(initial.scale),
+            "mode": initial.mode,
+            "distribution": initial.distribution,
+        }
     elif initial is not None:
         opts["init"] = float(initial) if param.dtype.startswith("float") else int(initial)
     if param.weight_decay:
@@ -174,8 +186,11 @@ class EmitParams:
     records: Mapping[int, rc_nn.ParamRecord]  # by layer id
 
 
-def _slot_layer(record: rc_nn.BuildRecord, slot: Slot, params: EmitParams) -> dict[str, Any]:
-    """The layer dict of a slot in the record's value language, with TF spelling."""
+def _slot_layer(
+    record: rc_nn.BuildRecord, slot: Slot, params: EmitParams, dims: tuple[Any, ...]
+) -> dict[str, Any]:
+    """The layer dict of a slot with TF spelling: record values (references, a layer's
+    options) and final values (plain lists and dicts: a variable's shape and init)."""
     if slot.layer is None:
         assert slot.mark is not None and slot.copy_of is not None
         return {"class": "copy", "from": rc_nn.LayerRef(slot.copy_of), **_mark_options(slot.mark)}
@@ -184,7 +199,7 @@ def _slot_layer(record: rc_nn.BuildRecord, slot: Slot, params: EmitParams) -> di
     if layer.kind == "param":
         path = params.paths[slot.layer]
         param = params.records[slot.layer]
-        own = {**_variable_options(record, param), **params.naming.layer_options(path)}
+        own = {**_variable_options(record, param, dims), **params.naming.layer_options(path)}
         if slot.layer in params.unused:
             own["is_output_layer"] = True  # RETURNN builds only what outputs need
     else:
@@ -216,10 +231,15 @@ def emit_network(
         target = network if slot.block is None else converter.block_nets.setdefault(slot.block, {})
         rec = None if slot.layer is None or slot.mark is not None else layers[slot.layer]
         if rec is not None and rec.kind != "param" and rec.args is not None:
-            items: Any = rec.args.pairs  # the common case: the options as recorded
+            # the common case: the options as recorded
+            target[node.name] = {
+                k: v if type(v) in _SCALARS else convert(v, node) for k, v in rec.args.pairs
+            }
         else:
-            items = _slot_layer(record, slot, params).items()
-        target[node.name] = {k: v if type(v) in _SCALARS else convert(v, node) for k, v in items}
+            own = _slot_layer(record, slot, params, dims)
+            target[node.name] = {
+                k: v if type(v) in _FINAL else convert(v, node) for k, v in own.items()
+            }
     for name, layer in network.items():
         if layer.get("name_scope") == name:
             del layer["name_scope"]  # the layer name already gives this scope
@@ -287,11 +307,15 @@ def serialized_network(
     """Emit the net dict and extern data and assemble the public result."""
     dims = handles.dims
     network = emit_network(record, names, params, dims)
+    root = names.tree.root
     named = [
-        (layer, "/".join(s.node.path), s) for layer, s in names.slots.items() if s.node is not None
+        # a layer of the root net dict (the most): its path is its name
+        (layer, s.node.name if s.node.parent is root else "/".join(s.node.path), s)
+        for layer, s in names.slots.items()
+        if s.node is not None
     ]
     tensors = [
-        (path, handles.layers[layer], s)
+        (path, handles.layers[layer], _depth_in_loops(record, s.block), s)
         for layer, path, s in named
         if record.layers[layer].role not in CONTAINER_ROLES
     ]
@@ -309,10 +333,8 @@ def serialized_network(
             for path in sorted(params.paths.values())
         },
         layer_names={id(handles.layers[layer]): path for layer, path, _ in named},
-        layer_tensors={path: t for path, t, s in tensors if _depth_in_loops(record, s.block) == 0},
+        layer_tensors={path: t for path, t, depth, _ in tensors if depth == 0},
         loop_layer_tensors={
-            path: (t, _loop_axes(record, s.block, dims))
-            for path, t, s in tensors
-            if _depth_in_loops(record, s.block) > 0
+            path: (t, _loop_axes(record, s.block, dims)) for path, t, depth, s in tensors if depth
         },
     )

@@ -166,16 +166,19 @@ def transformer_encoder() -> nn.Module:
     return net
 
 
-class _DecoderBothWays(nn.Module):
-    """A TransformerDecoder over whole label sequences and step by step in a loop."""
+class DecoderBothWays(nn.Module):
+    """A TransformerDecoder over whole label sequences and step by step in a loop.
 
-    def __init__(self, enc_dim: nn.Dim, vocab: nn.Dim) -> None:
+    Also used by ``test_decoders.py`` (through the ``golden_models`` fixture).
+    """
+
+    def __init__(self, enc_dim: nn.Dim, vocab: nn.Dim, *, num_layers: int = 2) -> None:
         super().__init__()
         self.decoder = nn.TransformerDecoder(
             enc_dim,
             vocab,
             nn.FeatureDim("model", 8),
-            num_layers=2,
+            num_layers=num_layers,
             num_heads=2,
             dropout=0.0,
             att_dropout=0.0,
@@ -199,26 +202,22 @@ def transformer_decoder() -> nn.Module:
     time, vocab = nn.SpatialDim("out-time"), nn.FeatureDim("vocab", 5)
     enc = _data(enc_time, enc_dim)
     labels = _data(time, name="labels", sparse_dim=vocab)
-    net = _DecoderBothWays(enc_dim, vocab)
+    net = DecoderBothWays(enc_dim, vocab)
     full, steps = net(enc, enc_time, labels, time)
     full.mark_as_default_output()
     steps.mark_as_output("steps")
     return net
 
 
-def conformer_encoder() -> nn.Module:
-    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
-    vocab = nn.FeatureDim("vocab", 4)
-    x = _data(time, feat)
-    targets = _data(nn.SpatialDim("labels"), name="classes", sparse_dim=vocab)
-    model_dim = nn.FeatureDim("model", 8)
+def small_conformer(feat: nn.Dim, model_dim: nn.Dim) -> nn.ConformerEncoder:
+    """A 2-layer Conformer with its conv front end (also used by ``test_models.py``)."""
     sub = nn.ConformerConvSubsample(
         feat,
         out_dims=[nn.FeatureDim("conv1", 2), nn.FeatureDim("conv2", 3)],
         filter_sizes=[(3, 3), (3, 3)],
         pool_sizes=[(1, 2), (1, 2)],
     )
-    enc = nn.ConformerEncoder(
+    return nn.ConformerEncoder(
         feat,
         model_dim,
         ff_dim=nn.FeatureDim("ff", 16),
@@ -229,6 +228,15 @@ def conformer_encoder() -> nn.Module:
         dropout=0.1,
         att_dropout=0.1,
     )
+
+
+def conformer_encoder() -> nn.Module:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
+    vocab = nn.FeatureDim("vocab", 4)
+    x = _data(time, feat)
+    targets = _data(nn.SpatialDim("labels"), name="classes", sparse_dim=vocab)
+    model_dim = nn.FeatureDim("model", 8)
+    enc = small_conformer(feat, model_dim)
     out_dim = nn.FeatureDim("vocab+blank", 5)
 
     def run(self: Any, x: nn.Tensor) -> nn.Tensor:
@@ -263,7 +271,8 @@ def blstm() -> nn.Module:
     return net
 
 
-def _lstm_aed(feat: nn.Dim, vocab: nn.Dim) -> nn.LstmAttentionEncoderDecoder:
+def lstm_aed(feat: nn.Dim, vocab: nn.Dim) -> nn.LstmAttentionEncoderDecoder:
+    """A small LSTM attention encoder-decoder (also used by ``test_decoders.py``)."""
     return nn.LstmAttentionEncoderDecoder(
         feat,
         vocab,
@@ -293,7 +302,7 @@ def lstm_attention_decoder() -> nn.Module:
     time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
     out_time = nn.SpatialDim("out-time")
     x, targets = _data(time, feat), _targets(vocab, out_time)
-    model = _lstm_aed(feat, vocab)
+    model = lstm_aed(feat, vocab)
     logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
     logits.mark_as_default_output()
     nn.cross_entropy(estimated=logits, target=targets, estimated_type="logits").mark_as_loss("ce")
@@ -303,7 +312,7 @@ def lstm_attention_decoder() -> nn.Module:
 def lstm_attention_search() -> nn.Module:
     time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
     x, targets = _data(time, feat), _targets(vocab, nn.SpatialDim("out-time"))
-    model = _lstm_aed(feat, vocab)
+    model = lstm_aed(feat, vocab)
     labels, _out_time = model.search(
         x, source_spatial_dim=time, target=targets, beam_size=3, max_seq_len=6
     )
