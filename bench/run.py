@@ -41,7 +41,7 @@ import bench_naming
 import bench_transformer
 
 import rc_nn as nn
-from rc_serialize import TorchNotCoveredError, get_returnn_config_serialized
+from rc_serialize import get_returnn_config_serialized
 
 HERE = pathlib.Path(__file__).parent
 RESULTS = HERE / "results"
@@ -299,6 +299,10 @@ def _serialize_times(build: Any, repeats: int) -> dict[str, Any]:
     time: the record and the config text are made anew). A backend that cannot lower the
     model gets its error message instead of a time.
     """
+    # Imported here: bench/compare.py imports this module with a base tree's rc_serialize,
+    # which may predate the torch backend.
+    from rc_serialize import TorchNotCoveredError  # noqa: PLC0415 (see above)
+
     seconds: dict[str, list[float]] = {"tf": [], "torch": []}
     chars: dict[str, int] = {}
     with nn.Root():
