@@ -66,6 +66,46 @@ def tests(session: nox.Session, package: str) -> None:
         "--pyargs",
         package.replace("-", "_"),
         "--ignore-glob=*__main__.py",
+        # RETURNN's PyTorch backend has its own session (tests_torch): torch is big.
+        "-m",
+        "not torch",
+        f"--junitxml={report}",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+        env={**QUIET_TF, "HYPOTHESIS_STORAGE_DIRECTORY": str(ROOT / ".hypothesis")},
+    )
+
+
+#: The PyTorch pin: pip takes this machine's CPU wheel (/opt/wheels) for it; uv or an
+#: unpinned torch would download the CUDA build (GBs).
+TORCH = "torch==2.13.0"
+
+
+@nox.session(venv_backend="venv")
+def tests_torch(session: nox.Session) -> None:
+    """rc-serialize's tests marked ``torch``: the torch backend's configs in RETURNN.
+
+    Installed with pip (``venv`` backend): the packages with rc-serialize's ``torch`` extra
+    (``torch==2.13.0``), its test group (TensorFlow and dm-tree: the comparison with the
+    TF config; RETURNN does not declare dm-tree).
+    """
+    serialize = _pkg_dir("rc-serialize")
+    session.install(
+        str(_pkg_dir("rc-naming")),
+        str(_pkg_dir("rc-nn")),
+        f"{serialize}[torch]",
+        *_test_group("rc-serialize"),
+        TORCH,
+    )
+    REPORTS.mkdir(exist_ok=True)
+    report = REPORTS / "tests-torch.xml"
+    report.unlink(missing_ok=True)
+    session.run(
+        "pytest",
+        str(serialize / "tests"),
+        "-m",
+        "torch",
         f"--junitxml={report}",
         "-p",
         "no:cacheprovider",
@@ -79,7 +119,9 @@ def summary(session: nox.Session) -> None:
     """Add up the test reports of all packages into one closing line."""
     totals = {"passed": 0, "failed": 0, "skipped": 0}
     missing = []
-    for package in PACKAGES:
+    # The torch tests' report counts when that session ran (the CI command runs it).
+    torch_report = ["torch"] if (REPORTS / "tests-torch.xml").exists() else []
+    for package in [*PACKAGES, *torch_report]:
         report = REPORTS / f"tests-{package}.xml"
         if not report.exists():
             missing.append(package)

@@ -40,6 +40,7 @@ from ._convert_errors import (
     UnexpectedParameterError,
 )
 from ._errors import (
+    BackendError,
     ControlFlowError,
     ExtraNetDictError,
     InitialValueShapeError,
@@ -56,10 +57,12 @@ from ._errors import (
 from ._final import ParamNaming, SerializedNetwork, build_network
 from ._pycode import ConfigCodeError
 from ._returnn_check import ensure_native_op_cpu_only
+from ._torch_errors import TorchNotCoveredError
 from ._version import __version__
 
 __all__ = [
     "DEFAULT_BEHAVIOR_VERSION",
+    "BackendError",
     "CheckpointDiff",
     "CheckpointFormatError",
     "CheckpointPathError",
@@ -84,6 +87,7 @@ __all__ = [
     "RootMismatchError",
     "SerializedNetwork",
     "TorchLayoutError",
+    "TorchNotCoveredError",
     "UnexpectedParameterError",
     "UnreachableError",
     "__version__",

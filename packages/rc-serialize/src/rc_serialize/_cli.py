@@ -25,6 +25,7 @@ import rc_nn
 from ._cli_check import check_before_writing
 from ._cli_model import CliError, build_model
 from ._cli_output import check_output_path, write_atomically
+from ._cli_torch import build_torch
 from ._config import ReturnnConfigPieces
 from ._convert_cli import add_convert_command
 from ._errors import RcSerializeError
@@ -51,6 +52,8 @@ def _has_loss(network: Any) -> bool:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
+    if args.backend == "torch":
+        return build_torch(args)
     with rc_naming.Root("cli"):
         model = build_model(args.model)
         pieces = ReturnnConfigPieces(model, param_naming=args.param_naming)
@@ -145,6 +148,13 @@ def _parser() -> argparse.ArgumentParser:
         help="with --check: print the net dict and RETURNN's full traceback when RETURNN fails",
     )
     build.add_argument("--param-naming", choices=("predecessor", "plain"), default="predecessor")
+    build.add_argument(
+        "--backend",
+        choices=("tf", "torch"),
+        default="tf",
+        help="tf: a net dict for RETURNN's TF backend; torch: get_model/train_step/forward_step "
+        "for RETURNN's PyTorch backend (no --check yet; docs/design/torch-backend.md)",
+    )
     build.add_argument(
         "--synthetic-training",
         action="store_true",

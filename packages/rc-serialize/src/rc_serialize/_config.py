@@ -9,6 +9,7 @@ from returnn.tensor import Dim
 import rc_nn
 
 from ._code import DimNamer, py_code
+from ._errors import BackendError
 from ._final import ParamNaming, SerializedNetwork, build_network, gc_paused
 from ._pycode import number_literal, str_literal
 from ._version import __version__
@@ -160,12 +161,20 @@ def get_returnn_config_serialized(
     *,
     behavior_version: int = DEFAULT_BEHAVIOR_VERSION,
     param_naming: str = "predecessor",
+    backend: str = "tf",
 ) -> str:
     """The complete RETURNN config of a called model, as Python code.
 
     ``root_module`` is the only naming input (rule N2): parameter names are its
     attribute paths. The code defines the dims, ``behavior_version``,
     ``extern_data`` and ``network``; RETURNN reads it as a Python config.
+
+    ``backend="torch"`` writes a config for RETURNN's PyTorch backend instead
+    (``backend = "torch"``, ``get_model``, ``train_step``, ``forward_step`` written with
+    ``returnn.frontend``; ``state_dict`` keys are the canonical parameter names; see
+    docs/design/torch-backend.md). ``param_naming`` is about TF variable names and has no
+    effect there. What the torch backend does not cover yet raises
+    ``TorchNotCoveredError`` (also a ``NotImplementedError``).
 
     Raises
     ------
@@ -192,6 +201,13 @@ def get_returnn_config_serialized(
     >>> "network = {" in code
     True
     """
+    if backend not in ("tf", "torch"):
+        raise BackendError(f"backend must be 'tf' or 'torch', got {backend!r}")
     with gc_paused():
+        if backend == "torch":
+            from ._emit_torch import torch_config  # noqa: PLC0415  (imports the lowerings)
+
+            ParamNaming(param_naming)  # the same check of the argument as for TF
+            return torch_config(root_module, behavior_version=behavior_version)
         pieces = ReturnnConfigPieces(root_module, param_naming=param_naming)
         return pieces.config_code(behavior_version=behavior_version)

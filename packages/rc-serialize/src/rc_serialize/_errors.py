@@ -6,6 +6,7 @@ import rc_naming
 import rc_nn
 
 __all__ = [
+    "BackendError",
     "ControlFlowError",
     "ExtraNetDictError",
     "InitialValueShapeError",
@@ -142,4 +143,14 @@ class RecordVersionError(RcSerializeError, RuntimeError):
     --------
     >>> issubclass(RecordVersionError, RcSerializeError), issubclass(RecordVersionError, RuntimeError)
     (True, True)
+    """
+
+
+class BackendError(RcSerializeError, ValueError):
+    """An unknown ``backend`` (``"tf"`` or ``"torch"``).
+
+    Examples
+    --------
+    >>> issubclass(BackendError, ValueError)
+    True
     """

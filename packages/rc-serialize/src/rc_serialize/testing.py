@@ -34,6 +34,13 @@ Examples
 >>> result.output().shape[-1]
 2
 
+For the torch backend (``backend="torch"``, needs PyTorch: ``pip install
+'rc-serialize[torch]'``): :func:`compare_backends` runs a model's TF and torch configs
+with the same weights and reports the largest output difference;
+:func:`run_torch_forward` runs a torch config's ``forward_step`` on given inputs and
+weights; :func:`train_torch_config` trains a torch config with ``python -m returnn``;
+:func:`torch_model_parameters` lists its ``state_dict`` keys and shapes.
+
 Why a public module (and not test-only code outside the wheel): a model's config is
 proven by RETURNN itself, and users who write their own modules need exactly this
 proof in their own test suites; rc's tests use the same functions.
@@ -56,17 +63,27 @@ from ._roundtrip import (
     expected_variable_names,
     roundtrip,
 )
+from ._torch_compare import BackendComparison, compare_backends
+from ._torch_run import TorchRun, run_torch_forward, torch_model_parameters
+from ._torch_train import TorchTraining, train_torch_config
 
 __all__ = [
+    "BackendComparison",
     "CheckReport",
     "DimInfo",
     "LayerTemplate",
     "ReturnnCheckError",
     "RoundTrip",
     "RoundTripError",
+    "TorchRun",
+    "TorchTraining",
     "assert_templates_agree",
     "check_config",
+    "compare_backends",
     "expected_variable_names",
     "roundtrip",
+    "run_torch_forward",
     "template_of",
+    "torch_model_parameters",
+    "train_torch_config",
 ]

@@ -1,0 +1,192 @@
+"""Same weights, same outputs: a model's TF config and torch config run side by side.
+
+:func:`compare_backends` builds both configs of a called model, runs the TF config in
+RETURNN's TF backend on random input (eval mode), copies every TF variable into the torch
+model by canonical name (TF variable name -> canonical path via the parameter table,
+transposed with ``torch_param_axes``), runs the torch config's ``forward_step`` on the
+same input and reports the largest absolute difference per output, over valid frames.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import tempfile
+from typing import Any
+
+import numpy
+
+import rc_nn
+
+from ._config import get_returnn_config_serialized
+from ._final import build_network
+from ._torch_layout import torch_param_axes
+from ._torch_run import TorchRun, run_torch_forward
+
+__all__ = ["BackendComparison", "compare_backends"]
+
+
+@dataclasses.dataclass
+class BackendComparison:
+    """What :func:`compare_backends` found.
+
+    ``max_abs_diff``: the largest absolute difference per output over valid frames;
+    ``tf_outputs`` / ``torch_outputs``: the outputs of each backend (padding zeroed).
+
+    Examples
+    --------
+    >>> BackendComparison({"output": 0.0}, {}, {}).worst()
+    0.0
+    """
+
+    max_abs_diff: dict[str, float]
+    tf_outputs: dict[str, numpy.ndarray[Any, Any]]
+    torch_outputs: dict[str, numpy.ndarray[Any, Any]]
+
+    def worst(self) -> float:
+        """The largest difference over all outputs."""
+        return max(self.max_abs_diff.values())
+
+
+@dataclasses.dataclass
+class _TfRun:
+    outputs: dict[str, numpy.ndarray[Any, Any]]
+    masks: dict[str, numpy.ndarray[Any, Any]]
+    inputs: dict[str, numpy.ndarray[Any, Any]]
+    seq_lens: dict[str, numpy.ndarray[Any, Any]]
+    variables: dict[str, numpy.ndarray[Any, Any]]
+
+
+def _size_keys(data: Any, to_fetch: dict[str, Any]) -> list[str | None]:
+    """Per axis of ``data``: the key (in ``to_fetch``) of a dynamic dim's sizes, else None."""
+    keys: list[str | None] = []
+    for dim in data.dims:
+        size = None if dim.is_batch_dim() or dim.dimension is not None else dim.dyn_size_ext
+        if size is None or size.raw_tensor is None:
+            keys.append(None)
+            continue
+        key = size.raw_tensor.name
+        to_fetch[key] = size.raw_tensor
+        keys.append(key)
+    return keys
+
+
+def _valid(shape: tuple[int, ...], lengths: list[Any]) -> numpy.ndarray[Any, Any]:
+    """A boolean mask of the valid entries (batch axis 0; dynamic axes by their lengths)."""
+    mask = numpy.ones(shape, dtype=bool)
+    for axis, lens in enumerate(lengths):
+        if lens is None:
+            continue
+        index = numpy.arange(shape[axis]).reshape(
+            [-1 if a == axis else 1 for a in range(len(shape))]
+        )
+        per_batch = numpy.asarray(lens).reshape([-1] + [1] * (len(shape) - 1))
+        mask &= index < per_batch
+    return mask
+
+
+def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: bool) -> _TfRun:
+    import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a check runs
+
+    from ._returnn_check import ensure_native_op_cpu_only  # noqa: PLC0415
+    from ._returnn_construct import construct, load_config, random_feed  # noqa: PLC0415
+    from ._returnn_env import behavior_version_of, quiet_returnn_log  # noqa: PLC0415
+    from ._returnn_network import model_variables, output_layers, strip_suffix  # noqa: PLC0415
+
+    ensure_native_op_cpu_only()
+    quiet_returnn_log()
+    with tempfile.TemporaryDirectory(prefix="rc-compare-") as tmp:
+        path = pathlib.Path(tmp) / "tf_config.py"
+        path.write_text(code, encoding="utf-8")
+        config = load_config(path)
+        with behavior_version_of(config):
+            built = construct(config, train=False, search=False, seed=seed)
+            network = built.network
+            with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
+                network.initialize_params(session)
+                if random_weights:
+                    # Random values everywhere (not only the random initial weights): a
+                    # mixed-up bias or norm scale must show in the outputs.
+                    rng = numpy.random.RandomState(seed + 1)
+                    for variable in model_variables(network):
+                        shape = variable.shape.as_list()
+                        value = rng.uniform(-1.0, 1.0, size=shape).astype(
+                            variable.dtype.base_dtype.as_numpy_dtype
+                        )
+                        variable.load(value, session)
+                feed = random_feed(
+                    network, rng=numpy.random.RandomState(seed), batch=batch, max_time=max_time
+                )
+                layers = output_layers(network)
+                sizes: dict[str, Any] = {}
+                axes = {k: _size_keys(layer.output, sizes) for k, layer in layers.items()}
+                fetched = session.run(
+                    (
+                        {k: layer.output.placeholder for k, layer in layers.items()},
+                        sizes,
+                        model_variables(network),
+                    ),
+                    feed_dict=feed,
+                )
+                outputs, size_values, values = fetched
+                variables = {
+                    strip_suffix(v.name): value
+                    for v, value in zip(model_variables(network), values, strict=True)
+                }
+                inputs: dict[str, Any] = {}
+                seq_lens: dict[str, Any] = {}
+                for key, data in network.extern_data.data.items():
+                    if data.placeholder is None or data.placeholder not in feed:
+                        continue
+                    inputs[key] = feed[data.placeholder]
+                    if len(data.dims) >= 2 and data.dims[1].dimension is None:
+                        seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
+    masks = {
+        k: _valid(outputs[k].shape, [None if s is None else size_values[s] for s in keys])
+        for k, keys in axes.items()
+    }
+    return _TfRun(outputs, masks, inputs, seq_lens, variables)
+
+
+def compare_backends(
+    root_module: rc_nn.Module,
+    *,
+    seed: int = 1,
+    batch: int = 3,
+    max_time: int = 7,
+    random_weights: bool = True,
+) -> BackendComparison:
+    """Run the TF and the torch config of a called model with the same weights and input.
+
+    Needs RETURNN's TF backend and PyTorch. Compares the marked (non-loss) outputs in
+    eval mode; the torch parameters get the TF variables' values by canonical name. With
+    ``random_weights`` every TF variable first gets uniform random values in [-1, 1]
+    (biases and norm scales too, which start as 0 and 1).
+    """
+    tf_code = get_returnn_config_serialized(root_module)
+    torch_code = get_returnn_config_serialized(root_module, backend="torch")
+    names = build_network(root_module).variable_names  # canonical path -> TF variable
+    record, _handles = rc_nn.build_record(root_module)
+    tf_run = _run_tf(
+        tf_code, seed=seed, batch=batch, max_time=max_time, random_weights=random_weights
+    )
+    weights = {}
+    for param in record.params:
+        if param.path is None or not param.in_model:
+            continue
+        key = ".".join(param.path)
+        weights[key] = numpy.transpose(
+            tf_run.variables[names[key]], torch_param_axes(param, record)
+        ).copy()
+    torch_run: TorchRun = run_torch_forward(
+        torch_code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights
+    )
+    diffs: dict[str, float] = {}
+    tf_out: dict[str, Any] = {}
+    torch_out: dict[str, Any] = {}
+    for name, value in torch_run.outputs.items():
+        mask = tf_run.masks[name]
+        tf_out[name] = numpy.where(mask, tf_run.outputs[name], 0)
+        torch_out[name] = numpy.where(mask, value, 0)
+        diffs[name] = float(numpy.max(numpy.abs(tf_out[name] - torch_out[name]), initial=0.0))
+    return BackendComparison(diffs, tf_out, torch_out)

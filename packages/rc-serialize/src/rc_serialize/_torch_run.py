@@ -1,0 +1,130 @@
+"""Run a torch config's ``forward_step`` in this process (for tests: outputs and parameters).
+
+Needs PyTorch (``pip install 'rc-serialize[torch]'``); torch and RETURNN's torch backend
+are imported only when a function here is called.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+import numpy
+
+__all__ = ["TorchRun", "run_torch_forward", "torch_model_parameters"]
+
+
+@dataclasses.dataclass
+class TorchRun:
+    """What :func:`run_torch_forward` observed.
+
+    ``outputs``: each marked output's values (in the dims order of the output template);
+    ``parameters``: the model's ``state_dict`` (numpy arrays) after loading the weights.
+
+    Examples
+    --------
+    >>> TorchRun({}, {}).outputs
+    {}
+    """
+
+    outputs: dict[str, numpy.ndarray[Any, Any]]
+    parameters: dict[str, numpy.ndarray[Any, Any]]
+
+
+def _load_config(config_code: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "__rc_torch_config__"}
+    exec(compile(config_code, "<rc torch config>", "exec"), namespace)
+    return namespace
+
+
+def torch_model_parameters(config_code: str) -> dict[str, tuple[int, ...]]:
+    """The ``state_dict`` keys of the config's model with their shapes (as RETURNN makes it).
+
+    Examples
+    --------
+    >>> code = '''
+    ... import returnn.frontend as rf
+    ... from returnn.tensor import Dim
+    ... def get_model(*, epoch, step, **_kwargs):
+    ...     m = rf.Module()
+    ...     m.w = rf.Parameter([Dim(2, name="a")])
+    ...     return m
+    ... '''
+    >>> torch_model_parameters(code)  # doctest: +SKIP
+    {'w': (2,)}
+    """
+    import returnn.frontend as rf  # noqa: PLC0415
+    from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    namespace = _load_config(config_code)
+    module = rf_module_to_pt_module(namespace["get_model"](epoch=1, step=0))
+    return {key: tuple(value.shape) for key, value in module.state_dict().items()}
+
+
+def run_torch_forward(
+    config_code: str,
+    inputs: Mapping[str, numpy.ndarray[Any, Any]],
+    *,
+    seq_lens: Mapping[str, numpy.ndarray[Any, Any]] | None = None,
+    weights: Mapping[str, numpy.ndarray[Any, Any]] | None = None,
+) -> TorchRun:
+    """Run the torch config's ``forward_step`` in eval mode on ``inputs``.
+
+    ``inputs``: raw arrays per ``extern_data`` key (batch first); ``seq_lens``: the lengths
+    of each input's second (dynamic) dim, by key; ``weights``: values per ``state_dict``
+    key (in torch layout), loaded strictly (every key, no other). Without ``weights`` the
+    parameters keep their initial values.
+    """
+    from returnn.tensor import batch_dim  # noqa: PLC0415
+
+    # The global batch dim gets this run's size; give it back as it was (a TF construction
+    # later in this process must not see a torch size).
+    previous = batch_dim.dyn_size_ext
+    try:
+        return _forward(config_code, inputs, seq_lens, weights)
+    finally:
+        batch_dim.reset_eager()
+        batch_dim.dyn_size_ext = previous
+
+
+def _forward(
+    config_code: str,
+    inputs: Mapping[str, numpy.ndarray[Any, Any]],
+    seq_lens: Mapping[str, numpy.ndarray[Any, Any]] | None,
+    weights: Mapping[str, numpy.ndarray[Any, Any]] | None,
+) -> TorchRun:
+    import returnn.frontend as rf  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    from returnn.tensor import TensorDict  # noqa: PLC0415
+    from returnn.torch.data.extern_data import raw_dict_to_extern_data  # noqa: PLC0415
+    from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    namespace = _load_config(config_code)
+    model = namespace["get_model"](epoch=1, step=0)
+    pt_model = rf_module_to_pt_module(model)
+    if weights is not None:
+        pt_model.load_state_dict(
+            {k: torch.from_numpy(numpy.asarray(v)) for k, v in weights.items()}
+        )
+    pt_model.eval()
+    template = TensorDict()
+    # Only the given inputs (forward_step reads only what the outputs need).
+    template.update(
+        {k: v for k, v in namespace["extern_data"].items() if k in inputs}, auto_convert=True
+    )
+    raw: dict[str, Any] = {key: torch.from_numpy(numpy.asarray(v)) for key, v in inputs.items()}
+    for key, lens in (seq_lens or {}).items():
+        raw[f"{key}:seq_len"] = torch.from_numpy(numpy.asarray(lens, dtype=numpy.int32))
+    extern_data = raw_dict_to_extern_data(raw, extern_data_template=template, device="cpu")
+    rf.init_forward_step_run_ctx()
+    with torch.no_grad():
+        namespace["forward_step"](model=model, extern_data=extern_data)
+    outputs = {
+        name: tensor.raw_tensor.detach().cpu().numpy()
+        for name, tensor in rf.get_run_ctx().outputs.data.items()
+    }
+    state = {k: v.detach().cpu().numpy() for k, v in pt_model.state_dict().items()}
+    return TorchRun(outputs=outputs, parameters=state)
