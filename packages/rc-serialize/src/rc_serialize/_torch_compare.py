@@ -3,7 +3,7 @@
 :func:`compare_backends` builds both configs of a called model, runs the TF config in
 RETURNN's TF backend on random input (eval mode), copies every TF variable into the torch
 model by canonical name (TF variable name -> canonical path via the parameter table,
-transposed with ``torch_param_axes``), runs the torch config's ``forward_step`` on the
+transposed and LSTM gates reordered by ``torch_param_layout``), runs the torch config's ``forward_step`` on the
 same input and reports the largest absolute difference per output, over valid frames.
 """
 
@@ -20,7 +20,7 @@ import rc_nn
 
 from ._config import get_returnn_config_serialized
 from ._final import build_network
-from ._torch_layout import torch_param_axes
+from ._torch_layout import torch_param_layout
 from ._torch_run import TorchRun, run_torch_forward
 
 __all__ = ["BackendComparison", "compare_backends"]
@@ -175,9 +175,7 @@ def compare_backends(
         if param.path is None or not param.in_model:
             continue
         key = ".".join(param.path)
-        weights[key] = numpy.transpose(
-            tf_run.variables[names[key]], torch_param_axes(param, record)
-        ).copy()
+        weights[key] = torch_param_layout(param, record).to_torch(tf_run.variables[names[key]])
     torch_run: TorchRun = run_torch_forward(
         torch_code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights
     )
