@@ -154,6 +154,7 @@ from ._rand_module import Random, random, random_label, random_truncated_normal
 from ._random import random_bernoulli, random_normal, random_uniform
 from ._range import cumsum, dim_value, length, range_over_dim
 from ._record import (
+    EXPR_OPS,
     RECORD_VERSION,
     ArrayValue,
     BlockNetRef,
@@ -220,6 +221,7 @@ from .models import (
 __version__ = "0.2.0"
 
 __all__ = [
+    "EXPR_OPS",
     "LSTM",
     "RECORD_VERSION",
     "ArrayValue",

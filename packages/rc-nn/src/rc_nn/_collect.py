@@ -453,6 +453,8 @@ class _Collector:
             args = self.values.value(tensor.layer_dict, tensor)
             layer_class = tensor.layer_dict.get("class")
             op = layer_class if isinstance(layer_class, str) else None
+        # rc-nn's own eval layers carry a neutral expression (a side field, see Tensor.expr)
+        expr = getattr(tensor, "expr", None) if op == "eval" else None
         node = tensor.node
         scope = node.parent if node is not None else None
         return LayerRecord(
@@ -482,6 +484,7 @@ class _Collector:
                 else self._block(control.outside_of)
             ),
             holds=self._holds(tensor),
+            expr=expr,
         )
 
     def _holds(self, tensor: Tensor) -> tuple[int, ...]:

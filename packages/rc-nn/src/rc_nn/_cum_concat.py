@@ -20,6 +20,7 @@ dim wherever RETURNN computes them (see its docstring).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from returnn.tensor import Dim
 
@@ -128,15 +129,19 @@ def with_loop_frame(x: Tensor, axes: Sequence[Dim], what: str) -> Tensor:
             loops.append(loop_block)
     for loop_block in loops:
         frame = loop_block.loop._frame_index()  # int32 scalar in the loop's scope
+        zeros = ("zeros_like", ("source", 1), x.dtype)
         if x.dtype == "bool":
             expr = "tf.logical_or(source(0), tf.zeros_like(source(1), dtype=tf.bool))"
+            neutral: tuple[Any, ...] = ("logical_or", ("source", 0), zeros)
         else:
             expr = "source(0) + tf.zeros_like(source(1), dtype=source(0).dtype)"
+            neutral = ("add", ("source", 0), zeros)
         layer = {"class": "eval", "from": [x, frame], "eval": expr, "out_type": {"dtype": x.dtype}}
         template = make_template(
             x.dims, x.dtype, sparse_dim=x.sparse_dim, feature_dim=x.feature_dim
         )
         x = make_layer_tensor(layer, template, name_hint=f"{what}_in_frame")
+        x.expr = neutral  # the neutral form of the eval code (LayerRecord.expr)
     return x
 
 

@@ -148,8 +148,10 @@ def _broadcast_condition(cond: Tensor, branches: list[Tensor]) -> Tensor:
     switch's order (true, false, condition), so RETURNN orders the dims as it would."""
     sources = [*branches, cond]
     expr = f"source({len(branches)})"
+    neutral: tuple[Any, ...] = ("source", len(branches))
     for i in range(len(branches)):
         expr = f"tf.logical_or({expr}, tf.zeros_like(source({i}), dtype=tf.bool))"
+        neutral = ("logical_or", neutral, ("zeros_like", ("source", i), "bool"))
     common, _ = _common_template(sources, "where")  # eval is a combine layer: its rules
     layer: dict[str, Any] = {
         "class": "eval",
@@ -158,7 +160,9 @@ def _broadcast_condition(cond: Tensor, branches: list[Tensor]) -> Tensor:
         "out_type": {"dtype": "bool"},
         "allow_broadcast_all_sources": True,
     }
-    return make_layer_tensor(layer, make_template(common.dims, "bool"), name_hint="where_cond")
+    result = make_layer_tensor(layer, make_template(common.dims, "bool"), name_hint="where_cond")
+    result.expr = neutral  # the neutral form of the eval code (LayerRecord.expr)
+    return result
 
 
 def top_k(

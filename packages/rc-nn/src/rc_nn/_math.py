@@ -75,6 +75,9 @@ _COMBINE_KINDS = frozenset(
     )
 )
 # How a binary op with a Python scalar is written in an ``eval`` layer.
+#: The first input of an eval layer in a neutral expression (``LayerRecord.expr``).
+_SOURCE0 = ("source", 0)
+
 _SCALAR_EVAL = {
     "add": "{a} + {b}",
     "sub": "{a} - {b}",
@@ -301,7 +304,10 @@ def combine_scalar_or_tensor(a: Tensor, b: object, kind: str, *, reverse: bool =
             "e.g. nn.cast(x, dtype='float32')"
         )
     layer = {"class": "eval", "from": a, "eval": _SCALAR_EVAL[kind].format(**operands)}
-    return make_layer_tensor(layer, template, name_hint=kind)
+    result = make_layer_tensor(layer, template, name_hint=kind)
+    pair = (("const", value), _SOURCE0) if reverse else (_SOURCE0, ("const", value))
+    result.expr = (kind, *pair)  # the neutral form of the eval code (LayerRecord.expr)
+    return result
 
 
 def _scalar(value: object, what: str) -> float | int | bool:
@@ -370,13 +376,18 @@ def activation(x: Tensor, func: str) -> Tensor:
     )
 
 
-def _eval_unary(x: Tensor, expr: str, name: str, dtype: str | None = None) -> Tensor:
+def _eval_unary(
+    x: Tensor, expr: str, name: str, neutral: tuple[Any, ...], dtype: str | None = None
+) -> Tensor:
+    """An ``eval`` layer of one input: TF code ``expr``, the same as the neutral ``neutral``."""
     x = as_tensor(x, name)
     template = x.template if dtype is None else x.template.copy_template(dtype=dtype)
     layer: dict[str, Any] = {"class": "eval", "from": x, "eval": expr}
     if dtype is not None and dtype != x.dtype:
         layer["out_type"] = {"dtype": dtype}
-    return make_layer_tensor(layer, template, name_hint=name)
+    result = make_layer_tensor(layer, template, name_hint=name)
+    result.expr = neutral
+    return result
 
 
 def relu(x: Tensor) -> Tensor:
@@ -411,7 +422,8 @@ def selu(x: Tensor) -> Tensor:
 
 def swish(x: Tensor) -> Tensor:
     """x * sigmoid(x)."""
-    return _eval_unary(x, "source(0) * tf.sigmoid(source(0))", "swish")
+    neutral = ("mul", _SOURCE0, ("sigmoid", _SOURCE0))
+    return _eval_unary(x, "source(0) * tf.sigmoid(source(0))", "swish", neutral)
 
 
 silu = swish
@@ -490,7 +502,7 @@ def logical_not(x: Tensor) -> Tensor:
             f"logical_not at {user_location(2)}: needs a bool tensor, got {x!r}; "
             "compare first (e.g. x > 0)"
         )
-    return _eval_unary(x, "tf.logical_not(source(0))", "logical_not")
+    return _eval_unary(x, "tf.logical_not(source(0))", "logical_not", ("logical_not", _SOURCE0))
 
 
 def clip_by_value(x: Tensor, clip_value_min: float, clip_value_max: float) -> Tensor:
@@ -511,7 +523,8 @@ def clip_by_value(x: Tensor, clip_value_min: float, clip_value_max: float) -> Te
     if low > high:
         raise ValueError(f"clip_by_value: min {clip_value_min} is larger than max {clip_value_max}")
     expr = f"tf.clip_by_value(source(0), {number_code(float(low))}, {number_code(float(high))})"
-    return _eval_unary(x, expr, "clip_by_value")
+    neutral = ("clip_by_value", _SOURCE0, ("const", float(low)), ("const", float(high)))
+    return _eval_unary(x, expr, "clip_by_value", neutral)
 
 
 _UNARY_OPERATORS = {"neg": neg, "abs": abs_, "logical_not": logical_not}

@@ -50,6 +50,7 @@ from typing import Any, TypeAlias, TypeVar
 from ._fast_init import fast_init
 
 __all__ = [
+    "EXPR_OPS",
     "RECORD_VERSION",
     "ArrayValue",
     "BlockNetRef",
@@ -74,6 +75,34 @@ __all__ = [
 
 #: The version of the record's data model: ``(major, minor)``.
 RECORD_VERSION: tuple[int, int] = (1, 1)
+
+#: The operators of an ``eval`` layer's neutral expression (``LayerRecord.expr``), with
+#: their operand count. A node is a tuple ``(op, *operands)``; the leaves are
+#: ``("source", i)`` (the layer's i-th input, in ``from`` order) and ``("const", number)``
+#: (a plain bool/int/float). Binary ops broadcast by dim like RETURNN's ``combine``;
+#: ``truediv``/``floordiv``/``mod``/``pow`` follow Python/TF semantics; ``zeros_like``
+#: is ``("zeros_like", x, dtype)`` with a dtype name (zeros of ``x``'s dims). Example: rc-nn's
+#: ``x * 0.5`` is ``("mul", ("source", 0), ("const", 0.5))``.
+EXPR_OPS: dict[str, int] = {
+    "source": 1,
+    "const": 1,
+    "add": 2,
+    "sub": 2,
+    "mul": 2,
+    "truediv": 2,
+    "floordiv": 2,
+    "mod": 2,
+    "pow": 2,
+    "maximum": 2,
+    "minimum": 2,
+    "logical_and": 2,
+    "logical_or": 2,
+    "squared_difference": 2,
+    "sigmoid": 1,
+    "logical_not": 1,
+    "clip_by_value": 3,
+    "zeros_like": 2,
+}
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -301,6 +330,10 @@ class LayerRecord:
     made in; ``block``: the control-flow block whose net dict holds it. ``text``: how
     rc-nn prints the tensor (for error messages).
 
+    ``expr`` (version 1.1): for an ``eval`` layer rc-nn wrote, what its TF code string
+    computes as a backend-neutral expression tree (see :data:`EXPR_OPS`); None for user
+    written eval code and for all other layers. ``args["eval"]`` keeps the TF spelling.
+
     Examples
     --------
     >>> r = LayerRecord(0, "layer", "tanh", "x.py:1", "<nn.Tensor>", TemplateRecord((), "float32"))
@@ -328,6 +361,7 @@ class LayerRecord:
     own_block: int | None = None
     usable_outside_of: int | None = None
     holds: tuple[int, ...] = ()
+    expr: tuple[Any, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -216,6 +216,7 @@ class Tensor:
         "__weakref__",
         "_data_view",
         "created_at",
+        "expr",
         "extern_name",
         "layer_dict",
         "name_hint",
@@ -237,6 +238,10 @@ class Tensor:
     parent: Tensor | None
     sub_name: str | None
     seq: int  # creation order, for deterministic output order
+    # The backend-neutral expression of an ``eval`` layer rc-nn wrote (a side field, never
+    # an option: the TF config does not see it). Set only by rc-nn's eval producers, read
+    # with ``getattr(t, "expr", None)`` (unset on all other tensors). See ``LayerRecord.expr``.
+    expr: tuple[Any, ...]
 
     def __init__(
         self,

@@ -23,7 +23,7 @@ from returnn.tensor import Dim
 
 import rc_nn
 
-from . import _torch_ops_basic, _torch_ops_eval  # noqa: F401  (register the lowerings)
+from . import _torch_ops_attention, _torch_ops_basic, _torch_ops_conv  # noqa: F401  (register the lowerings)
 from ._code import DimNamer, py_code
 from ._emit_tf import array_of, extern_entry
 from ._final import _record_of
@@ -34,7 +34,7 @@ from ._reach import reach
 from ._select import never_called_note, select_extern, select_marks
 from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
 from ._torch_layout import TorchParamLayout, torch_param_layout
-from ._torch_lower import LowerCtx, layer_error, layer_var, lowering_of
+from ._torch_lower import LowerCtx, layer_error, layer_var, lowering_of, sub_lowering_of
 from ._version import __version__
 
 __all__ = ["TorchConfig", "torch_config"]
@@ -219,6 +219,7 @@ class TorchConfig:
 
     def _forward_lines(self, targets: list[int]) -> list[str]:
         needed = reach(self.record.layers, targets)
+        self.ctx.begin_function()
         keys = {e.layer: e.key for e in self.record.extern}
         lines = []
         for layer in self.record.layers:
@@ -234,6 +235,13 @@ class TorchConfig:
         return [f"    {line}" for line in lines]
 
     def _lower(self, layer: rc_nn.LayerRecord) -> list[str]:
+        if layer.kind == "sub" and layer.parent is not None:
+            parent_op = self.record.layers[layer.parent].op
+            sub_lowering = None if parent_op is None else sub_lowering_of(parent_op)
+            if sub_lowering is None:
+                raise layer_error(layer, f"is a sub-layer of {parent_op!r}, not covered yet")
+            self.ctx.begin(layer)
+            return sub_lowering(layer, self.ctx)
         if layer.kind != "layer" or layer.op is None:
             raise layer_error(
                 layer, f"is a {layer.kind} layer (sub-layers and aliases are not covered)"

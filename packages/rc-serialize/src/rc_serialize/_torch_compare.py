@@ -113,6 +113,8 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                         value = rng.uniform(-1.0, 1.0, size=shape).astype(
                             variable.dtype.base_dtype.as_numpy_dtype
                         )
+                        if "variance" in variable.name:  # a batch norm's running variance
+                            value = numpy.abs(value) + 0.5
                         variable.load(value, session)
                 feed = random_feed(
                     network, rng=numpy.random.RandomState(seed), batch=batch, max_time=max_time

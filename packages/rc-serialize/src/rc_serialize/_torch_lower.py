@@ -36,12 +36,21 @@ from ._code import DimNamer
 from ._pycode import scalar_literal, str_literal
 from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
 
-__all__ = ["LowerCtx", "Lowering", "covered_ops", "lowering_of", "register"]
+__all__ = [
+    "LowerCtx",
+    "Lowering",
+    "covered_ops",
+    "lowering_of",
+    "register",
+    "register_sub",
+    "sub_lowering_of",
+]
 
 #: A lowering: the statements computing ``ctx.out`` from a recorded layer.
 Lowering = Callable[[rc_nn.LayerRecord, "LowerCtx"], list[str]]
 
 _REGISTRY: dict[str, Lowering] = {}
+_SUB_REGISTRY: dict[str, Lowering] = {}
 
 
 def register(*ops: str) -> Callable[[Lowering], Lowering]:
@@ -65,6 +74,36 @@ def register(*ops: str) -> Callable[[Lowering], Lowering]:
         return function
 
     return decorate
+
+
+def register_sub(*ops: str) -> Callable[[Lowering], Lowering]:
+    """Register a lowering for the sub-layers (``kind == "sub"``) of the layer classes ``ops``.
+
+    The lowering reads ``layer.parent`` (its value is computed before) and ``layer.sub_name``.
+
+    Examples
+    --------
+    >>> @register_sub("my_test_op")
+    ... def _lower(layer, ctx):
+    ...     return [ctx.assign(f"{ctx.var(layer.parent)}[0]")]
+    >>> sub_lowering_of("my_test_op") is _lower
+    True
+    >>> del _SUB_REGISTRY["my_test_op"]
+    """
+
+    def decorate(function: Lowering) -> Lowering:
+        for op in ops:
+            if op in _SUB_REGISTRY:
+                raise ValueError(f"a torch sub-layer lowering for {op!r} is registered already")
+            _SUB_REGISTRY[op] = function
+        return function
+
+    return decorate
+
+
+def sub_lowering_of(op: str) -> Lowering | None:
+    """The registered lowering of the sub-layers of the layer class ``op`` (None if none)."""
+    return _SUB_REGISTRY.get(op)
 
 
 def lowering_of(op: str) -> Lowering | None:
@@ -108,6 +147,15 @@ class LowerCtx:
         """The layer being lowered."""
         assert self._layer is not None, "no layer is being lowered"
         return self._layer
+
+    def begin_function(self) -> None:
+        """Start a new generated function: no run-time dim is bound in it yet."""
+        self._bound.clear()
+
+    def needs_binding(self, dim: int | rc_nn.DimRef | Dim) -> bool:
+        """Whether ``dim`` is made at run time and not bound yet in this function."""
+        index = self._index_of(dim)
+        return index is not None and index in self._runtime and index not in self._bound
 
     def begin(self, layer: rc_nn.LayerRecord) -> None:
         """Start lowering ``layer`` (the emitter calls this)."""

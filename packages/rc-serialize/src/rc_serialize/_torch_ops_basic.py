@@ -30,6 +30,8 @@ _ACTIVATIONS = {
     "silu": "rf.silu",
     "elu": "rf.elu",
     "log_sigmoid": "rf.log_sigmoid",
+    "sin": "rf.sin",
+    "cos": "rf.cos",
 }
 #: ``combine`` kinds RF's ``rf.combine`` computes like RETURNN's TF combine layer.
 _COMBINE_KINDS = frozenset(
@@ -162,7 +164,8 @@ def _dropout(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
 
 @register("combine")
 def _combine(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
-    opts = ctx.options({"from", "kind"}, required=("kind",))
+    # rf.combine_bc broadcasts all sources, with or without allow_broadcast_all_sources
+    opts = ctx.options({"from", "kind", "allow_broadcast_all_sources"}, required=("kind",))
     kind = opts["kind"]
     if kind not in _COMBINE_KINDS:
         raise ctx.error(f"has kind={kind!r} (covered: {', '.join(sorted(_COMBINE_KINDS))})")
