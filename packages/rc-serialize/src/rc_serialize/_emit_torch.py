@@ -23,7 +23,12 @@ from returnn.tensor import Dim
 
 import rc_nn
 
-from . import _torch_ops_attention, _torch_ops_basic, _torch_ops_conv  # noqa: F401  (register the lowerings)
+from . import (  # noqa: F401  (register the lowerings)
+    _torch_ops_attention,
+    _torch_ops_basic,
+    _torch_ops_conv,
+    _torch_ops_rec,
+)
 from ._code import DimNamer, py_code
 from ._emit_tf import array_of, extern_entry
 from ._final import _record_of

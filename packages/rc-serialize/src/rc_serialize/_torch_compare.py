@@ -71,16 +71,23 @@ def _size_keys(data: Any, to_fetch: dict[str, Any]) -> list[str | None]:
     return keys
 
 
-def _valid(shape: tuple[int, ...], lengths: list[Any]) -> numpy.ndarray[Any, Any]:
-    """A boolean mask of the valid entries (batch axis 0; dynamic axes by their lengths)."""
+def _valid(
+    shape: tuple[int, ...], lengths: list[Any], batch_axis: int | None = 0
+) -> numpy.ndarray[Any, Any]:
+    """A boolean mask of the valid entries (dynamic axes by their lengths per batch entry).
+
+    ``batch_axis``: the batch axis (a time-major output has it at 1), None when there is none.
+    """
     mask = numpy.ones(shape, dtype=bool)
     for axis, lens in enumerate(lengths):
-        if lens is None:
+        if lens is None or batch_axis is None:
             continue
         index = numpy.arange(shape[axis]).reshape(
             [-1 if a == axis else 1 for a in range(len(shape))]
         )
-        per_batch = numpy.asarray(lens).reshape([-1] + [1] * (len(shape) - 1))
+        per_batch = numpy.asarray(lens).reshape(
+            [-1 if a == batch_axis else 1 for a in range(len(shape))]
+        )
         mask &= index < per_batch
     return mask
 
@@ -122,6 +129,7 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                 layers = output_layers(network)
                 sizes: dict[str, Any] = {}
                 axes = {k: _size_keys(layer.output, sizes) for k, layer in layers.items()}
+                batch_axes = {k: layer.output.batch_dim_axis for k, layer in layers.items()}
                 fetched = session.run(
                     (
                         {k: layer.output.placeholder for k, layer in layers.items()},
@@ -144,7 +152,11 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                     if len(data.dims) >= 2 and data.dims[1].dimension is None:
                         seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
     masks = {
-        k: _valid(outputs[k].shape, [None if s is None else size_values[s] for s in keys])
+        k: _valid(
+            outputs[k].shape,
+            [None if s is None else size_values[s] for s in keys],
+            batch_axes[k],
+        )
         for k, keys in axes.items()
     }
     return _TfRun(outputs, masks, inputs, seq_lens, variables)
