@@ -155,3 +155,31 @@ def test_single_step_lstm_in_a_loop_is_a_clear_build_error() -> None:
         with pytest.raises(rc_serialize.TorchNotCoveredError) as info:
             get_returnn_config_serialized(lstm, backend="torch")
     assert __file__ in str(info.value)
+
+
+def test_other_rec_unit_is_a_clear_build_error() -> None:
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        model = nn.Linear(feat, feat)
+        nn.make_layer(
+            {"class": "rec", "unit": "lstm", "from": model(x), "axis": time, "out_dim": feat},
+            name="tf_lstm",
+        ).mark_as_default_output()
+        with pytest.raises(rc_serialize.TorchNotCoveredError) as info:
+            get_returnn_config_serialized(model, backend="torch")
+    message = str(info.value)
+    for part in ('"rec"', "rec unit 'lstm'", "'nativelstm2'", __file__):
+        assert part in message, message
+
+
+def test_replaced_lstm_parameter_is_a_clear_layout_error() -> None:
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        lstm = nn.LSTM(feat, nn.FeatureDim("lstm", 4))
+        lstm.param_b = nn.Parameter([feat])  # no longer [4*out]
+        y, _ = lstm(x, spatial_dim=time)
+        y.mark_as_default_output()
+        with pytest.raises(rc_serialize.TorchLayoutError, match=r"param_b.*4\*out_dim"):
+            get_returnn_config_serialized(lstm, backend="torch")

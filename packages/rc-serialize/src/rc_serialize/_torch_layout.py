@@ -205,7 +205,9 @@ def torch_param_layout(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> T
     return TorchParamLayout((nd + 1, nd, *range(nd)))
 
 
-def _lstm_layout(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord, kind: str) -> TorchParamLayout:
+def _lstm_layout(
+    param: rc_nn.ParamRecord, record: rc_nn.BuildRecord, kind: str
+) -> TorchParamLayout:
     ndim = 2 if kind == LSTM_WEIGHT else 1
     gate_size = record.dims[param.dims[-1]].size if param.dims else None
     if len(param.dims) != ndim or gate_size is None or gate_size % 4:
