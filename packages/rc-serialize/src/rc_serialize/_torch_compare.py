@@ -128,8 +128,10 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                 )
                 layers = output_layers(network)
                 sizes: dict[str, Any] = {}
-                axes = {k: _size_keys(layer.output, sizes) for k, layer in layers.items()}
-                batch_axes = {k: layer.output.batch_dim_axis for k, layer in layers.items()}
+                axes = {
+                    k: (_size_keys(layer.output, sizes), layer.output.batch_dim_axis)
+                    for k, layer in layers.items()
+                }
                 fetched = session.run(
                     (
                         {k: layer.output.placeholder for k, layer in layers.items()},
@@ -151,15 +153,17 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                     inputs[key] = feed[data.placeholder]
                     if len(data.dims) >= 2 and data.dims[1].dimension is None:
                         seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
-    masks = {
-        k: _valid(
-            outputs[k].shape,
-            [None if s is None else size_values[s] for s in keys],
-            batch_axes[k],
-        )
-        for k, keys in axes.items()
+    return _TfRun(outputs, _masks(outputs, axes, size_values), inputs, seq_lens, variables)
+
+
+def _masks(
+    outputs: dict[str, Any], axes: dict[str, tuple[list[str | None], int | None]], sizes: Any
+) -> dict[str, numpy.ndarray[Any, Any]]:
+    """The valid-entry mask of each output (its size keys and batch axis in ``axes``)."""
+    return {
+        k: _valid(outputs[k].shape, [None if s is None else sizes[s] for s in keys], batch_axis)
+        for k, (keys, batch_axis) in axes.items()
     }
-    return _TfRun(outputs, masks, inputs, seq_lens, variables)
 
 
 def compare_backends(
