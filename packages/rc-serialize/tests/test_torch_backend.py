@@ -21,6 +21,7 @@ from rc_serialize import (
     BackendError,
     RcSerializeError,
     ReturnnConfigPieces,
+    TorchNameError,
     TorchNotCoveredError,
     get_returnn_config_serialized,
 )
@@ -296,3 +297,72 @@ def test_output_and_loss_names_are_the_tf_layer_names() -> None:
 
 def _is_call(node: ast.AST, method: str) -> bool:
     return isinstance(node, ast.Call) and getattr(node.func, "attr", None) == method
+
+
+def _record_of_linear() -> tuple[nn.BuildRecord, nn.RecordHandles, nn.Dim]:
+    net, x, time = _linear_model()
+    net(x).mark_as_default_output()
+    record, handles = nn.build_record(net)
+    return record, handles, time
+
+
+def test_lowering_context_binds_dims_made_at_run_time() -> None:
+    from rc_serialize._code import DimNamer  # noqa: PLC0415
+    from rc_serialize._torch_lower import LowerCtx  # noqa: PLC0415
+
+    record, handles, time = _record_of_linear()
+    time_id = next(i for i, d in enumerate(handles.dims) if d is time)
+    ctx = LowerCtx(record, handles.dims, DimNamer(), runtime_dims=[time_id])
+    ctx.begin(next(layer for layer in record.layers if layer.op == "linear"))
+    with pytest.raises(TorchNotCoveredError, match="creates at run time, but no lowering"):
+        ctx.dim(time_id)
+    assert ctx.bind_dim(nn.DimRef(time_id)) == f"d{time_id}"
+    assert ctx.dim(time) == ctx.dim(time_id) == f"d{time_id}"
+    assert ctx.dims([nn.DimRef(0), time_id]) == f"[batch_dim, d{time_id}]"
+    assert (
+        ctx.value(nn.SeqValue((1.5, "a\n", nn.LayerRef(3)), is_list=False)) == '(1.5, "a\\n", x3)'
+    )
+
+
+def test_registered_lowering_extends_the_backend() -> None:
+    from rc_serialize import _torch_lower  # noqa: PLC0415
+
+    net, x, _ = _linear_model()
+    nn.cumsum(net(x), axis=net.out_dim).mark_as_default_output()
+    op = "cumsum"  # not covered (the encoders' ops are: softmax_over_spatial, ...)
+
+    @_torch_lower.register(op)
+    def _cumsum(layer: nn.LayerRecord, ctx: _torch_lower.LowerCtx) -> list[str]:
+        opts = ctx.options({"from", "axis"})
+        return [
+            ctx.assign(f"rf.cumsum({ctx.value(opts['from'])}, spatial_dim={ctx.dim(opts['axis'])})")
+        ]
+
+    try:
+        code = get_returnn_config_serialized(net, backend="torch")
+        with pytest.raises(ValueError, match="registered already"):
+            _torch_lower.register(op)(_cumsum)
+    finally:
+        del _torch_lower._REGISTRY[op]
+    assert "= rf.cumsum(x" in code and "spatial_dim=out_dim)" in code
+
+
+def test_path_component_torch_cannot_hold_is_a_clear_error() -> None:
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.float = nn.Linear(nn.FeatureDim("in", 2), nn.FeatureDim("out", 2))
+
+        def __call__(self, x: nn.Tensor) -> nn.Tensor:
+            out: nn.Tensor = self.float(x)
+            return out
+
+    net = Net()
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, net.float.in_dim]))
+    net(x).mark_as_default_output()
+    get_returnn_config_serialized(net)  # fine for TF
+    with pytest.raises(
+        TorchNameError, match=r"float\.weight .*'float' is the name of an attr"
+    ) as info:
+        get_returnn_config_serialized(net, backend="torch")
+    assert isinstance(info.value, ValueError) and f"{THIS_FILE}:" in str(info.value)

@@ -4,8 +4,9 @@ Marked ``torch`` (``nox -s tests_torch``). For the golden attention, Transformer
 Conformer encoder (2-D conv front end with pooling, rel-pos self-attention, depthwise conv,
 batch norm, CTC) models:
 
-* the same weights give the same outputs on both backends (TF variables set to random
-  values, copied by canonical name; sequence lengths below the maximum; eval mode);
+* the same weights give the same outputs and per-sequence losses (CE, CTC) on both backends
+  (TF variables set to random values, copied by canonical name; sequence lengths below the
+  maximum; eval mode);
 * ``python -m returnn`` trains 3 steps on the torch config with finite losses, and the
   checkpoint's keys are the dotted ``named_parameters()`` (as a set: one per parameter).
 """
@@ -15,7 +16,9 @@ from __future__ import annotations
 import math
 import pathlib
 import types
+from typing import Any
 
+import numpy
 import pytest
 
 import rc_nn as nn
@@ -27,6 +30,7 @@ pytestmark = pytest.mark.torch
 TOLERANCE = 1e-4
 
 MODELS = ["self_attention", "rel_pos_self_attention", "transformer_encoder", "conformer_encoder"]
+LOSSES = {"transformer_encoder": ["ce"], "conformer_encoder": ["ctc"]}
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -35,11 +39,17 @@ def test_same_weights_same_outputs_on_both_backends(
 ) -> None:
     with nn.Root():
         model = golden_models.MODELS[name].build()
-        result = compare_backends(model, batch=3, max_time=7)
+        # seed 2: two of the four random CTC target sequences fit their input
+        result = compare_backends(model, batch=4, max_time=7, seed=2, losses=True)
     assert list(result.max_abs_diff) == ["output"]
     assert result.max_abs_diff["output"] <= TOLERANCE, result.max_abs_diff
     # A comparison that cannot fail proves nothing: the outputs are far from zero.
     assert abs(result.torch_outputs["output"]).max() > 0.5
+    # The losses (per sequence; an infeasible CTC alignment is 0 on both) agree too.
+    assert list(result.loss_max_abs_diff) == LOSSES.get(name, [])
+    for loss, diff in result.loss_max_abs_diff.items():
+        assert diff <= TOLERANCE, (loss, diff, result.tf_losses, result.torch_losses)
+        assert (abs(result.torch_losses[loss]) > 0.5).sum() >= 2, result.torch_losses
 
 
 def test_user_written_eval_code_is_a_clear_error() -> None:
@@ -83,3 +93,111 @@ def test_encoder_trains_three_steps_with_returnn(
     # one key per parameter, the canonical names (the order is get_model's: record order)
     assert len(training.checkpoint_keys) == len(names)
     assert sorted(training.checkpoint_keys) == sorted(names)
+
+
+class _EvalAndConvOps(nn.Module):
+    """rc-nn's eval layers of every template, and conv/pool options the encoders do not use."""
+
+    def __init__(self, feat: nn.Dim) -> None:
+        super().__init__()
+        self.feat = feat
+        self.conv = nn.Conv1d(feat, feat, filter_size=[3], padding="valid", strides=2)
+        self.depthwise = nn.Conv1d(feat, feat, filter_size=[2], padding="same", groups=4)
+
+    def __call__(self, x: nn.Tensor, time: nn.Dim) -> dict[str, nn.Tensor]:
+        other = nn.reduce_sum(x, axis=self.feat)  # [B, T]
+        flag = x > 0.0
+        outs = {
+            "scalar_ops": (2.0 - x) * 0.5 + x / 4.0 - x // 2.0 + x % 3.0 + x**2.0,
+            "min_max_clip": nn.maximum(0.5, x) + nn.minimum(x, -0.5) + nn.clip_by_value(x, -1, 1),
+            "swish": nn.swish(x),
+            "logical": nn.cast(nn.logical_not(flag), "float32"),
+            "where": nn.where(nn.reduce_max(x, axis=time) > 0.0, other, -1.0),
+        }
+        conv, conv_time = self.conv(x, in_spatial_dim=time)
+        outs["conv_valid_strided"] = nn.reduce_sum(conv, axis=conv_time)
+        outs["depthwise_same"] = self.depthwise(x, in_spatial_dim=time)[0]
+        pooled, pool_time = nn.pool1d(
+            x, mode="avg", pool_size=2, padding="valid", in_spatial_dim=time
+        )
+        outs["avg_pool"] = nn.reduce_max(pooled, axis=pool_time)
+        return outs
+
+
+def _eval_and_conv_ops() -> nn.Module:
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 4)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    model = _EvalAndConvOps(feat)
+    for name, out in model(x, time).items():
+        out.mark_as_output(name)
+    return model
+
+
+def test_eval_templates_and_conv_options_same_on_both_backends(
+    returnn_tf: types.ModuleType,
+) -> None:
+    with nn.Root():
+        result = compare_backends(_eval_and_conv_ops(), batch=3, max_time=9)
+    assert len(result.max_abs_diff) == 8, result.max_abs_diff
+    for name, diff in result.max_abs_diff.items():
+        assert diff <= TOLERANCE, (name, diff)
+        assert abs(result.torch_outputs[name]).max() > 0.1, name
+
+
+def _forward_batches(
+    code: str, batches: list[list[int]], state: dict[str, Any] | None = None
+) -> tuple[list[numpy.ndarray[Any, Any]], dict[str, Any]]:
+    """Run ``forward_step`` of one loaded config on several batches (as RETURNN's engine
+    does); the inputs depend only on the lengths. Returns the outputs and the weights."""
+    import returnn.frontend as rf  # noqa: PLC0415 - the torch backend only in torch tests
+    import torch  # noqa: PLC0415
+    from returnn.tensor import TensorDict  # noqa: PLC0415
+    from returnn.torch.data.extern_data import raw_dict_to_extern_data  # noqa: PLC0415
+    from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    namespace: dict[str, Any] = {"__name__": "__rc_torch_config__"}
+    exec(compile(code, "<rc torch config>", "exec"), namespace)
+    model = namespace["get_model"](epoch=1, step=0)
+    pt_model = rf_module_to_pt_module(model)
+    if state is not None:
+        pt_model.load_state_dict(state)
+    pt_model.eval()
+    template = TensorDict()
+    template.update({"data": namespace["extern_data"]["data"]}, auto_convert=True)
+    outputs = []
+    for lens in batches:
+        rng = numpy.random.RandomState(sum(lens))
+        raw = {
+            "data": torch.from_numpy(rng.normal(size=(len(lens), max(lens), 8)).astype("float32")),
+            "data:seq_len": torch.tensor(lens, dtype=torch.int32),
+        }
+        extern_data = raw_dict_to_extern_data(raw, extern_data_template=template, device="cpu")
+        rf.init_forward_step_run_ctx()
+        with torch.no_grad():
+            namespace["forward_step"](model=model, extern_data=extern_data)
+        outputs.append(rf.get_run_ctx().outputs.data["output"].raw_tensor.numpy().copy())
+    return outputs, pt_model.state_dict()
+
+
+def test_dims_derived_from_the_time_dim_follow_each_batch(golden_models: types.ModuleType) -> None:
+    """The Conformer's rel-pos encoding ranges over ``(time - 1) + time``: a dim derived
+    from the extern time dim. In a later batch it must have that batch's sizes (RETURNN
+    resets only the extern dims), so a second batch's output equals a fresh run's."""
+    from returnn.tensor import batch_dim  # noqa: PLC0415
+
+    with nn.Root():
+        code = get_returnn_config_serialized(
+            golden_models.MODELS["conformer_encoder"].build(), backend="torch"
+        )
+    previous = batch_dim.dyn_size_ext
+    try:
+        (first, second), state = _forward_batches(code, [[7, 5, 3], [4, 2, 9]])
+        (fresh,), _ = _forward_batches(code, [[4, 2, 9]], state)
+    finally:
+        batch_dim.reset_eager()
+        batch_dim.dyn_size_ext = previous
+    assert first.shape[:2] == (3, 7) and second.shape[:2] == (3, 9)
+    assert second.shape == fresh.shape
+    for i, n in enumerate([4, 2, 9]):
+        numpy.testing.assert_allclose(second[i, :n], fresh[i, :n], atol=1e-5)

@@ -98,3 +98,16 @@ def test_example_trains_three_steps_with_returnn(tmp_path: pathlib.Path) -> None
     assert training.finite(), training.losses  # a NaN or inf loss fails
     assert all(math.isfinite(step["ctc"]) for step in training.losses)
     assert training.checkpoint_keys == [name for name, _ in model.named_parameters()]
+
+
+def test_reserved_names_cover_the_installed_torch_and_returnn() -> None:
+    import returnn.frontend as rf  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    from returnn.torch.frontend.bridge import RFModuleAsPTModule  # noqa: PLC0415
+
+    from rc_serialize._torch_names import RESERVED_TORCH_NAMES  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    live = set(dir(torch.nn.Module)) | set(dir(RFModuleAsPTModule)) | set(dir(rf.Module))
+    live |= set(vars(RFModuleAsPTModule(rf.Module()))) | set(vars(rf.Module()))
+    assert live <= RESERVED_TORCH_NAMES, sorted(live - RESERVED_TORCH_NAMES)

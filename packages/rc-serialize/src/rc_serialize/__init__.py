@@ -57,7 +57,7 @@ from ._errors import (
 from ._final import ParamNaming, SerializedNetwork, build_network
 from ._pycode import ConfigCodeError
 from ._returnn_check import ensure_native_op_cpu_only
-from ._torch_errors import TorchNotCoveredError
+from ._torch_errors import TorchNameError, TorchNotCoveredError
 from ._version import __version__
 
 __all__ = [
@@ -87,6 +87,7 @@ __all__ = [
     "RootMismatchError",
     "SerializedNetwork",
     "TorchLayoutError",
+    "TorchNameError",
     "TorchNotCoveredError",
     "UnexpectedParameterError",
     "UnreachableError",

@@ -40,6 +40,7 @@ from ._select import never_called_note, select_extern, select_marks
 from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
 from ._torch_layout import TorchParamLayout, torch_param_layout
 from ._torch_lower import LowerCtx, layer_error, layer_var, lowering_of, sub_lowering_of
+from ._torch_names import check_torch_names
 from ._version import __version__
 
 __all__ = ["TorchConfig", "torch_config"]
@@ -91,6 +92,7 @@ class TorchConfig:
             record, used, handles.unreachable, lambda: never_called_note(record)
         )
         self.externs = select_extern(record, used, selection.foreign_used)
+        check_torch_names(record, self.paths)
         # Output and loss names: the TF config's layer names (N6), so both backends agree.
         slots = name_layers(record, self.marks, used, self.paths).mark_slots
         self.mark_names = {
@@ -226,7 +228,7 @@ class TorchConfig:
         needed = reach(self.record.layers, targets)
         self.ctx.begin_function()
         keys = {e.layer: e.key for e in self.record.extern}
-        lines = []
+        lines = self._derived_dims_refresh()
         for layer in self.record.layers:
             if layer.id not in needed:
                 continue
@@ -238,6 +240,31 @@ class TorchConfig:
             else:
                 lines.extend(self._lower(layer))
         return [f"    {line}" for line in lines]
+
+    def _derived_dims_refresh(self) -> list[str]:
+        """Recompute the config-level dynamic dims derived by dim math (``time - 1``, ...).
+
+        RETURNN resets the extern data dims per step but not the dims derived from them
+        (their sizes would stay those of an earlier batch): reset each, then complete its
+        sizes from this batch's (a no-op for one whose inputs have no sizes here).
+        """
+        runtime = set(self.ctx.runtime_dims)
+        derived: list[int] = []
+        for info in self.record.dims:
+            if info.size is not None or info.kind == "batch" or info.derivation is None:
+                continue
+            inputs = info.derivation[1]
+            if info.derivation[0] == "constant" or any(
+                i in runtime or (i not in derived and self.record.dims[i].derivation is not None
+                                 and self.record.dims[i].size is None)
+                for i in inputs
+            ):  # fmt: skip
+                continue  # derived from a dim made at run time: no config-level dim
+            derived.append(info.id)
+        codes = [self.ctx.dim(i) for i in derived]
+        return [f"{code}.reset_eager()" for code in codes] + [
+            f"{code}.complete_dyn_size()" for code in codes
+        ]
 
     def _lower(self, layer: rc_nn.LayerRecord) -> list[str]:
         if layer.kind == "sub" and layer.parent is not None:

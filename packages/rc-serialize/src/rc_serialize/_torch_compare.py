@@ -32,6 +32,9 @@ class BackendComparison:
 
     ``max_abs_diff``: the largest absolute difference per output over valid frames;
     ``tf_outputs`` / ``torch_outputs``: the outputs of each backend (padding zeroed).
+    With ``losses=True``: ``loss_max_abs_diff`` per loss (by the TF layer's name) over the
+    entries finite on TF (inf when the backends disagree on which are finite), and the
+    loss values (e.g. per sequence) of each backend.
 
     Examples
     --------
@@ -42,6 +45,9 @@ class BackendComparison:
     max_abs_diff: dict[str, float]
     tf_outputs: dict[str, numpy.ndarray[Any, Any]]
     torch_outputs: dict[str, numpy.ndarray[Any, Any]]
+    loss_max_abs_diff: dict[str, float] = dataclasses.field(default_factory=dict)
+    tf_losses: dict[str, numpy.ndarray[Any, Any]] = dataclasses.field(default_factory=dict)
+    torch_losses: dict[str, numpy.ndarray[Any, Any]] = dataclasses.field(default_factory=dict)
 
     def worst(self) -> float:
         """The largest difference over all outputs."""
@@ -55,6 +61,7 @@ class _TfRun:
     inputs: dict[str, numpy.ndarray[Any, Any]]
     seq_lens: dict[str, numpy.ndarray[Any, Any]]
     variables: dict[str, numpy.ndarray[Any, Any]]
+    losses: dict[str, numpy.ndarray[Any, Any]] = dataclasses.field(default_factory=dict)
 
 
 def _size_keys(data: Any, to_fetch: dict[str, Any]) -> list[str | None]:
@@ -92,6 +99,18 @@ def _valid(
     return mask
 
 
+def _randomize(variables: list[Any], session: Any, seed: int) -> None:
+    """Random values everywhere (not only the random initial weights): a mixed-up bias or
+    norm scale must show in the outputs. Running variances (batch norm) stay positive."""
+    rng = numpy.random.RandomState(seed)
+    for variable in variables:
+        shape = variable.shape.as_list()
+        value = rng.uniform(-1.0, 1.0, size=shape).astype(variable.dtype.base_dtype.as_numpy_dtype)
+        if "variance" in variable.name:
+            value = numpy.abs(value) + 0.5
+        variable.load(value, session)
+
+
 def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: bool) -> _TfRun:
     import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a check runs
 
@@ -112,21 +131,16 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
             with built.graph.as_default(), tf.compat.v1.Session(graph=built.graph) as session:
                 network.initialize_params(session)
                 if random_weights:
-                    # Random values everywhere (not only the random initial weights): a
-                    # mixed-up bias or norm scale must show in the outputs.
-                    rng = numpy.random.RandomState(seed + 1)
-                    for variable in model_variables(network):
-                        shape = variable.shape.as_list()
-                        value = rng.uniform(-1.0, 1.0, size=shape).astype(
-                            variable.dtype.base_dtype.as_numpy_dtype
-                        )
-                        if "variance" in variable.name:  # a batch norm's running variance
-                            value = numpy.abs(value) + 0.5
-                        variable.load(value, session)
+                    _randomize(model_variables(network), session, seed + 1)
                 feed = random_feed(
                     network, rng=numpy.random.RandomState(seed), batch=batch, max_time=max_time
                 )
                 layers = output_layers(network)
+                loss_layers = {
+                    name: layer.output.placeholder
+                    for name, layer in network.layers.items()
+                    if getattr(layer, "loss", None) is not None
+                }
                 sizes: dict[str, Any] = {}
                 axes = {
                     k: (_size_keys(layer.output, sizes), layer.output.batch_dim_axis)
@@ -137,10 +151,11 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                         {k: layer.output.placeholder for k, layer in layers.items()},
                         sizes,
                         model_variables(network),
+                        loss_layers,
                     ),
                     feed_dict=feed,
                 )
-                outputs, size_values, values = fetched
+                outputs, size_values, values, loss_values = fetched
                 variables = {
                     strip_suffix(v.name): value
                     for v, value in zip(model_variables(network), values, strict=True)
@@ -153,7 +168,8 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                     inputs[key] = feed[data.placeholder]
                     if len(data.dims) >= 2 and data.dims[1].dimension is None:
                         seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
-    return _TfRun(outputs, _masks(outputs, axes, size_values), inputs, seq_lens, variables)
+    masks = _masks(outputs, axes, size_values)
+    return _TfRun(outputs, masks, inputs, seq_lens, variables, loss_values)
 
 
 def _masks(
@@ -173,13 +189,16 @@ def compare_backends(
     batch: int = 3,
     max_time: int = 7,
     random_weights: bool = True,
+    losses: bool = False,
 ) -> BackendComparison:
     """Run the TF and the torch config of a called model with the same weights and input.
 
     Needs RETURNN's TF backend and PyTorch. Compares the marked (non-loss) outputs in
     eval mode; the torch parameters get the TF variables' values by canonical name. With
     ``random_weights`` every TF variable first gets uniform random values in [-1, 1]
-    (biases and norm scales too, which start as 0 and 1).
+    (biases and norm scales too, which start as 0 and 1; running variances in [0.5, 1.5]).
+    With ``losses`` the marked losses are compared too (torch: ``train_step`` without the
+    train flag).
     """
     tf_code = get_returnn_config_serialized(root_module)
     torch_code = get_returnn_config_serialized(root_module, backend="torch")
@@ -195,7 +214,7 @@ def compare_backends(
         key = ".".join(param.path)
         weights[key] = torch_param_layout(param, record).to_torch(tf_run.variables[names[key]])
     torch_run: TorchRun = run_torch_forward(
-        torch_code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights
+        torch_code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights, losses=losses
     )
     diffs: dict[str, float] = {}
     tf_out: dict[str, Any] = {}
@@ -205,4 +224,19 @@ def compare_backends(
         tf_out[name] = numpy.where(mask, tf_run.outputs[name], 0)
         torch_out[name] = numpy.where(mask, value, 0)
         diffs[name] = float(numpy.max(numpy.abs(tf_out[name] - torch_out[name]), initial=0.0))
-    return BackendComparison(diffs, tf_out, torch_out)
+    loss_diffs = {
+        name: _loss_diff(tf_run.losses.get(name), v) for name, v in torch_run.losses.items()
+    }
+    return BackendComparison(
+        diffs, tf_out, torch_out, loss_diffs, dict(tf_run.losses), dict(torch_run.losses)
+    )
+
+
+def _loss_diff(tf_value: Any, torch_value: numpy.ndarray[Any, Any]) -> float:
+    """Max abs difference over the entries finite on TF; inf when finiteness differs."""
+    if tf_value is None or numpy.shape(tf_value) != numpy.shape(torch_value):
+        return float("inf")
+    finite = numpy.isfinite(tf_value)
+    if not numpy.array_equal(finite, numpy.isfinite(torch_value)):
+        return float("inf")
+    return float(numpy.max(numpy.abs(tf_value - torch_value)[finite], initial=0.0))

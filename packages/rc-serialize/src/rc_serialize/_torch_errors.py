@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._errors import RcSerializeError
 
-__all__ = ["COVERAGE_DOC", "TorchNotCoveredError"]
+__all__ = ["COVERAGE_DOC", "TorchNameError", "TorchNotCoveredError"]
 
 #: Where the torch backend's coverage table lives (named in every coverage error).
 COVERAGE_DOC = "docs/design/torch-backend.md (coverage table)"
@@ -20,4 +20,14 @@ class TorchNotCoveredError(RcSerializeError, NotImplementedError):
     --------
     >>> issubclass(TorchNotCoveredError, RcSerializeError), issubclass(TorchNotCoveredError, NotImplementedError)
     (True, True)
+    """
+
+
+class TorchNameError(RcSerializeError, ValueError):
+    """A parameter path component RETURNN's PyTorch backend cannot use (e.g. ``float``).
+
+    Examples
+    --------
+    >>> issubclass(TorchNameError, ValueError)
+    True
     """

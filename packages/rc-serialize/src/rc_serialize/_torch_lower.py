@@ -148,6 +148,11 @@ class LowerCtx:
         assert self._layer is not None, "no layer is being lowered"
         return self._layer
 
+    @property
+    def runtime_dims(self) -> frozenset[int]:
+        """The ids of the dims RF makes at run time (bound by the lowering that makes them)."""
+        return self._runtime
+
     def begin_function(self) -> None:
         """Start a new generated function: no run-time dim is bound in it yet."""
         self._bound.clear()

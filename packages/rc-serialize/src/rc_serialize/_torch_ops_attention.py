@@ -250,3 +250,23 @@ def _eval(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
         raise ctx.error("has an input that is no layer")
     code, _ = _ExprWriter(ctx, refs).write(expr)
     return with_feature_dim(ctx, [ctx.assign(code)])
+
+
+@register("switch")
+def _switch(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    """``nn.where``: ``rf.where`` broadcasting all operands (a branch may be a number)."""
+    opts = ctx.options({"condition", "true_from", "false_from"}, required=("condition",))
+    dtype = ctx.template().dtype
+    operands = []
+    for key in ("condition", "true_from", "false_from"):
+        value = opts.get(key)
+        if isinstance(value, rc_nn.LayerRef):
+            operands.append(ctx.value(value))
+        elif key != "condition" and isinstance(value, bool | int | float):
+            operands.append(
+                f"rf.convert_to_tensor({ctx.literal(value)}, dtype={ctx.literal(dtype)})"
+            )
+        else:
+            raise ctx.error(f"has {key}={value!r}, neither a layer nor a number")
+    code = f"rf.where({', '.join(operands)}, allow_broadcast_all_sources=True)"
+    return with_feature_dim(ctx, [ctx.assign(code)])

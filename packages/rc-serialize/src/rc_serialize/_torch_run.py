@@ -21,6 +21,8 @@ class TorchRun:
 
     ``outputs``: each marked output's values (in the dims order of the output template);
     ``parameters``: the model's ``state_dict`` (numpy arrays) after loading the weights.
+    ``losses``: with ``losses=True``, each loss's values as ``train_step`` marks them
+    (without the train flag, before any reduction, e.g. per sequence).
 
     Examples
     --------
@@ -30,6 +32,7 @@ class TorchRun:
 
     outputs: dict[str, numpy.ndarray[Any, Any]]
     parameters: dict[str, numpy.ndarray[Any, Any]]
+    losses: dict[str, numpy.ndarray[Any, Any]] = dataclasses.field(default_factory=dict)
 
 
 def _load_config(config_code: str) -> dict[str, Any]:
@@ -69,8 +72,12 @@ def run_torch_forward(
     *,
     seq_lens: Mapping[str, numpy.ndarray[Any, Any]] | None = None,
     weights: Mapping[str, numpy.ndarray[Any, Any]] | None = None,
+    losses: bool = False,
 ) -> TorchRun:
     """Run the torch config's ``forward_step`` in eval mode on ``inputs``.
+
+    With ``losses``, also its ``train_step`` without the train flag (eval mode, the same
+    weights): the marked losses' values are in :attr:`TorchRun.losses`.
 
     ``inputs``: raw arrays per ``extern_data`` key (batch first); ``seq_lens``: the lengths
     of each input's second (dynamic) dim, by key; ``weights``: values per ``state_dict``
@@ -83,7 +90,7 @@ def run_torch_forward(
     # later in this process must not see a torch size).
     previous = batch_dim.dyn_size_ext
     try:
-        return _forward(config_code, inputs, seq_lens, weights)
+        return _forward(config_code, inputs, seq_lens, weights, losses)
     finally:
         batch_dim.reset_eager()
         batch_dim.dyn_size_ext = previous
@@ -94,6 +101,7 @@ def _forward(
     inputs: Mapping[str, numpy.ndarray[Any, Any]],
     seq_lens: Mapping[str, numpy.ndarray[Any, Any]] | None,
     weights: Mapping[str, numpy.ndarray[Any, Any]] | None,
+    losses: bool = False,
 ) -> TorchRun:
     import returnn.frontend as rf  # noqa: PLC0415
     import torch  # noqa: PLC0415
@@ -126,5 +134,17 @@ def _forward(
         name: tensor.raw_tensor.detach().cpu().numpy()
         for name, tensor in rf.get_run_ctx().outputs.data.items()
     }
+    loss_values = {}
+    if losses and "train_step" in namespace:
+        all_data = TensorDict()
+        all_data.update(namespace["extern_data"], auto_convert=True)
+        extern_data = raw_dict_to_extern_data(raw, extern_data_template=all_data, device="cpu")
+        rf.init_train_step_run_ctx(train_flag=False)
+        with torch.no_grad():
+            namespace["train_step"](model=model, extern_data=extern_data)
+        loss_values = {
+            name: loss.loss.raw_tensor.detach().cpu().numpy()
+            for name, loss in rf.get_run_ctx().losses.items()
+        }
     state = {k: v.detach().cpu().numpy() for k, v in pt_model.state_dict().items()}
-    return TorchRun(outputs=outputs, parameters=state)
+    return TorchRun(outputs=outputs, parameters=state, losses=loss_values)
