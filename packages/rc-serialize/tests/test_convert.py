@@ -8,6 +8,8 @@
   ``conformer_encoder`` (Linear, Conv2d, depthwise Conv1d, LayerNorm, BatchNorm,
   relative-position attention biases) after training steps; the ``.pt`` keys are
   ``named_parameters()``.
+* TF -> torch -> TF is bit-exact on a RETURNN-written checkpoint of the golden ``blstm``;
+  the LSTM weights are ``[4*out, in]`` with the gate blocks in torch's order ``i, f, j, o``.
 * Every user-causable failure is a clear error.
 
 Needs PyTorch (marker ``torch``) and RETURNN's TF backend (marker ``returnn``).
@@ -225,6 +227,45 @@ def test_conformer_tf_torch_tf_is_bit_exact(
     assert np.array_equal(state[lin].numpy(), before.get_tensor(lin.replace(".", "/") + "/param"))
 
 
+def test_blstm_tf_torch_tf_is_bit_exact_with_torch_gate_order(
+    tmp_path: pathlib.Path, check_config: Any
+) -> None:
+    import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
+
+    models = _golden_models()
+    with nn.Root():
+        model = models.blstm()  # 2 BLSTM layers with max-pool time reduction
+        code = get_returnn_config_serialized(model)
+        names = [name for name, _ in model.named_parameters()]
+        report = check_config(code, train_steps=2, tmp_dir=tmp_path / "run")
+        assert len(report.losses) == 2
+        checkpoint = tmp_path / "run" / "model" / "model.ckpt"
+        pt, back = tmp_path / "blstm.002.pt", tmp_path / "back.002"
+        rc_serialize.convert_checkpoint(model, checkpoint, pt)
+        rc_serialize.convert_checkpoint(model, pt, back)
+    before, after = tf.train.load_checkpoint(str(checkpoint)), tf.train.load_checkpoint(str(back))
+    shapes = before.get_variable_to_shape_map()
+    assert set(after.get_variable_to_shape_map()) == set(shapes)
+    assert len(shapes) == len(names) + 1  # + global_step
+    for name in shapes:
+        old, new = before.get_tensor(name), after.get_tensor(name)
+        assert (old.dtype, old.shape, old.tobytes()) == (new.dtype, new.shape, new.tobytes()), name
+
+    state = torch.load(pt, weights_only=True)["model"]
+    assert list(state) == names
+    out = 4  # FeatureDim("lstm", 4)
+    for key, in_size in [("encoder.layers.0.bw.param_W", 3), ("encoder.layers.1.fw.param_W_re", 4)]:
+        tf_value = before.get_tensor(key.replace(".", "/") + "/param")  # [in, 4*out]: j i f o
+        assert tf_value.shape == (in_size, 4 * out)
+        j, i, f, o = np.split(tf_value.T, 4)
+        assert tuple(state[key].shape) == (4 * out, in_size)  # torch: [4*out, in], i f j o
+        assert np.array_equal(state[key].numpy(), np.concatenate([i, f, j, o]))
+        assert not np.array_equal(i, j)  # random values: a wrong block order would show
+    bias = "encoder.layers.1.bw.param_b"
+    j, i, f, o = np.split(before.get_tensor(bias.replace(".", "/") + "/param"), 4)
+    assert np.array_equal(state[bias].numpy(), np.concatenate([i, f, j, o]))
+
+
 # -- errors -------------------------------------------------------------------------------
 
 
@@ -348,14 +389,16 @@ def test_wrong_files_are_clear_errors(tmp_path: pathlib.Path) -> None:
     assert issubclass(rc_serialize.CheckpointFormatError, ValueError)
 
 
-def test_lstm_parameters_are_not_converted_yet(tmp_path: pathlib.Path) -> None:
+def test_zoneout_lstm_parameters_are_not_converted_yet(tmp_path: pathlib.Path) -> None:
     with nn.Root():
         time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
         x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
-        lstm = nn.LSTM(feat, nn.FeatureDim("lstm", 4))
+        lstm = nn.ZoneoutLSTM(feat, nn.FeatureDim("lstm", 4))
         y, _ = lstm(x, spatial_dim=time)
         y.mark_as_default_output()
-        with pytest.raises(rc_serialize.TorchLayoutError, match=r"nn.LSTM.*later coverage step"):
+        with pytest.raises(
+            rc_serialize.TorchLayoutError, match=r"nn.ZoneoutLSTM.*later coverage step"
+        ):
             param_table(lstm)
         assert issubclass(rc_serialize.TorchLayoutError, NotImplementedError)
 

@@ -49,7 +49,7 @@ from ._convert_errors import (
     UnexpectedParameterError,
 )
 from ._final import ParamNaming, build_network
-from ._torch_layout import torch_param_axes
+from ._torch_layout import TorchParamLayout, torch_param_layout
 
 __all__ = ["ConvertResult", "TableEntry", "convert_checkpoint", "param_table"]
 
@@ -59,22 +59,22 @@ _LISTED = 8  # names listed in an error message before "... and N more"
 
 @dataclasses.dataclass(frozen=True)
 class TableEntry:
-    """One parameter: state-dict key, TF variable name, shapes and the torch axes.
+    """One parameter: state-dict key, TF variable name, shapes and the torch layout.
 
-    ``axes``: positions of the TF axes in torch order (``tf_value.transpose(axes)``).
+    ``layout``: the TF axes in torch order and the LSTM gate reorder (``_torch_layout``).
     A dynamic dim's size is ``-1`` in the shapes (it matches any size).
     """
 
     key: str
     tf_name: str
     tf_shape: tuple[int, ...]
-    axes: tuple[int, ...]
+    layout: TorchParamLayout
     created_at: str
 
     @property
     def torch_shape(self) -> tuple[int, ...]:
         """The shape in torch order."""
-        return tuple(self.tf_shape[i] for i in self.axes)
+        return tuple(self.tf_shape[i] for i in self.layout.axes)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,7 +128,7 @@ def param_table(model: rc_nn.Module, *, param_naming: str = "predecessor") -> li
                 key=key,
                 tf_name=tf_name,
                 tf_shape=tuple(-1 if s is None else int(s) for s in sizes),
-                axes=torch_param_axes(param, record),
+                layout=torch_param_layout(param, record),
                 created_at=record.layers[param.layer].created_at,
             )
         )
@@ -277,7 +277,7 @@ def _tf_to_torch(
     state = {}
     for entry in table:
         value = numpy.asarray(reader.get_tensor(entry.tf_name))
-        state[entry.key] = torch.from_numpy(numpy.ascontiguousarray(value.transpose(entry.axes)))
+        state[entry.key] = torch.from_numpy(entry.layout.to_torch(value))
     step = int(reader.get_tensor("global_step")) if "global_step" in shapes else None
     content: dict[str, Any] = {"model": state}
     if epoch is not None:
@@ -300,7 +300,7 @@ def _torch_to_tf(
     values: dict[str, numpy.ndarray] = {}
     for entry in table:
         value = state[entry.key].detach().cpu().numpy()
-        values[entry.tf_name] = numpy.ascontiguousarray(value.transpose(numpy.argsort(entry.axes)))
+        values[entry.tf_name] = entry.layout.to_tf(value)
     if step is not None:
         values["global_step"] = numpy.asarray(step, dtype=numpy.int64)
     _write_tf(values, target)

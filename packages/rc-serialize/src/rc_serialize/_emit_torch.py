@@ -23,7 +23,12 @@ from returnn.tensor import Dim
 
 import rc_nn
 
-from . import _torch_ops_attention, _torch_ops_basic, _torch_ops_conv  # noqa: F401  (register the lowerings)
+from . import (  # noqa: F401  (register the lowerings)
+    _torch_ops_attention,
+    _torch_ops_basic,
+    _torch_ops_conv,
+    _torch_ops_rec,
+)
 from ._code import DimNamer, py_code
 from ._emit_tf import array_of, extern_entry
 from ._final import _record_of
@@ -33,7 +38,7 @@ from ._pycode import number_literal, str_literal
 from ._reach import reach
 from ._select import never_called_note, select_extern, select_marks
 from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
-from ._torch_layout import torch_param_axes
+from ._torch_layout import TorchParamLayout, torch_param_layout
 from ._torch_lower import LowerCtx, layer_error, layer_var, lowering_of, sub_lowering_of
 from ._torch_names import check_torch_names
 from ._version import __version__
@@ -145,8 +150,8 @@ class TorchConfig:
         return "\n".join(lines) + "\n"
 
     def _param_code(self, param: rc_nn.ParamRecord) -> str:
-        perm = torch_param_axes(param, self.record)
-        dims = "[" + ", ".join(self.namer.ref(self.dims[param.dims[i]]) for i in perm) + "]"
+        layout = torch_param_layout(param, self.record)
+        dims = "[" + ", ".join(self.namer.ref(self.dims[param.dims[i]]) for i in layout.axes) + "]"
         opts = [f"dtype={str_literal(param.dtype)}"]
         if not param.trainable:
             opts.append("trainable=False")
@@ -156,9 +161,9 @@ class TorchConfig:
             opts.append("non_critical_for_restore=True")
         if param.weight_decay:
             opts.append(f"weight_decay={number_literal(float(param.weight_decay))}")
-        return f"rf.Parameter({dims}, {', '.join(opts)}), {self._initial_code(param, perm)}"
+        return f"rf.Parameter({dims}, {', '.join(opts)}), {self._initial_code(param, layout)}"
 
-    def _initial_code(self, param: rc_nn.ParamRecord, perm: tuple[int, ...]) -> str:
+    def _initial_code(self, param: rc_nn.ParamRecord, layout: TorchParamLayout) -> str:
         initial = param.initial
         layer = self.record.layers[param.layer]
         if initial is None:
@@ -174,7 +179,7 @@ class TorchConfig:
                 raise layer_error(
                     layer, f"has an initial array of shape {initial.shape}, not {shape}"
                 )
-            return py_code(array_of(initial).transpose(perm), self.namer)
+            return py_code(layout.to_torch(array_of(initial)), self.namer)
         if isinstance(initial, rc_nn.LayerRef):
             raise layer_error(layer, "is a parameter initialized by a layer (init_by_layer)")
         return number_literal(float(initial) if param.dtype.startswith("float") else int(initial))

@@ -3,7 +3,7 @@
 :func:`compare_backends` builds both configs of a called model, runs the TF config in
 RETURNN's TF backend on random input (eval mode), copies every TF variable into the torch
 model by canonical name (TF variable name -> canonical path via the parameter table,
-transposed with ``torch_param_axes``), runs the torch config's ``forward_step`` on the
+transposed and LSTM gates reordered by ``torch_param_layout``), runs the torch config's ``forward_step`` on the
 same input and reports the largest absolute difference per output, over valid frames.
 """
 
@@ -20,7 +20,7 @@ import rc_nn
 
 from ._config import get_returnn_config_serialized
 from ._final import build_network
-from ._torch_layout import torch_param_axes
+from ._torch_layout import torch_param_layout
 from ._torch_run import TorchRun, run_torch_forward
 
 __all__ = ["BackendComparison", "compare_backends"]
@@ -78,16 +78,23 @@ def _size_keys(data: Any, to_fetch: dict[str, Any]) -> list[str | None]:
     return keys
 
 
-def _valid(shape: tuple[int, ...], lengths: list[Any]) -> numpy.ndarray[Any, Any]:
-    """A boolean mask of the valid entries (batch axis 0; dynamic axes by their lengths)."""
+def _valid(
+    shape: tuple[int, ...], lengths: list[Any], batch_axis: int | None = 0
+) -> numpy.ndarray[Any, Any]:
+    """A boolean mask of the valid entries (dynamic axes by their lengths per batch entry).
+
+    ``batch_axis``: the batch axis (a time-major output has it at 1), None when there is none.
+    """
     mask = numpy.ones(shape, dtype=bool)
     for axis, lens in enumerate(lengths):
-        if lens is None:
+        if lens is None or batch_axis is None:
             continue
         index = numpy.arange(shape[axis]).reshape(
             [-1 if a == axis else 1 for a in range(len(shape))]
         )
-        per_batch = numpy.asarray(lens).reshape([-1] + [1] * (len(shape) - 1))
+        per_batch = numpy.asarray(lens).reshape(
+            [-1 if a == batch_axis else 1 for a in range(len(shape))]
+        )
         mask &= index < per_batch
     return mask
 
@@ -135,7 +142,10 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                     if getattr(layer, "loss", None) is not None
                 }
                 sizes: dict[str, Any] = {}
-                axes = {k: _size_keys(layer.output, sizes) for k, layer in layers.items()}
+                axes = {
+                    k: (_size_keys(layer.output, sizes), layer.output.batch_dim_axis)
+                    for k, layer in layers.items()
+                }
                 fetched = session.run(
                     (
                         {k: layer.output.placeholder for k, layer in layers.items()},
@@ -158,11 +168,18 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                     inputs[key] = feed[data.placeholder]
                     if len(data.dims) >= 2 and data.dims[1].dimension is None:
                         seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
-    masks = {
-        k: _valid(outputs[k].shape, [None if s is None else size_values[s] for s in keys])
-        for k, keys in axes.items()
-    }
+    masks = _masks(outputs, axes, size_values)
     return _TfRun(outputs, masks, inputs, seq_lens, variables, loss_values)
+
+
+def _masks(
+    outputs: dict[str, Any], axes: dict[str, tuple[list[str | None], int | None]], sizes: Any
+) -> dict[str, numpy.ndarray[Any, Any]]:
+    """The valid-entry mask of each output (its size keys and batch axis in ``axes``)."""
+    return {
+        k: _valid(outputs[k].shape, [None if s is None else sizes[s] for s in keys], batch_axis)
+        for k, (keys, batch_axis) in axes.items()
+    }
 
 
 def compare_backends(
@@ -195,9 +212,7 @@ def compare_backends(
         if param.path is None or not param.in_model:
             continue
         key = ".".join(param.path)
-        weights[key] = numpy.transpose(
-            tf_run.variables[names[key]], torch_param_axes(param, record)
-        ).copy()
+        weights[key] = torch_param_layout(param, record).to_torch(tf_run.variables[names[key]])
     torch_run: TorchRun = run_torch_forward(
         torch_code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights, losses=losses
     )

@@ -25,10 +25,17 @@ module has its base's owner, so it keeps the base's layout. Declared here:
   ``v`` (``v`` keeps the weight's rc dims; RF has no weight-norm module to follow), and
   parameters the user creates (owner ``Module``, ``ParameterList``, or no rc-nn holder):
   the user's code reads them by dims, there is no other convention to follow.
-* Not declared yet: ``LSTM`` / ``ZoneoutLSTM`` (RF's ``rf.LSTM`` splits and reorders the
-  gates; a later coverage step of issue 14). Any other rc-nn class holding a parameter
-  directly is not declared either. Both raise :class:`TorchLayoutError`, never a silent
-  identity.
+* ``LSTM`` ``param_W`` / ``param_W_re``: TF (RETURNN's ``nativelstm2``) ``[in, 4*out]`` /
+  ``[out, 4*out]``, torch ``[4*out, in]`` / ``[4*out, out]`` (``rf.LSTM``'s ``ff_weight`` and
+  ``rec_weight``, which ``returnn/torch/frontend/_backend.py`` passes to ``torch.lstm`` as
+  ``w_ih`` and ``w_hh``); ``param_b`` ``[4*out]`` on both. The ``4*out`` axis also holds the
+  gates in another order: the native op's blocks are (cell input ``j``, input gate ``i``,
+  forget gate ``f``, output gate ``o``), torch's are (``i``, ``f``, ``j``, ``o``); the
+  conversion moves the blocks (:data:`LSTM_GATES_TORCH_FROM_TF`). Proven by values in
+  ``tests/test_torch_lstm.py`` (RETURNN TF full-sequence LSTM vs RF torch LSTM).
+* Not declared yet: ``ZoneoutLSTM`` (RETURNN's ``zoneoutlstm`` unit, another cell; a later
+  coverage step of issue 14). Any other rc-nn class holding a parameter directly is not
+  declared either. Both raise :class:`TorchLayoutError`, never a silent identity.
 
 Examples
 --------
@@ -45,14 +52,25 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from typing import Any
+
+import numpy
 
 import rc_nn
 
 from ._convert_errors import TorchLayoutError
 from ._errors import RecordVersionError
 
-__all__ = ["TORCH_LAYOUTS", "torch_param_axes", "torch_param_shape"]
+__all__ = [
+    "LSTM_GATES_TORCH_FROM_TF",
+    "TORCH_LAYOUTS",
+    "TorchParamLayout",
+    "torch_param_axes",
+    "torch_param_layout",
+    "torch_param_shape",
+]
 
 #: The record version that has ``ParamRecord.owner``.
 _OWNER_SINCE = (1, 1)
@@ -61,6 +79,15 @@ _OWNER_SINCE = (1, 1)
 SAME = "same"
 #: A (transposed) convolution filter: TF ``[*filter, a, b]`` -> torch ``[b, a, *filter]``.
 CONV_FILTER = "conv_filter"
+
+#: An LSTM weight: TF ``[x, 4*out]`` -> torch ``[4*out, x]``, gate blocks reordered.
+LSTM_WEIGHT = "lstm_weight"
+#: An LSTM bias: ``[4*out]`` on both, gate blocks reordered.
+LSTM_BIAS = "lstm_bias"
+
+#: Torch gate block ``k`` (``i, f, j, o``) is the native op's block ``LSTM_GATES_TORCH_FROM_TF[k]``
+#: (``j, i, f, o``).
+LSTM_GATES_TORCH_FROM_TF = (1, 2, 0, 3)
 
 _CONV = {"filter": CONV_FILTER, "bias": SAME}
 
@@ -80,13 +107,13 @@ TORCH_LAYOUTS: Mapping[str, Mapping[str, str]] = {
     "RelPosSelfAttention": {"pos_bias_u": SAME, "pos_bias_v": SAME},
     "LearnedRelativePositionalEncoding": {"pos_emb": SAME},
     "WeightNorm": {"g": SAME, "v": SAME},
+    "LSTM": {"param_W": LSTM_WEIGHT, "param_W_re": LSTM_WEIGHT, "param_b": LSTM_BIAS},
     "Module": {"*": SAME},
     "ParameterList": {"*": SAME},
 }
 
-#: Declared later (issue 14's LSTM coverage step): a clear error until then.
+#: Declared later (a later coverage step of issue 14): a clear error until then.
 _NOT_YET = {
-    "LSTM": "RF's rf.LSTM keeps separate input/recurrent weights with another gate order",
     "ZoneoutLSTM": "RF's rf.ZoneoutLSTM keeps separate input/recurrent weights with another gate order",
 }
 
@@ -102,14 +129,72 @@ def torch_param_axes(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> tup
     ------
     TorchLayoutError
         (``NotImplementedError``) no layout is declared for the parameter's
-        owner and attribute (LSTM weights: a later coverage step).
+        owner and attribute (``ZoneoutLSTM``: a later coverage step).
+    RecordVersionError
+        (``RuntimeError``) the record is older than 1.1 (no ``ParamRecord.owner``).
+    """
+    return torch_param_layout(param, record).axes
+
+
+@dataclasses.dataclass(frozen=True)
+class TorchParamLayout:
+    """How a parameter's TF value becomes its torch value, and back.
+
+    ``axes``: the TF axes in torch order (``tf_value.transpose(axes)``). ``gates``: ``None``,
+    or ``(axis, blocks)``: after the transpose, torch axis ``axis`` is split into
+    ``len(blocks)`` equal blocks and torch block ``k`` is the TF block ``blocks[k]`` (the LSTM
+    gate order).
+
+    Examples
+    --------
+    >>> import numpy
+    >>> layout = TorchParamLayout((1, 0), (0, (1, 2, 0, 3)))
+    >>> tf_value = numpy.arange(8).reshape(1, 8)  # [in=1, 4*out=8], gate blocks j i f o
+    >>> layout.to_torch(tf_value)[:, 0].tolist()  # [4*out, in], blocks i f j o
+    [2, 3, 4, 5, 0, 1, 6, 7]
+    >>> (layout.to_tf(layout.to_torch(tf_value)) == tf_value).all()
+    np.True_
+    """
+
+    axes: tuple[int, ...]
+    gates: tuple[int, tuple[int, ...]] | None = None
+
+    def to_torch(self, value: Any) -> Any:
+        """The torch value (numpy) of the TF value ``value`` (exact: only moves entries)."""
+        out = numpy.transpose(numpy.asarray(value), self.axes)
+        if self.gates is not None:
+            axis, blocks = self.gates
+            parts = numpy.split(out, len(blocks), axis=axis)
+            out = numpy.concatenate([parts[b] for b in blocks], axis=axis)
+        return numpy.ascontiguousarray(out)
+
+    def to_tf(self, value: Any) -> Any:
+        """The TF value (numpy) of the torch value ``value``; inverse of :meth:`to_torch`."""
+        out = numpy.asarray(value)
+        if self.gates is not None:
+            axis, blocks = self.gates
+            parts = numpy.split(out, len(blocks), axis=axis)
+            out = numpy.concatenate([parts[int(k)] for k in numpy.argsort(blocks)], axis=axis)
+        return numpy.ascontiguousarray(numpy.transpose(out, numpy.argsort(self.axes)))
+
+
+def torch_param_layout(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> TorchParamLayout:
+    """The parameter's torch layout: axes and gate reorder (the declarations of the table).
+
+    Raises
+    ------
+    TorchLayoutError
+        (``NotImplementedError``) no layout is declared for the parameter's
+        owner and attribute (``ZoneoutLSTM``: a later coverage step).
     RecordVersionError
         (``RuntimeError``) the record is older than 1.1 (no ``ParamRecord.owner``).
     """
     ndim = len(param.dims)
     kind = _layout_kind(param, record)
     if kind == SAME:
-        return tuple(range(ndim))
+        return TorchParamLayout(tuple(range(ndim)))
+    if kind in (LSTM_WEIGHT, LSTM_BIAS):
+        return _lstm_layout(param, record, kind)
     if ndim < 3:  # a conv filter has at least one filter dim and two channel dims
         raise TorchLayoutError(
             f"parameter {_name(param)} ({_where(param, record)}): a {param.owner} filter has "
@@ -117,7 +202,25 @@ def torch_param_axes(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> tup
             "replaced by another parameter?"
         )
     nd = ndim - 2
-    return (nd + 1, nd, *range(nd))
+    return TorchParamLayout((nd + 1, nd, *range(nd)))
+
+
+def _lstm_layout(
+    param: rc_nn.ParamRecord, record: rc_nn.BuildRecord, kind: str
+) -> TorchParamLayout:
+    ndim = 2 if kind == LSTM_WEIGHT else 1
+    gate_size = record.dims[param.dims[-1]].size if param.dims else None
+    if len(param.dims) != ndim or gate_size is None or gate_size % 4:
+        raise TorchLayoutError(
+            f"parameter {_name(param)} ({_where(param, record)}): an nn.{param.owner} "
+            f"{'weight' if ndim == 2 else 'bias'} has {ndim} dim(s), the last one 4*out_dim "
+            f"(the gates), but this one has dims of sizes "
+            f"{[record.dims[d].size for d in param.dims]}; was the attribute replaced by "
+            "another parameter?"
+        )
+    if kind == LSTM_WEIGHT:
+        return TorchParamLayout((1, 0), (0, LSTM_GATES_TORCH_FROM_TF))
+    return TorchParamLayout((0,), (0, LSTM_GATES_TORCH_FROM_TF))
 
 
 def torch_param_shape(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> tuple[int, ...]:
@@ -154,7 +257,7 @@ def _layout_kind(param: rc_nn.ParamRecord, record: rc_nn.BuildRecord) -> str:
     if owner in _NOT_YET:
         raise TorchLayoutError(
             f"parameter {_name(param)} ({_where(param, record)}) of nn.{owner}: its PyTorch "
-            f"layout is not declared yet ({_NOT_YET[owner]}); LSTM parameters are a later "
+            f"layout is not declared yet ({_NOT_YET[owner]}); ZoneoutLSTM is a later "
             "coverage step of the PyTorch backend (docs/returnn-coverage.md). Use the TF "
             "backend for this model for now."
         )
