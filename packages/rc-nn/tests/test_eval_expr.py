@@ -111,7 +111,11 @@ def _record() -> tuple[nn.BuildRecord, int]:
         outs = _ops(x, flag)
         for i, out in enumerate(outs):
             out.mark_as_output(f"out{i}")
-        user = nn.make_layer({"class": "eval", "from": x, "eval": "source(0) + 1.0"}, name="user")
+        user = nn.make_layer(
+            {"class": "eval", "from": x, "eval": "source(0) + 1.0"},
+            name="user",
+            out=x.template.copy_template(),  # no TensorFlow needed to infer it
+        )
         user.mark_as_output("user")
         record, _ = nn.build_record(model)
         return record, len(outs)

@@ -489,7 +489,7 @@ class _Collector:
             tensor.extern_name,
         )
         if not isinstance(tensor, ControlTensor):
-            return LayerRecord(*common)
+            return LayerRecord(*common) if expr is None else LayerRecord(*common, expr=expr)
         block = tensor.block
         outside = tensor.outside_of
         return LayerRecord(
