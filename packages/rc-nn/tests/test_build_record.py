@@ -228,6 +228,37 @@ def test_recurrent_record_blocks() -> None:
     assert not any(isinstance(v, str) and v.startswith(("base:", "prev:")) for v in nets)
 
 
+def test_loop_states_are_explicit_in_the_record() -> None:
+    """Record 1.2: a loop's carried state as (name, initial, prev, new), also nested (LSTM)."""
+    time, feat, out = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("o", 2)
+    with nn.Root():
+        lstm = nn.LSTM(feat, out)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        loop = nn.Loop(axis=time)
+        loop.state.acc = nn.zeros([nn.batch_dim, feat])
+        loop.state.lstm = lstm.default_initial_state(batch_dims=[nn.batch_dim])
+        loop.state.unread = nn.zeros([nn.batch_dim, feat])
+        with loop:
+            x_t = loop.unstack(x)
+            loop.state.acc = loop.state.acc + x_t
+            h, loop.state.lstm = lstm(x_t, state=loop.state.lstm, spatial_dim=nn.single_step_dim)
+            loop.state.unread = x_t  # never read as the previous frame: not carried
+            y = loop.stack(h + nn.reduce_sum(loop.state.acc, axis=feat))
+        y.mark_as_default_output()
+        record, _ = nn.build_record(lstm)
+    assert record.version == nn.RECORD_VERSION >= (1, 2)
+    (block,) = record.blocks
+    assert block.loop is not None
+    states = block.loop.states
+    assert [s.name for s in states] == ["acc", "lstm_h", "lstm_c"]
+    for state in states:
+        prev, new = record.layers[state.prev or 0], record.layers[state.new]
+        assert prev.kind == "alias" and prev.alias_of == state.new and prev.block == 0
+        assert new.role == "loop_state" and new.block == 0 and new.args is not None
+        assert new.args["initial_output"] == nn.LayerRef(state.initial)
+        assert record.layers[state.initial].block is None  # made before the loop
+
+
 def test_extras_record() -> None:
     record = _record_of(_extras)
     (extern,) = record.extern

@@ -33,6 +33,7 @@ from ._record import (
     FrozenMap,
     LayerRecord,
     LoopInfo,
+    LoopState,
     MarkRecord,
     ParamRecord,
     RootInfo,
@@ -446,7 +447,25 @@ class _Collector:
             output_carrier=None if carrier is None else ids.get(id(carrier)),
             has_output_carrier=carrier is not None,
             exports=tuple(ids[id(t)] for t in loop._exports if id(t) in ids),
+            states=self._loop_states(loop),
         )
+
+    def _loop_states(self, loop: Any) -> tuple[LoopState, ...]:
+        ids = self.layer_ids
+        states = []
+        for state in loop._states().values():
+            for leaf in state.leaves:
+                if leaf.copy is None or id(leaf.copy) not in ids:
+                    continue
+                states.append(
+                    LoopState(
+                        name="_".join((state.name, *leaf.path)),
+                        initial=ids[id(leaf.initial)],
+                        prev=None if leaf.prev is None else ids.get(id(leaf.prev)),
+                        new=ids[id(leaf.copy)],
+                    )
+                )
+        return tuple(states)
 
     # -- layers ---------------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ Value language (layer ``args``, parameter ``initial``, the extra net dict): ``No
 
 Versioning: :data:`RECORD_VERSION` is ``(major, minor)``. A minor bump adds fields with
 defaults (readers ignore what they do not know); a major bump removes or renames a field
-or changes a meaning. Minor versions: 1.1 added ``ParamRecord.owner``.
+or changes a meaning. Minor versions: 1.1 added ``ParamRecord.owner`` and
+``LayerRecord.expr``; 1.2 added ``LoopInfo.states`` (:class:`LoopState`).
 
 Examples
 --------
@@ -65,6 +66,7 @@ __all__ = [
     "LayerRecord",
     "LayerRef",
     "LoopInfo",
+    "LoopState",
     "MarkRecord",
     "ParamRecord",
     "RootInfo",
@@ -74,7 +76,7 @@ __all__ = [
 ]
 
 #: The version of the record's data model: ``(major, minor)``.
-RECORD_VERSION: tuple[int, int] = (1, 1)
+RECORD_VERSION: tuple[int, int] = (1, 2)
 
 #: The operators of an ``eval`` layer's neutral expression (``LayerRecord.expr``), with
 #: their operand count. A node is a tuple ``(op, *operands)``; the leaves are
@@ -365,13 +367,39 @@ class LayerRecord:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
+class LoopState:
+    """One tensor a loop carries from frame to frame (record 1.2; ``loop.state.<name>``).
+
+    ``name``: the state's name, its leaves joined by ``_`` (``lstm_h`` for
+    ``loop.state.lstm.h``). ``initial``: the layer with the value before the first frame
+    (outside the loop). ``prev``: the alias layer (``alias_prefix="prev:"``) that reads the
+    previous frame's value inside the loop, None when nothing in the record reads it.
+    ``new``: the state layer of the loop's frame (a ``copy`` or ``transpose`` with the
+    option ``initial_output``) whose value becomes ``prev`` in the next frame. A TF
+    emitter needs none of this (it writes ``prev:`` references and ``initial_output``);
+    an emitter that runs the loop itself (the torch backend) reads it here.
+
+    Examples
+    --------
+    >>> LoopState("acc", initial=3, prev=6, new=13).prev
+    6
+    """
+
+    name: str
+    initial: int
+    prev: int | None
+    new: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
 class LoopInfo:
     """A loop's axis and the layers that get RETURNN's fixed names when used.
 
     ``end`` is named ``end``; ``output_carrier`` (a copy made when a stacked value keeps
     another dynamic dim) is named ``output``; else the first used of ``exports`` (the
     stacked values) is named ``output``. ``has_output_carrier`` is true even when the
-    carrier itself is not in the record.
+    carrier itself is not in the record. ``states`` (record 1.2): the carried states
+    (:class:`LoopState`) whose frame layer is in the record, in the order they were set.
 
     Examples
     --------
@@ -384,6 +412,7 @@ class LoopInfo:
     output_carrier: int | None = None
     has_output_carrier: bool = False
     exports: tuple[int, ...] = ()
+    states: tuple[LoopState, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -572,6 +601,6 @@ class BuildRecord:
 # Construction speed only (the collector makes thousands of these); see ``_fast_init``.
 fast_init(
     FrozenMap, LayerRef, DimRef, BlockNetRef, LayerNameRef, SeqValue, ArrayValue, VarianceScalingInit,
-    DimRecord, TemplateRecord, LayerRecord, LoopInfo, BlockRecord, CallRecord, ParamRecord,
+    DimRecord, TemplateRecord, LayerRecord, LoopState, LoopInfo, BlockRecord, CallRecord, ParamRecord,
     ExternRecord, MarkRecord,
 )  # fmt: skip
