@@ -27,6 +27,7 @@ from . import (  # noqa: F401  (register the lowerings)
     _torch_ops_attention,
     _torch_ops_basic,
     _torch_ops_conv,
+    _torch_ops_loop,
     _torch_ops_rec,
 )
 from ._code import DimNamer, py_code
@@ -227,19 +228,36 @@ class TorchConfig:
     def _forward_lines(self, targets: list[int]) -> list[str]:
         needed = reach(self.record.layers, targets)
         self.ctx.begin_function()
-        keys = {e.layer: e.key for e in self.record.extern}
         lines = self._derived_dims_refresh()
+        done: set[int] = set()
+
+        def emit(layer: rc_nn.LayerRecord) -> list[str]:
+            done.add(layer.id)
+            return self._emit_layer(layer, needed, emit)
+
         for layer in self.record.layers:
-            if layer.id not in needed:
-                continue
-            var = layer_var(layer.id)
-            if layer.kind == "extern":
-                lines.append(f"{var} = extern_data[{str_literal(keys[layer.id])}]")
-            elif layer.kind == "param":
-                lines.append(f"{var} = _param(model, {_path_code(self.paths[layer.id])})")
-            else:
-                lines.extend(self._lower(layer))
+            if layer.id in needed and layer.id not in done and layer.block is None:
+                lines.extend(emit(layer))
         return [f"    {line}" for line in lines]
+
+    def _emit_layer(
+        self, layer: rc_nn.LayerRecord, needed: dict[int, None], emit: _torch_ops_loop.EmitLayer
+    ) -> list[str]:
+        """One layer's statements; a loop's container writes the whole loop (``_torch_ops_loop``)."""
+        var = layer_var(layer.id)
+        if layer.kind == "extern":
+            key = next(e.key for e in self.record.extern if e.layer == layer.id)
+            return [f"{var} = extern_data[{str_literal(key)}]"]
+        if layer.kind == "param":
+            param = next(p for p in self.record.params if p.layer == layer.id)
+            line = f"{var} = _param(model, {_path_code(self.paths[layer.id])})"
+            return [line, *_torch_ops_loop.param_view_lines(param, self.ctx, needed)]
+        if layer.kind == "container":
+            return _torch_ops_loop.loop_lines(layer, self.ctx, needed, emit)
+        if layer.kind == "alias":
+            self.ctx.begin(layer)
+            return _torch_ops_loop.stacked_lines(layer, self.ctx)
+        return self._lower(layer)
 
     def _derived_dims_refresh(self) -> list[str]:
         """Recompute the config-level dynamic dims derived by dim math (``time - 1``, ...).
@@ -306,20 +324,8 @@ def _dict_code(value: dict[str, dict[str, object]], dims: DimNamer) -> str:
 
 
 def _check_covered(record: rc_nn.BuildRecord, used: dict[int, None]) -> None:
-    """Control flow and an extra net dict are not covered: refused before writing anything."""
-    for layer_id in used:
-        layer = record.layers[layer_id]
-        block = layer.block
-        if block is None and layer.kind == "container":
-            block = layer.own_block if layer.own_block is not None else layer.holds[0]
-        if block is not None:
-            raise TorchNotCoveredError(
-                f"the torch backend does not write control flow yet: {layer.text or layer.op} "
-                f"(created at {layer.created_at}) belongs to "
-                f"{record.blocks[block].description} (loops, conds and masked computation "
-                f"come later). Coverage: {COVERAGE_DOC}; build this model with the TF backend "
-                "(backend='tf', the default) meanwhile"
-            )
+    """Control flow but loops over an axis, and an extra net dict: refused before writing anything."""
+    _torch_ops_loop.check_control_flow(record, used)
     if record.extra_net_dict:
         keys = ", ".join(str_literal(str(k)) for k in record.extra_net_dict)
         raise TorchNotCoveredError(

@@ -1,0 +1,285 @@
+"""Torch lowering of ``nn.Loop`` over a known axis: a Python loop over the frames in the config.
+
+rc-nn's ``nn.Loop(axis=time)`` records a container layer (``rec`` with a ``unit`` block)
+and the layers of one frame in that block (record 1.2: ``LoopInfo.states`` names the
+carried states). RETURNN's TF backend runs the frame in a ``tf.while_loop``; the torch
+config runs it as a plain Python ``for`` loop over the axis' frames, in the step function,
+with the same semantics as ``rf.scan`` over a known ``spatial_dim``::
+
+    x4_size = rf.copy_to_device(time_dim.get_size_tensor())     # frames per sequence
+    x6 = x3                                                      # prev:acc = initial
+    x9_frames = []
+    x11_last = None
+    for x4_i in range(time_dim.get_dim_value()):
+        x4_mask = x4_size > x4_i                                 # [batch]: frame is valid
+        x5 = rf.gather(x0, axis=time_dim, indices=x4_i)          # loop.unstack(x)
+        ...                                                      # the frame's layers
+        x9_frames.append(x9)                                     # loop.stack(y)
+        x11_last = x11 if x11_last is None else rf.where(x4_mask, x11, x11_last)
+        x6 = rf.nested.mask_nested(x13, mask=x4_mask, mask_value=x6, allow_dim_extension=False)
+    x10 = rf.stack(x9_frames, out_dim=time_dim)[0].copy_masked(0.0)
+
+* a state keeps its value once a sequence has ended (as ``rf.scan``), so ``loop.last(y)``
+  and ``loop.state.h`` after the loop are the values of each sequence's last frame;
+* stacked values have zeros in the padding (RETURNN TF's rec layer output has them too);
+* ``loop.iteration`` is the frame index (int32 scalar);
+* the single-step ``nn.LSTM`` inside the loop is rc-nn's cell math on the LSTM's own
+  parameters (``dot``, ``split``, ``sigmoid``, ``tanh``): it reads ``param_W`` / ``param_W_re``
+  / ``param_b`` with the native op's gate order (``j, i, f, o``), so the torch config reads
+  those parameters (stored in torch's gate order, ``_torch_layout``) through a view with the
+  gate blocks moved back (:func:`param_view_lines`).
+
+Not covered (a clear ``TorchNotCoveredError`` at build time): a loop without axis (until
+``loop.end``, incl. search), ``max_seq_len``, nested loops, ``nn.Cond`` and
+``nn.MaskedComputation`` (inside or outside a loop), beam search (``nn.choice``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+import rc_nn
+
+from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
+from ._torch_layout import LSTM_GATES_TORCH_FROM_TF, torch_param_layout
+from ._torch_lower import LowerCtx, layer_error, layer_var, register
+
+__all__ = ["check_control_flow", "loop_lines", "param_view_lines", "stacked_lines"]
+
+#: Emits one layer (and what it needs); the emitter's callback, marks the layer done.
+EmitLayer = Callable[[rc_nn.LayerRecord], list[str]]
+
+#: The options of a loop's container layer the lowering implements.
+_LOOP_OPTIONS = frozenset({"class", "from", "unit", "axis"})
+
+
+def _loop_error(record: rc_nn.BuildRecord, layer: rc_nn.LayerRecord, block: int, why: str) -> Exception:
+    return TorchNotCoveredError(
+        f"the torch backend does not write this control flow yet: {layer.text or layer.op} "
+        f"(created at {layer.created_at}) belongs to {record.blocks[block].description}, and "
+        f"{why}. Covered: nn.Loop over an axis (loop.unstack, loop.state, loop.stack, loop.last, "
+        f"loop.iteration). Coverage: {COVERAGE_DOC}; build this model with the TF backend "
+        "(backend='tf', the default) meanwhile"
+    )
+
+
+def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None:
+    """Refuse, before writing anything, every control flow the torch backend does not write."""
+    for layer_id in used:
+        layer = record.layers[layer_id]
+        block = layer.block
+        if block is None and layer.kind == "container":
+            block = layer.own_block if layer.own_block is not None else layer.holds[0]
+        if block is None:
+            continue
+        info = record.blocks[block]
+        if info.kind != "loop" or info.loop is None:
+            what = "conds" if info.kind == "cond" else "masked computation"
+            raise _loop_error(record, layer, block, f"{what} come later")
+        if info.parent is not None:
+            raise _loop_error(record, layer, block, "nested blocks (a block inside a loop) come later")
+        container = record.layers[info.container] if info.container is not None else None
+        args = container.args if container is not None and container.args is not None else {}
+        if info.loop.end is not None or info.loop.axis is None or "axis" not in args:
+            raise _loop_error(
+                record, layer, block,
+                "a loop without axis (running until loop.end, e.g. search) comes later",
+            )  # fmt: skip
+        unknown = sorted(set(args) - _LOOP_OPTIONS)
+        if unknown:
+            raise _loop_error(record, layer, block, f"the loop option {unknown[0]!r} is not covered")
+
+
+def _index(ctx: LowerCtx, block: int | None) -> str:
+    """The frame-index variable of the loop whose frame ``block`` is."""
+    container = None if block is None else ctx.record.blocks[block].container
+    if container is None:
+        raise ctx.error("is not inside a loop over an axis")
+    return f"{ctx.var(container)}_i"
+
+
+@register("rec_unstack")
+def _rec_unstack(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    opts = ctx.options({"from", "axis"}, required=("from", "axis"))
+    index = _index(ctx, layer.block)
+    return [
+        ctx.assign(
+            f"rf.gather({ctx.value(opts['from'])}, axis={ctx.dim(opts['axis'])}, indices={index})"
+        )
+    ]
+
+
+@register("rec_last_output")
+def _rec_last_output(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    opts = ctx.options({"rec_layer", "sub_layer_name"}, required=("rec_layer", "sub_layer_name"))
+    name = opts["sub_layer_name"]
+    if not isinstance(name, rc_nn.LayerNameRef):
+        raise ctx.error("reads a sub-layer of a loop that rc-nn did not name (no loop.last)")
+    return [ctx.assign(f"{ctx.var(name.layer)}_last")]
+
+
+@register("constant")
+def _constant(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    """``nn.constant`` / ``nn.zeros`` with a number (a loop state's usual initial value)."""
+    opts = ctx.options({"value", "shape", "dtype", "sparse_dim"}, required=("value", "shape"))
+    value = opts["value"]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ctx.error("has a value that is no number (arrays are not covered)")
+    template = ctx.template()
+    dtype = opts.get("dtype", template.dtype)
+    extra = "" if opts.get("sparse_dim") is None else f", sparse_dim={ctx.dim(opts['sparse_dim'])}"
+    lines = [
+        ctx.assign(
+            f"rf.full(dims={ctx.value(opts['shape'])}, fill_value={ctx.literal(value)}, "
+            f"dtype={ctx.literal(dtype)}{extra})"
+        )
+    ]
+    if template.feature_dim is not None:
+        lines.append(f"{ctx.out}.feature_dim = {ctx.dim(template.feature_dim)}")
+    return lines
+
+
+def stacked_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    """A stacked loop output (alias role ``stack``): the frames stacked after the loop."""
+    if layer.role != "stack" or layer.alias_of is None:
+        raise layer_error(layer, f"is an alias ({layer.role or 'no role'}), not covered")
+    return [f"{layer_var(layer.id)} = {layer_var(layer.alias_of)}_stacked"]
+
+
+def _frame_lines(
+    layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer, mask: str
+) -> list[str]:
+    """One layer of the frame: the loop's own copies here, every other layer by ``emit``."""
+    args = layer.args if layer.args is not None else rc_nn.FrozenMap()
+    out = layer_var(layer.id)
+    if layer.kind == "alias":
+        return []  # a state's previous frame: the carried variable
+    if layer.op == "copy" and args.get("from") == ":i":
+        index = _index(ctx, layer.block)
+        return [f"{out} = rf.convert_to_tensor({index}, dims=(), dtype=\"int32\")"]
+    if layer.role not in ("loop_state", "loop_stack", "loop_last"):
+        return emit(layer)
+    source = args.get("from")
+    if not isinstance(source, rc_nn.LayerRef):
+        ctx.begin(layer)
+        raise ctx.error("is a loop state/output without one input layer")
+    lines = [f"{out} = {layer_var(source.id)}"]
+    if layer.role == "loop_stack":
+        lines.append(f"{out}_frames.append({out})")
+    elif layer.role == "loop_last":
+        last = f"{out}_last"
+        lines.append(f"{last} = {out} if {last} is None else rf.where({mask}, {out}, {last})")
+    return lines
+
+
+def loop_lines(
+    container: rc_nn.LayerRecord,
+    ctx: LowerCtx,
+    needed: Collection[int],
+    emit: EmitLayer,
+) -> list[str]:
+    """The code of a loop over its axis (see the module docstring); ``container``: its layer."""
+    record = ctx.record
+    (block,) = container.holds
+    info = record.blocks[block].loop
+    assert info is not None and info.axis is not None
+    ctx.begin(container)
+    var = layer_var(container.id)
+    axis, index, size, mask = ctx.dim(info.axis), f"{var}_i", f"{var}_size", f"{var}_mask"
+    inner = [layer for layer in record.layers if layer.block == block and layer.id in needed]
+    lines = _outer_inputs(record, container, inner, needed, emit)
+    lines.append(f"{size} = rf.copy_to_device({axis}.get_size_tensor())")
+    states = [s for s in info.states if s.prev is not None and s.prev in needed]
+    lines += [f"{layer_var(s.prev)} = {layer_var(s.initial)}" for s in states if s.prev is not None]
+    for layer in inner:
+        if layer.role == "loop_stack":
+            lines.append(f"{layer_var(layer.id)}_frames = []")
+        elif layer.role == "loop_last":
+            lines.append(f"{layer_var(layer.id)}_last = None")
+    body = [f"{mask} = {size} > {index}"]
+    for layer in inner:
+        body += _frame_lines(layer, ctx, emit, mask)
+    for state in states:
+        prev = layer_var(state.prev) if state.prev is not None else ""
+        body.append(
+            f"{prev} = rf.nested.mask_nested({layer_var(state.new)}, mask={mask}, "
+            f"mask_value={prev}, allow_dim_extension=False)"
+        )
+    lines.append(f"for {index} in range({axis}.get_dim_value()):")
+    lines += [f"    {line}" for line in body]
+    for layer in inner:
+        if layer.role == "loop_stack":
+            out = layer_var(layer.id)
+            lines.append(
+                f"{out}_stacked = rf.stack({out}_frames, out_dim={axis})[0]"
+                f".copy_masked(0.0, dims=[{axis}])"
+            )
+    return lines
+
+
+def _outer_inputs(
+    record: rc_nn.BuildRecord,
+    container: rc_nn.LayerRecord,
+    inner: list[rc_nn.LayerRecord],
+    needed: Collection[int],
+    emit: EmitLayer,
+) -> list[str]:
+    """Layers outside the loop, made after its container, that the frame reads: first.
+
+    E.g. a state's initial value made by its first assignment inside the ``with`` block
+    (``nn.zeros``, moved before the loop) or the frame positions of ``cum_concat``.
+    """
+    inside = {layer.id for layer in inner}
+    todo = [d for layer in inner for d in layer.deps if d not in inside]
+    wanted: set[int] = set()
+    while todo:
+        dep = todo.pop()
+        layer = record.layers[dep]
+        if dep in wanted or dep < container.id or layer.block is not None or dep not in needed:
+            continue
+        wanted.add(dep)
+        todo.extend(layer.deps)
+    lines: list[str] = []
+    for dep in sorted(wanted):
+        lines += emit(record.layers[dep])
+    return lines
+
+
+def param_view_lines(
+    param: rc_nn.ParamRecord, ctx: LowerCtx, needed: Collection[int]
+) -> list[str]:
+    """LSTM gate parameters read by rc-nn's single-step cell: a view in the native gate order.
+
+    The torch config stores ``param_W`` / ``param_W_re`` / ``param_b`` with the gate blocks in
+    torch's order (``i, f, j, o``, what the full-sequence lowering hands to ``torch.lstm``);
+    rc-nn's single-step cell (``nn.LSTM`` in ``nn.Loop``) splits them in the native op's order
+    (``j, i, f, o``). When such a cell reads the parameter, its variable becomes the view
+    with the blocks moved back (differentiable: training updates the stored parameter).
+    """
+    layout = torch_param_layout(param, ctx.record)
+    if layout.gates is None:
+        return []
+    users = [ctx.record.layers[i] for i in needed if param.layer in ctx.record.layers[i].deps]
+    cells = [u for u in users if u.op != "rec"]
+    if not cells:
+        return []
+    ctx.begin(ctx.record.layers[param.layer])
+    if len(cells) != len(users):
+        raise ctx.error(
+            "is an LSTM parameter used both by a full-sequence nn.LSTM and by its single-step "
+            "cell (nn.single_step_dim); the torch backend writes one of the two per LSTM"
+        )
+    gate_dim = ctx.record.dims[param.dims[layout.gates[0]]]
+    if gate_dim.size is None or gate_dim.size % 4:
+        raise ctx.error("has no static gate dim of 4 blocks")
+    var = layer_var(param.layer)
+    block = ctx.fresh("gate")
+    parts = ctx.fresh("parts")
+    axis = ctx.dim(param.dims[layout.gates[0]])
+    native = [LSTM_GATES_TORCH_FROM_TF.index(k) for k in range(4)]  # native block k = torch's
+    concat = ", ".join(f"({parts}[{k}], {block})" for k in native)
+    return [
+        f'{block} = Dim({gate_dim.size // 4}, name="gate")',
+        f"{parts} = rf.split({var}, axis={axis}, out_dims=[{block}] * 4)",
+        f"{var} = rf.concat({concat}, out_dim={axis})[0]",
+    ]
