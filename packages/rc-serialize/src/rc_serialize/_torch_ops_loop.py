@@ -74,8 +74,8 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
             continue
         info = record.blocks[block]
         if info.kind != "loop" or info.loop is None:
-            what = "conds" if info.kind == "cond" else "masked computation"
-            raise _loop_error(record, layer, block, f"{what} come later")
+            what = "conds come" if info.kind == "cond" else "masked computation comes"
+            raise _loop_error(record, layer, block, f"{what} later")
         if info.parent is not None:
             raise _loop_error(record, layer, block, "nested blocks (a block inside a loop) come later")
         container = record.layers[info.container] if info.container is not None else None
@@ -269,13 +269,14 @@ def param_view_lines(
             "is an LSTM parameter used both by a full-sequence nn.LSTM and by its single-step "
             "cell (nn.single_step_dim); the torch backend writes one of the two per LSTM"
         )
-    gate_dim = ctx.record.dims[param.dims[layout.gates[0]]]
+    gate_id = param.dims[layout.axes[layout.gates[0]]]  # the gates axis is in torch order
+    gate_dim = ctx.record.dims[gate_id]
     if gate_dim.size is None or gate_dim.size % 4:
         raise ctx.error("has no static gate dim of 4 blocks")
     var = layer_var(param.layer)
     block = ctx.fresh("gate")
     parts = ctx.fresh("parts")
-    axis = ctx.dim(param.dims[layout.gates[0]])
+    axis = ctx.dim(gate_id)
     native = [LSTM_GATES_TORCH_FROM_TF.index(k) for k in range(4)]  # native block k = torch's
     concat = ", ".join(f"({parts}[{k}], {block})" for k in native)
     return [
