@@ -202,16 +202,16 @@ def test_untranslatable_eval_is_a_clear_error() -> None:
 
 
 def test_control_flow_is_a_clear_error() -> None:
+    # loops over an axis are covered (tests/test_torch_loops.py); conds are not yet
     net, x, time = _linear_model()
     y = net(x)
-    loop = nn.Loop(axis=time)
-    loop.state.acc = nn.zeros([nn.batch_dim, net.out_dim])
-    with loop:
-        loop.state.acc = loop.state.acc + loop.unstack(y)
-    loop.state.acc.mark_as_default_output()
+    with nn.Cond(nn.reduce_sum(y, axis=[nn.batch_dim, time, net.out_dim]) > 0.0) as cond:
+        cond.true = y
+        cond.false = -y
+    cond.result.mark_as_default_output()
     with pytest.raises(TorchNotCoveredError) as info:
         get_returnn_config_serialized(net, backend="torch")
-    _assert_clear(info, "control flow", "nn.Loop", f"{THIS_FILE}:")
+    _assert_clear(info, "control flow", "nn.Cond", f"{THIS_FILE}:")
 
 
 def test_extra_net_dict_is_a_clear_error() -> None:

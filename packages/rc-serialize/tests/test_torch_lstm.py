@@ -9,7 +9,8 @@ the maximum, eval mode:
 * the golden ``blstm`` (2 BLSTM layers, max-pool time reduction): the same outputs through
   a TF checkpoint converted with ``convert_checkpoint``, and 3 training steps with
   ``python -m returnn`` on the torch config;
-* what is not covered yet (``ZoneoutLSTM``, the single-step LSTM inside ``nn.Loop``) is a
+* what is not covered yet (``ZoneoutLSTM``, one LSTM run both over a sequence and as single
+  steps in ``nn.Loop``) is a
   clear error at build time.
 """
 
@@ -139,11 +140,14 @@ def test_zoneout_lstm_is_a_clear_build_error() -> None:
             get_returnn_config_serialized(lstm, backend="torch")
 
 
-def test_single_step_lstm_in_a_loop_is_a_clear_build_error() -> None:
+def test_lstm_both_full_sequence_and_single_step_is_a_clear_build_error() -> None:
+    # the single-step LSTM in a loop is covered (tests/test_torch_loops.py), but one LSTM's
+    # parameters read by both its full-sequence op and its single-step cell are not
     with nn.Root():
         time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
         x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
         lstm = nn.LSTM(feat, nn.FeatureDim("lstm", 4))
+        lstm(x, spatial_dim=time)[0].mark_as_output("full")
         loop = nn.Loop(axis=time)
         loop.state.lstm = lstm.default_initial_state(batch_dims=[nn.batch_dim])
         with loop:
@@ -154,7 +158,7 @@ def test_single_step_lstm_in_a_loop_is_a_clear_build_error() -> None:
         ys.mark_as_default_output()
         with pytest.raises(rc_serialize.TorchNotCoveredError) as info:
             get_returnn_config_serialized(lstm, backend="torch")
-    assert __file__ in str(info.value)
+    assert __file__ in str(info.value) and "single-step" in str(info.value)
 
 
 def test_other_rec_unit_is_a_clear_build_error() -> None:
