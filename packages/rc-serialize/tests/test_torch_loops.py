@@ -201,3 +201,59 @@ def test_control_flow_not_covered_is_a_clear_build_error(body: str, says: str) -
     assert says in message, message
     assert "test_torch_loops.py:" in message  # the user's line
     assert "docs/design/torch-backend.md" in message and "backend='tf'" in message
+
+
+def _teacher_forced_aed(golden_models: types.ModuleType) -> nn.Module:
+    """The golden ``lstm_attention_decoder`` (BLSTM encoder, LSTM attention decoder loop).
+
+    As ``golden_configs/models.py`` builds it, but with targets available for inference:
+    the comparison runs RETURNN TF in eval mode, where a target not available for inference
+    is not computed (the golden config marks it training-only).
+    """
+    time, feat, vocab = nn.SpatialDim("time"), nn.FeatureDim("f", 3), nn.FeatureDim("vocab", 5)
+    out_time = nn.SpatialDim("out-time")
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    targets = nn.get_extern_data(
+        nn.Data("classes", dim_tags=[nn.batch_dim, out_time], sparse_dim=vocab)
+    )
+    model = golden_models.lstm_aed(feat, vocab)
+    logits = model(x, source_spatial_dim=time, target=targets, target_spatial_dim=out_time)
+    logits.mark_as_default_output()
+    nn.cross_entropy(estimated=logits, target=targets, estimated_type="logits").mark_as_loss("ce")
+    return model
+
+
+def test_golden_lstm_attention_decoder_same_outputs_and_losses(
+    golden_models: types.ModuleType, returnn_tf: types.ModuleType
+) -> None:
+    with nn.Root():
+        model = _teacher_forced_aed(golden_models)
+        tf_run = _run_tf(
+            get_returnn_config_serialized(model), seed=2, batch=3, max_time=7, random_weights=True
+        )
+        names = build_network(model).variable_names
+        record, _ = nn.build_record(model)
+        weights = {
+            ".".join(p.path): torch_param_layout(p, record).to_torch(
+                tf_run.variables[names[".".join(p.path)]]
+            )
+            for p in record.params
+            if p.path is not None
+        }
+        code = get_returnn_config_serialized(model, backend="torch")
+    assert "for x" in code and "rf.nested.mask_nested" in code  # the decoder loop runs in torch
+    run = run_torch_forward(
+        code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights, losses=True
+    )
+    lens = tf_run.seq_lens["classes"]
+    assert min(lens) < max(lens)  # padding inside the batch
+    mask = tf_run.masks["output"]
+    torch_out, tf_out = (np.where(mask, v, 0) for v in (run.outputs["output"], tf_run.outputs["output"]))
+    assert np.abs(torch_out - tf_out).max() <= TOLERANCE
+    assert np.abs(torch_out).max() > 0.3
+    # CE per frame: RETURNN TF gives it time-major (the loop's stacked logits), torch batch-major
+    tf_ce, torch_ce = np.asarray(tf_run.losses["ce"]).T, np.asarray(run.losses["ce"])
+    valid = np.arange(tf_ce.shape[1])[None, :] < np.asarray(lens)[:, None]
+    assert tf_ce.shape == torch_ce.shape
+    assert np.abs(tf_ce - torch_ce)[valid].max() <= TOLERANCE
+    assert torch_ce[valid].min() > 0.1

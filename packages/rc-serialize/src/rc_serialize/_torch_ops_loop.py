@@ -21,7 +21,9 @@ with the same semantics as ``rf.scan`` over a known ``spatial_dim``::
 
 * a state keeps its value once a sequence has ended (as ``rf.scan``), so ``loop.last(y)``
   and ``loop.state.h`` after the loop are the values of each sequence's last frame;
-* stacked values have zeros in the padding (RETURNN TF's rec layer output has them too);
+* stacked values have zeros in the padding. RETURNN TF's rec layer keeps computing frames
+  past a sequence's end, so its padding holds other numbers; the valid frames are equal
+  (tested), and what reads a stacked value masks the padding (losses, masked reductions);
 * ``loop.iteration`` is the frame index (int32 scalar);
 * the single-step ``nn.LSTM`` inside the loop is rc-nn's cell math on the LSTM's own
   parameters (``dot``, ``split``, ``sigmoid``, ``tanh``): it reads ``param_W`` / ``param_W_re``
@@ -136,6 +138,20 @@ def _constant(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     ]
     if template.feature_dim is not None:
         lines.append(f"{ctx.out}.feature_dim = {ctx.dim(template.feature_dim)}")
+    return lines
+
+
+@register("transpose")
+def _transpose(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    """A new dim order (RF's dims are named: the values stay, the order is the template's)."""
+    opts = ctx.options({"from", "perm"}, required=("from", "perm"))
+    source = opts["from"]
+    if not isinstance(source, rc_nn.LayerRef):
+        raise ctx.error("has not exactly one input layer in 'from'")
+    lines = [ctx.assign(f"{ctx.value(source)}.copy_transpose({ctx.value(opts['perm'])})")]
+    feature = ctx.template().feature_dim
+    if feature is not None:
+        lines.append(f"{ctx.out}.feature_dim = {ctx.dim(feature)}")
     return lines
 
 
