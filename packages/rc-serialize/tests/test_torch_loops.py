@@ -15,6 +15,8 @@ the maximum, eval mode, max abs diff <= 1e-4 over valid frames, outputs far from
 
 from __future__ import annotations
 
+import math
+import pathlib
 import types
 
 import numpy as np
@@ -25,7 +27,7 @@ import rc_serialize
 from rc_serialize import build_network, get_returnn_config_serialized
 from rc_serialize._torch_compare import _run_tf
 from rc_serialize._torch_layout import torch_param_layout
-from rc_serialize.testing import compare_backends, run_torch_forward
+from rc_serialize.testing import compare_backends, run_torch_forward, train_torch_config
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
@@ -257,3 +259,21 @@ def test_golden_lstm_attention_decoder_same_outputs_and_losses(
     assert tf_ce.shape == torch_ce.shape
     assert np.abs(tf_ce - torch_ce)[valid].max() <= TOLERANCE
     assert torch_ce[valid].min() > 0.1
+
+
+def test_golden_lstm_attention_decoder_trains_3_steps_with_returnn(
+    golden_models: types.ModuleType, tmp_path: pathlib.Path
+) -> None:
+    """The golden model as it is (training-only targets): ``python -m returnn``, torch backend."""
+    with nn.Root():
+        model = golden_models.MODELS["lstm_attention_decoder"].build()
+        code = get_returnn_config_serialized(model, backend="torch")
+        names = [name for name, _ in model.named_parameters()]
+    training = train_torch_config(
+        code, tmp_path, steps=3, seq_lens={"data": (5, 9), "classes": (2, 6)}
+    )
+    assert len(training.losses) == 3, training.log[-3000:]
+    assert training.finite(), training.losses
+    assert all(math.isfinite(v) for step in training.losses for v in step.values())
+    assert sorted(training.checkpoint_keys) == sorted(names)
+    assert "decoder.s.param_W" in names

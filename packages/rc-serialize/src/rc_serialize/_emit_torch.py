@@ -232,6 +232,8 @@ class TorchConfig:
         done: set[int] = set()
 
         def emit(layer: rc_nn.LayerRecord) -> list[str]:
+            if layer.id in done:
+                return []
             done.add(layer.id)
             return self._emit_layer(layer, needed, emit)
 
