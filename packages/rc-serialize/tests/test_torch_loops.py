@@ -250,7 +250,9 @@ def test_golden_lstm_attention_decoder_same_outputs_and_losses(
     lens = tf_run.seq_lens["classes"]
     assert min(lens) < max(lens)  # padding inside the batch
     mask = tf_run.masks["output"]
-    torch_out, tf_out = (np.where(mask, v, 0) for v in (run.outputs["output"], tf_run.outputs["output"]))
+    torch_out, tf_out = (
+        np.where(mask, v, 0) for v in (run.outputs["output"], tf_run.outputs["output"])
+    )
     assert np.abs(torch_out - tf_out).max() <= TOLERANCE
     assert np.abs(torch_out).max() > 0.3
     # CE per frame: RETURNN TF gives it time-major (the loop's stacked logits), torch batch-major

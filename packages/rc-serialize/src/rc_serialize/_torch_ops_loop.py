@@ -55,7 +55,9 @@ EmitLayer = Callable[[rc_nn.LayerRecord], list[str]]
 _LOOP_OPTIONS = frozenset({"class", "from", "unit", "axis"})
 
 
-def _loop_error(record: rc_nn.BuildRecord, layer: rc_nn.LayerRecord, block: int, why: str) -> Exception:
+def _loop_error(
+    record: rc_nn.BuildRecord, layer: rc_nn.LayerRecord, block: int, why: str
+) -> Exception:
     return TorchNotCoveredError(
         f"the torch backend does not write this control flow yet: {layer.text or layer.op} "
         f"(created at {layer.created_at}) belongs to {record.blocks[block].description}, and "
@@ -79,7 +81,9 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
             what = "conds come" if info.kind == "cond" else "masked computation comes"
             raise _loop_error(record, layer, block, f"{what} later")
         if info.parent is not None:
-            raise _loop_error(record, layer, block, "nested blocks (a block inside a loop) come later")
+            raise _loop_error(
+                record, layer, block, "nested blocks (a block inside a loop) come later"
+            )
         container = record.layers[info.container] if info.container is not None else None
         args = container.args if container is not None and container.args is not None else {}
         if info.loop.end is not None or info.loop.axis is None or "axis" not in args:
@@ -89,7 +93,9 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
             )  # fmt: skip
         unknown = sorted(set(args) - _LOOP_OPTIONS)
         if unknown:
-            raise _loop_error(record, layer, block, f"the loop option {unknown[0]!r} is not covered")
+            raise _loop_error(
+                record, layer, block, f"the loop option {unknown[0]!r} is not covered"
+            )
 
 
 def _index(ctx: LowerCtx, block: int | None) -> str:
@@ -162,9 +168,7 @@ def stacked_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     return [f"{layer_var(layer.id)} = {layer_var(layer.alias_of)}_stacked"]
 
 
-def _frame_lines(
-    layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer, mask: str
-) -> list[str]:
+def _frame_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer, mask: str) -> list[str]:
     """One layer of the frame: the loop's own copies here, every other layer by ``emit``."""
     args = layer.args if layer.args is not None else rc_nn.FrozenMap()
     out = layer_var(layer.id)
@@ -172,7 +176,7 @@ def _frame_lines(
         return []  # a state's previous frame: the carried variable
     if layer.op == "copy" and args.get("from") == ":i":
         index = _index(ctx, layer.block)
-        return [f"{out} = rf.convert_to_tensor({index}, dims=(), dtype=\"int32\")"]
+        return [f'{out} = rf.convert_to_tensor({index}, dims=(), dtype="int32")']
     if layer.role not in ("loop_state", "loop_stack", "loop_last"):
         return emit(layer)
     source = args.get("from")
@@ -261,9 +265,7 @@ def _outer_inputs(
     return lines
 
 
-def param_view_lines(
-    param: rc_nn.ParamRecord, ctx: LowerCtx, needed: Collection[int]
-) -> list[str]:
+def param_view_lines(param: rc_nn.ParamRecord, ctx: LowerCtx, needed: Collection[int]) -> list[str]:
     """LSTM gate parameters read by rc-nn's single-step cell: a view in the native gate order.
 
     The torch config stores ``param_W`` / ``param_W_re`` / ``param_b`` with the gate blocks in
