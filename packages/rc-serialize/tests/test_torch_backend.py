@@ -202,16 +202,20 @@ def test_untranslatable_eval_is_a_clear_error() -> None:
 
 
 def test_control_flow_is_a_clear_error() -> None:
-    # loops over an axis are covered (tests/test_torch_loops.py); conds are not yet
+    # loops over an axis and conds are covered (tests/test_torch_loops.py), loops until
+    # loop.end are not yet
     net, x, time = _linear_model()
     y = net(x)
-    with nn.Cond(nn.reduce_sum(y, axis=[nn.batch_dim, time, net.out_dim]) > 0.0) as cond:
-        cond.true = y
-        cond.false = -y
-    cond.result.mark_as_default_output()
+    loop = nn.Loop(max_seq_len=3)
+    loop.state.acc = nn.reduce_sum(y, axis=time)
+    with loop:
+        loop.state.acc = nn.tanh(loop.state.acc)
+        loop.end(nn.reduce_sum(loop.state.acc, axis=net.out_dim) > 0.0, include_eos=True)
+        ys = loop.stack(loop.state.acc)
+    ys.mark_as_default_output()
     with pytest.raises(TorchNotCoveredError) as info:
         get_returnn_config_serialized(net, backend="torch")
-    _assert_clear(info, "control flow", "nn.Cond", f"{THIS_FILE}:")
+    _assert_clear(info, "control flow", "nn.Loop", "loop without axis", f"{THIS_FILE}:")
 
 
 def test_extra_net_dict_is_a_clear_error() -> None:

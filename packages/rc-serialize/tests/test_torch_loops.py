@@ -9,7 +9,9 @@ the maximum, eval mode, max abs diff <= 1e-4 over valid frames, outputs far from
 * a single-step ``nn.LSTM`` in a loop: the same numbers on both backends, and the same as
   the full-sequence ``nn.LSTM`` with the same weights on the torch backend (this proves the
   gate-order view of the LSTM parameters);
-* what is not covered (conds, masked computation, loops without axis, nested loops) is a
+* ``nn.Cond`` with two results: both branches (the condition flipped by the input) give the
+  same numbers on both backends;
+* what is not covered (masked computation, loops without axis, blocks inside a loop) is a
   clear ``TorchNotCoveredError`` at build time naming the user's line.
 """
 
@@ -154,11 +156,13 @@ def _not_covered(body: str) -> str:
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
     lin = nn.Linear(feat, feat)
     y = lin(x)
-    if body == "cond":
-        with nn.Cond(nn.reduce_sum(y, axis=[nn.batch_dim, time, feat]) > 0.0) as cond:
-            cond.true = y
-            cond.false = -y
-        out = cond.result
+    if body == "cond_in_loop":
+        with nn.Loop(axis=time) as loop:
+            y_t = loop.unstack(y)
+            with nn.Cond(nn.reduce_sum(y_t, axis=[nn.batch_dim, feat]) > 0.0) as cond:
+                cond.true = y_t
+                cond.false = -y_t
+            out = loop.stack(cond.result)
     elif body == "masked":
         loop = nn.Loop(axis=time)
         loop.state.h = nn.zeros([nn.batch_dim, feat])
@@ -191,7 +195,7 @@ def _not_covered(body: str) -> str:
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ("cond", "conds come later"),
+        ("cond_in_loop", "nested blocks"),
         ("masked", "masked computation comes later"),
         ("end", "a loop without axis"),
         ("nested", "nested blocks"),
@@ -279,3 +283,43 @@ def test_golden_lstm_attention_decoder_trains_3_steps_with_returnn(
     assert all(math.isfinite(v) for step in training.losses for v in step.values())
     assert sorted(training.checkpoint_keys) == sorted(names)
     assert "decoder.s.param_W" in names
+
+
+class _TwoWays(nn.Module):
+    def __init__(self, feat: nn.Dim) -> None:
+        super().__init__()
+        self.lin = nn.Linear(feat, feat)
+        self.branch = nn.Linear(feat, feat)  # used only in the true branch
+
+    def __call__(self, x: nn.Tensor, time: nn.Dim, feat: nn.Dim, sign: float) -> nn.Tensor:
+        y = self.lin(x)
+        total = nn.reduce_sum(y, axis=[nn.batch_dim, time, feat]) * sign
+        with nn.Cond(total > 0.0) as cond:
+            cond.true = (nn.tanh(self.branch(y)), y)
+            cond.false = (-y, y * 2.0)
+        first, second = cond.result
+        return first + second
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_cond_same_on_both_backends(sign: float, returnn_tf: types.ModuleType) -> None:
+    """With the same weights and input, ``sign`` flips the condition: both branches run."""
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        model = _TwoWays(feat)
+        model(x, time, feat, sign).mark_as_default_output()
+        code = get_returnn_config_serialized(model, backend="torch")
+        result = compare_backends(model, batch=3, max_time=7)
+    assert "if bool(" in code and "else:" in code
+    assert result.max_abs_diff["output"] <= TOLERANCE, result.max_abs_diff
+    assert abs(result.torch_outputs["output"]).max() > 0.3
+    # the same input with the other sign takes the other branch: other numbers
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        other = _TwoWays(feat)
+        other(x, time, feat, -sign).mark_as_default_output()
+        flipped = compare_backends(other, batch=3, max_time=7)
+    assert flipped.max_abs_diff["output"] <= TOLERANCE
+    assert np.abs(flipped.torch_outputs["output"] - result.torch_outputs["output"]).max() > 0.1

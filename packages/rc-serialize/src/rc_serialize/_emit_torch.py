@@ -26,6 +26,7 @@ import rc_nn
 from . import (  # noqa: F401  (register the lowerings)
     _torch_ops_attention,
     _torch_ops_basic,
+    _torch_ops_cond,
     _torch_ops_conv,
     _torch_ops_loop,
     _torch_ops_rec,
@@ -254,6 +255,8 @@ class TorchConfig:
             param = next(p for p in self.record.params if p.layer == layer.id)
             line = f"{var} = _param(model, {_path_code(self.paths[layer.id])})"
             return [line, *_torch_ops_loop.param_view_lines(param, self.ctx, needed)]
+        if layer.kind == "container" and layer.op == "cond":
+            return _torch_ops_cond.cond_lines(layer, self.ctx, needed, emit)
         if layer.kind == "container":
             return _torch_ops_loop.loop_lines(layer, self.ctx, needed, emit)
         if layer.kind == "alias":
@@ -326,7 +329,7 @@ def _dict_code(value: dict[str, dict[str, object]], dims: DimNamer) -> str:
 
 
 def _check_covered(record: rc_nn.BuildRecord, used: dict[int, None]) -> None:
-    """Control flow but loops over an axis, and an extra net dict: refused before writing anything."""
+    """Control flow but loops over an axis and conds, and an extra net dict: refused up front."""
     _torch_ops_loop.check_control_flow(record, used)
     if record.extra_net_dict:
         keys = ", ".join(str_literal(str(k)) for k in record.extra_net_dict)

@@ -32,6 +32,7 @@ _ACTIVATIONS = {
     "log_sigmoid": "rf.log_sigmoid",
     "sin": "rf.sin",
     "cos": "rf.cos",
+    "negative": "rf.neg",
 }
 #: ``combine`` kinds RF's ``rf.combine`` computes like RETURNN's TF combine layer.
 _COMBINE_KINDS = frozenset(

@@ -46,7 +46,13 @@ from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
 from ._torch_layout import LSTM_GATES_TORCH_FROM_TF, torch_param_layout
 from ._torch_lower import LowerCtx, layer_error, layer_var, register
 
-__all__ = ["check_control_flow", "loop_lines", "param_view_lines", "stacked_lines"]
+__all__ = [
+    "check_control_flow",
+    "loop_lines",
+    "outer_inputs",
+    "param_view_lines",
+    "stacked_lines",
+]
 
 #: Emits one layer (and what it needs); the emitter's callback, marks the layer done.
 EmitLayer = Callable[[rc_nn.LayerRecord], list[str]]
@@ -62,7 +68,7 @@ def _loop_error(
         f"the torch backend does not write this control flow yet: {layer.text or layer.op} "
         f"(created at {layer.created_at}) belongs to {record.blocks[block].description}, and "
         f"{why}. Covered: nn.Loop over an axis (loop.unstack, loop.state, loop.stack, loop.last, "
-        f"loop.iteration). Coverage: {COVERAGE_DOC}; build this model with the TF backend "
+        f"loop.iteration) and nn.Cond, each not inside another block. Coverage: {COVERAGE_DOC}; build this model with the TF backend "
         "(backend='tf', the default) meanwhile"
     )
 
@@ -77,13 +83,14 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
         if block is None:
             continue
         info = record.blocks[block]
-        if info.kind != "loop" or info.loop is None:
-            what = "conds come" if info.kind == "cond" else "masked computation comes"
-            raise _loop_error(record, layer, block, f"{what} later")
+        if info.kind not in ("loop", "cond"):
+            raise _loop_error(record, layer, block, "masked computation comes later")
         if info.parent is not None:
             raise _loop_error(
                 record, layer, block, "nested blocks (a block inside a loop) come later"
             )
+        if info.kind == "cond":
+            continue
         container = record.layers[info.container] if info.container is not None else None
         args = container.args if container is not None and container.args is not None else {}
         if info.loop.end is not None or info.loop.axis is None or "axis" not in args:
@@ -207,7 +214,7 @@ def loop_lines(
     var = layer_var(container.id)
     axis, index, size, mask = ctx.dim(info.axis), f"{var}_i", f"{var}_size", f"{var}_mask"
     inner = [layer for layer in record.layers if layer.block == block and layer.id in needed]
-    lines = _outer_inputs(record, container, inner, needed, emit)
+    lines = outer_inputs(record, container, inner, needed, emit)
     lines.append(f"{size} = rf.copy_to_device({axis}.get_size_tensor())")
     states = [s for s in info.states if s.prev is not None and s.prev in needed]
     lines += [f"{layer_var(s.prev)} = {layer_var(s.initial)}" for s in states if s.prev is not None]
@@ -237,7 +244,7 @@ def loop_lines(
     return lines
 
 
-def _outer_inputs(
+def outer_inputs(
     record: rc_nn.BuildRecord,
     container: rc_nn.LayerRecord,
     inner: list[rc_nn.LayerRecord],

@@ -13,8 +13,8 @@ then the one after the first frame. The initial state is zeros
 unless ``initial_state={"h": ..., "c": ...}`` is given.
 
 Not covered (a clear ``TorchNotCoveredError`` at build time): other ``rec`` units
-(``zoneoutlstm``, a loop's sub-network: control flow is a later coverage step), the
-single-step LSTM inside ``nn.Loop`` (it is part of a loop).
+(``zoneoutlstm``). A loop's ``rec`` layer (``nn.Loop``, with a ``unit`` block) is written by
+``_torch_ops_loop``, which also covers the single-step LSTM inside a loop.
 """
 
 from __future__ import annotations
