@@ -10,7 +10,7 @@ the maximum, eval mode, max abs diff <= 1e-4 over valid frames, outputs far from
   the full-sequence ``nn.LSTM`` with the same weights on the torch backend (this proves the
   gate-order view of the LSTM parameters);
 * ``nn.Cond`` with two results: both branches (the condition flipped by the input) give the
-  same numbers on both backends;
+  same numbers on both backends; also a cond per frame inside a loop;
 * what is not covered (masked computation, loops without axis, blocks inside a loop) is a
   clear ``TorchNotCoveredError`` at build time naming the user's line.
 """
@@ -156,13 +156,15 @@ def _not_covered(body: str) -> str:
     x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
     lin = nn.Linear(feat, feat)
     y = lin(x)
-    if body == "cond_in_loop":
-        with nn.Loop(axis=time) as loop:
-            y_t = loop.unstack(y)
-            with nn.Cond(nn.reduce_sum(y_t, axis=[nn.batch_dim, feat]) > 0.0) as cond:
-                cond.true = y_t
-                cond.false = -y_t
-            out = loop.stack(cond.result)
+    if body == "cond_in_cond":
+        total = nn.reduce_sum(y, axis=[nn.batch_dim, time, feat])
+        with nn.Cond(total > 0.0) as cond:
+            with nn.Cond(total > 1.0) as inner_cond:
+                inner_cond.true = y
+                inner_cond.false = -y
+            cond.true = inner_cond.result
+            cond.false = y
+        out = cond.result
     elif body == "masked":
         loop = nn.Loop(axis=time)
         loop.state.h = nn.zeros([nn.batch_dim, feat])
@@ -195,7 +197,7 @@ def _not_covered(body: str) -> str:
 @pytest.mark.parametrize(
     ("body", "says"),
     [
-        ("cond_in_loop", "nested blocks"),
+        ("cond_in_cond", "nested blocks"),
         ("masked", "masked computation comes later"),
         ("end", "a loop without axis"),
         ("nested", "nested blocks"),
@@ -323,3 +325,31 @@ def test_cond_same_on_both_backends(sign: float, returnn_tf: types.ModuleType) -
         flipped = compare_backends(other, batch=3, max_time=7)
     assert flipped.max_abs_diff["output"] <= TOLERANCE
     assert np.abs(flipped.torch_outputs["output"] - result.torch_outputs["output"]).max() > 0.1
+
+
+class _CondInLoop(nn.Module):
+    def __init__(self, feat: nn.Dim) -> None:
+        super().__init__()
+        self.lin = nn.Linear(feat, feat)
+
+    def __call__(self, x: nn.Tensor, time: nn.Dim, feat: nn.Dim) -> nn.Tensor:
+        loop = nn.Loop(axis=time)
+        loop.state.h = nn.zeros([nn.batch_dim, feat])
+        with loop:
+            x_t = loop.unstack(x)
+            with nn.Cond(nn.reduce_sum(x_t, axis=[nn.batch_dim, feat]) > 0.0) as cond:
+                cond.true = nn.tanh(self.lin(x_t) + loop.state.h)
+                cond.false = loop.state.h * 0.5 - x_t
+            loop.state.h = cond.result
+            return loop.stack(loop.state.h)
+
+
+def test_cond_inside_a_loop_same_on_both_backends(returnn_tf: types.ModuleType) -> None:
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        model = _CondInLoop(feat)
+        model(x, time, feat).mark_as_default_output()
+        result = compare_backends(model, batch=3, max_time=7)
+    assert result.max_abs_diff["output"] <= TOLERANCE, result.max_abs_diff
+    assert abs(result.torch_outputs["output"]).max() > 0.3

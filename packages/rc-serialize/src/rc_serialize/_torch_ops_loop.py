@@ -85,10 +85,15 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
         info = record.blocks[block]
         if info.kind not in ("loop", "cond"):
             raise _loop_error(record, layer, block, "masked computation comes later")
-        if info.parent is not None:
+        parent = None if info.parent is None else record.blocks[info.parent]
+        if parent is not None and not (
+            info.kind == "cond" and parent.kind == "loop" and parent.parent is None
+        ):
             raise _loop_error(
-                record, layer, block, "nested blocks (a block inside a loop) come later"
-            )
+                record, layer, block,
+                "nested blocks (a loop or masked computation inside a loop, a block inside a "
+                "cond) come later",
+            )  # fmt: skip
         if info.kind == "cond":
             continue
         container = record.layers[info.container] if info.container is not None else None
