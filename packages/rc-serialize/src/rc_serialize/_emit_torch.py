@@ -257,6 +257,8 @@ class TorchConfig:
             return [line, *_torch_ops_loop.param_view_lines(param, self.ctx, needed)]
         if layer.kind == "container" and layer.op == "cond":
             return _torch_ops_cond.cond_lines(layer, self.ctx, needed, emit)
+        if layer.kind == "container" and layer.op == "masked_computation":
+            return _torch_ops_cond.masked_lines(layer, self.ctx, needed, emit)
         if layer.kind == "container":
             return _torch_ops_loop.loop_lines(layer, self.ctx, needed, emit)
         if layer.kind == "alias":

@@ -38,24 +38,23 @@ Not covered (a clear ``TorchNotCoveredError`` at build time): a loop without axi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 import rc_nn
 
+from . import _torch_ops_cond
 from ._torch_errors import COVERAGE_DOC, TorchNotCoveredError
 from ._torch_layout import LSTM_GATES_TORCH_FROM_TF, torch_param_layout
 from ._torch_lower import LowerCtx, layer_error, layer_var, register
+from ._torch_ops_cond import EmitLayer, outer_inputs
 
 __all__ = [
+    "EmitLayer",
     "check_control_flow",
     "loop_lines",
-    "outer_inputs",
     "param_view_lines",
     "stacked_lines",
 ]
-
-#: Emits one layer (and what it needs); the emitter's callback, marks the layer done.
-EmitLayer = Callable[[rc_nn.LayerRecord], list[str]]
 
 #: The options of a loop's container layer the lowering implements.
 _LOOP_OPTIONS = frozenset({"class", "from", "unit", "axis"})
@@ -68,7 +67,8 @@ def _loop_error(
         f"the torch backend does not write this control flow yet: {layer.text or layer.op} "
         f"(created at {layer.created_at}) belongs to {record.blocks[block].description}, and "
         f"{why}. Covered: nn.Loop over an axis (loop.unstack, loop.state, loop.stack, loop.last, "
-        f"loop.iteration) and nn.Cond, each not inside another block. Coverage: {COVERAGE_DOC}; build this model with the TF backend "
+        f"loop.iteration), nn.Cond (also per frame in such a loop) and nn.MaskedComputation in "
+        f"such a loop. Coverage: {COVERAGE_DOC}; build this model with the TF backend "
         "(backend='tf', the default) meanwhile"
     )
 
@@ -83,18 +83,16 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
         if block is None:
             continue
         info = record.blocks[block]
-        if info.kind not in ("loop", "cond"):
-            raise _loop_error(record, layer, block, "masked computation comes later")
         parent = None if info.parent is None else record.blocks[info.parent]
         if parent is not None and not (
-            info.kind == "cond" and parent.kind == "loop" and parent.parent is None
+            info.kind in ("cond", "masked") and parent.kind == "loop" and parent.parent is None
         ):
             raise _loop_error(
                 record, layer, block,
                 "nested blocks (a loop or masked computation inside a loop, a block inside a "
                 "cond) come later",
             )  # fmt: skip
-        if info.kind == "cond":
+        if info.kind != "loop":
             continue
         container = record.layers[info.container] if info.container is not None else None
         args = container.args if container is not None and container.args is not None else {}
@@ -224,6 +222,8 @@ def loop_lines(
     states = [s for s in info.states if s.prev is not None and s.prev in needed]
     lines += [f"{layer_var(s.prev)} = {layer_var(s.initial)}" for s in states if s.prev is not None]
     for layer in inner:
+        if layer.kind == "container" and layer.op == "masked_computation":
+            lines += _torch_ops_cond.masked_start_lines(layer, ctx)
         if layer.role == "loop_stack":
             lines.append(f"{layer_var(layer.id)}_frames = []")
         elif layer.role == "loop_last":
@@ -246,34 +246,6 @@ def loop_lines(
                 f"{out}_stacked = rf.stack({out}_frames, out_dim={axis})[0]"
                 f".copy_masked(0.0, dims=[{axis}])"
             )
-    return lines
-
-
-def outer_inputs(
-    record: rc_nn.BuildRecord,
-    container: rc_nn.LayerRecord,
-    inner: list[rc_nn.LayerRecord],
-    needed: Collection[int],
-    emit: EmitLayer,
-) -> list[str]:
-    """Layers outside the loop, made after its container, that the frame reads: first.
-
-    E.g. a state's initial value made by its first assignment inside the ``with`` block
-    (``nn.zeros``, moved before the loop) or the frame positions of ``cum_concat``.
-    """
-    inside = {layer.id for layer in inner}
-    todo = [d for layer in inner for d in layer.deps if d not in inside]
-    wanted: set[int] = set()
-    while todo:
-        dep = todo.pop()
-        layer = record.layers[dep]
-        if dep in wanted or dep < container.id or layer.block is not None or dep not in needed:
-            continue
-        wanted.add(dep)
-        todo.extend(layer.deps)
-    lines: list[str] = []
-    for dep in sorted(wanted):
-        lines += emit(record.layers[dep])
     return lines
 
 
