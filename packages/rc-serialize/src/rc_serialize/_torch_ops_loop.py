@@ -89,10 +89,12 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
         ):
             raise _loop_error(
                 record, layer, block,
-                "nested blocks (a loop or masked computation inside a loop, a block inside a "
-                "cond) come later",
+                "nested blocks (a loop inside a loop, a block inside a cond or a masked "
+                "computation) come later",
             )  # fmt: skip
-        if info.kind != "loop":
+        if info.kind == "masked" and parent is None:
+            raise _loop_error(record, layer, block, "a masked computation needs a loop around it")
+        if info.kind != "loop" or info.loop is None:
             continue
         container = record.layers[info.container] if info.container is not None else None
         args = container.args if container is not None and container.args is not None else {}
