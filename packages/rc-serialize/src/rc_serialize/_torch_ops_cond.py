@@ -194,7 +194,13 @@ def outer_inputs(
     while todo:
         dep = todo.pop()
         layer = record.layers[dep]
-        if dep in wanted or dep < container.id or layer.block is not None or dep not in needed:
+        if (
+            dep in wanted
+            or dep < container.id
+            or layer.block != container.block
+            or dep not in needed
+            or layer.alias_prefix == "prev:"  # a loop state's carried variable
+        ):
             continue
         wanted.add(dep)
         todo.extend(layer.deps)

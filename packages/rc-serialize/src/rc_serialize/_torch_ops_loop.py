@@ -184,7 +184,7 @@ def _frame_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer, mask:
     """One layer of the frame: the loop's own copies here, every other layer by ``emit``."""
     args = layer.args if layer.args is not None else rc_nn.FrozenMap()
     out = layer_var(layer.id)
-    if layer.kind == "alias":
+    if layer.kind == "alias" and layer.alias_prefix == "prev:":
         return []  # a state's previous frame: the carried variable
     if layer.op == "copy" and args.get("from") == ":i":
         index = _index(ctx, layer.block)
