@@ -20,7 +20,11 @@ the maximum, eval mode, max abs diff <= 1e-4 over valid frames, outputs far from
 from __future__ import annotations
 
 import math
+import os
 import pathlib
+import subprocess
+import sys
+import textwrap
 import types
 
 import numpy as np
@@ -380,3 +384,37 @@ def test_masked_computation_in_a_loop_same_on_both_backends(
     assert abs(out).max() > 0.3
     # some sequence is masked out in its first frame: its output there is exactly zero
     assert (abs(out[0]).max(axis=-1) == 0.0).any() and (abs(out[0]).max(axis=-1) > 0.0).any()
+
+
+_SERIALIZE = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    import models
+    import rc_nn as nn
+    from rc_serialize import get_returnn_config_serialized
+    with nn.Root():
+        model = models.MODELS["lstm_attention_decoder"].build()
+        sys.stdout.write(get_returnn_config_serialized(model, backend="torch"))
+    """
+)
+
+
+def test_loop_config_is_the_same_under_different_hash_seeds(
+    golden_models: types.ModuleType,
+) -> None:
+    models_dir = str(pathlib.Path(golden_models.__file__).parent)
+    outputs = []
+    for seed in ("0", "12345"):
+        proc = subprocess.run(
+            [sys.executable, "-c", _SERIALIZE, models_dir],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1]
+    assert "for x" in outputs[0] and "rf.nested.mask_nested" in outputs[0]

@@ -17,6 +17,7 @@ in record order, written by the lowerings (``_torch_lower``). The config imports
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from returnn.tensor import Dim
@@ -243,16 +244,24 @@ class TorchConfig:
                 lines.extend(emit(layer))
         return [f"    {line}" for line in lines]
 
+    @functools.cached_property
+    def _extern_keys(self) -> dict[int, str]:
+        return {e.layer: e.key for e in self.record.extern}
+
+    @functools.cached_property
+    def _params_by_layer(self) -> dict[int, rc_nn.ParamRecord]:
+        return {p.layer: p for p in self.record.params}
+
     def _emit_layer(
         self, layer: rc_nn.LayerRecord, needed: dict[int, None], emit: _torch_ops_loop.EmitLayer
     ) -> list[str]:
         """One layer's statements; a loop's container writes the whole loop (``_torch_ops_loop``)."""
         var = layer_var(layer.id)
         if layer.kind == "extern":
-            key = next(e.key for e in self.record.extern if e.layer == layer.id)
+            key = self._extern_keys[layer.id]
             return [f"{var} = extern_data[{str_literal(key)}]"]
         if layer.kind == "param":
-            param = next(p for p in self.record.params if p.layer == layer.id)
+            param = self._params_by_layer[layer.id]
             line = f"{var} = _param(model, {_path_code(self.paths[layer.id])})"
             return [line, *_torch_ops_loop.param_view_lines(param, self.ctx, needed)]
         if layer.kind == "container" and layer.op == "cond":

@@ -183,10 +183,12 @@ def outer_inputs(
     needed: Collection[int],
     emit: EmitLayer,
 ) -> list[str]:
-    """Layers outside the loop, made after its container, that the frame reads: first.
+    """The layers a block reads that sit next to its container but were made after it: first.
 
-    E.g. a state's initial value made by its first assignment inside the ``with`` block
-    (``nn.zeros``, moved before the loop) or the frame positions of ``cum_concat``.
+    I.e. layers of the block around the container (the top level, or the loop's frame for a
+    cond in a loop) with a higher id, e.g. a loop state's initial value made by its first
+    assignment inside the ``with`` block (``nn.zeros``, moved before the loop) or the frame
+    positions of ``cum_concat``. A loop state's previous frame is no such layer.
     """
     inside = {layer.id for layer in inner}
     todo = [d for layer in inner for d in layer.deps if d not in inside]
