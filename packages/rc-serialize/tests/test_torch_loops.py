@@ -13,8 +13,12 @@ the maximum, eval mode, max abs diff <= 1e-4 over valid frames, outputs far from
   same numbers on both backends; also a cond per frame inside a loop;
 * ``nn.MaskedComputation`` in a loop (two states set inside, one with a nonzero initial
   value; sequences whose first frames are masked out);
-* what is not covered (loops without axis, a loop inside a loop, a block inside a cond) is
-  a clear ``TorchNotCoveredError`` at build time naming the user's line.
+* a loop until ``loop.end`` (``max_seq_len``, with and without ``include_eos``): the same
+  lengths (the new dim made at run time), stacked frames and last values on both backends,
+  sequences ending at different frames (also after 0 frames);
+* what is not covered (a loop until ``loop.end`` without ``max_seq_len``, a loop inside a
+  loop, a block inside a cond) is a clear ``TorchNotCoveredError`` at build time naming the
+  user's line.
 """
 
 from __future__ import annotations
@@ -171,8 +175,8 @@ def _not_covered(body: str) -> str:
             cond.true = inner_cond.result
             cond.false = y
         out = cond.result
-    elif body == "end":
-        loop = nn.Loop(max_seq_len=4)
+    elif body == "end_without_max_seq_len":
+        loop = nn.Loop()
         loop.state.h = nn.zeros([nn.batch_dim, feat])
         with loop:
             loop.state.h = lin(loop.state.h)
@@ -196,7 +200,7 @@ def _not_covered(body: str) -> str:
     ("body", "says"),
     [
         ("cond_in_cond", "nested blocks"),
-        ("end", "a loop without axis"),
+        ("end_without_max_seq_len", "without max_seq_len"),
         ("nested", "nested blocks"),
     ],
 )
@@ -418,3 +422,48 @@ def test_loop_config_is_the_same_under_different_hash_seeds(
         outputs.append(proc.stdout)
     assert outputs[0] == outputs[1]
     assert "for x" in outputs[0] and "rf.nested.mask_nested" in outputs[0]
+
+
+class _UntilEnd(nn.Module):
+    def __init__(self, feat: nn.Dim, *, include_eos: bool, threshold: float) -> None:
+        super().__init__()
+        self.lin = nn.Linear(feat, feat)
+        self.include_eos = include_eos
+        self.threshold = threshold
+
+    def __call__(self, x: nn.Tensor, time: nn.Dim, feat: nn.Dim) -> dict[str, nn.Tensor]:
+        loop = nn.Loop(max_seq_len=6)
+        loop.state.h = nn.reduce_mean(x, axis=time)
+        with loop:
+            loop.state.h = nn.tanh(self.lin(loop.state.h)) + loop.state.h * 0.5
+            done = nn.reduce_sum(loop.state.h, axis=feat) > self.threshold
+            loop.end(done, include_eos=self.include_eos)
+            stacked = loop.stack(loop.state.h * 2.0)
+            last = loop.last(loop.state.h)
+        return {"stacked": stacked, "last": last, "len": nn.length(loop.axis)}
+
+
+@pytest.mark.parametrize(
+    ("include_eos", "threshold", "seed", "lengths"),
+    [(True, 0.0, 1, [1, 3, 2, 3]), (False, 0.0, 1, [0, 2, 1, 2]), (True, -0.5, 2, [6, 1, 1, 6])],
+)
+def test_loop_until_end_same_on_both_backends(
+    include_eos: bool,
+    threshold: float,
+    seed: int,
+    lengths: list[int],
+    returnn_tf: types.ModuleType,
+) -> None:
+    """``lengths``: what RETURNN TF gives for these seeds (checked, so both sides are compared)."""
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("f", 3)
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        model = _UntilEnd(feat, include_eos=include_eos, threshold=threshold)
+        for name, value in model(x, time, feat).items():
+            value.mark_as_output(name)
+        result = compare_backends(model, batch=4, max_time=7, seed=seed)
+    assert result.tf_outputs["len"].tolist() == lengths
+    assert result.torch_outputs["len"].tolist() == lengths
+    assert max(result.max_abs_diff.values()) <= TOLERANCE, result.max_abs_diff
+    assert abs(result.torch_outputs["stacked"]).max() > 0.3
+    assert abs(result.torch_outputs["last"]).max() > 0.3

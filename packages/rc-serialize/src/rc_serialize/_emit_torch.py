@@ -18,7 +18,7 @@ in record order, written by the lowerings (``_torch_lower``). The config imports
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from returnn.tensor import Dim
 
@@ -202,30 +202,43 @@ class TorchConfig:
                 f"as_error={number_literal(bool(m.as_error))})"
                 for m in losses
             ]
-            parts.append(self._step("train_step", "The losses of the model.", losses, marks))
+            parts.append(
+                self._step("train_step", "The losses of the model.", losses, lambda: marks)
+            )
         if outputs:
-            marks = []
-            for m in outputs:
-                dims = self.ctx.dims(self.record.layers[m.layer].output.dims)
-                name = str_literal(self._mark_name(m))
-                var = layer_var(m.layer)
-                marks.append(
-                    f"    rf.get_run_ctx().mark_as_output({var}.copy_transpose({dims}), {name}, "
-                    f"dims={dims})"
+            parts.append(
+                self._step(
+                    "forward_step", "The marked outputs.", outputs, lambda: self._outputs(outputs)
                 )
-            parts.append(self._step("forward_step", "The marked outputs.", outputs, marks))
+            )
         return "".join(f"\n\n{part}" for part in parts)
 
+    def _outputs(self, outputs: list[rc_nn.MarkRecord]) -> list[str]:
+        """``mark_as_output`` lines (after the forward code: it binds the dims made at run time)."""
+        lines = []
+        for m in outputs:
+            dims = self.ctx.dims(self.record.layers[m.layer].output.dims)
+            name = str_literal(self._mark_name(m))
+            var = layer_var(m.layer)
+            lines.append(
+                f"    rf.get_run_ctx().mark_as_output({var}.copy_transpose({dims}), {name}, "
+                f"dims={dims})"
+            )
+        return lines
+
     def _step(
-        self, name: str, doc: str, marks: Sequence[rc_nn.MarkRecord], mark_lines: list[str]
+        self,
+        name: str,
+        doc: str,
+        marks: Sequence[rc_nn.MarkRecord],
+        mark_lines: Callable[[], list[str]],
     ) -> str:
         header = [
             f"def {name}(*, model, extern_data, **_kwargs):",
             f'    """{doc}"""',
         ]
-        return (
-            "\n".join([*header, *self._forward_lines([m.layer for m in marks]), *mark_lines]) + "\n"
-        )
+        forward = self._forward_lines([m.layer for m in marks])
+        return "\n".join([*header, *forward, *mark_lines()]) + "\n"
 
     def _forward_lines(self, targets: list[int]) -> list[str]:
         needed = reach(self.record.layers, targets)

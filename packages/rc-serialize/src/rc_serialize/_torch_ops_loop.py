@@ -98,12 +98,10 @@ def check_control_flow(record: rc_nn.BuildRecord, used: Collection[int]) -> None
             continue
         container = record.layers[info.container] if info.container is not None else None
         args = container.args if container is not None and container.args is not None else {}
-        if info.loop.end is not None or info.loop.axis is None or "axis" not in args:
-            raise _loop_error(
-                record, layer, block,
-                "a loop without axis (running until loop.end, e.g. search) comes later",
-            )  # fmt: skip
-        unknown = sorted(set(args) - _LOOP_OPTIONS)
+        if info.loop.axis is None or "axis" not in args:
+            raise _loop_error(record, layer, block, "a loop without axis is not covered")
+        end_options = {"max_seq_len", "max_seq_len_via", "include_eos"}
+        unknown = sorted(set(args) - _LOOP_OPTIONS - (end_options if info.loop.end else set()))
         if unknown:
             raise _loop_error(
                 record, layer, block, f"the loop option {unknown[0]!r} is not covered"
@@ -180,7 +178,7 @@ def stacked_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     return [f"{layer_var(layer.id)} = {layer_var(layer.alias_of)}_stacked"]
 
 
-def _frame_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer, mask: str) -> list[str]:
+def _frame_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer) -> list[str]:
     """One layer of the frame: the loop's own copies here, every other layer by ``emit``."""
     args = layer.args if layer.args is not None else rc_nn.FrozenMap()
     out = layer_var(layer.id)
@@ -198,9 +196,25 @@ def _frame_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx, emit: EmitLayer, mask:
     lines = [f"{out} = {layer_var(source.id)}"]
     if layer.role == "loop_stack":
         lines.append(f"{out}_frames.append({out})")
-    elif layer.role == "loop_last":
-        last = f"{out}_last"
-        lines.append(f"{last} = {out} if {last} is None else rf.where({mask}, {out}, {last})")
+    return lines
+
+
+def _frame_end(
+    inner: list[rc_nn.LayerRecord], states: list[rc_nn.LoopState], mask: str
+) -> list[str]:
+    """After a frame's layers: ``loop.last`` values and the states, kept where ``mask`` is false."""
+    lines = []
+    for layer in inner:
+        if layer.role == "loop_last":
+            out, last = layer_var(layer.id), f"{layer_var(layer.id)}_last"
+            before = f"rf.zeros_like({out}) if {last} is None else {last}"  # none: zeros, as TF
+            lines.append(f"{last} = rf.where({mask}, {out}, {before})")
+    for state in states:
+        prev = layer_var(state.prev) if state.prev is not None else ""
+        lines.append(
+            f"{prev} = rf.nested.mask_nested({layer_var(state.new)}, mask={mask}, "
+            f"mask_value={prev}, allow_dim_extension=False)"
+        )
     return lines
 
 
@@ -210,17 +224,15 @@ def loop_lines(
     needed: Collection[int],
     emit: EmitLayer,
 ) -> list[str]:
-    """The code of a loop over its axis (see the module docstring); ``container``: its layer."""
+    """The code of a loop (see the module docstring); ``container``: its layer."""
     record = ctx.record
     (block,) = container.holds
     info = record.blocks[block].loop
     assert info is not None and info.axis is not None
     ctx.begin(container)
     var = layer_var(container.id)
-    axis, index, size, mask = ctx.dim(info.axis), f"{var}_i", f"{var}_size", f"{var}_mask"
     inner = [layer for layer in record.layers if layer.block == block and layer.id in needed]
     lines = outer_inputs(record, container, inner, needed, emit)
-    lines.append(f"{size} = rf.copy_to_device({axis}.get_size_tensor())")
     states = [s for s in info.states if s.prev is not None and s.prev in needed]
     lines += [f"{layer_var(s.prev)} = {layer_var(s.initial)}" for s in states if s.prev is not None]
     for layer in inner:
@@ -230,25 +242,86 @@ def loop_lines(
             lines.append(f"{layer_var(layer.id)}_frames = []")
         elif layer.role == "loop_last":
             lines.append(f"{layer_var(layer.id)}_last = None")
-    body = [f"{mask} = {size} > {index}"]
+    body: list[str] = []
     for layer in inner:
-        body += _frame_lines(layer, ctx, emit, mask)
-    for state in states:
-        prev = layer_var(state.prev) if state.prev is not None else ""
-        body.append(
-            f"{prev} = rf.nested.mask_nested({layer_var(state.new)}, mask={mask}, "
-            f"mask_value={prev}, allow_dim_extension=False)"
+        body += _frame_lines(layer, ctx, emit)
+    ctx.begin(container)
+    tail = _frame_end(inner, states, f"{var}_mask")
+    if info.end is None:
+        axis = ctx.dim(info.axis)
+        lines += _axis_loop(var, axis, [*body, *tail])
+    elif not ctx.needs_binding(info.axis):
+        raise ctx.error("is a loop over a given axis with an end condition (loop.end); not covered")
+    else:
+        lines += _end_loop(
+            container, info.end, ctx, [*body, *_end_flags(container, info.end, ctx), *tail]
         )
-    lines.append(f"for {index} in range({axis}.get_dim_value()):")
-    lines += [f"    {line}" for line in body]
+        axis = ctx.bind_dim(info.axis)
+        lines.append(f'{axis} = Dim(rf.copy_to_device({var}_len, "cpu"), name="loop")')
     for layer in inner:
         if layer.role == "loop_stack":
             out = layer_var(layer.id)
             lines.append(
-                f"{out}_stacked = rf.stack({out}_frames, out_dim={axis})[0]"
-                f".copy_masked(0.0, dims=[{axis}])"
+                f"{out}_stacked = rf.stack({out}_frames[: {axis}.get_dim_value()], "
+                f"out_dim={axis})[0].copy_masked(0.0, dims=[{axis}])"
             )
     return lines
+
+
+def _axis_loop(var: str, axis: str, body: list[str]) -> list[str]:
+    """``for`` over the frames of a known axis; a frame is valid below each sequence's length."""
+    size, index, mask = f"{var}_size", f"{var}_i", f"{var}_mask"
+    return [
+        f"{size} = rf.copy_to_device({axis}.get_size_tensor())",
+        f"for {index} in range({axis}.get_dim_value()):",
+        f"    {mask} = {size} > {index}",
+        *(f"    {line}" for line in body),
+    ]
+
+
+def _end_flags(container: rc_nn.LayerRecord, end: int, ctx: LowerCtx) -> list[str]:
+    """After the frame's layers of a loop until ``loop.end``: the frame's mask and lengths.
+
+    A frame is valid for a sequence that has not ended before it (with ``include_eos``, also
+    the frame whose end condition is true); ``<var>_len`` counts the valid frames.
+    """
+    opts = ctx.options({"from", "unit", "axis", "max_seq_len", "max_seq_len_via", "include_eos"})
+    var = layer_var(container.id)
+    alive, length, mask, ended = f"{var}_alive", f"{var}_len", f"{var}_mask", layer_var(end)
+    valid = (
+        alive if opts.get("include_eos") else f"rf.logical_and({alive}, rf.logical_not({ended}))"
+    )
+    return [
+        f"if {alive} is None:",
+        f'    {alive} = rf.full(dims={ended}.dims, fill_value=True, dtype="bool")',
+        f'    {length} = rf.zeros({ended}.dims, dtype="int32")',
+        f"{mask} = {valid}",
+        f'{length} = {length} + rf.cast({mask}, "int32")',
+        f"{alive} = rf.logical_and({alive}, rf.logical_not({ended}))",
+    ]
+
+
+def _end_loop(container: rc_nn.LayerRecord, end: int, ctx: LowerCtx, body: list[str]) -> list[str]:
+    """``while`` frames are left (``max_seq_len``) and some sequence has not ended."""
+    del end
+    opts = ctx.options({"from", "unit", "axis", "max_seq_len", "max_seq_len_via", "include_eos"})
+    var = layer_var(container.id)
+    alive, length, index = f"{var}_alive", f"{var}_len", f"{var}_i"
+    if isinstance(opts.get("max_seq_len_via"), rc_nn.LayerRef):
+        limit = f"int({ctx.value(opts['max_seq_len_via'])}.raw_tensor)"
+    elif isinstance(opts.get("max_seq_len"), int) and not isinstance(opts["max_seq_len"], bool):
+        limit = ctx.literal(opts["max_seq_len"])
+    else:
+        raise ctx.error("is a loop until loop.end without max_seq_len")
+    return [
+        f"{alive} = None",
+        f"{length} = None",
+        f"{index} = 0",
+        f"while {index} < {limit} and ({alive} is None or "
+        f"bool(rf.reduce_any({alive}, axis={alive}.dims).raw_tensor)):",
+        *(f"    {line}" for line in body),
+        f"    {index} += 1",
+    ]
 
 
 def param_view_lines(param: rc_nn.ParamRecord, ctx: LowerCtx, needed: Collection[int]) -> list[str]:
