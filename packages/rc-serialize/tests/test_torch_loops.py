@@ -467,3 +467,26 @@ def test_loop_until_end_same_on_both_backends(
     assert max(result.max_abs_diff.values()) <= TOLERANCE, result.max_abs_diff
     assert abs(result.torch_outputs["stacked"]).max() > 0.3
     assert abs(result.torch_outputs["last"]).max() > 0.3
+
+
+@pytest.mark.parametrize("name", ["loop_output_carrier", "masked_computation"])
+def test_golden_control_flow_models_same_on_both_backends(
+    name: str, golden_models: types.ModuleType, returnn_tf: types.ModuleType
+) -> None:
+    """The golden end-driven loop with an output carrier, and the golden masked computation."""
+    with nn.Root():
+        result = compare_backends(
+            golden_models.MODELS[name].build(), batch=3, max_time=7, losses=True
+        )
+    assert max(result.max_abs_diff.values()) <= TOLERANCE, result.max_abs_diff
+    assert max(result.loss_max_abs_diff.values(), default=0.0) <= TOLERANCE, result
+    assert abs(result.torch_outputs["output"]).max() > 0.3
+
+
+def test_beam_search_is_a_clear_build_error(golden_models: types.ModuleType) -> None:
+    with nn.Root():
+        model = golden_models.MODELS["lstm_attention_search"].build()
+        with pytest.raises(rc_serialize.TorchNotCoveredError) as info:
+            get_returnn_config_serialized(model, backend="torch")
+    message = str(info.value)
+    assert '"choice"' in message and "beam search" in message and "models.py:" in message

@@ -66,9 +66,9 @@ def _loop_error(
     return TorchNotCoveredError(
         f"the torch backend does not write this control flow yet: {layer.text or layer.op} "
         f"(created at {layer.created_at}) belongs to {record.blocks[block].description}, and "
-        f"{why}. Covered: nn.Loop over an axis (loop.unstack, loop.state, loop.stack, loop.last, "
-        f"loop.iteration), nn.Cond (also per frame in such a loop) and nn.MaskedComputation in "
-        f"such a loop. Coverage: {COVERAGE_DOC}; build this model with the TF backend "
+        f"{why}. Covered: nn.Loop over an axis or until loop.end with max_seq_len (loop.unstack, "
+        f"loop.state, loop.stack, loop.last, loop.iteration), nn.Cond (also per frame in such a "
+        f"loop) and nn.MaskedComputation in such a loop. Coverage: {COVERAGE_DOC}; build this model with the TF backend "
         "(backend='tf', the default) meanwhile"
     )
 
@@ -114,6 +114,16 @@ def _index(ctx: LowerCtx, block: int | None) -> str:
     if container is None:
         raise ctx.error("is not inside a loop over an axis")
     return f"{ctx.var(container)}_i"
+
+
+@register("choice")
+def _choice(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    """Beam search is not covered: a clear error naming it (never a config that fails later)."""
+    raise ctx.error(
+        "is beam search (nn.choice in a search loop), which the torch backend does not write "
+        "yet (loops until loop.end without nn.choice, e.g. greedy decoding with nn.argmax, are "
+        "covered)"
+    )
 
 
 @register("rec_unstack")
