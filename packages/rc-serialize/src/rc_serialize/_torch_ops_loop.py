@@ -31,9 +31,18 @@ with the same semantics as ``rf.scan`` over a known ``spatial_dim``::
   those parameters (stored in torch's gate order, ``_torch_layout``) through a view with the
   gate blocks moved back (:func:`param_view_lines`).
 
-Not covered (a clear ``TorchNotCoveredError`` at build time): a loop without axis (until
-``loop.end``, incl. search), ``max_seq_len``, nested loops, ``nn.Cond`` and
-``nn.MaskedComputation`` (inside or outside a loop), beam search (``nn.choice``).
+A loop until ``loop.end`` (no axis given, ``max_seq_len`` or ``max_seq_len_via``) is a
+``while`` loop instead: it runs while frames are left and some sequence has not ended; a
+frame is valid for a sequence that has not ended before it (with ``include_eos`` also the
+frame whose end flag is true), ``<loop>_len`` counts the valid frames, and after the loop
+the loop's new dim is made from those lengths (``Dim(lengths)``, bound as a run-time dim).
+
+``nn.Cond`` and ``nn.MaskedComputation`` (also per frame of a loop) are in
+``_torch_ops_cond``.
+
+Not covered (a clear ``TorchNotCoveredError`` at build time): a loop until ``loop.end``
+without ``max_seq_len``, a loop over a given axis with an end condition, a loop inside a
+loop, a block inside a cond or masked computation, beam search (``nn.choice``).
 """
 
 from __future__ import annotations
