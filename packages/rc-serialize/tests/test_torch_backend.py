@@ -202,20 +202,19 @@ def test_untranslatable_eval_is_a_clear_error() -> None:
 
 
 def test_control_flow_is_a_clear_error() -> None:
-    # loops over an axis and conds are covered (tests/test_torch_loops.py), loops until
-    # loop.end are not yet
+    # loops, conds and masked computation are covered (tests/test_torch_loops.py), a loop
+    # inside a loop is not yet
     net, x, time = _linear_model()
     y = net(x)
-    loop = nn.Loop(max_seq_len=3)
-    loop.state.acc = nn.reduce_sum(y, axis=time)
-    with loop:
-        loop.state.acc = nn.tanh(loop.state.acc)
-        loop.end(nn.reduce_sum(loop.state.acc, axis=net.out_dim) > 0.0, include_eos=True)
-        ys = loop.stack(loop.state.acc)
+    with nn.Loop(axis=time) as loop:
+        y_t = loop.unstack(y)
+        with nn.Loop(axis=time) as inner:
+            z = inner.stack(y_t * inner.unstack(y))
+        ys = loop.stack(nn.reduce_sum(z, axis=time))
     ys.mark_as_default_output()
     with pytest.raises(TorchNotCoveredError) as info:
         get_returnn_config_serialized(net, backend="torch")
-    _assert_clear(info, "control flow", "nn.Loop", "loop without axis", f"{THIS_FILE}:")
+    _assert_clear(info, "control flow", "nn.Loop", "nested blocks", f"{THIS_FILE}:")
 
 
 def test_extra_net_dict_is_a_clear_error() -> None:
