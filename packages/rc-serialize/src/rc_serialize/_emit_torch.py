@@ -11,7 +11,9 @@ shared passes) and writes:
 * ``forward_step``: the forward code of the marked outputs, then ``mark_as_output``.
 
 The forward code is straight-line Python, one block of statements per recorded layer
-in record order, written by the lowerings (``_torch_lower``). The config imports only
+in record order, written by the lowerings (``_torch_lower``); a loop's, cond's or masked
+computation's container layer writes its block there as a Python ``for``/``while`` loop or
+``if`` (``_torch_ops_loop``, ``_torch_ops_cond``). The config imports only
 ``returnn`` (and ``numpy`` for array initial values), never rc.
 """
 
