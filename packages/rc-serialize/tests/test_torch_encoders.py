@@ -5,7 +5,8 @@ Conformer encoder (2-D conv front end with pooling, rel-pos self-attention, dept
 batch norm, CTC) models:
 
 * the same weights give the same outputs and per-sequence losses (CE, CTC) on both backends
-  (TF variables set to random values, copied by canonical name; sequence lengths below the
+  (TF variables set to random values, saved by RETURNN, converted with
+  ``convert_checkpoint``; sequence lengths below the
   maximum; eval mode);
 * ``python -m returnn`` trains 3 steps on the torch config with finite losses, and the
   checkpoint's keys are the dotted ``named_parameters()``, one per parameter, in the
