@@ -172,16 +172,22 @@ def _run_tf(
                     strip_suffix(v.name): value
                     for v, value in zip(model_variables(network), values, strict=True)
                 }
-                inputs: dict[str, Any] = {}
-                seq_lens: dict[str, Any] = {}
-                for key, data in network.extern_data.data.items():
-                    if data.placeholder is None or data.placeholder not in feed:
-                        continue
-                    inputs[key] = feed[data.placeholder]
-                    if len(data.dims) >= 2 and data.dims[1].dimension is None:
-                        seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
+                inputs, seq_lens = _fed_inputs(network, feed)
     masks = _masks(outputs, axes, size_values)
     return _TfRun(outputs, masks, inputs, seq_lens, variables, loss_values)
+
+
+def _fed_inputs(network: Any, feed: dict[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fed extern inputs by key, and the lengths of their second (dynamic) dim."""
+    inputs: dict[str, Any] = {}
+    seq_lens: dict[str, Any] = {}
+    for key, data in network.extern_data.data.items():
+        if data.placeholder is None or data.placeholder not in feed:
+            continue
+        inputs[key] = feed[data.placeholder]
+        if len(data.dims) >= 2 and data.dims[1].dimension is None:
+            seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
+    return inputs, seq_lens
 
 
 def _masks(
