@@ -7,6 +7,7 @@ What RETURNN's PyTorch backend does with these configs is in ``test_torch_return
 from __future__ import annotations
 
 import ast
+import importlib.util
 import math
 import os
 import pathlib
@@ -278,6 +279,7 @@ def torch_factories(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> 
     return "rc_torch_cli_factories"
 
 
+@pytest.mark.torch
 def test_cli_torch_check_trains_the_example_before_writing(
     tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -299,6 +301,7 @@ def test_cli_torch_check_trains_the_example_before_writing(
         assert out.read_text() == get_returnn_config_serialized(build_example(), backend="torch")
 
 
+@pytest.mark.torch
 def test_cli_torch_check_fails_on_a_nan_loss_and_writes_nothing(
     torch_factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -311,6 +314,22 @@ def test_cli_torch_check_fails_on_a_nan_loss_and_writes_nothing(
     assert "check FAILED" in printed and "check passed" not in printed, printed
     assert "training: NON-FINITE LOSS in step 1: RETURNN stopped" in printed, printed
     assert "rf.sqrt(" in printed  # RETURNN's traceback shows the config line
+    assert not out.exists()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is not None, reason="PyTorch is installed here"
+)
+def test_cli_torch_check_without_pytorch_is_a_clear_error(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rc_serialize._cli import main  # noqa: PLC0415
+
+    out = tmp_path / "x.config"
+    assert main(["build", "-o", str(out), "--backend", "torch", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "--check with --backend torch needs PyTorch and RETURNN" in err, err
+    assert "rc-serialize[torch]" in err
     assert not out.exists()
 
 
