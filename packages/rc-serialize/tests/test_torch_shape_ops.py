@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import types
 
+import numpy
 import pytest
 
 import rc_nn as nn
@@ -98,3 +99,120 @@ def test_window_same_on_both_backends(returnn_tf: types.ModuleType) -> None:
         model = _Outputs(_window_outputs(x, time))
         result = compare_backends(model, batch=3, max_time=8, seed=5)
     _check(result, 5)
+
+
+def _shift(x: nn.Tensor, time: nn.Dim, amount: int, value: float) -> nn.Tensor:
+    layer = {
+        "class": "shift_axis",
+        "from": x,
+        "axis": time,
+        "amount": amount,
+        "pad": True,
+        "pad_value": value,
+        "adjust_size_info": False,
+    }
+    return nn.make_layer(layer, name=f"shift_{amount}", out=x.template)
+
+
+def test_shift_axis_both_directions_same_on_both_backends(returnn_tf: types.ModuleType) -> None:
+    """TF shifts the padded tensor as it is: a left shift pads at the padded end (a shorter
+    sequence's last valid frame gets its first padded frame), a shift by more than the
+    length gives only the pad value."""
+    with nn.Root():
+        x, time, _feat = _data()
+        outs = {
+            "right_1": _shift(x, time, 1, 2.5),
+            "right_3": _shift(x, time, 3, -1.5),
+            "left_2": _shift(x, time, -2, 0.75),
+            "right_9": _shift(x, time, 9, 1.25),
+        }
+        result = compare_backends(_Outputs(outs), batch=4, max_time=7, seed=4)
+    _check(result, 4)
+
+
+def test_transformer_teacher_forcing_same_on_both_backends(returnn_tf: types.ModuleType) -> None:
+    """rc's Transformer (encoder-decoder) in teacher forcing: the decoder input is the labels
+    shifted right by ``shift_axis`` with BOS in front; logits and per-frame CE agree."""
+    with nn.Root():
+        time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
+        out_time, vocab, model_dim = (
+            nn.SpatialDim("out_time"),
+            nn.FeatureDim("vocab", 5),
+            nn.FeatureDim("d", 8),
+        )
+        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+        labels = nn.get_extern_data(
+            nn.Data("classes", dim_tags=[nn.batch_dim, out_time], sparse_dim=vocab, dtype="int32")
+        )
+        model = nn.Transformer(
+            model_dim,
+            target_dim=vocab,
+            in_dim=feat,
+            num_encoder_layers=1,
+            num_decoder_layers=1,
+            num_heads=2,
+            dropout=0.0,
+            att_dropout=0.0,
+        )
+        logits = model(x, source_spatial_dim=time, target=labels, target_spatial_dim=out_time)
+        logits.mark_as_output("logits")
+        nn.cross_entropy(estimated=logits, target=labels, estimated_type="logits").mark_as_loss(
+            "ce"
+        )
+        result = compare_backends(model, batch=3, max_time=6, seed=2, losses=True)
+    _check(result, 1)
+    assert list(result.loss_max_abs_diff) == ["ce"]
+    assert result.loss_max_abs_diff["ce"] <= TOLERANCE, result.loss_max_abs_diff
+    assert (abs(result.torch_losses["ce"]) > 0.5).sum() >= 4, result.torch_losses
+
+
+def _torch_config_error(make: object) -> str:
+    with nn.Root():
+        x, time, feat = _data()
+        out = make(x, time, feat)  # type: ignore[operator]
+        out.mark_as_output("output")
+        with pytest.raises(TorchNotCoveredError) as info:
+            get_returnn_config_serialized(_Outputs({}), backend="torch")
+    assert isinstance(info.value, NotImplementedError)
+    assert __file__.rsplit("/", 1)[-1] in str(info.value), info.value
+    return str(info.value)
+
+
+def test_pad_modes_without_a_torch_counterpart_are_clear_errors() -> None:
+    text = _torch_config_error(
+        lambda x, time, feat: nn.pad(x, axes=[feat], padding=[(1, 1)], mode="symmetric")[0]
+    )
+    assert '"pad"' in text and "mode='symmetric'" in text and "no 'symmetric'" in text
+    text = _torch_config_error(
+        lambda x, time, feat: nn.pad(x, axes=[time], padding=[(1, 1)], mode="reflect")[0]
+    )
+    assert "pads a dynamic axis with mode='reflect'" in text
+
+
+def test_unknown_options_are_clear_errors() -> None:
+    text = _torch_config_error(
+        lambda x, time, feat: _shift_layer(x, time, {"adjust_size_info": True})
+    )
+    assert '"shift_axis"' in text and "adjust_size_info=True" in text
+    text = _torch_config_error(
+        lambda x, time, feat: nn.make_layer(
+            {
+                "class": "cumsum",
+                "from": x,
+                "axis": time,
+                "additional_left_summand_per_element": 1.0,
+            },
+            name="cumsum_extra",
+            out=x.template,
+        )
+    )
+    assert '"cumsum"' in text and "'additional_left_summand_per_element'" in text
+    text = _torch_config_error(
+        lambda x, time, feat: nn.constant(numpy.ones([4], dtype="float32"), [feat])
+    )
+    assert '"constant"' in text and "array value" in text
+
+
+def _shift_layer(x: nn.Tensor, time: nn.Dim, extra: dict[str, object]) -> nn.Tensor:
+    layer = {"class": "shift_axis", "from": x, "axis": time, "amount": 1, **extra}
+    return nn.make_layer(layer, name="shift", out=x.template)
