@@ -47,6 +47,8 @@ def _slice_and_pad_outputs(x: nn.Tensor, time: nn.Dim, feat: nn.Dim) -> dict[str
     outs["squeeze"] = nn.squeeze(
         nn.slice(x, axis=feat, slice_start=2, slice_end=3, out_dim=one)[0], axis=one
     )
+    for mode in ("max", "sum", "mean"):
+        outs[f"reduce_out_{mode}"] = nn.reduce_out(x, mode=mode, num_pieces=2)
     outs["constant"] = nn.constant(2.5, [nn.batch_dim, feat]) + nn.reduce_max(x, axis=time)
     # start per sequence: len - 2 (negative for a sequence of 1 frame: zeros there, as TF)
     start = nn.length(time) - 2
@@ -88,7 +90,7 @@ def test_slice_pad_cumsum_same_on_both_backends(returnn_tf: types.ModuleType) ->
         x, time, feat = _data()
         model = _Outputs(_slice_and_pad_outputs(x, time, feat))
         result = compare_backends(model, batch=4, max_time=7, seed=3)
-    _check(result, 12)
+    _check(result, 15)
     # slice_nd: a start past the sequence end gives zeros, inside it the frames
     assert abs(result.torch_outputs["slice_nd"]).max() > 0.5
 

@@ -156,8 +156,8 @@ def _pad(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
         )
     if mode != "constant" and any(_is_dynamic(ctx, a) for a in axes):
         raise ctx.error(
-            f"pads a dynamic axis with mode={mode!r} (RETURNN's TF layer does not implement "
-            "that either; covered: 'constant', or this mode on static axes)"
+            f"pads a dynamic axis with mode={mode!r} (RETURNN's TF layer refuses right "
+            "padding there; covered: 'constant', or this mode on static axes)"
         )
     out_dims = opts.get("out_dims")
     out_code = ""
@@ -313,3 +313,34 @@ def _constant(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if opts.get("sparse_dim") is not None:
         args.append(f"sparse_dim={ctx.dim(_one_dim(ctx, opts['sparse_dim'], 'sparse_dim'))}")
     return with_feature_dim(ctx, [ctx.assign(f"rf.full({', '.join(args)})")])
+
+
+_REDUCE_OUT_MODES = {"max": "max", "sum": "sum", "mean": "mean", "avg": "mean"}
+
+
+@register("reduce_out")
+def _reduce_out(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    # TF: the feature axis reshaped to [out, num_pieces] (out major), reduced over the pieces
+    opts = ctx.options({"from", "mode", "num_pieces", "out_dim"}, required=("mode", "num_pieces"))
+    mode = _REDUCE_OUT_MODES.get(opts["mode"])
+    if mode is None:
+        raise ctx.error(f"has mode={opts['mode']!r} (covered: {', '.join(_REDUCE_OUT_MODES)})")
+    pieces = _int_option(ctx, opts, "num_pieces", None)
+    x = _single_source(ctx, opts["from"])
+    source = opts["from"].items[0] if isinstance(opts["from"], rc_nn.SeqValue) else opts["from"]
+    feature = ctx.template(source.id).feature_dim
+    out_dim = ctx.template().feature_dim
+    if feature is None or out_dim is None or pieces is None or pieces <= 0:
+        raise ctx.error("has no feature dim to split into num_pieces")
+    pieces_dim = ctx.fresh("pieces")
+    return with_feature_dim(
+        ctx,
+        [
+            f"{pieces_dim} = Dim({ctx.literal(pieces)}, name={ctx.literal('reduce_out_pieces')})",
+            ctx.assign(
+                f"rf.reduce(rf.split_dims({x}, axis={ctx.dim(feature)}, "
+                f"dims=[{ctx.dim(out_dim)}, {pieces_dim}]), mode={ctx.literal(mode)}, "
+                f"axis={pieces_dim})"
+            ),
+        ],
+    )
