@@ -218,3 +218,68 @@ def test_unknown_options_are_clear_errors() -> None:
 def _shift_layer(x: nn.Tensor, time: nn.Dim, extra: dict[str, object]) -> nn.Tensor:
     layer = {"class": "shift_axis", "from": x, "axis": time, "amount": 1, **extra}
     return nn.make_layer(layer, name="shift", out=x.template)
+
+
+def _linear_loss_config(loss_of: object) -> str:
+    with nn.Root():
+        x, _time, feat = _data(3)
+        net = nn.Linear(feat, nn.FeatureDim("out", 2))
+        y = net(x)
+        loss = nn.reduce_sum(loss_of(y), axis=net.out_dim)  # type: ignore[operator]
+        loss.mark_as_loss("loss")
+        return get_returnn_config_serialized(net, backend="torch")
+
+
+def _gradients(code: str, state: dict[str, object] | None) -> dict[str, object]:
+    """Run ``train_step`` (no train flag: no dropout) and backprop the summed losses."""
+    import returnn.frontend as rf  # noqa: PLC0415 - the torch backend only in torch tests
+    import torch  # noqa: PLC0415
+    from returnn.tensor import TensorDict, batch_dim  # noqa: PLC0415
+    from returnn.torch.data.extern_data import raw_dict_to_extern_data  # noqa: PLC0415
+    from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    namespace: dict[str, object] = {"__name__": "__rc_torch_config__"}
+    exec(compile(code, "<rc torch config>", "exec"), namespace)
+    model = namespace["get_model"](epoch=1, step=0)  # type: ignore[operator]
+    module = rf_module_to_pt_module(model)
+    if state is not None:
+        module.load_state_dict(state)
+    template = TensorDict()
+    template.update(namespace["extern_data"], auto_convert=True)
+    rng = numpy.random.RandomState(7)
+    raw = {
+        "data": torch.from_numpy(rng.normal(size=(3, 5, 3)).astype("float32")),
+        "data:seq_len": torch.tensor([5, 3, 4], dtype=torch.int32),
+    }
+    previous = batch_dim.dyn_size_ext
+    try:
+        extern = raw_dict_to_extern_data(raw, extern_data_template=template, device="cpu")
+        rf.init_train_step_run_ctx(train_flag=False)
+        namespace["train_step"](model=model, extern_data=extern)  # type: ignore[operator]
+        losses = rf.get_run_ctx().losses.values()
+        total = sum(loss.loss.raw_tensor.sum() for loss in losses)
+        if total.requires_grad:  # not when no parameter reaches the loss
+            total.backward()
+    finally:
+        batch_dim.reset_eager()
+        batch_dim.dyn_size_ext = previous
+    grads = {k: p.grad for k, p in module.named_parameters()}
+    return {"state": module.state_dict(), **grads}
+
+
+def test_stop_gradient_stops_the_gradient_on_the_torch_backend() -> None:
+    """``nn.stop_gradient`` (``scaled_grad`` with scale 0): identity forward, no gradient:
+    d/dW sum(y * stop_gradient(y)) is half of d/dW sum(y * y), and sum(stop_gradient(y))
+    has none."""
+    squared = _gradients(_linear_loss_config(lambda y: y * y), None)
+    state = squared.pop("state")
+    half = _gradients(_linear_loss_config(lambda y: y * nn.stop_gradient(y)), state)  # type: ignore[arg-type]
+    half.pop("state")
+    stopped = _gradients(_linear_loss_config(nn.stop_gradient), state)  # type: ignore[arg-type]
+    stopped.pop("state")
+    assert sorted(squared) == sorted(half) == ["bias", "weight"]
+    for key, grad in squared.items():
+        assert float(abs(grad).max()) > 0.5, key  # type: ignore[arg-type]
+        numpy.testing.assert_allclose(half[key].numpy(), 0.5 * grad.numpy(), rtol=1e-5)  # type: ignore[union-attr]
+    assert all(grad is None or float(abs(grad).max()) == 0.0 for grad in stopped.values())

@@ -4,10 +4,11 @@
 ``pad`` (constant on any axis; reflect/replication on static axes), ``cumsum`` (also
 reversed), ``shift_axis`` (the Transformer decoder's teacher-forcing shift), ``window``
 (same/valid, any stride), and the layers rc-nn writes around them: ``transpose`` (RF
-tensors name their dims: the same tensor), ``squeeze``, ``constant`` (a scalar value).
+tensors name their dims: the same tensor), ``squeeze``, ``constant`` (a scalar value),
+``reduce_out`` (maxout) and ``scaled_grad`` (``nn.stop_gradient``).
 
 Each computes what RETURNN's TF layer computes, including where TF does *not* care about
-sequence ends: TF's ``cumsum`` and ``window`` and a right ``shift_axis`` work on the padded
+sequence ends: TF's ``cumsum``, ``window`` and ``shift_axis`` work on the padded
 tensor as it is (the padded frames' values reach the valid ones exactly as in TF). New dims
 are the recorded ones (config-level dims derived by dim math, refreshed per step), never
 dims RF would make on its own. See docs/design/torch-backend.md.
@@ -344,3 +345,16 @@ def _reduce_out(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
             ),
         ],
     )
+
+
+@register("scaled_grad")
+def _scaled_grad(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    # TF: identity forward; the gradient scaled (scale 0: tf.stop_gradient, as rf.stop_gradient)
+    opts = ctx.options({"from", "scale"}, required=("scale",))
+    x = _single_source(ctx, opts["from"])
+    scale = opts["scale"]
+    if not isinstance(scale, int | float) or isinstance(scale, bool):
+        raise ctx.error(f"has scale={scale!r} (covered: a number)")
+    if scale == 0:
+        return [ctx.assign(f"rf.stop_gradient({x})")]
+    return [ctx.assign(f"rf.scaled_gradient({x}, {ctx.literal(float(scale))})")]
