@@ -9,6 +9,7 @@ build-time errors naming the option.
 
 from __future__ import annotations
 
+import pathlib
 import types
 
 import numpy
@@ -16,7 +17,7 @@ import pytest
 
 import rc_nn as nn
 from rc_serialize import TorchNotCoveredError, get_returnn_config_serialized
-from rc_serialize.testing import compare_backends
+from rc_serialize.testing import compare_backends, train_torch_config
 
 pytestmark = pytest.mark.torch
 
@@ -132,40 +133,52 @@ def test_shift_axis_both_directions_same_on_both_backends(returnn_tf: types.Modu
     _check(result, 4)
 
 
+def _transformer(dropout: float) -> nn.Module:
+    """rc's Transformer (1+1 layers) in teacher forcing, logits marked, per-frame CE the loss."""
+    time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
+    out_time, vocab = nn.SpatialDim("out_time"), nn.FeatureDim("vocab", 5)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
+    labels = nn.get_extern_data(
+        nn.Data("classes", dim_tags=[nn.batch_dim, out_time], sparse_dim=vocab, dtype="int32")
+    )
+    model = nn.Transformer(
+        nn.FeatureDim("d", 8),
+        target_dim=vocab,
+        in_dim=feat,
+        num_encoder_layers=1,
+        num_decoder_layers=1,
+        num_heads=2,
+        dropout=dropout,
+        att_dropout=dropout,
+    )
+    logits = model(x, source_spatial_dim=time, target=labels, target_spatial_dim=out_time)
+    logits.mark_as_output("logits")
+    nn.cross_entropy(estimated=logits, target=labels, estimated_type="logits").mark_as_loss("ce")
+    return model
+
+
 def test_transformer_teacher_forcing_same_on_both_backends(returnn_tf: types.ModuleType) -> None:
-    """rc's Transformer (encoder-decoder) in teacher forcing: the decoder input is the labels
-    shifted right by ``shift_axis`` with BOS in front; logits and per-frame CE agree."""
+    """The decoder input is the labels shifted right by ``shift_axis`` with BOS in front
+    (causal self-attention, cross attention): logits and per-frame CE agree."""
     with nn.Root():
-        time, feat = nn.SpatialDim("time"), nn.FeatureDim("in", 3)
-        out_time, vocab, model_dim = (
-            nn.SpatialDim("out_time"),
-            nn.FeatureDim("vocab", 5),
-            nn.FeatureDim("d", 8),
-        )
-        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, feat]))
-        labels = nn.get_extern_data(
-            nn.Data("classes", dim_tags=[nn.batch_dim, out_time], sparse_dim=vocab, dtype="int32")
-        )
-        model = nn.Transformer(
-            model_dim,
-            target_dim=vocab,
-            in_dim=feat,
-            num_encoder_layers=1,
-            num_decoder_layers=1,
-            num_heads=2,
-            dropout=0.0,
-            att_dropout=0.0,
-        )
-        logits = model(x, source_spatial_dim=time, target=labels, target_spatial_dim=out_time)
-        logits.mark_as_output("logits")
-        nn.cross_entropy(estimated=logits, target=labels, estimated_type="logits").mark_as_loss(
-            "ce"
-        )
-        result = compare_backends(model, batch=3, max_time=6, seed=2, losses=True)
+        result = compare_backends(_transformer(0.0), batch=3, max_time=6, seed=2, losses=True)
     _check(result, 1)
     assert list(result.loss_max_abs_diff) == ["ce"]
     assert result.loss_max_abs_diff["ce"] <= TOLERANCE, result.loss_max_abs_diff
     assert (abs(result.torch_losses["ce"]) > 0.5).sum() >= 4, result.torch_losses
+
+
+def test_transformer_trains_three_steps_with_returnn(tmp_path: pathlib.Path) -> None:
+    """``python -m returnn`` trains the torch config (dropout on: the train flag's path)."""
+    with nn.Root():
+        model = _transformer(0.1)
+        code = get_returnn_config_serialized(model, backend="torch")
+        names = [path for path, _ in model.named_parameters()]
+    seq_lens = {"data": (3, 7), "classes": (2, 5)}
+    training = train_torch_config(code, tmp_path, steps=3, seq_lens=seq_lens)
+    assert len(training.losses) == 3, training.log[-3000:]
+    assert training.finite(), training.losses
+    assert sorted(training.checkpoint_keys) == sorted(names)
 
 
 def _torch_config_error(make: object) -> str:
