@@ -226,6 +226,14 @@ def test_unknown_options_are_clear_errors() -> None:
         lambda x, time, feat: nn.constant(numpy.ones([4], dtype="float32"), [feat])
     )
     assert '"constant"' in text and "array value" in text
+    text = _torch_config_error(
+        lambda x, time, feat: nn.make_layer(
+            {"class": "reinterpret_data", "from": x, "set_axes": {"B": time}},
+            name="odd_axes",
+            out=x.template,
+        )
+    )
+    assert '"reinterpret_data"' in text and "set_axes=" in text and "'T'/'F'" in text
 
 
 def _shift_layer(x: nn.Tensor, time: nn.Dim, extra: dict[str, object]) -> nn.Tensor:
@@ -296,3 +304,16 @@ def test_stop_gradient_stops_the_gradient_on_the_torch_backend() -> None:
         assert float(abs(grad).max()) > 0.5, key  # type: ignore[arg-type]
         numpy.testing.assert_allclose(half[key].numpy(), 0.5 * grad.numpy(), rtol=1e-5)  # type: ignore[union-attr]
     assert all(grad is None or float(abs(grad).max()) == 0.0 for grad in stopped.values())
+
+
+def test_golden_linear_norms_same_on_both_backends(
+    golden_models: types.ModuleType, returnn_tf: types.ModuleType
+) -> None:
+    """``nn.BatchNorm`` states TF's time axis (``reinterpret_data`` with ``set_axes``): RF has
+    no such axis, the values stay; the golden Linear + LayerNorm + BatchNorm agree."""
+    with nn.Root():
+        model = golden_models.MODELS["linear_norms"].build()
+        code = get_returnn_config_serialized(model, backend="torch")
+        result = compare_backends(model, batch=3, max_time=7, seed=2)
+    assert "set_axes" not in code
+    _check(result, 1)
