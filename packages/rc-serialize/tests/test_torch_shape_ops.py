@@ -54,6 +54,12 @@ def _slice_and_pad_outputs(x: nn.Tensor, time: nn.Dim, feat: nn.Dim) -> dict[str
     # start per sequence: len - 2 (negative for a sequence of 1 frame: zeros there, as TF)
     start = nn.length(time) - 2
     outs["slice_nd"] = nn.slice_nd(x, axis=time, start=start, size=nn.SpatialDim("nd", 3))
+    # a new dim from sizes (2 * len + 1, bound at run time) and the time dim from its lengths
+    sizes = nn.length(time) * 2 + 1
+    new_range, _new_dim = nn.range_from_length(sizes)
+    outs["range_new_dim"] = nn.cast(new_range, "float32") + nn.cast(sizes, "float32")
+    time_range, _time = nn.range_from_length(nn.length(time))
+    outs["range_time"] = nn.cast(time_range, "float32") + nn.reduce_sum(x, axis=feat)
     return outs
 
 
@@ -91,7 +97,7 @@ def test_slice_pad_cumsum_same_on_both_backends(returnn_tf: types.ModuleType) ->
         x, time, feat = _data()
         model = _Outputs(_slice_and_pad_outputs(x, time, feat))
         result = compare_backends(model, batch=4, max_time=7, seed=3)
-    _check(result, 15)
+    _check(result, 17)
     # slice_nd: a start past the sequence end gives zeros, inside it the frames
     assert abs(result.torch_outputs["slice_nd"]).max() > 0.5
 

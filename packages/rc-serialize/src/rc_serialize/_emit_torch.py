@@ -17,7 +17,7 @@ in record order, written by the lowerings (``_torch_lower``). The config imports
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from returnn.tensor import Dim
 
@@ -200,30 +200,42 @@ class TorchConfig:
                 f"as_error={number_literal(bool(m.as_error))})"
                 for m in losses
             ]
-            parts.append(self._step("train_step", "The losses of the model.", losses, marks))
+            parts.append(
+                self._step("train_step", "The losses of the model.", losses, lambda _m: marks)
+            )
         if outputs:
-            marks = []
-            for m in outputs:
-                dims = self.ctx.dims(self.record.layers[m.layer].output.dims)
-                name = str_literal(self._mark_name(m))
-                var = layer_var(m.layer)
-                marks.append(
-                    f"    rf.get_run_ctx().mark_as_output({var}.copy_transpose({dims}), {name}, "
-                    f"dims={dims})"
-                )
-            parts.append(self._step("forward_step", "The marked outputs.", outputs, marks))
+            # written after the forward code: an output dim made at run time (a range's new
+            # dim, ...) is bound there
+            parts.append(
+                self._step("forward_step", "The marked outputs.", outputs, self._output_marks)
+            )
         return "".join(f"\n\n{part}" for part in parts)
 
+    def _output_marks(self, outputs: Sequence[rc_nn.MarkRecord]) -> list[str]:
+        marks = []
+        for m in outputs:
+            dims = self.ctx.dims(self.record.layers[m.layer].output.dims)
+            name = str_literal(self._mark_name(m))
+            var = layer_var(m.layer)
+            marks.append(
+                f"    rf.get_run_ctx().mark_as_output({var}.copy_transpose({dims}), {name}, "
+                f"dims={dims})"
+            )
+        return marks
+
     def _step(
-        self, name: str, doc: str, marks: Sequence[rc_nn.MarkRecord], mark_lines: list[str]
+        self,
+        name: str,
+        doc: str,
+        marks: Sequence[rc_nn.MarkRecord],
+        mark_lines: Callable[[Sequence[rc_nn.MarkRecord]], list[str]],
     ) -> str:
         header = [
             f"def {name}(*, model, extern_data, **_kwargs):",
             f'    """{doc}"""',
         ]
-        return (
-            "\n".join([*header, *self._forward_lines([m.layer for m in marks]), *mark_lines]) + "\n"
-        )
+        body = self._forward_lines([m.layer for m in marks])
+        return "\n".join([*header, *body, *mark_lines(marks)]) + "\n"
 
     def _forward_lines(self, targets: list[int]) -> list[str]:
         needed = reach(self.record.layers, targets)

@@ -5,7 +5,7 @@
 reversed), ``shift_axis`` (the Transformer decoder's teacher-forcing shift), ``window``
 (same/valid, any stride), and the layers rc-nn writes around them: ``transpose`` (RF
 tensors name their dims: the same tensor), ``squeeze``, ``constant`` (a scalar value),
-``reduce_out`` (maxout) and ``scaled_grad`` (``nn.stop_gradient``).
+``reduce_out`` (maxout), ``scaled_grad`` (``nn.stop_gradient``) and ``range_from_length``.
 
 Each computes what RETURNN's TF layer computes, including where TF does *not* care about
 sequence ends: TF's ``cumsum``, ``window`` and ``shift_axis`` work on the padded
@@ -61,9 +61,11 @@ def _slice(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     x = _single_source(ctx, opts["from"])
     axis = ctx.dim(_one_dim(ctx, opts["axis"], "axis"))
     out_dim = ctx.dim(_one_dim(ctx, opts["out_dim"], "out_dim"))
-    start = _int_option(ctx, opts, "slice_start", 0) or 0
+    start = _int_option(ctx, opts, "slice_start", None)
+    start = 0 if start is None else start
     end = _int_option(ctx, opts, "slice_end", None)
-    step = _int_option(ctx, opts, "slice_step", 1) or 1
+    step = _int_option(ctx, opts, "slice_step", None)
+    step = 1 if step is None else step
     if start < 0 or step <= 0:
         raise ctx.error(
             f"has slice_start={start}, slice_step={step} (covered: both >= 0, step > 0)"
@@ -77,8 +79,8 @@ def _slice(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     return with_feature_dim(
         ctx,
         [
-            f"{index} = rf.range_over_dim({out_dim}, dtype='int32') * {ctx.literal(step)} "
-            f"+ {ctx.literal(start)}",
+            f"{index} = rf.range_over_dim({out_dim}, dtype='int32') * {ctx.literal(step)}"
+            + (f" + {ctx.literal(start)}" if start else ""),
             ctx.assign(f"rf.gather({x}, indices={index}, axis={axis})"),
         ],
     )
@@ -248,7 +250,9 @@ def _window(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     axis = ctx.dim(axis_ref)
     window_ref = _one_dim(ctx, opts["window_dim"], "window_dim")
     size = _static_size(ctx, window_ref)
-    stride = _int_option(ctx, opts, "stride", 1) or 1
+    stride = _int_option(ctx, opts, "stride", 1)
+    if stride is None or stride <= 0:
+        raise ctx.error(f"has stride={stride!r} (covered: an int > 0)")
     out_spatial = ctx.dim(_one_dim(ctx, opts.get("out_spatial_dim", axis_ref), "out_spatial_dim"))
     padding = opts.get("padding", "same")
     lines: list[str] = []
@@ -358,3 +362,21 @@ def _scaled_grad(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if scale == 0:
         return [ctx.assign(f"rf.stop_gradient({x})")]
     return [ctx.assign(f"rf.scaled_gradient({x}, {ctx.literal(float(scale))})")]
+
+
+@register("range_from_length")
+def _range_from_length(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    # TF: range(max(sizes)) over a dim whose sizes are the input (a new dim, or the dim whose
+    # lengths the input is); RF: a Dim made from the size tensor at run time, bound here
+    opts = ctx.options(
+        {"from", "out_spatial_dim", "dtype", "sparse"}, required=("out_spatial_dim",)
+    )
+    sizes = _single_source(ctx, opts["from"])
+    out_ref = _one_dim(ctx, opts["out_spatial_dim"], "out_spatial_dim")
+    lines = []
+    if ctx.needs_binding(out_ref):
+        name = ctx.bind_dim(out_ref)
+        lines.append(f"{name} = Dim({sizes}, name={ctx.literal('range_from_length')})")
+    dtype = ctx.literal(opts.get("dtype", "int32"))
+    lines.append(ctx.assign(f"rf.range_over_dim({ctx.dim(out_ref)}, dtype={dtype})"))
+    return lines
