@@ -59,6 +59,11 @@ def _slice_and_pad_outputs(x: nn.Tensor, time: nn.Dim, feat: nn.Dim) -> dict[str
     new_range, _new_dim = nn.range_from_length(sizes)
     outs["range_new_dim"] = nn.cast(new_range, "float32") + nn.cast(sizes, "float32")
     time_range, _time = nn.range_from_length(nn.length(time))
+    # top_k over the features (over a dynamic axis RETURNN's TF layer fails to build: its
+    # padding mask has other dims than the input)
+    values, indices, _k_dim = nn.top_k(x, axis=feat, k=3)
+    outs["top_k"] = values
+    outs["top_k_indices"] = nn.cast(indices, "float32") + 1.0
     outs["range_time"] = nn.cast(time_range, "float32") + nn.reduce_sum(x, axis=feat)
     return outs
 
@@ -97,7 +102,7 @@ def test_slice_pad_cumsum_same_on_both_backends(returnn_tf: types.ModuleType) ->
         x, time, feat = _data()
         model = _Outputs(_slice_and_pad_outputs(x, time, feat))
         result = compare_backends(model, batch=4, max_time=7, seed=3)
-    _check(result, 17)
+    _check(result, 19)
     # slice_nd: a start past the sequence end gives zeros, inside it the frames
     assert abs(result.torch_outputs["slice_nd"]).max() > 0.5
 
@@ -240,6 +245,8 @@ def test_unknown_options_are_clear_errors() -> None:
         )
     )
     assert '"reinterpret_data"' in text and "set_axes=" in text and "'T'/'F'" in text
+    text = _torch_config_error(lambda x, time, feat: nn.top_k(x, axis=feat, k=2, sorted=False)[0])
+    assert '"top_k"' in text and "sorted=False" in text
 
 
 def _shift_layer(x: nn.Tensor, time: nn.Dim, extra: dict[str, object]) -> nn.Tensor:

@@ -5,7 +5,8 @@
 reversed), ``shift_axis`` (the Transformer decoder's teacher-forcing shift), ``window``
 (same/valid, any stride), and the layers rc-nn writes around them: ``transpose`` (RF
 tensors name their dims: the same tensor), ``squeeze``, ``constant`` (a scalar value),
-``reduce_out`` (maxout), ``scaled_grad`` (``nn.stop_gradient``) and ``range_from_length``.
+``reduce_out`` (maxout), ``scaled_grad`` (``nn.stop_gradient``), ``range_from_length`` and ``top_k`` (with its
+``indices`` sub-layer).
 
 Each computes what RETURNN's TF layer computes, including where TF does *not* care about
 sequence ends: TF's ``cumsum``, ``window`` and ``shift_axis`` work on the padded
@@ -20,7 +21,7 @@ from typing import Any
 
 import rc_nn
 
-from ._torch_lower import LowerCtx, register
+from ._torch_lower import LowerCtx, register, register_sub
 from ._torch_ops_attention import dim_list, with_feature_dim
 from ._torch_ops_basic import _single_source
 
@@ -380,3 +381,30 @@ def _range_from_length(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     dtype = ctx.literal(opts.get("dtype", "int32"))
     lines.append(ctx.assign(f"rf.range_over_dim({ctx.dim(out_ref)}, dtype={dtype})"))
     return lines
+
+
+@register("top_k")
+def _top_k(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    # TF and RF both fill a dynamic axis' padded frames with the dtype's minimum first;
+    # the indices (sub-layer "indices") are a helper variable of this layer
+    opts = ctx.options({"from", "axis", "k", "k_dim", "sorted"}, required=("axis", "k", "k_dim"))
+    if opts.get("sorted", True) is not True:
+        raise ctx.error("has sorted=False (TF leaves the order unspecified; covered: sorted)")
+    x = _single_source(ctx, opts["from"])
+    k = _int_option(ctx, opts, "k", None)
+    if k is None or k <= 0:
+        raise ctx.error(f"has k={opts['k']!r} (covered: an int > 0)")
+    axis = ctx.dim(_one_dim(ctx, opts["axis"], "axis"))
+    k_dim = ctx.dim(_one_dim(ctx, opts["k_dim"], "k_dim"))
+    return [
+        f"{ctx.out}, {ctx.fresh('indices')}, _ = rf.top_k({x}, axis={axis}, k={ctx.literal(k)}, "
+        f"k_dim={k_dim}, sorted=True)"
+    ]
+
+
+@register_sub("top_k")
+def _top_k_indices(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    """``top_k/indices``: the indices the ``top_k`` lowering computed."""
+    if layer.sub_name != "indices" or layer.parent is None:
+        raise ctx.error(f"is the sub-layer {layer.sub_name!r} of a top_k, not 'indices'")
+    return [ctx.assign(f"{ctx.var(layer.parent)}_indices")]
