@@ -172,12 +172,12 @@ def _assert_clear(info: pytest.ExceptionInfo[TorchNotCoveredError], *parts: str)
 
 
 def test_uncovered_layer_class_is_a_clear_error() -> None:
-    net, x, time = _linear_model()
-    y, _ = nn.repeat(net(x), repetitions=2, axis=time)  # a repeat layer class: not covered yet
+    net, x, _ = _linear_model()
+    y = nn.where(nn.train_flag(), net(x), 0.0)  # a train_flag layer class: not covered yet
     y.mark_as_default_output()
     with pytest.raises(TorchNotCoveredError) as info:
         get_returnn_config_serialized(net, backend="torch")
-    _assert_clear(info, '"repeat"', f"{THIS_FILE}:", "no torch lowering")
+    _assert_clear(info, '"train_flag"', f"{THIS_FILE}:", "no torch lowering")
 
 
 def test_unknown_option_is_a_clear_error() -> None:

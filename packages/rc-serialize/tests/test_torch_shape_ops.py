@@ -64,6 +64,11 @@ def _slice_and_pad_outputs(x: nn.Tensor, time: nn.Dim, feat: nn.Dim) -> dict[str
     values, indices, _k_dim = nn.top_k(x, axis=feat, k=3)
     outs["top_k"] = values
     outs["top_k_indices"] = nn.cast(indices, "float32") + 1.0
+    # repeat: TF zeroes the frames after each sequence's end, which a reversed cumsum sees
+    repeated, repeated_time = nn.repeat(x, repetitions=2, axis=time)
+    outs["repeat"] = repeated
+    outs["repeat_cumsum_reverse"] = nn.cumsum(repeated, axis=repeated_time, reverse=True)
+    outs["repeat_feat"] = nn.repeat(x, repetitions=3, axis=feat)[0]
     outs["range_time"] = nn.cast(time_range, "float32") + nn.reduce_sum(x, axis=feat)
     return outs
 
@@ -102,7 +107,7 @@ def test_slice_pad_cumsum_same_on_both_backends(returnn_tf: types.ModuleType) ->
         x, time, feat = _data()
         model = _Outputs(_slice_and_pad_outputs(x, time, feat))
         result = compare_backends(model, batch=4, max_time=7, seed=3)
-    _check(result, 19)
+    _check(result, 22)
     # slice_nd: a start past the sequence end gives zeros, inside it the frames
     assert abs(result.torch_outputs["slice_nd"]).max() > 0.5
 

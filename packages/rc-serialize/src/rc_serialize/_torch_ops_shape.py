@@ -5,8 +5,8 @@
 reversed), ``shift_axis`` (the Transformer decoder's teacher-forcing shift), ``window``
 (same/valid, any stride), and the layers rc-nn writes around them: ``transpose`` (RF
 tensors name their dims: the same tensor), ``squeeze``, ``constant`` (a scalar value),
-``reduce_out`` (maxout), ``scaled_grad`` (``nn.stop_gradient``), ``range_from_length`` and ``top_k`` (with its
-``indices`` sub-layer).
+``reduce_out`` (maxout), ``scaled_grad`` (``nn.stop_gradient``), ``range_from_length``, ``top_k`` (with its ``indices``
+sub-layer) and ``repeat`` (int repetitions).
 
 Each computes what RETURNN's TF layer computes, including where TF does *not* care about
 sequence ends: TF's ``cumsum``, ``window`` and ``shift_axis`` work on the padded
@@ -408,3 +408,29 @@ def _top_k_indices(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     if layer.sub_name != "indices" or layer.parent is None:
         raise ctx.error(f"is the sub-layer {layer.sub_name!r} of a top_k, not 'indices'")
     return [ctx.assign(f"{ctx.var(layer.parent)}_indices")]
+
+
+@register("repeat")
+def _repeat(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
+    # TF (int repetitions): every frame repeated, the padded frames repeated 0 times, zeros
+    # after each sequence's end; here frame j is input frame j // repetitions, padding zeroed
+    opts = ctx.options({"from", "repetitions", "axis", "out_dim"}, required=("axis", "out_dim"))
+    repetitions = opts.get("repetitions")
+    if not isinstance(repetitions, int) or isinstance(repetitions, bool) or repetitions <= 0:
+        raise ctx.error(
+            f"has repetitions={repetitions!r} (covered: an int > 0; a tensor of repetitions "
+            "makes a new dim from their sums, not covered yet)"
+        )
+    x = _single_source(ctx, opts["from"])
+    axis = ctx.dim(_one_dim(ctx, opts["axis"], "axis"))
+    out_ref = _one_dim(ctx, opts["out_dim"], "out_dim")
+    out_dim = ctx.dim(out_ref)
+    index = ctx.fresh("index")
+    lines = [
+        f"{index} = rf.range_over_dim({out_dim}, dtype='int32') // {ctx.literal(repetitions)}",
+        ctx.assign(f"rf.gather({x}, indices={index}, axis={axis})"),
+    ]
+    if _is_dynamic(ctx, out_ref):
+        zero = _zero(ctx.template().dtype)
+        lines.append(ctx.assign(f"{ctx.out}.copy_masked({zero}, dims=[{out_dim}])"))
+    return with_feature_dim(ctx, lines)
