@@ -11,7 +11,9 @@ on one fixed batch (the same numbers on both backends, from a seeded generator):
   PyTorch; one step is ``train_step`` (forward and losses), ``backward`` of RETURNN's
   total loss and an Adam step (``torch.optim.Adam``).
 
-The first ``--warmup`` steps (graph/kernel setup, allocator) are excluded; the result is
+Both backends use ``--threads`` CPU threads (default 1: on a small shared machine more
+threads than free cores make PyTorch's step several times slower, TF's less so, and the
+ratio then measures the load, not the backends). The first ``--warmup`` steps (graph/kernel setup, allocator) are excluded; the result is
 the median of the next ``--steps``. Each backend runs in its own process (TensorFlow and
 PyTorch never share one), started by ``run.py``, alternating. Nothing asserts on time.
 """
@@ -97,7 +99,7 @@ def fixed_batch() -> dict[str, numpy.ndarray[Any, Any]]:
 
 
 def _tf_steps(
-    code: str, batch: dict[str, Any], warmup: int, steps: int
+    code: str, batch: dict[str, Any], warmup: int, steps: int, threads: int
 ) -> list[tuple[float, float]]:
     import tensorflow as tf  # noqa: PLC0415  TensorFlow only in its own process
 
@@ -126,7 +128,10 @@ def _tf_steps(
                 feed[data.placeholder] = batch[key]
                 feed[data.get_sequence_lengths()] = batch[f"{key}:seq_len"]
             feed[network.get_extern_data("data").get_batch_dim()] = BATCH
-            with tf.compat.v1.Session(graph=built.graph) as session:
+            session_config = tf.compat.v1.ConfigProto(
+                intra_op_parallelism_threads=threads, inter_op_parallelism_threads=threads
+            )
+            with tf.compat.v1.Session(graph=built.graph, config=session_config) as session:
                 session.run(tf.compat.v1.global_variables_initializer())
                 times = []
                 for _ in range(warmup + steps):
@@ -137,7 +142,7 @@ def _tf_steps(
 
 
 def _torch_steps(
-    code: str, batch: dict[str, Any], warmup: int, steps: int
+    code: str, batch: dict[str, Any], warmup: int, steps: int, threads: int
 ) -> list[tuple[float, float]]:
     import returnn.frontend as rf  # noqa: PLC0415  PyTorch only in its own process
     import torch  # noqa: PLC0415
@@ -145,6 +150,8 @@ def _torch_steps(
     from returnn.torch.data.extern_data import raw_dict_to_extern_data  # noqa: PLC0415
     from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
 
+    torch.set_num_threads(threads)
+    torch.set_num_interop_threads(threads)
     torch.manual_seed(1)
     rf.select_backend_torch()
     namespace: dict[str, Any] = {"__name__": "__rc_bench_torch_config__"}
@@ -170,7 +177,9 @@ def _torch_steps(
     return times
 
 
-def measure(backend: str, *, warmup: int, steps: int, sizes: dict[str, int]) -> dict[str, Any]:
+def measure(
+    backend: str, *, warmup: int, steps: int, sizes: dict[str, int], threads: int = 1
+) -> dict[str, Any]:
     """Build, serialize for ``backend`` and time ``warmup + steps`` training steps."""
     with nn.Root("bench-train-step"):
         model = build_ctc_conformer(sizes)
@@ -178,7 +187,7 @@ def measure(backend: str, *, warmup: int, steps: int, sizes: dict[str, int]) -> 
         code = get_returnn_config_serialized(model, backend=backend)
     batch = fixed_batch()
     run = _tf_steps if backend == "tf" else _torch_steps
-    rows = run(code, batch, warmup, steps)
+    rows = run(code, batch, warmup, steps, threads)
     measured = [seconds for seconds, _ in rows[warmup:]]
     losses = [loss for _, loss in rows]
     if not all(math.isfinite(v) for v in losses):
@@ -189,6 +198,7 @@ def measure(backend: str, *, warmup: int, steps: int, sizes: dict[str, int]) -> 
         "all_step_s": [seconds for seconds, _ in rows],
         "warmup": warmup,
         "steps": steps,
+        "threads": threads,
         "losses": losses,
         "params": params,
         "sizes": sizes,
@@ -202,10 +212,13 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--num-layers", type=int, default=SIZES["num_layers"])
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of both backends")
     parser.add_argument("--out", type=pathlib.Path, required=True)
     args = parser.parse_args()
     sizes = {**SIZES, "num_layers": args.num_layers}
-    result = measure(args.backend, warmup=args.warmup, steps=args.steps, sizes=sizes)
+    result = measure(
+        args.backend, warmup=args.warmup, steps=args.steps, sizes=sizes, threads=args.threads
+    )
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps({k: result[k] for k in ("backend", "step_s", "all_step_s", "losses")}))
 

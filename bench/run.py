@@ -410,6 +410,7 @@ def train_step_times(quick: bool) -> dict[str, Any]:
         "losses": {b: [r["losses"] for r in rows] for b, rows in runs.items()},
         "warmup": first["warmup"],
         "steps": first["steps"],
+        "threads": first["threads"],
         "params": first["params"],
         "sizes": first["sizes"],
         "batch": first["batch"],
@@ -435,7 +436,7 @@ def run_torch_sections(results: dict[str, Any], quick: bool) -> None:
     ts = results["train_step"]
     print(
         f"  {ts['sizes']['num_layers']}x{ts['sizes']['model_dim']}, batch "
-        f"{ts['batch']['seqs']}x{ts['batch']['frames']} frames: tf {ts['tf_step_s']:.2f} s  "
+        f"{ts['batch']['seqs']}x{ts['batch']['frames']} frames, {ts['threads']} thread(s): tf {ts['tf_step_s']:.2f} s  "
         f"torch {ts['torch_step_s']:.2f} s  ratio torch/tf {ts['ratio_torch_over_tf']:.2f} "
         f"(rounds {[round(r, 2) for r in ts['round_ratios']]}; load average "
         f"{[round(x, 1) for x in ts['load_average']]})",

@@ -17,7 +17,6 @@ Needs PyTorch (marker ``torch``) and RETURNN's TF backend (marker ``returnn``).
 
 from __future__ import annotations
 
-import importlib.util
 import pathlib
 import types
 from typing import Any
@@ -35,19 +34,6 @@ from rc_serialize._returnn_check import _behavior_version_of, _construct, _load_
 
 torch = pytest.importorskip("torch")
 pytestmark = pytest.mark.torch
-
-GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "golden_configs"
-
-
-def _golden_models() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "rc_serialize_golden_load", GOLDEN_DIR / "_load.py"
-    )
-    assert spec is not None and spec.loader is not None
-    loader = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loader)
-    models: types.ModuleType = loader.load_models()
-    return models
 
 
 # -- the layouts, proven against returnn.frontend's conv modules ---------------------------
@@ -137,16 +123,21 @@ def _rf_outputs(state: dict[str, Any], x: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v.numpy() for k, v in results.items()}
 
 
+def _called_convs() -> nn.Module:
+    time, width = nn.SpatialDim("time"), nn.SpatialDim("width", W)
+    feat, out = nn.FeatureDim("in", IN), nn.FeatureDim("out", OUT)
+    model = _Convs(time, width, feat, out)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, width, feat]))
+    for name, y in model(x).items():
+        y.mark_as_output(name)
+    return model
+
+
 def test_conv_layouts_give_returnn_frontends_values(
     tmp_path: pathlib.Path, returnn_tf: Any
 ) -> None:
     with nn.Root():
-        time, width = nn.SpatialDim("time"), nn.SpatialDim("width", W)
-        feat, out = nn.FeatureDim("in", IN), nn.FeatureDim("out", OUT)
-        model = _Convs(time, width, feat, out)
-        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, width, feat]))
-        for name, y in model(x).items():
-            y.mark_as_output(name)
+        model = _called_convs()
         code = get_returnn_config_serialized(model)
         table = {e.key: e for e in param_table(model)}
     assert table["conv2.filter"].tf_shape == (3, 2, IN, OUT)
@@ -157,12 +148,7 @@ def test_conv_layouts_give_returnn_frontends_values(
     data = np.random.RandomState(4).normal(size=(B, T, W, IN)).astype("float32")
     tf_out = _tf_outputs(code, tmp_path / "tf", data)
     with nn.Root():
-        time, width = nn.SpatialDim("time"), nn.SpatialDim("width", W)
-        feat, out = nn.FeatureDim("in", IN), nn.FeatureDim("out", OUT)
-        model = _Convs(time, width, feat, out)
-        x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, time, width, feat]))
-        for name, y in model(x).items():
-            y.mark_as_output(name)
+        model = _called_convs()
         result = rc_serialize.convert_checkpoint(
             model, tmp_path / "tf" / "net.001", tmp_path / "net.pt"
         )
@@ -181,11 +167,14 @@ _SPEC = "rc_serialize_golden_models:conformer_encoder"
 
 
 def test_conformer_tf_torch_tf_is_bit_exact(
-    tmp_path: pathlib.Path, check_config: Any, capsys: pytest.CaptureFixture[str]
+    tmp_path: pathlib.Path,
+    check_config: Any,
+    capsys: pytest.CaptureFixture[str],
+    golden_models: types.ModuleType,
 ) -> None:
     import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
 
-    models = _golden_models()
+    models = golden_models
     with nn.Root():
         model = models.conformer_encoder()
         code = get_returnn_config_serialized(model)
@@ -228,11 +217,11 @@ def test_conformer_tf_torch_tf_is_bit_exact(
 
 
 def test_blstm_tf_torch_tf_is_bit_exact_with_torch_gate_order(
-    tmp_path: pathlib.Path, check_config: Any
+    tmp_path: pathlib.Path, check_config: Any, golden_models: types.ModuleType
 ) -> None:
     import tensorflow as tf  # noqa: PLC0415  TensorFlow only where it is used
 
-    models = _golden_models()
+    models = golden_models
     with nn.Root():
         model = models.blstm()  # 2 BLSTM layers with max-pool time reduction
         code = get_returnn_config_serialized(model)

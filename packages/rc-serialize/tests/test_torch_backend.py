@@ -7,8 +7,10 @@ What RETURNN's PyTorch backend does with these configs is in ``test_torch_return
 from __future__ import annotations
 
 import ast
+import importlib.util
 import math
 import os
+import pathlib
 import pickle
 import subprocess
 import sys
@@ -246,15 +248,116 @@ def test_cli_builds_the_torch_config(
     assert out.read_text() == expected
 
 
-@pytest.mark.parametrize("flag", [["--check"], ["--synthetic-training"], ["--train-steps", "3"]])
-def test_cli_torch_refuses_tf_only_flags(
-    flag: list[str], tmp_path: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+_NAN_LOSS_MODEL = """
+import rc_nn as nn
+
+def nan_loss():
+    f, o = nn.FeatureDim("in", 3), nn.FeatureDim("out", 2)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f]))
+    model = nn.Linear(f, o)
+    y = model(x)
+    y.mark_as_default_output()
+    nn.reduce_sum(nn.sqrt(y * 0.0 - 1.0), axis=o).mark_as_loss("nan")  # sqrt(-1)
+    return model
+
+def no_loss():
+    f = nn.FeatureDim("in", 3)
+    x = nn.get_extern_data(nn.Data("data", dim_tags=[nn.batch_dim, f]))
+    model = nn.Linear(f, f)
+    model(x).mark_as_default_output()
+    return model
+"""
+
+
+@pytest.fixture
+def torch_factories(tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """An importable module with the factories above; returns its name."""
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "rc_torch_cli_factories.py").write_text(_NAN_LOSS_MODEL, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(source))
+    return "rc_torch_cli_factories"
+
+
+@pytest.mark.torch
+def test_cli_torch_check_trains_the_example_before_writing(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from rc_serialize._cli import main  # noqa: PLC0415
 
-    out = tmp_path / "x.config"  # type: ignore[operator]
-    assert main(["build", "-o", str(out), "--backend", "torch", *flag]) == 2
-    assert f"{flag[0]} works with --backend tf only" in capsys.readouterr().err
+    out = tmp_path / "example_torch.config"
+    assert main(["build", "-o", str(out), "--backend", "torch", "--check"]) == 0
+    printed = capsys.readouterr().out
+    for line in (
+        "checking the config in RETURNN (PyTorch backend)",
+        "training: 3 steps, every loss finite",
+        "checkpoint: 18 keys equal the canonical parameter names",
+        "check passed",
+        f"wrote {out} (torch backend, 18 parameters",
+    ):
+        assert line in printed, printed
+    assert printed.count("  step ") == 3
+    with nn.Root():
+        assert out.read_text() == get_returnn_config_serialized(build_example(), backend="torch")
+
+
+@pytest.mark.torch
+def test_cli_torch_check_fails_on_a_nan_loss_and_writes_nothing(
+    torch_factories: str, tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rc_serialize._cli import main  # noqa: PLC0415
+
+    out = tmp_path / "nan.config"
+    args = ["build", f"{torch_factories}:nan_loss", "-o", str(out), "--backend", "torch"]
+    assert main([*args, "--check", "--train-steps", "2"]) == 1
+    printed = capsys.readouterr().out
+    assert "check FAILED" in printed and "check passed" not in printed, printed
+    assert "training: NON-FINITE LOSS in step 1: RETURNN stopped" in printed, printed
+    assert "rf.sqrt(" in printed  # RETURNN's traceback shows the config line
+    assert not out.exists()
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("torch") is not None, reason="PyTorch is installed here"
+)
+def test_cli_torch_check_without_pytorch_is_a_clear_error(
+    tmp_path: pathlib.Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rc_serialize._cli import main  # noqa: PLC0415
+
+    out = tmp_path / "x.config"
+    assert main(["build", "-o", str(out), "--backend", "torch", "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "--check with --backend torch needs PyTorch and RETURNN" in err, err
+    assert "rc-serialize[torch]" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("model", "flags", "words"),
+    [
+        (None, ["--synthetic-training"], ["--synthetic-training works with --backend tf only"]),
+        (None, ["--train-steps", "3"], ["--train-steps works with --check only"]),
+        (None, ["--check", "--train-steps", "0"], ["trains at least 1 step"]),
+        ("no_loss", ["--check"], ["no output is marked as a loss", "mark_as_loss"]),
+    ],
+)
+def test_cli_torch_check_usage_errors(
+    model: str | None,
+    flags: list[str],
+    words: list[str],
+    torch_factories: str,
+    tmp_path: pathlib.Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rc_serialize._cli import main  # noqa: PLC0415
+
+    out = tmp_path / "x.config"
+    spec = [] if model is None else [f"{torch_factories}:{model}"]
+    assert main(["build", *spec, "-o", str(out), "--backend", "torch", *flags]) == 2
+    err = capsys.readouterr().err
+    for word in words:
+        assert word in err, err
     assert not out.exists()
 
 

@@ -5,10 +5,13 @@ Conformer encoder (2-D conv front end with pooling, rel-pos self-attention, dept
 batch norm, CTC) models:
 
 * the same weights give the same outputs and per-sequence losses (CE, CTC) on both backends
-  (TF variables set to random values, copied by canonical name; sequence lengths below the
+  (TF variables set to random values, saved by RETURNN, converted with
+  ``convert_checkpoint``; sequence lengths below the
   maximum; eval mode);
 * ``python -m returnn`` trains 3 steps on the torch config with finite losses, and the
-  checkpoint's keys are the dotted ``named_parameters()`` (as a set: one per parameter).
+  checkpoint's keys are the dotted ``named_parameters()``, one per parameter, in the
+  ``state_dict`` order of the module RETURNN makes from ``get_model``;
+* all of this for a 12-block Conformer with CTC too.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ import pytest
 
 import rc_nn as nn
 from rc_serialize import TorchNotCoveredError, get_returnn_config_serialized
-from rc_serialize.testing import compare_backends, train_torch_config
+from rc_serialize.testing import compare_backends, torch_model_parameters, train_torch_config
 
 pytestmark = pytest.mark.torch
 
@@ -90,9 +93,39 @@ def test_encoder_trains_three_steps_with_returnn(
     assert len(training.losses) == 3, training.log[-3000:]
     assert training.finite(), training.losses  # a NaN or inf loss fails
     assert all(math.isfinite(v) for step in training.losses for v in step.values())
-    # one key per parameter, the canonical names (the order is get_model's: record order)
-    assert len(training.checkpoint_keys) == len(names)
-    assert sorted(training.checkpoint_keys) == sorted(names)
+    _assert_checkpoint_keys(training.checkpoint_keys, code, names)
+
+
+def _assert_checkpoint_keys(keys: list[str], code: str, names: list[str]) -> None:
+    """One key per parameter, rc's canonical names, in the torch module's ``state_dict`` order.
+
+    That order is rc's ``named_parameters()`` order except that torch lists a module's own
+    parameters before its submodules' (``pos_bias_u`` before ``qkv.weight``).
+    """
+    assert keys == list(torch_model_parameters(code))
+    assert len(keys) == len(names)
+    assert sorted(keys) == sorted(names)
+
+
+def test_twelve_block_conformer_with_ctc(
+    golden_models: types.ModuleType, returnn_tf: types.ModuleType, tmp_path: pathlib.Path
+) -> None:
+    """The issue's proof model: a 12-block Conformer (front end, CTC), values and training."""
+    with nn.Root():
+        model = golden_models.conformer_encoder(num_layers=12)
+        names = [path for path, _ in model.named_parameters()]
+        assert sum(name.endswith(".ffn1.linear_ff.weight") for name in names) == 12
+        result = compare_backends(model, batch=4, max_time=7, seed=2, losses=True)
+        code = get_returnn_config_serialized(model, backend="torch")
+    assert result.max_abs_diff["output"] <= TOLERANCE, result.max_abs_diff
+    assert abs(result.torch_outputs["output"]).max() > 0.5
+    assert result.loss_max_abs_diff["ctc"] <= TOLERANCE, result.loss_max_abs_diff
+    assert (abs(result.torch_losses["ctc"]) > 0.5).sum() >= 2, result.torch_losses
+    training = train_torch_config(
+        code, tmp_path, steps=3, seq_lens={"data": (8, 12), "classes": (2, 4)}
+    )
+    assert len(training.losses) == 3 and training.finite(), training.losses
+    _assert_checkpoint_keys(training.checkpoint_keys, code, names)
 
 
 class _EvalAndConvOps(nn.Module):

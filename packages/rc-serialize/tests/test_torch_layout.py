@@ -7,8 +7,6 @@ tests need neither torch nor TensorFlow.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import pathlib
 import types
 
 import pytest
@@ -17,27 +15,14 @@ import rc_nn as nn
 import rc_serialize
 from rc_serialize._torch_layout import TORCH_LAYOUTS, torch_param_axes, torch_param_shape
 
-GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "golden_configs"
 _CONVS = {f"{kind}{n}d" for kind in ("Conv", "TransposedConv") for n in (1, 2, 3)}
 
 
-def _golden_models() -> types.ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "rc_serialize_golden_load", GOLDEN_DIR / "_load.py"
-    )
-    assert spec is not None and spec.loader is not None
-    loader = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(loader)
-    models: types.ModuleType = loader.load_models()
-    return models
-
-
-MODELS = _golden_models().MODELS
-
-
-def test_every_golden_models_parameter_has_a_declared_layout_or_a_clear_error() -> None:
+def test_every_golden_models_parameter_has_a_declared_layout_or_a_clear_error(
+    golden_models: types.ModuleType,
+) -> None:
     seen: set[tuple[str | None, str]] = set()
-    for name, golden in MODELS.items():
+    for name, golden in golden_models.MODELS.items():
         with nn.Root():
             record, _ = nn.build_record(golden.build())
         for param in record.params:

@@ -153,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=("tf", "torch"),
         default="tf",
         help="tf: a net dict for RETURNN's TF backend; torch: get_model/train_step/forward_step "
-        "for RETURNN's PyTorch backend (no --check yet; docs/design/torch-backend.md)",
+        "for RETURNN's PyTorch backend (--check trains it; docs/design/torch-backend.md)",
     )
     build.add_argument(
         "--synthetic-training",

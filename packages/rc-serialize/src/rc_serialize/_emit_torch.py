@@ -143,10 +143,14 @@ class TorchConfig:
             '    """The model: parameters at rc\'s canonical paths (state_dict keys)."""',
             "    model = rf.Module()",
         ]
-        by_layer = {p.layer: p for p in self.record.params}
-        for layer, path in sorted(self.paths.items(), key=lambda item: item[0]):
-            param = by_layer[layer]
-            lines.append(f"    _add_param(model, {_path_code(path)}, {self._param_code(param)})")
+        # Record order is the root's ``named_parameters()`` order, and torch keeps a module's
+        # attribute order, so the state dict lists the keys in that order too.
+        for param in self.record.params:
+            path = self.paths.get(param.layer)
+            if path is not None:
+                lines.append(
+                    f"    _add_param(model, {_path_code(path)}, {self._param_code(param)})"
+                )
         lines.append("    return model")
         return "\n".join(lines) + "\n"
 

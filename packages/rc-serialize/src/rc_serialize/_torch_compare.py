@@ -1,10 +1,12 @@
 """Same weights, same outputs: a model's TF config and torch config run side by side.
 
 :func:`compare_backends` builds both configs of a called model, runs the TF config in
-RETURNN's TF backend on random input (eval mode), copies every TF variable into the torch
-model by canonical name (TF variable name -> canonical path via the parameter table,
-transposed and LSTM gates reordered by ``torch_param_layout``), runs the torch config's ``forward_step`` on the
-same input and reports the largest absolute difference per output, over valid frames.
+RETURNN's TF backend on random input (eval mode), saves the TF variables as RETURNN does
+(a TF checkpoint), converts that checkpoint with :func:`~rc_serialize.convert_checkpoint`
+(the path a user takes: canonical names, layouts and LSTM gate order from
+``torch_param_layout``), loads the ``.pt`` file into the torch model, runs the torch
+config's ``forward_step`` on the same input and reports the largest absolute difference
+per output, over valid frames.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ import numpy
 import rc_nn
 
 from ._config import get_returnn_config_serialized
-from ._final import build_network
-from ._torch_layout import torch_param_layout
+from ._convert import convert_checkpoint
 from ._torch_run import TorchRun, run_torch_forward
 
 __all__ = ["BackendComparison", "compare_backends"]
@@ -111,7 +112,16 @@ def _randomize(variables: list[Any], session: Any, seed: int) -> None:
         variable.load(value, session)
 
 
-def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: bool) -> _TfRun:
+def _run_tf(
+    code: str,
+    *,
+    seed: int,
+    batch: int,
+    max_time: int,
+    random_weights: bool,
+    checkpoint: pathlib.Path | None = None,
+) -> _TfRun:
+    """Run the TF config once (eval mode); with ``checkpoint``, RETURNN saves its variables."""
     import tensorflow as tf  # noqa: PLC0415 - TensorFlow only when a check runs
 
     from ._returnn_check import ensure_native_op_cpu_only  # noqa: PLC0415
@@ -156,20 +166,28 @@ def _run_tf(code: str, *, seed: int, batch: int, max_time: int, random_weights: 
                     feed_dict=feed,
                 )
                 outputs, size_values, values, loss_values = fetched
+                if checkpoint is not None:
+                    network.save_params_to_file(str(checkpoint), session)
                 variables = {
                     strip_suffix(v.name): value
                     for v, value in zip(model_variables(network), values, strict=True)
                 }
-                inputs: dict[str, Any] = {}
-                seq_lens: dict[str, Any] = {}
-                for key, data in network.extern_data.data.items():
-                    if data.placeholder is None or data.placeholder not in feed:
-                        continue
-                    inputs[key] = feed[data.placeholder]
-                    if len(data.dims) >= 2 and data.dims[1].dimension is None:
-                        seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
+                inputs, seq_lens = _fed_inputs(network, feed)
     masks = _masks(outputs, axes, size_values)
     return _TfRun(outputs, masks, inputs, seq_lens, variables, loss_values)
+
+
+def _fed_inputs(network: Any, feed: dict[Any, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fed extern inputs by key, and the lengths of their second (dynamic) dim."""
+    inputs: dict[str, Any] = {}
+    seq_lens: dict[str, Any] = {}
+    for key, data in network.extern_data.data.items():
+        if data.placeholder is None or data.placeholder not in feed:
+            continue
+        inputs[key] = feed[data.placeholder]
+        if len(data.dims) >= 2 and data.dims[1].dimension is None:
+            seq_lens[key] = feed[data.dims[1].dyn_size_ext.raw_tensor]
+    return inputs, seq_lens
 
 
 def _masks(
@@ -194,25 +212,30 @@ def compare_backends(
     """Run the TF and the torch config of a called model with the same weights and input.
 
     Needs RETURNN's TF backend and PyTorch. Compares the marked (non-loss) outputs in
-    eval mode; the torch parameters get the TF variables' values by canonical name. With
+    eval mode; the torch parameters are the TF checkpoint RETURNN saved, converted with
+    :func:`~rc_serialize.convert_checkpoint`. With
     ``random_weights`` every TF variable first gets uniform random values in [-1, 1]
     (biases and norm scales too, which start as 0 and 1; running variances in [0.5, 1.5]).
     With ``losses`` the marked losses are compared too (torch: ``train_step`` without the
     train flag).
     """
+    import torch  # noqa: PLC0415 - PyTorch only when a check runs
+
     tf_code = get_returnn_config_serialized(root_module)
     torch_code = get_returnn_config_serialized(root_module, backend="torch")
-    names = build_network(root_module).variable_names  # canonical path -> TF variable
-    record, _handles = rc_nn.build_record(root_module)
-    tf_run = _run_tf(
-        tf_code, seed=seed, batch=batch, max_time=max_time, random_weights=random_weights
-    )
-    weights = {}
-    for param in record.params:
-        if param.path is None or not param.in_model:
-            continue
-        key = ".".join(param.path)
-        weights[key] = torch_param_layout(param, record).to_torch(tf_run.variables[names[key]])
+    with tempfile.TemporaryDirectory(prefix="rc-compare-checkpoint-") as tmp:
+        checkpoint, converted = pathlib.Path(tmp) / "model.001", pathlib.Path(tmp) / "model.pt"
+        tf_run = _run_tf(
+            tf_code,
+            seed=seed,
+            batch=batch,
+            max_time=max_time,
+            random_weights=random_weights,
+            checkpoint=checkpoint,
+        )
+        convert_checkpoint(root_module, checkpoint, converted)
+        state = torch.load(converted, map_location="cpu", weights_only=True)["model"]
+    weights = {key: value.numpy() for key, value in state.items()}
     torch_run: TorchRun = run_torch_forward(
         torch_code, tf_run.inputs, seq_lens=tf_run.seq_lens, weights=weights, losses=losses
     )

@@ -176,23 +176,9 @@ def _softmax_over_spatial(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     )
 
 
-#: Neutral expression operators (``rc_nn.EXPR_OPS``) that are RF combine kinds.
-_COMBINE = frozenset(
-    {
-        "add",
-        "sub",
-        "mul",
-        "truediv",
-        "floordiv",
-        "mod",
-        "pow",
-        "maximum",
-        "minimum",
-        "logical_and",
-        "logical_or",
-        "squared_difference",
-    }
-)
+#: Neutral expression operators that are RF combine kinds: the binary ``rc_nn.EXPR_OPS``
+#: (RETURNN ``combine`` kinds, rc-nn's own list) except ``zeros_like``.
+_COMBINE = frozenset(op for op, arity in rc_nn.EXPR_OPS.items() if arity == 2) - {"zeros_like"}
 _LOGICAL = frozenset({"logical_and", "logical_or", "logical_not"})
 
 

@@ -209,8 +209,8 @@ def transformer_decoder() -> nn.Module:
     return net
 
 
-def small_conformer(feat: nn.Dim, model_dim: nn.Dim) -> nn.ConformerEncoder:
-    """A 2-layer Conformer with its conv front end (also used by ``test_models.py``)."""
+def small_conformer(feat: nn.Dim, model_dim: nn.Dim, *, num_layers: int = 2) -> nn.ConformerEncoder:
+    """A small Conformer (2 blocks) with its conv front end (also used by ``test_models.py``)."""
     sub = nn.ConformerConvSubsample(
         feat,
         out_dims=[nn.FeatureDim("conv1", 2), nn.FeatureDim("conv2", 3)],
@@ -222,7 +222,7 @@ def small_conformer(feat: nn.Dim, model_dim: nn.Dim) -> nn.ConformerEncoder:
         model_dim,
         ff_dim=nn.FeatureDim("ff", 16),
         input_layer=sub,
-        num_layers=2,
+        num_layers=num_layers,
         num_heads=2,
         conv_kernel_size=3,
         dropout=0.1,
@@ -230,13 +230,14 @@ def small_conformer(feat: nn.Dim, model_dim: nn.Dim) -> nn.ConformerEncoder:
     )
 
 
-def conformer_encoder() -> nn.Module:
+def conformer_encoder(*, num_layers: int = 2) -> nn.Module:
+    """``small_conformer`` with an output layer and a CTC loss (the torch tests use 12 blocks)."""
     time, feat = nn.SpatialDim("time"), nn.FeatureDim("feat", 8)
     vocab = nn.FeatureDim("vocab", 4)
     x = _data(time, feat)
     targets = _data(nn.SpatialDim("labels"), name="classes", sparse_dim=vocab)
     model_dim = nn.FeatureDim("model", 8)
-    enc = small_conformer(feat, model_dim)
+    enc = small_conformer(feat, model_dim, num_layers=num_layers)
     out_dim = nn.FeatureDim("vocab+blank", 5)
 
     def run(self: Any, x: nn.Tensor) -> nn.Tensor:
