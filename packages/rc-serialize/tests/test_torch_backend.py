@@ -175,11 +175,11 @@ def _assert_clear(info: pytest.ExceptionInfo[TorchNotCoveredError], *parts: str)
 
 def test_uncovered_layer_class_is_a_clear_error() -> None:
     net, x, _ = _linear_model()
-    y = nn.cumsum(net(x), axis=net.out_dim)  # a cumsum layer class: not covered yet
+    y = nn.where(nn.train_flag(), net(x), 0.0)  # a train_flag layer class: not covered yet
     y.mark_as_default_output()
     with pytest.raises(TorchNotCoveredError) as info:
         get_returnn_config_serialized(net, backend="torch")
-    _assert_clear(info, '"cumsum"', f"{THIS_FILE}:", "no torch lowering")
+    _assert_clear(info, '"train_flag"', f"{THIS_FILE}:", "no torch lowering")
 
 
 def test_unknown_option_is_a_clear_error() -> None:
@@ -435,7 +435,8 @@ def test_registered_lowering_extends_the_backend() -> None:
 
     net, x, _ = _linear_model()
     nn.cumsum(net(x), axis=net.out_dim).mark_as_default_output()
-    op = "cumsum"  # not covered (the encoders' ops are: softmax_over_spatial, ...)
+    op = "cumsum"
+    covered = _torch_lower._REGISTRY.pop(op)  # covered since; this test registers its own
 
     @_torch_lower.register(op)
     def _cumsum(layer: nn.LayerRecord, ctx: _torch_lower.LowerCtx) -> list[str]:
@@ -449,7 +450,7 @@ def test_registered_lowering_extends_the_backend() -> None:
         with pytest.raises(ValueError, match="registered already"):
             _torch_lower.register(op)(_cumsum)
     finally:
-        del _torch_lower._REGISTRY[op]
+        _torch_lower._REGISTRY[op] = covered
     assert "= rf.cumsum(x" in code and "spatial_dim=out_dim)" in code
 
 

@@ -33,6 +33,7 @@ from . import (  # noqa: F401  (register the lowerings)
     _torch_ops_conv,
     _torch_ops_loop,
     _torch_ops_rec,
+    _torch_ops_shape,
 )
 from ._code import DimNamer, py_code
 from ._emit_tf import array_of, extern_entry

@@ -126,12 +126,26 @@ def _merge_dims(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     return with_feature_dim(ctx, [ctx.assign(code)])
 
 
+def _check_set_axes(ctx: LowerCtx, set_axes: Any) -> None:
+    """``set_axes`` naming TF's time/feature axis (``nn.BatchNorm``'s ``{"T": time}``): RF
+    has no such axes (dims are named; masking follows the dims), so the values stay."""
+    if set_axes is None:
+        return
+    pairs = set_axes.pairs if isinstance(set_axes, rc_nn.FrozenMap) else None
+    if not pairs or any(
+        key not in ("T", "t", "F", "f") or not isinstance(dim, rc_nn.DimRef | Dim)
+        for key, dim in pairs
+    ):
+        raise ctx.error(f"has set_axes={set_axes!r} (covered: 'T'/'F' set to a dim)")
+
+
 @register("reinterpret_data")
 def _reinterpret(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
-    opts = ctx.options({"from", "set_dim_tags"}, required=("set_dim_tags",))
+    opts = ctx.options({"from", "set_dim_tags", "set_axes"})
     x = _single_source(ctx, opts["from"])
-    mapping = opts["set_dim_tags"]
-    if not isinstance(mapping, rc_nn.FrozenMap) or not mapping.pairs:
+    _check_set_axes(ctx, opts.get("set_axes"))
+    mapping = opts.get("set_dim_tags", rc_nn.FrozenMap(()))
+    if not isinstance(mapping, rc_nn.FrozenMap) or not (mapping.pairs or "set_axes" in opts):
         raise ctx.error("has set_dim_tags that is no map of dims")
     lines = [ctx.assign(x)]
     for old, new in mapping.pairs:

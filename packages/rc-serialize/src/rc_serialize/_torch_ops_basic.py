@@ -198,7 +198,8 @@ def _copy(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
 
 @register("compare")
 def _compare(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
-    opts = ctx.options({"from", "kind", "value"}, required=("kind",))
+    # rf.compare_bc broadcasts all sources (the causal mask's allow_broadcast_all_sources)
+    opts = ctx.options({"from", "kind", "value", "allow_broadcast_all_sources"}, required=("kind",))
     kind = opts["kind"]
     if kind not in _COMPARE_KINDS:
         raise ctx.error(f"has kind={kind!r} (covered: {', '.join(sorted(_COMPARE_KINDS))})")

@@ -155,41 +155,6 @@ def _rec_last_output(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     return [ctx.assign(f"{ctx.var(name.layer)}_last")]
 
 
-@register("constant")
-def _constant(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
-    """``nn.constant`` / ``nn.zeros`` with a number (a loop state's usual initial value)."""
-    opts = ctx.options({"value", "shape", "dtype", "sparse_dim"}, required=("value", "shape"))
-    value = opts["value"]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ctx.error("has a value that is no number (arrays are not covered)")
-    template = ctx.template()
-    dtype = opts.get("dtype", template.dtype)
-    extra = "" if opts.get("sparse_dim") is None else f", sparse_dim={ctx.dim(opts['sparse_dim'])}"
-    lines = [
-        ctx.assign(
-            f"rf.full(dims={ctx.value(opts['shape'])}, fill_value={ctx.literal(value)}, "
-            f"dtype={ctx.literal(dtype)}{extra})"
-        )
-    ]
-    if template.feature_dim is not None:
-        lines.append(f"{ctx.out}.feature_dim = {ctx.dim(template.feature_dim)}")
-    return lines
-
-
-@register("transpose")
-def _transpose(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
-    """A new dim order (RF's dims are named: the values stay, the order is the template's)."""
-    opts = ctx.options({"from", "perm"}, required=("from", "perm"))
-    source = opts["from"]
-    if not isinstance(source, rc_nn.LayerRef):
-        raise ctx.error("has not exactly one input layer in 'from'")
-    lines = [ctx.assign(f"{ctx.value(source)}.copy_transpose({ctx.value(opts['perm'])})")]
-    feature = ctx.template().feature_dim
-    if feature is not None:
-        lines.append(f"{ctx.out}.feature_dim = {ctx.dim(feature)}")
-    return lines
-
-
 def stacked_lines(layer: rc_nn.LayerRecord, ctx: LowerCtx) -> list[str]:
     """A stacked loop output (alias role ``stack``): the frames stacked after the loop."""
     if layer.role != "stack" or layer.alias_of is None:

@@ -104,13 +104,41 @@ def _forward(
     losses: bool = False,
 ) -> TorchRun:
     import returnn.frontend as rf  # noqa: PLC0415
+
+    from ._returnn_env import behavior_version_of  # noqa: PLC0415
+
+    rf.select_backend_torch()
+    namespace = _load_config(config_code)
+    # RETURNN's engine applies the config's behavior_version before it runs a step (RF's
+    # defaults follow it, e.g. rf.pad's handle_dynamic_dims); so does this run.
+    with behavior_version_of(_ConfigView(namespace)):
+        return _forward_in(namespace, inputs, seq_lens, weights, losses)
+
+
+@dataclasses.dataclass
+class _ConfigView:
+    """The config's globals, read like RETURNN's ``Config`` (what ``behavior_version_of`` reads)."""
+
+    namespace: dict[str, Any]
+
+    def int(self, key: str, default: int | None) -> int | None:
+        value = self.namespace.get(key, default)
+        return None if value is None else int(value)
+
+
+def _forward_in(
+    namespace: dict[str, Any],
+    inputs: Mapping[str, numpy.ndarray[Any, Any]],
+    seq_lens: Mapping[str, numpy.ndarray[Any, Any]] | None,
+    weights: Mapping[str, numpy.ndarray[Any, Any]] | None,
+    losses: bool,
+) -> TorchRun:
+    import returnn.frontend as rf  # noqa: PLC0415
     import torch  # noqa: PLC0415
     from returnn.tensor import TensorDict  # noqa: PLC0415
     from returnn.torch.data.extern_data import raw_dict_to_extern_data  # noqa: PLC0415
     from returnn.torch.frontend.bridge import rf_module_to_pt_module  # noqa: PLC0415
 
-    rf.select_backend_torch()
-    namespace = _load_config(config_code)
     model = namespace["get_model"](epoch=1, step=0)
     pt_model = rf_module_to_pt_module(model)
     if weights is not None:
