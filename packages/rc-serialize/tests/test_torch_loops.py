@@ -30,6 +30,7 @@ import subprocess
 import sys
 import textwrap
 import types
+from typing import Any
 
 import numpy as np
 import pytest
@@ -125,6 +126,17 @@ def test_single_step_lstm_loop_same_on_both_backends(returnn_tf: types.ModuleTyp
         assert abs(result.torch_outputs[name]).max() > 0.3, name
 
 
+def _torch_weights(model: nn.Module, tf_values: dict[str, Any]) -> dict[str, Any]:
+    """The TF run's variable values by canonical name, in torch layout."""
+    names = build_network(model).variable_names
+    record, _ = nn.build_record(model)
+    return {
+        ".".join(p.path): torch_param_layout(p, record).to_torch(tf_values[names[".".join(p.path)]])
+        for p in record.params
+        if p.path is not None
+    }
+
+
 def test_single_step_lstm_loop_equals_full_sequence_lstm(returnn_tf: types.ModuleType) -> None:
     """Same weights (TF's random values in torch layout): the loop computes the full LSTM."""
     with nn.Root():
@@ -132,15 +144,7 @@ def test_single_step_lstm_loop_equals_full_sequence_lstm(returnn_tf: types.Modul
         tf_run = _run_tf(
             get_returnn_config_serialized(steps), seed=5, batch=3, max_time=7, random_weights=True
         )
-        names = build_network(steps).variable_names
-        record, _ = nn.build_record(steps)
-        weights = {
-            ".".join(p.path): torch_param_layout(p, record).to_torch(
-                tf_run.variables[names[".".join(p.path)]]
-            )
-            for p in record.params
-            if p.path is not None
-        }
+        weights = _torch_weights(steps, tf_run.variables)
         steps_code = get_returnn_config_serialized(steps, backend="torch")
     with nn.Root():
         full_code = get_returnn_config_serialized(_lstm(steps=False), backend="torch")
@@ -240,15 +244,7 @@ def test_golden_lstm_attention_decoder_same_outputs_and_losses(
         tf_run = _run_tf(
             get_returnn_config_serialized(model), seed=2, batch=3, max_time=7, random_weights=True
         )
-        names = build_network(model).variable_names
-        record, _ = nn.build_record(model)
-        weights = {
-            ".".join(p.path): torch_param_layout(p, record).to_torch(
-                tf_run.variables[names[".".join(p.path)]]
-            )
-            for p in record.params
-            if p.path is not None
-        }
+        weights = _torch_weights(model, tf_run.variables)
         code = get_returnn_config_serialized(model, backend="torch")
     assert "for x" in code and "rf.nested.mask_nested" in code  # the decoder loop runs in torch
     run = run_torch_forward(
